@@ -1,0 +1,28 @@
+//! The `tandem` binary: parses the command line and hands off to the command modules.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "tandem", version, about = "A self-hosted sales and service desk")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Decide answer / clarify / handoff for each text.
+    Triage(commands::triage::TriageArgs),
+    /// Train on a playbook, decide every case, print the metrics.
+    Eval(commands::eval::EvalArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Triage(args) => commands::triage::run(args),
+        Command::Eval(args) => commands::eval::run(args),
+    }
+}
