@@ -1,1 +1,13 @@
-//! desk
+//! The desk's domain: what a conversation is, how it moves between states, when the machine
+//! hands it to a person and which person gets it. Pure logic: no IO, no HTTP, no storage.
+
+pub mod agent;
+pub mod conversation;
+pub mod handoff;
+pub mod replies;
+pub mod routing;
+
+pub use agent::{Agent, AgentId, Competences, Presence, Role};
+pub use conversation::{Author, ConversationId, ConversationState, MessageId, Transition};
+pub use handoff::{Decision, Needs};
+pub use nlu::Reason;

@@ -1,1 +1,129 @@
-//! server
+//! Tandem's HTTP face, the only crate that knows HTTP: REST API v1, live events (SSE),
+//! server-rendered pages (demo shop, widget, console, admin), auth and rate limits.
+
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod error;
+pub mod extract;
+pub mod flow;
+pub mod live;
+mod pages;
+mod security;
+pub mod state;
+pub mod wire;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use nlu::MachineTier;
+use playbook::Playbook;
+use store::Store;
+use tokio::net::TcpListener;
+
+pub use state::{AppState, Inner, RateLimits};
+
+/// Request bodies larger than this are refused with 413 before they are parsed.
+const MAX_BODY_BYTES: usize = 256 * 1024;
+
+pub struct Settings {
+    pub bind: String,
+    pub playbook: Playbook,
+    /// Rate limits on public endpoints; `false` only for load tests.
+    pub rate_limits: bool,
+    /// Mark cookies `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+}
+
+/// The running desk: bound to its port, ready to serve.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    state: AppState,
+}
+
+impl Application {
+    /// Trains the machine tier, binds the port (0 picks a free one) and assembles the routes.
+    pub async fn build(settings: Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let tier = MachineTier::train(&settings.playbook)?;
+        let dummy_hash = auth::hash_password(&auth::new_token(""))
+            .map_err(|_| anyhow::anyhow!("cannot hash with argon2"))?;
+        let state = AppState::new(Inner {
+            store,
+            tier: Arc::new(tier),
+            playbook: Arc::new(settings.playbook),
+            hub: live::Hub::default(),
+            limits: settings.rate_limits.then(RateLimits::default),
+            dummy_hash,
+            secure_cookies: settings.secure_cookies,
+        });
+        let listener = TcpListener::bind(&settings.bind)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        let router = routes(state.clone());
+        Ok(Self { listener, router, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.listener.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
+    pub async fn run(self) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+    }
+
+    /// Serves until the future completes (for tests).
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(stop)
+        .await
+    }
+}
+
+fn routes(state: AppState) -> Router {
+    Router::new()
+        .merge(api::router())
+        .merge(pages::router())
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(security::cors())
+        .layer(axum::middleware::from_fn(security::headers))
+        .with_state(state)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,1 +1,75 @@
-//! store
+//! Storage for the desk: the [`Store`] trait, the records it keeps, and its backends.
+//!
+//! Every piece of desk state lives here, so several `tandem serve` processes can share one
+//! database. Each backend owns its SQL and its migrations; nothing above this crate knows which
+//! one runs. Every change that matters to analytics (handoff, assignment, state change, rating)
+//! is also written to the `events` log in the same transaction as the change itself.
+
+mod records;
+pub mod sqlite;
+
+pub use records::*;
+
+use async_trait::async_trait;
+use desk::{Agent, AgentId, ConversationId, ConversationState, Presence};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken (e.g. an e-mail already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The conversation was not in the state the change expected.
+    #[error("conversation is {actual}, expected {expected}")]
+    WrongState {
+        expected: String,
+        actual: ConversationState,
+    },
+    /// A real failure of the backend. Logged, never shown to users.
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The desk's storage. Implementations must make each method atomic.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    // Agents
+    async fn create_agent(&self, agent: NewAgent) -> Result<Agent>;
+    async fn agent(&self, id: AgentId) -> Result<Option<Agent>>;
+    /// The agent with this e-mail and their password hash, for login.
+    async fn agent_credentials(&self, email: &str) -> Result<Option<(Agent, String)>>;
+    async fn agents(&self) -> Result<Vec<Agent>>;
+    async fn count_agents(&self) -> Result<u64>;
+    async fn set_presence(&self, id: AgentId, presence: Presence) -> Result<()>;
+
+    // Sessions (API tokens and console cookies), kept by token hash only.
+    async fn create_session(&self, session: Session) -> Result<()>;
+    async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<Session>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+
+    // Conversations
+    async fn create_conversation(&self, new: NewConversation) -> Result<Appended>;
+    async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>>;
+    async fn messages(&self, id: &ConversationId) -> Result<Vec<Message>>;
+    /// Appends messages and optionally changes the state, atomically, if the conversation is
+    /// still in one of the `expect` states.
+    async fn append(
+        &self,
+        id: &ConversationId,
+        expect: &[ConversationState],
+        messages: Vec<NewMessage>,
+        change: Option<Change>,
+    ) -> Result<Appended>;
+    /// Gives queued conversations to eligible agents in one atomic step (see `desk::routing`).
+    async fn assign_queued(&self) -> Result<Vec<Appended>>;
+    async fn rate(&self, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()>;
+    /// Conversations assigned to the agent and not resolved.
+    async fn assigned_to(&self, agent: AgentId) -> Result<Vec<Conversation>>;
+    /// The queue, by priority then age.
+    async fn queue(&self) -> Result<Vec<Conversation>>;
+    /// The event log of one conversation, oldest first.
+    async fn events(&self, id: &ConversationId) -> Result<Vec<Event>>;
+}

@@ -13,16 +13,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the desk: API, live events, widget, console and admin.
+    Serve(commands::serve::ServeArgs),
     /// Decide answer / clarify / handoff for each text.
     Triage(commands::triage::TriageArgs),
     /// Train on a playbook, decide every case, print the metrics.
     Eval(commands::eval::EvalArgs),
+    /// Measure the desk: message round trips per second and latency.
+    Bench(commands::bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
+        Command::Serve(args) => commands::serve::run(args),
         Command::Triage(args) => commands::triage::run(args),
         Command::Eval(args) => commands::eval::run(args),
+        Command::Bench(args) => commands::bench::run(args),
     }
 }

@@ -1,3 +1,5 @@
 //! One module per CLI command.
+pub mod bench;
 pub mod eval;
+pub mod serve;
 pub mod triage;

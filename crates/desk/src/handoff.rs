@@ -1,0 +1,233 @@
+//! The handoff policy: turns the machine tier's single-message triage plus the conversation's
+//! history into the desk's decision, and a handoff's reasons into needs for the router.
+
+use nlu::{Action, Reason, Triage};
+use playbook::Playbook;
+use serde::{Deserialize, Serialize};
+
+use crate::replies;
+
+/// What a handed-off conversation needs from the person who takes it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Needs {
+    pub reasons: Vec<Reason>,
+    pub skills: Vec<String>,
+    pub locale: String,
+    /// Higher is more urgent; the queue orders by priority, then age.
+    pub priority: i32,
+}
+
+/// One earlier exchange in the conversation, as far as the policy cares.
+#[derive(Debug, Clone)]
+pub struct Turn {
+    pub customer_text: String,
+    /// How the bot met that message: `Some(action)`, or `None` when a person had it.
+    pub bot_action: Option<Action>,
+}
+
+/// The desk's decision on one customer message while the bot has the conversation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Answer {
+        text: String,
+        intent: Option<String>,
+        article: Option<String>,
+    },
+    Clarify {
+        text: String,
+    },
+    Handoff {
+        needs: Needs,
+        text: String,
+    },
+}
+
+impl Decision {
+    pub fn action(&self) -> Action {
+        match self {
+            Decision::Answer { .. } => Action::Answer,
+            Decision::Clarify { .. } => Action::Clarify,
+            Decision::Handoff { .. } => Action::Handoff,
+        }
+    }
+
+    pub fn text(&self) -> &str {
+        match self {
+            Decision::Answer { text, .. }
+            | Decision::Clarify { text }
+            | Decision::Handoff { text, .. } => text,
+        }
+    }
+}
+
+/// How similar a new message must be to an earlier one to count as the customer repeating
+/// themselves (similarity as reported by the machine tier, 0..1).
+pub const REPEAT_SIMILARITY: f32 = 0.8;
+
+/// Decides what the desk does with a customer message. `similarity` compares two texts (0..1).
+pub fn decide(
+    triage: &Triage,
+    history: &[Turn],
+    playbook: &Playbook,
+    locale: &str,
+    similarity: impl Fn(&str, &str) -> f32,
+) -> Decision {
+    let mut reasons = triage.reasons.clone();
+    let mut action = triage.action;
+
+    // Conversation level: the bot could not help twice in a row ...
+    let last_bot = history.iter().rev().find_map(|t| t.bot_action);
+    let failed_before = matches!(last_bot, Some(Action::Clarify));
+    let failing_now = action == Action::Clarify;
+    // ... or the customer says again what the bot already answered.
+    let repeats = action != Action::Handoff
+        && history.iter().any(|t| {
+            t.bot_action == Some(Action::Answer)
+                && similarity(&t.customer_text, &triage.text) >= REPEAT_SIMILARITY
+        });
+    if (failed_before && failing_now) || repeats {
+        reasons.push(Reason::RepeatedFailure);
+        action = Action::Handoff;
+    }
+
+    match action {
+        Action::Handoff => {
+            if reasons.is_empty() {
+                reasons.push(Reason::LowConfidence);
+            }
+            reasons.sort();
+            reasons.dedup();
+            let skills = triage
+                .intent
+                .as_deref()
+                .and_then(|id| playbook.intent(id))
+                .map(|i| i.skills.clone())
+                .unwrap_or_default();
+            let needs = Needs {
+                priority: priority(&reasons),
+                reasons,
+                skills,
+                locale: locale.to_owned(),
+            };
+            Decision::Handoff { needs, text: replies::handoff(locale).to_owned() }
+        }
+        Action::Clarify => Decision::Clarify { text: replies::clarify(locale).to_owned() },
+        Action::Answer => {
+            let answer = triage
+                .intent
+                .as_deref()
+                .and_then(|id| playbook.intent(id))
+                .and_then(|i| i.answer_in(locale, &playbook.desk.locales))
+                .map(str::to_owned)
+                .or_else(|| {
+                    let article = playbook.article(triage.article.as_deref()?)?;
+                    Some(replies::article(locale, &article.title, &article.body))
+                });
+            match answer {
+                Some(text) => Decision::Answer {
+                    text,
+                    intent: triage.intent.clone(),
+                    article: triage.article.clone(),
+                },
+                // An intent without an answer text in any locale: a person must answer it.
+                None => Decision::Handoff {
+                    needs: Needs {
+                        reasons: vec![Reason::IntentRequiresHuman],
+                        skills: Vec::new(),
+                        locale: locale.to_owned(),
+                        priority: priority(&[Reason::IntentRequiresHuman]),
+                    },
+                    text: replies::handoff(locale).to_owned(),
+                },
+            }
+        }
+    }
+}
+
+/// Urgency of a handoff: people in distress and legal matters first, then anger, then the rest.
+pub fn priority(reasons: &[Reason]) -> i32 {
+    reasons
+        .iter()
+        .map(|r| match r {
+            Reason::SensitiveTopic => 3,
+            Reason::Complaint | Reason::NegativeSentiment | Reason::RepeatedFailure => 2,
+            Reason::HumanRequested | Reason::ComplexSales => 1,
+            Reason::IntentRequiresHuman | Reason::LowConfidence => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn triage(text: &str, action: Action, intent: Option<&str>, reasons: Vec<Reason>) -> Triage {
+        Triage {
+            text: text.into(),
+            intent: intent.map(str::to_owned),
+            confidence: 0.9,
+            action,
+            reasons,
+            locale: "de".into(),
+            article: None,
+            sentiment: 0.0,
+        }
+    }
+
+    fn never_similar(_: &str, _: &str) -> f32 {
+        0.0
+    }
+
+    #[test]
+    fn answers_with_the_intent_text_in_the_customer_locale() {
+        let p = Playbook::demo();
+        let t = triage("Where is my parcel?", Action::Answer, Some("order_status"), vec![]);
+        let d = decide(&t, &[], &p, "en", never_similar);
+        assert!(matches!(&d, Decision::Answer { text, .. } if text.contains("tracking")));
+    }
+
+    #[test]
+    fn handoff_carries_reasons_skills_and_priority() {
+        let p = Playbook::demo();
+        let t = triage(
+            "Angebot für 500 Stück",
+            Action::Handoff,
+            Some("bulk_order_quote"),
+            vec![Reason::IntentRequiresHuman, Reason::ComplexSales],
+        );
+        let Decision::Handoff { needs, .. } = decide(&t, &[], &p, "de", never_similar) else {
+            panic!("expected a handoff");
+        };
+        assert_eq!(needs.skills, vec!["sales".to_string()]);
+        assert_eq!(needs.reasons, vec![Reason::ComplexSales, Reason::IntentRequiresHuman]);
+        assert_eq!(needs.priority, 1);
+    }
+
+    #[test]
+    fn second_clarify_in_a_row_is_a_repeated_failure() {
+        let p = Playbook::demo();
+        let history = [Turn { customer_text: "hm".into(), bot_action: Some(Action::Clarify) }];
+        let t = triage("hmm?", Action::Clarify, None, vec![]);
+        let Decision::Handoff { needs, .. } = decide(&t, &history, &p, "de", never_similar) else {
+            panic!("expected a handoff");
+        };
+        assert_eq!(needs.reasons, vec![Reason::RepeatedFailure]);
+        // A first clarify is just a clarify.
+        assert!(matches!(decide(&t, &[], &p, "de", never_similar), Decision::Clarify { .. }));
+    }
+
+    #[test]
+    fn repeating_an_answered_question_is_a_repeated_failure() {
+        let p = Playbook::demo();
+        let history = [Turn {
+            customer_text: "Wo ist mein Paket?".into(),
+            bot_action: Some(Action::Answer),
+        }];
+        let t = triage("Wo ist mein Paket??", Action::Answer, Some("order_status"), vec![]);
+        let d = decide(&t, &history, &p, "de", |_, _| 0.95);
+        assert!(
+            matches!(&d, Decision::Handoff { needs, .. } if needs.reasons == vec![Reason::RepeatedFailure])
+        );
+    }
+}

@@ -1,0 +1,145 @@
+//! Agent and admin endpoints: API tokens, the agent's conversations, presence, agent accounts.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use desk::{AgentId, Competences, Presence, Role};
+use store::{NewAgent, SessionKind};
+
+use crate::auth;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ClientIp};
+use crate::flow;
+use crate::state::{AppState, Limit};
+use crate::wire;
+
+/// Exchange e-mail and password for a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/token", request_body = wire::Login,
+    responses((status = 200, body = wire::Token), (status = 400), (status = 401), (status = 429)))]
+pub async fn token(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<wire::Login>,
+) -> ApiResult<Json<wire::Token>> {
+    state.check_rate(Limit::Login(ip))?;
+    let agent = auth::login(&state, &body.email, &body.password).await?;
+    let (token, _) = auth::start_session(&state, &agent, SessionKind::Api).await?;
+    Ok(Json(wire::Token { token }))
+}
+
+/// The caller's assigned conversations (and the queue they may look at).
+#[utoipa::path(get, path = "/api/v1/agent/conversations",
+    responses((status = 200, body = wire::AgentConversations), (status = 401)),
+    security(("bearer" = [])))]
+pub async fn my_conversations(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<wire::AgentConversations>> {
+    let agent = auth::agent(&state, &headers, false).await?;
+    let mine = state.store.assigned_to(agent.id).await?;
+    let queue = state.store.queue().await?;
+    Ok(Json(wire::AgentConversations {
+        conversations: mine.iter().map(wire::ConversationSummary::from).collect(),
+        queue: queue.iter().map(wire::ConversationSummary::from).collect(),
+    }))
+}
+
+/// Set an agent's presence (themselves, or anyone for an admin).
+#[utoipa::path(put, path = "/api/v1/agents/{id}/presence", params(("id" = i64, Path)),
+    request_body = wire::PresenceIn,
+    responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn presence(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<wire::PresenceIn>,
+) -> ApiResult<StatusCode> {
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
+    let caller = auth::agent(&state, &headers, true).await?;
+    if caller.id.0 != id && caller.role != Role::Admin {
+        return Err(ApiError::forbidden("you can only set your own presence"));
+    }
+    let presence: Presence = body
+        .status
+        .parse()
+        .map_err(|_| ApiError::bad_request("status must be online, away or offline"))?;
+    set_presence(&state, AgentId(id), presence).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn set_presence(state: &AppState, id: AgentId, presence: Presence) -> ApiResult<()> {
+    state.store.set_presence(id, presence).await?;
+    if presence == Presence::Online {
+        flow::route(state).await;
+    }
+    Ok(())
+}
+
+/// Validates an agent account from the API or the admin form.
+pub fn validate_new_agent(body: wire::NewAgent, password_hash: impl FnOnce(&str) -> ApiResult<String>) -> ApiResult<NewAgent> {
+    let name = body.name.trim().to_owned();
+    let email = body.email.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::bad_request("name must be 1–200 characters"));
+    }
+    if !email.contains('@') || email.chars().count() > 254 {
+        return Err(ApiError::bad_request("email is not an e-mail address"));
+    }
+    if body.password.chars().count() < 10 || body.password.len() > 1024 {
+        return Err(ApiError::bad_request("password must have at least 10 characters"));
+    }
+    let role = match body.role.as_deref() {
+        None => Role::Agent,
+        Some(r) => r.parse().map_err(|_| ApiError::bad_request("role must be agent or admin"))?,
+    };
+    let competences = match body.competences {
+        Some(c) => Competences { self_: c.self_, people: c.people, situational: c.situational },
+        None => Competences::default(),
+    };
+    competences.validate().map_err(ApiError::bad_request)?;
+    let capacity = body.capacity.unwrap_or(3);
+    if !(1..=100).contains(&capacity) {
+        return Err(ApiError::bad_request("capacity must be 1–100"));
+    }
+    let clean = |v: Vec<String>| -> Vec<String> {
+        v.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+    };
+    let locales = clean(body.locales);
+    Ok(NewAgent {
+        password_hash: password_hash(&body.password)?,
+        name,
+        email,
+        role,
+        locales: if locales.is_empty() { vec!["de".into(), "en".into()] } else { locales },
+        skills: clean(body.skills),
+        competences,
+        limits: clean(body.limits),
+        capacity,
+    })
+}
+
+/// Create an agent (admins only).
+#[utoipa::path(post, path = "/api/v1/agents", request_body = wire::NewAgent,
+    responses((status = 201, body = wire::Agent), (status = 400), (status = 401), (status = 403), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<wire::NewAgent>,
+) -> ApiResult<(StatusCode, Json<wire::Agent>)> {
+    auth::admin(&state, &headers, true).await?;
+    let new = validate_new_agent(body, auth::hash_password)?;
+    let agent = state.store.create_agent(new).await?;
+    Ok((StatusCode::CREATED, Json(wire::Agent::from(&agent))))
+}
+
+/// List agents (admins only).
+#[utoipa::path(get, path = "/api/v1/agents",
+    responses((status = 200, body = [wire::Agent]), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<wire::Agent>>> {
+    auth::admin(&state, &headers, false).await?;
+    let agents = state.store.agents().await?;
+    Ok(Json(agents.iter().map(wire::Agent::from).collect()))
+}

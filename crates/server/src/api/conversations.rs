@@ -1,0 +1,188 @@
+//! Conversation endpoints: customers open and write; agents reply, resolve and hand back.
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use store::Customer;
+
+use crate::auth::{self, Access, Intent};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ClientIp};
+use crate::flow;
+use crate::state::{AppState, Limit};
+use crate::wire;
+
+const MAX_NAME_CHARS: usize = 200;
+
+fn optional_field(value: Option<String>, field: &str) -> ApiResult<Option<String>> {
+    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+        Some(v) if v.chars().count() > MAX_NAME_CHARS => {
+            Err(ApiError::bad_request(format!("{field} is longer than {MAX_NAME_CHARS} characters")))
+        }
+        other => Ok(other),
+    }
+}
+
+/// Open a conversation, optionally with the customer's first message.
+#[utoipa::path(post, path = "/api/v1/conversations", request_body = wire::NewConversation,
+    responses((status = 201, body = wire::ConversationCreated), (status = 400), (status = 413), (status = 429)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    ApiJson(body): ApiJson<wire::NewConversation>,
+) -> ApiResult<(StatusCode, Json<wire::ConversationCreated>)> {
+    state.check_rate(Limit::NewConversation(ip))?;
+    let text = body.text.as_deref().map(flow::check_text).transpose()?;
+    let customer = match body.customer {
+        Some(c) => Customer {
+            name: optional_field(c.name, "customer.name")?,
+            email: optional_field(c.email, "customer.email")?,
+        },
+        None => Customer::default(),
+    };
+    if customer.email.as_deref().is_some_and(|e| !e.contains('@')) {
+        return Err(ApiError::bad_request("customer.email is not an e-mail address"));
+    }
+    let started = flow::start(&state, body.locale.as_deref(), customer, text).await?;
+    let c = &started.appended.conversation;
+    Ok((
+        StatusCode::CREATED,
+        Json(wire::ConversationCreated {
+            id: c.id.to_string(),
+            token: started.token,
+            state: c.state.as_str().to_owned(),
+            messages: wire::messages(&started.appended.messages),
+            handoff: wire::Handoff::of(c),
+        }),
+    ))
+}
+
+/// The conversation with its whole transcript.
+#[utoipa::path(get, path = "/api/v1/conversations/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = wire::Conversation), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn get_one(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<wire::Conversation>> {
+    let (c, _) = auth::conversation_access(&state, &headers, &id, Intent::Read).await?;
+    let messages = state.store.messages(&c.id).await?;
+    let change = wire::StateChange::from(&c);
+    Ok(Json(wire::Conversation {
+        id: change.id,
+        state: change.state,
+        locale: c.locale.clone(),
+        messages: wire::messages(&messages),
+        assignee: change.assignee,
+        handoff: change.handoff,
+    }))
+}
+
+/// Post a message: the customer (conversation token) or the assigned agent (agent token).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/messages", params(("id" = String, Path)),
+    request_body = wire::NewMessage,
+    responses((status = 201, body = wire::MessagePosted), (status = 400), (status = 401), (status = 404), (status = 413), (status = 429)),
+    security(("bearer" = [])))]
+pub async fn post_message(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<wire::NewMessage>,
+) -> ApiResult<(StatusCode, Json<wire::MessagePosted>)> {
+    let text = flow::check_text(&body.text)?;
+    let (c, access) = auth::conversation_access(&state, &headers, &id, Intent::Write).await?;
+    let appended = match access {
+        Access::Customer => {
+            state.check_rate(Limit::Message(c.id.as_str()))?;
+            flow::customer_message(&state, &c, text).await?
+        }
+        Access::Agent(agent) => flow::agent_message(&state, &c, agent.id, text).await?,
+    };
+    let conv = &appended.conversation;
+    Ok((
+        StatusCode::CREATED,
+        Json(wire::MessagePosted {
+            state: conv.state.as_str().to_owned(),
+            messages: wire::messages(&appended.messages),
+            handoff: wire::Handoff::of(conv),
+        }),
+    ))
+}
+
+/// The customer rates the conversation (1–5).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/rating", params(("id" = String, Path)),
+    request_body = wire::Rating,
+    responses((status = 204), (status = 400), (status = 401), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn rate(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<wire::Rating>,
+) -> ApiResult<StatusCode> {
+    if !(1..=5).contains(&body.score) {
+        return Err(ApiError::bad_request("score must be between 1 and 5"));
+    }
+    let comment = match body.comment {
+        Some(c) => Some(flow::check_text(&c)?.to_owned()),
+        None => None,
+    };
+    let (c, access) = auth::conversation_access(&state, &headers, &id, Intent::Write).await?;
+    if !matches!(access, Access::Customer) {
+        return Err(ApiError::forbidden("only the customer rates a conversation"));
+    }
+    state.store.rate(&c.id, body.score as u8, comment).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn agent_action(state: &AppState, headers: &HeaderMap, id: &str) -> ApiResult<(store::Conversation, desk::Agent)> {
+    match auth::conversation_access(state, headers, id, Intent::Write).await? {
+        (c, Access::Agent(agent)) => Ok((c, agent)),
+        (_, Access::Customer) => Err(ApiError::forbidden("this needs an agent token")),
+    }
+}
+
+/// Resolve the conversation (assigned agent or admin).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/resolve", params(("id" = String, Path)),
+    responses((status = 200, body = wire::StateChange), (status = 401), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn resolve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<wire::StateChange>> {
+    let (c, agent) = agent_action(&state, &headers, &id).await?;
+    let appended = flow::resolve(&state, &c, Some(agent.id)).await?;
+    Ok(Json(wire::StateChange::from(&appended.conversation)))
+}
+
+/// Hand the conversation back to the bot.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/handback", params(("id" = String, Path)),
+    responses((status = 200, body = wire::StateChange), (status = 401), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn handback(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<wire::StateChange>> {
+    let (c, agent) = agent_action(&state, &headers, &id).await?;
+    let appended = flow::handback(&state, &c, agent.id).await?;
+    Ok(Json(wire::StateChange::from(&appended.conversation)))
+}
+
+/// Knowledge-base articles suggested for the conversation (agents only).
+#[utoipa::path(get, path = "/api/v1/conversations/{id}/suggestions", params(("id" = String, Path)),
+    responses((status = 200, body = [wire::ArticleSuggestion]), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn suggestions(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<wire::ArticleSuggestion>>> {
+    let (c, access) = auth::conversation_access(&state, &headers, &id, Intent::Read).await?;
+    if matches!(access, Access::Customer) {
+        return Err(ApiError::forbidden("this needs an agent token"));
+    }
+    Ok(Json(flow::suggestions(&state, &c).await?))
+}

@@ -1,0 +1,65 @@
+//! REST API v1: routes and the OpenAPI document generated from the handlers.
+
+mod agents;
+mod conversations;
+mod events;
+
+pub use agents::{set_presence, validate_new_agent};
+
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use utoipa::OpenApi;
+
+use crate::state::AppState;
+use crate::wire;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Tandem REST API", version = "1", description = "Customer, agent and admin endpoints of the Tandem desk."),
+    paths(
+        conversations::create, conversations::get_one, conversations::post_message,
+        conversations::rate, conversations::resolve, conversations::handback,
+        conversations::suggestions, events::conversation_events, events::agent_events,
+        agents::token, agents::my_conversations, agents::presence, agents::create, agents::list,
+    ),
+    components(schemas(
+        wire::Message, wire::Handoff, wire::Assignee, wire::StateChange, wire::CustomerIn,
+        wire::NewConversation, wire::ConversationCreated, wire::NewMessage, wire::MessagePosted,
+        wire::Conversation, wire::Rating, wire::Login, wire::Token, wire::ConversationSummary,
+        wire::AgentConversations, wire::PresenceIn, wire::Competences, wire::NewAgent, wire::Agent,
+        wire::ArticleSuggestion,
+    )),
+    modifiers(&BearerAuth),
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route("/api/v1/conversations", post(conversations::create))
+        .route("/api/v1/conversations/{id}", get(conversations::get_one))
+        .route("/api/v1/conversations/{id}/messages", post(conversations::post_message))
+        .route("/api/v1/conversations/{id}/rating", post(conversations::rate))
+        .route("/api/v1/conversations/{id}/resolve", post(conversations::resolve))
+        .route("/api/v1/conversations/{id}/handback", post(conversations::handback))
+        .route("/api/v1/conversations/{id}/suggestions", get(conversations::suggestions))
+        .route("/api/v1/conversations/{id}/events", get(events::conversation_events))
+        .route("/api/v1/auth/token", post(agents::token))
+        .route("/api/v1/agent/conversations", get(agents::my_conversations))
+        .route("/api/v1/agent/events", get(events::agent_events))
+        .route("/api/v1/agents", post(agents::create).get(agents::list))
+        .route("/api/v1/agents/{id}/presence", put(agents::presence))
+}

@@ -1,0 +1,239 @@
+//! Who is calling: passwords (argon2id), tokens (256-bit random, stored only as SHA-256),
+//! bearer tokens for the API, cookie sessions with CSRF tokens for the console, and the
+//! per-object rule of who may read or change a conversation.
+
+use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use axum::http::{header, HeaderMap};
+use desk::{Agent, ConversationState, Role};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use store::{Conversation, Session, SessionKind};
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "tandem_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// How long an API token or a console session lives.
+pub const SESSION_TTL_MS: i64 = 12 * 60 * 60 * 1000;
+const CONVERSATION_TOKEN_PREFIX: &str = "ct_";
+const AGENT_TOKEN_PREFIX: &str = "at_";
+
+/// 256 random bits, hex-encoded, with a prefix saying what the token opens.
+pub fn new_token(prefix: &str) -> String {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+pub fn new_conversation_token() -> String {
+    new_token(CONVERSATION_TOKEN_PREFIX)
+}
+
+/// A new public id: 128 random bits.
+pub fn new_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("{prefix}{}", hex::encode(bytes))
+}
+
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+pub fn hash_password(password: &str) -> ApiResult<String> {
+    let salt = SaltString::generate(&mut OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| {
+            tracing::error!(error = %e, "password hashing failed");
+            ApiError::internal()
+        })
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    PasswordHash::new(hash)
+        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .unwrap_or(false)
+}
+
+/// Checks e-mail and password. Unknown e-mails cost as much time as wrong passwords.
+pub async fn login(state: &AppState, email: &str, password: &str) -> ApiResult<Agent> {
+    let found = state.store.agent_credentials(email.trim()).await?;
+    let (agent, ok) = match found {
+        Some((agent, hash)) => {
+            let password = password.to_owned();
+            let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+                .await
+                .unwrap_or(false);
+            (Some(agent), ok)
+        }
+        None => {
+            let dummy = state.dummy_hash.clone();
+            let password = password.to_owned();
+            let _ = tokio::task::spawn_blocking(move || verify_password(&password, &dummy)).await;
+            (None, false)
+        }
+    };
+    match (agent, ok) {
+        (Some(agent), true) => Ok(agent),
+        _ => Err(ApiError::new(
+            axum::http::StatusCode::UNAUTHORIZED,
+            "invalid_login",
+            "e-mail or password is wrong",
+        )),
+    }
+}
+
+/// Starts a session and returns its token (and CSRF token for the console).
+pub async fn start_session(
+    state: &AppState,
+    agent: &Agent,
+    kind: SessionKind,
+) -> ApiResult<(String, Option<String>)> {
+    let token = new_token(AGENT_TOKEN_PREFIX);
+    let csrf = (kind == SessionKind::Console).then(|| new_token(""));
+    state
+        .store
+        .create_session(Session {
+            token_hash: token_hash(&token),
+            agent: agent.id,
+            kind,
+            csrf: csrf.clone(),
+            expires_at_ms: now_ms() + SESSION_TTL_MS,
+        })
+        .await?;
+    Ok((token, csrf))
+}
+
+pub fn now_ms() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp_nanos() as i64 / 1_000_000
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(headers);
+    jar.get(SESSION_COOKIE).map(|c| c.value().to_owned())
+}
+
+/// The console session behind the request's cookie, if any and unexpired.
+pub async fn console_session(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<(Session, Agent)>> {
+    let Some(token) = session_cookie(headers) else { return Ok(None) };
+    let Some(session) = state.store.session(&token_hash(&token), now_ms()).await? else {
+        return Ok(None);
+    };
+    if session.kind != SessionKind::Console {
+        return Ok(None);
+    }
+    let Some(agent) = state.store.agent(session.agent).await? else { return Ok(None) };
+    Ok(Some((session, agent)))
+}
+
+/// Constant-time comparison for secrets.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// Who is calling, before any per-object check.
+pub enum Credential {
+    Conversation(String),
+    Agent(Agent),
+}
+
+/// Reads the caller's credential: a bearer token, or the console cookie (which needs the CSRF
+/// header on state-changing requests).
+pub async fn credential(state: &AppState, headers: &HeaderMap, changes_state: bool) -> ApiResult<Credential> {
+    if let Some(token) = bearer(headers) {
+        if token.starts_with(CONVERSATION_TOKEN_PREFIX) {
+            return Ok(Credential::Conversation(token.to_owned()));
+        }
+        let session = state
+            .store
+            .session(&token_hash(token), now_ms())
+            .await?
+            .filter(|s| s.kind == SessionKind::Api)
+            .ok_or_else(ApiError::unauthorized)?;
+        let agent = state.store.agent(session.agent).await?.ok_or_else(ApiError::unauthorized)?;
+        return Ok(Credential::Agent(agent));
+    }
+    let (session, agent) = console_session(state, headers).await?.ok_or_else(ApiError::unauthorized)?;
+    if changes_state {
+        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let expected = session.csrf.as_deref().unwrap_or("");
+        if expected.is_empty() || !same_secret(sent, expected) {
+            return Err(ApiError::forbidden("missing or wrong CSRF token"));
+        }
+    }
+    Ok(Credential::Agent(agent))
+}
+
+/// The calling agent, for agent endpoints.
+pub async fn agent(state: &AppState, headers: &HeaderMap, changes_state: bool) -> ApiResult<Agent> {
+    match credential(state, headers, changes_state).await? {
+        Credential::Agent(agent) => Ok(agent),
+        Credential::Conversation(_) => Err(ApiError::forbidden("this needs an agent token")),
+    }
+}
+
+pub async fn admin(state: &AppState, headers: &HeaderMap, changes_state: bool) -> ApiResult<Agent> {
+    let agent = agent(state, headers, changes_state).await?;
+    if agent.role != Role::Admin {
+        return Err(ApiError::forbidden("this needs an admin"));
+    }
+    Ok(agent)
+}
+
+/// Who is acting on one conversation.
+pub enum Access {
+    Customer,
+    Agent(Agent),
+}
+
+/// What the caller wants to do with a conversation.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Intent {
+    Read,
+    Write,
+}
+
+/// Loads a conversation and checks the caller may `intent` it. A conversation token opens its
+/// own conversation and nothing else; an agent reads the queue and what is assigned to them and
+/// writes only to the latter; an admin may do everything.
+pub async fn conversation_access(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    intent: Intent,
+) -> ApiResult<(Conversation, Access)> {
+    let id = desk::ConversationId::parse(id).ok_or_else(ApiError::not_found)?;
+    let credential = credential(state, headers, intent == Intent::Write).await?;
+    let conversation = state.store.conversation(&id).await?.ok_or_else(ApiError::not_found)?;
+    match credential {
+        Credential::Conversation(token) => {
+            if same_secret(&token_hash(&token), &conversation.token_hash) {
+                Ok((conversation, Access::Customer))
+            } else {
+                // Same answer as for an unknown id: a token reveals no other conversation.
+                Err(ApiError::not_found())
+            }
+        }
+        Credential::Agent(agent) => {
+            let mine = conversation.assignee.as_ref().is_some_and(|a| a.id == agent.id);
+            let allowed = agent.role == Role::Admin
+                || mine
+                || (intent == Intent::Read && conversation.state == ConversationState::Queued);
+            if allowed {
+                Ok((conversation, Access::Agent(agent)))
+            } else {
+                Err(ApiError::forbidden("this conversation is not assigned to you"))
+            }
+        }
+    }
+}

@@ -1,0 +1,69 @@
+//! First start: the first admin from the environment, and the demo agents in demo mode.
+
+use desk::{Competences, Role};
+use store::{NewAgent, Store};
+
+use crate::auth;
+
+/// A demo login printed at start and listed in the README.
+pub struct DemoLogin {
+    pub name: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub role: Role,
+    pub skills: &'static [&'static str],
+}
+
+pub const DEMO_LOGINS: &[DemoLogin] = &[
+    DemoLogin { name: "Anna Admin", email: "admin@demo.tandem", password: "tandem-demo-admin", role: Role::Admin, skills: &[] },
+    DemoLogin { name: "Ben Berger", email: "ben@demo.tandem", password: "tandem-demo-ben", role: Role::Agent, skills: &["logistics", "billing"] },
+    DemoLogin { name: "Clara Chen", email: "clara@demo.tandem", password: "tandem-demo-clara", role: Role::Agent, skills: &["sales", "account"] },
+];
+
+/// Creates the first admin when the store has no agents and both values are given.
+pub async fn first_admin(store: &dyn Store, email: Option<&str>, password: Option<&str>) -> anyhow::Result<bool> {
+    let (Some(email), Some(password)) = (email, password) else { return Ok(false) };
+    if store.count_agents().await? > 0 {
+        return Ok(false);
+    }
+    if password.chars().count() < 10 {
+        anyhow::bail!("TANDEM_ADMIN_PASSWORD must have at least 10 characters");
+    }
+    store
+        .create_agent(NewAgent {
+            name: "Admin".into(),
+            email: email.trim().into(),
+            password_hash: auth::hash_password(password).map_err(|_| anyhow::anyhow!("cannot hash password"))?,
+            role: Role::Admin,
+            locales: vec!["de".into(), "en".into()],
+            skills: vec![],
+            competences: Competences::default(),
+            limits: vec![],
+            capacity: 5,
+        })
+        .await?;
+    Ok(true)
+}
+
+/// Creates the demo agents when the store has none. Returns whether it did.
+pub async fn demo_agents(store: &dyn Store) -> anyhow::Result<bool> {
+    if store.count_agents().await? > 0 {
+        return Ok(false);
+    }
+    for d in DEMO_LOGINS {
+        store
+            .create_agent(NewAgent {
+                name: d.name.into(),
+                email: d.email.into(),
+                password_hash: auth::hash_password(d.password).map_err(|_| anyhow::anyhow!("cannot hash password"))?,
+                role: d.role,
+                locales: vec!["de".into(), "en".into()],
+                skills: d.skills.iter().map(|s| s.to_string()).collect(),
+                competences: Competences { self_: 4, people: 4, situational: 3 },
+                limits: vec![],
+                capacity: 3,
+            })
+            .await?;
+    }
+    Ok(true)
+}

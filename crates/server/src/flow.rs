@@ -1,0 +1,266 @@
+//! The conversation flow: a customer message is stored with the machine tier's answer, or
+//! handed off and routed; agents reply, resolve and hand back. Every step writes to the store
+//! first and publishes live events after the commit.
+
+use desk::handoff::{self, Decision, Turn};
+use desk::{AgentId, Author, ConversationState, Reason};
+use store::{Appended, Change, Conversation, Customer, NewConversation, NewMessage, StoreError};
+
+use crate::auth;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// The longest message text accepted, in characters.
+pub const MAX_TEXT_CHARS: usize = 10_000;
+
+/// Checks a message text: not empty, not too long.
+pub fn check_text(text: &str) -> ApiResult<&str> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() {
+        return Err(ApiError::bad_request("text must not be empty"));
+    }
+    if text.chars().count() > MAX_TEXT_CHARS {
+        return Err(ApiError::new(
+            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+            "text_too_long",
+            format!("text is longer than {MAX_TEXT_CHARS} characters"),
+        ));
+    }
+    Ok(trimmed)
+}
+
+/// The locale a conversation runs in: the requested one if the desk speaks it, else the desk's.
+pub fn desk_locale(state: &AppState, wanted: Option<&str>) -> String {
+    let locales = &state.playbook.desk.locales;
+    wanted
+        .map(|w| w.split(['-', '_']).next().unwrap_or(w).to_ascii_lowercase())
+        .filter(|w| locales.contains(w))
+        .unwrap_or_else(|| state.playbook.default_locale().to_owned())
+}
+
+pub struct Started {
+    pub appended: Appended,
+    pub token: String,
+}
+
+/// Opens a conversation, with the customer's first message if there is one.
+pub async fn start(
+    state: &AppState,
+    locale: Option<&str>,
+    customer: Customer,
+    text: Option<&str>,
+) -> ApiResult<Started> {
+    let token = auth::new_conversation_token();
+    let id = desk::ConversationId::parse(&auth::new_id("c_")).ok_or_else(ApiError::internal)?;
+    let mut locale = desk_locale(state, locale);
+    let (messages, change) = match text {
+        Some(text) => {
+            let triage = state.tier.triage(text);
+            if state.playbook.desk.locales.contains(&triage.locale) {
+                locale = triage.locale.clone();
+            }
+            let decision = handoff::decide(&triage, &[], &state.playbook, &locale, |a, b| {
+                state.tier.similarity(a, b)
+            });
+            reply_to(text, decision)
+        }
+        None => (Vec::new(), None),
+    };
+    let handed_off = change.is_some();
+    let appended = state
+        .store
+        .create_conversation(NewConversation {
+            id,
+            token_hash: auth::token_hash(&token),
+            locale,
+            customer,
+            messages,
+            change,
+        })
+        .await?;
+    state.hub.publish(&appended);
+    if handed_off {
+        route(state).await;
+    }
+    Ok(Started { appended, token })
+}
+
+fn reply_to(text: &str, decision: Decision) -> (Vec<NewMessage>, Option<Change>) {
+    let action = decision.action();
+    let bot = NewMessage::bot(decision.text(), action);
+    let change = match decision {
+        Decision::Handoff { needs, .. } => Some(Change::Handoff(needs)),
+        _ => None,
+    };
+    (vec![NewMessage::customer(text), bot], change)
+}
+
+/// What the conversation's history says for the handoff policy.
+fn turns(messages: &[store::Message]) -> Vec<Turn> {
+    let mut turns: Vec<Turn> = Vec::new();
+    for m in messages {
+        match m.author {
+            Author::Customer => turns.push(Turn { customer_text: m.text.clone(), bot_action: None }),
+            Author::Bot => {
+                if let Some(last) = turns.last_mut() {
+                    last.bot_action = m.action;
+                }
+            }
+            _ => {}
+        }
+    }
+    turns
+}
+
+/// A customer message. While the bot has the conversation it answers or hands off; while a
+/// person has it, the message is simply stored; a resolved conversation reopens.
+pub async fn customer_message(
+    state: &AppState,
+    conversation: &Conversation,
+    text: &str,
+) -> ApiResult<Appended> {
+    let mut state_now = conversation.state;
+    let mut reopened = None;
+    if state_now == ConversationState::Resolved {
+        let appended = state
+            .store
+            .append(&conversation.id, &[ConversationState::Resolved], vec![], Some(Change::Reopen))
+            .await?;
+        state.hub.publish(&appended);
+        state_now = appended.conversation.state;
+        reopened = Some(appended);
+    }
+    if !state_now.bot_answers() {
+        let appended = state
+            .store
+            .append(&conversation.id, &[], vec![NewMessage::customer(text)], None)
+            .await?;
+        state.hub.publish(&appended);
+        return Ok(appended);
+    }
+    let history = state.store.messages(&conversation.id).await?;
+    let triage = state.tier.triage(text);
+    let decision = handoff::decide(
+        &triage,
+        &turns(&history),
+        &state.playbook,
+        &conversation.locale,
+        |a, b| state.tier.similarity(a, b),
+    );
+    let (messages, change) = reply_to(text, decision);
+    let handed_off = change.is_some();
+    let result = state
+        .store
+        .append(&conversation.id, &[ConversationState::Bot], messages, change)
+        .await;
+    let mut appended = match result {
+        Ok(a) => a,
+        // Someone changed the state meanwhile (e.g. an agent took over): keep the message.
+        Err(StoreError::WrongState { .. }) => {
+            state
+                .store
+                .append(&conversation.id, &[], vec![NewMessage::customer(text)], None)
+                .await?
+        }
+        Err(e) => return Err(e.into()),
+    };
+    state.hub.publish(&appended);
+    if handed_off {
+        route(state).await;
+    }
+    if let Some(mut reopened) = reopened {
+        reopened.messages.append(&mut appended.messages);
+        reopened.conversation = appended.conversation;
+        reopened.state_changed |= appended.state_changed;
+        return Ok(reopened);
+    }
+    Ok(appended)
+}
+
+pub async fn agent_message(
+    state: &AppState,
+    conversation: &Conversation,
+    agent: AgentId,
+    text: &str,
+) -> ApiResult<Appended> {
+    let appended = state
+        .store
+        .append(
+            &conversation.id,
+            &[ConversationState::Assigned, ConversationState::Queued, ConversationState::Bot],
+            vec![NewMessage::agent(agent, text)],
+            None,
+        )
+        .await?;
+    state.hub.publish(&appended);
+    Ok(appended)
+}
+
+pub async fn resolve(state: &AppState, conversation: &Conversation, by: Option<AgentId>) -> ApiResult<Appended> {
+    let text = desk::replies::resolved(&conversation.locale);
+    let appended = state
+        .store
+        .append(
+            &conversation.id,
+            &[ConversationState::Bot, ConversationState::Queued, ConversationState::Assigned],
+            vec![NewMessage::system(text)],
+            Some(Change::Resolve { by }),
+        )
+        .await?;
+    state.hub.publish(&appended);
+    route(state).await;
+    Ok(appended)
+}
+
+pub async fn handback(state: &AppState, conversation: &Conversation, by: AgentId) -> ApiResult<Appended> {
+    let text = desk::replies::handed_back(&conversation.locale);
+    let appended = state
+        .store
+        .append(
+            &conversation.id,
+            &[ConversationState::Assigned, ConversationState::Queued],
+            vec![NewMessage::system(text)],
+            Some(Change::Handback { by }),
+        )
+        .await?;
+    state.hub.publish(&appended);
+    route(state).await;
+    Ok(appended)
+}
+
+/// Gives queued conversations to free agents. Failures are logged; the queue stays intact and
+/// the next event retries.
+pub async fn route(state: &AppState) {
+    match state.store.assign_queued().await {
+        Ok(assigned) => {
+            for a in &assigned {
+                state.hub.publish(a);
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "routing the queue failed"),
+    }
+}
+
+/// The handoff reasons a response reports for a conversation.
+pub fn reasons(c: &Conversation) -> Option<Vec<Reason>> {
+    c.handoff.as_ref().map(|n| n.reasons.clone())
+}
+
+/// Articles that may help the agent: searched with everything the customer wrote.
+pub async fn suggestions(
+    state: &AppState,
+    conversation: &Conversation,
+) -> ApiResult<Vec<crate::wire::ArticleSuggestion>> {
+    let messages = state.store.messages(&conversation.id).await?;
+    let text: Vec<&str> = messages
+        .iter()
+        .filter(|m| m.author == Author::Customer)
+        .map(|m| m.text.as_str())
+        .collect();
+    Ok(state
+        .tier
+        .suggest_articles(&text.join("\n"), 3)
+        .into_iter()
+        .map(|hit| crate::wire::ArticleSuggestion { id: hit.id, title: hit.title, score: hit.score })
+        .collect())
+}

@@ -1,0 +1,27 @@
+//! Static assets compiled into the binary: no front-end build step.
+
+use axum::http::header;
+use axum::response::IntoResponse;
+
+fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=300")],
+        body,
+    )
+}
+
+pub async fn widget_js() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", include_str!("../../assets/widget.js"))
+}
+
+pub async fn widget_css() -> impl IntoResponse {
+    asset("text/css; charset=utf-8", include_str!("../../assets/widget.css"))
+}
+
+pub async fn app_css() -> impl IntoResponse {
+    asset("text/css; charset=utf-8", include_str!("../../assets/app.css"))
+}
+
+pub async fn console_js() -> impl IntoResponse {
+    asset("text/javascript; charset=utf-8", include_str!("../../assets/console.js"))
+}

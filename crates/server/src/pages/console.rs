@@ -1,0 +1,427 @@
+//! `/console`: the agent console. Cookie session (HttpOnly, SameSite=Strict) with a CSRF token
+//! on every form; the inbox and the transcript update live through SSE (assets/console.js).
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use desk::{Agent, Author, Presence, Role};
+use maud::{html, Markup};
+use serde::Deserialize;
+use store::{Session, SessionKind};
+
+use super::layout::{document, lang_switch, reason_label, state_label, Lang, LangQuery};
+use crate::auth::{self, Intent};
+use crate::error::ApiError;
+use crate::extract::ClientIp;
+use crate::flow;
+use crate::state::{AppState, Limit};
+
+const LOGIN_COOKIE: &str = "tandem_login";
+
+fn lang_of(state: &AppState, q: &LangQuery, headers: &HeaderMap) -> Lang {
+    Lang::pick(q, headers, state.playbook.default_locale())
+}
+
+fn cookie(state: &AppState, name: &'static str, value: String, path: &'static str, max_age_secs: i64) -> String {
+    Cookie::build((name, value))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.secure_cookies)
+        .path(path)
+        .max_age(time::Duration::seconds(max_age_secs))
+        .build()
+        .to_string()
+}
+
+fn with_cookie(mut res: Response, cookie: String) -> Response {
+    if let Ok(v) = cookie.parse() {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+fn error_page(lang: Lang, status: StatusCode, message: &str) -> Response {
+    let body = document(
+        lang,
+        lang.t("Fehler", "Error"),
+        html! {},
+        html! { main #main { h1 { (lang.t("Das hat nicht geklappt", "That did not work")) } p role="alert" { (message) } p { a href="/console" { (lang.t("Zur Konsole", "Back to the console")) } } } },
+    );
+    (status, body).into_response()
+}
+
+pub(super) fn api_error_page(lang: Lang, e: ApiError) -> Response {
+    error_page(lang, e.status, &e.message)
+}
+
+/// The signed-in agent, or a redirect to the login page.
+pub(super) async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Session, Agent), Response> {
+    match auth::console_session(state, headers).await {
+        Ok(Some(found)) => Ok(found),
+        Ok(None) => Err(Redirect::to("/console/login").into_response()),
+        Err(e) => Err(e.into_response()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    pub csrf: String,
+}
+
+pub(super) fn check_csrf(session: &Session, sent: &str) -> Result<(), Response> {
+    match &session.csrf {
+        Some(expected) if auth::same_secret(expected, sent) => Ok(()),
+        _ => Err(ApiError::forbidden("missing or wrong CSRF token").into_response()),
+    }
+}
+
+fn login_form(lang: Lang, csrf: &str, error: Option<&str>) -> Markup {
+    document(
+        lang,
+        lang.t("Anmelden", "Log in"),
+        html! {},
+        html! {
+            header.site { p.brand { "Tandem" } (lang_switch(lang, "/console/login")) }
+            main #main.narrow {
+                h1 { (lang.t("Anmelden in der Konsole", "Log in to the console")) }
+                @if let Some(e) = error { p.error role="alert" { (e) } }
+                form method="post" action="/console/login" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    input type="hidden" name="lang" value=(lang.code());
+                    label for="email" { (lang.t("E-Mail", "E-mail")) }
+                    input #email type="email" name="email" autocomplete="username" required autofocus;
+                    label for="password" { (lang.t("Passwort", "Password")) }
+                    input #password type="password" name="password" autocomplete="current-password" required;
+                    button type="submit" { (lang.t("Anmelden", "Log in")) }
+                }
+            }
+        },
+    )
+}
+
+pub async fn login_page(State(state): State<AppState>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let lang = lang_of(&state, &q, &headers);
+    let csrf = auth::new_token("");
+    let res = login_form(lang, &csrf, None).into_response();
+    with_cookie(res, cookie(&state, LOGIN_COOKIE, csrf, "/console", 3600))
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    csrf: String,
+    lang: Option<String>,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let lang = lang_of(&state, &LangQuery { lang: form.lang.clone() }, &headers);
+    let jar = axum_extra::extract::cookie::CookieJar::from_headers(&headers);
+    let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    if expected.is_empty() || !auth::same_secret(&expected, &form.csrf) {
+        return error_page(lang, StatusCode::FORBIDDEN, lang.t("Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.", "The form has expired. Please reload the page."));
+    }
+    if let Err(e) = state.check_rate(Limit::Login(ip)) {
+        return api_error_page(lang, e);
+    }
+    let agent = match auth::login(&state, &form.email, &form.password).await {
+        Ok(agent) => agent,
+        Err(_) => {
+            let res = (StatusCode::UNAUTHORIZED, login_form(lang, &form.csrf, Some(lang.t("E-Mail oder Passwort ist falsch.", "E-mail or password is wrong.")))).into_response();
+            return res;
+        }
+    };
+    let (token, _) = match auth::start_session(&state, &agent, SessionKind::Console).await {
+        Ok(t) => t,
+        Err(e) => return api_error_page(lang, e),
+    };
+    // Signing in means being there: the agent goes online and the queue is routed.
+    if let Err(e) = crate::api::set_presence(&state, agent.id, Presence::Online).await {
+        return api_error_page(lang, e);
+    }
+    let res = Redirect::to(&format!("/console?lang={}", lang.code())).into_response();
+    let res = with_cookie(res, cookie(&state, auth::SESSION_COOKIE, token, "/", auth::SESSION_TTL_MS / 1000));
+    with_cookie(res, cookie(&state, LOGIN_COOKIE, String::new(), "/console", 0))
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+    let (session, agent) = match signed_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&session, &form.csrf) {
+        return r;
+    }
+    let _ = crate::api::set_presence(&state, agent.id, Presence::Offline).await;
+    let _ = state.store.delete_session(&session.token_hash).await;
+    let res = Redirect::to("/console/login").into_response();
+    with_cookie(res, cookie(&state, auth::SESSION_COOKIE, String::new(), "/", 0))
+}
+
+pub(super) fn console_head(csrf: &str) -> Markup {
+    html! {
+        meta name="csrf-token" content=(csrf);
+        script src="/assets/console.js" defer {}
+    }
+}
+
+pub(super) fn top_bar(lang: Lang, agent: &Agent, csrf: &str, path: &str) -> Markup {
+    html! {
+        header.site {
+            p.brand { a href="/console" { "Tandem" } }
+            nav aria-label=(lang.t("Hauptmenü", "Main menu")) {
+                a href="/console" { (lang.t("Posteingang", "Inbox")) }
+                @if agent.role == Role::Admin { " · " a href="/admin" { (lang.t("Verwaltung", "Admin")) } }
+            }
+            form.presence method="post" action="/console/presence" {
+                input type="hidden" name="csrf" value=(csrf);
+                label for="presence" { (lang.t("Status", "Status")) }
+                select #presence name="status" {
+                    @for (value, de, en) in [("online", "online", "online"), ("away", "abwesend", "away"), ("offline", "offline", "offline")] {
+                        option value=(value) selected[agent.presence.as_str() == value] { (lang.t(de, en)) }
+                    }
+                }
+                button type="submit" { (lang.t("Setzen", "Set")) }
+            }
+            span.me { (agent.name) }
+            form method="post" action="/console/logout" {
+                input type="hidden" name="csrf" value=(csrf);
+                button type="submit" { (lang.t("Abmelden", "Log out")) }
+            }
+            (lang_switch(lang, path))
+        }
+    }
+}
+
+fn reasons_list(lang: Lang, c: &store::Conversation) -> Markup {
+    html! {
+        @if let Some(needs) = &c.handoff {
+            ul.reasons aria-label=(lang.t("Übergabegründe", "Handoff reasons")) {
+                @for r in &needs.reasons { li.reason data-reason=(r.as_str()) { (reason_label(lang, r.as_str())) } }
+                @for s in &needs.skills { li.skill { (s) } }
+            }
+        }
+    }
+}
+
+fn conversation_list(lang: Lang, id: &str, title: &str, list: &[store::Conversation], empty: &str) -> Markup {
+    html! {
+        section aria-labelledby={(id) "-h"} {
+            h2 id={(id) "-h"} { (title) " " span.count { "(" (list.len()) ")" } }
+            @if list.is_empty() { p.empty { (empty) } }
+            ul.inbox id=(id) {
+                @for c in list {
+                    li {
+                        a href={"/console/c/" (c.id)} {
+                            span.who { (c.customer.name.as_deref().or(c.customer.email.as_deref()).unwrap_or(lang.t("Kunde", "Customer"))) }
+                            " · " span.state { (state_label(lang, c.state.as_str())) }
+                        }
+                        (reasons_list(lang, c))
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub async fn inbox(State(state): State<AppState>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+    let lang = lang_of(&state, &q, &headers);
+    let (session, agent) = match signed_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let csrf = session.csrf.clone().unwrap_or_default();
+    let (mine, queue) = match tokio::try_join!(state.store.assigned_to(agent.id), state.store.queue()) {
+        Ok(x) => x,
+        Err(e) => return api_error_page(lang, e.into()),
+    };
+    document(
+        lang,
+        lang.t("Posteingang", "Inbox"),
+        console_head(&csrf),
+        html! {
+            (top_bar(lang, &agent, &csrf, "/console"))
+            main #main data-page="inbox" {
+                h1 { (lang.t("Posteingang", "Inbox")) }
+                p #live-status.live role="status" aria-live="polite" {}
+                (conversation_list(lang, "mine", lang.t("Mir zugewiesen", "Assigned to me"), &mine, lang.t("Keine Gespräche zugewiesen.", "No conversations assigned.")))
+                (conversation_list(lang, "queue", lang.t("Warteschlange", "Queue"), &queue, lang.t("Niemand wartet.", "Nobody is waiting.")))
+            }
+        },
+    )
+    .into_response()
+}
+
+pub async fn conversation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&state, &q, &headers);
+    let (session, agent) = match signed_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let csrf = session.csrf.clone().unwrap_or_default();
+    let c = match auth::conversation_access(&state, &headers, &id, Intent::Read).await {
+        Ok((c, _)) => c,
+        Err(e) => return api_error_page(lang, e),
+    };
+    let messages = match state.store.messages(&c.id).await {
+        Ok(m) => m,
+        Err(e) => return api_error_page(lang, e.into()),
+    };
+    let suggestions = flow::suggestions(&state, &c).await.unwrap_or_default();
+    let mine = c.assignee.as_ref().is_some_and(|a| a.id == agent.id) || agent.role == Role::Admin;
+    let path = format!("/console/c/{}", c.id);
+    document(
+        lang,
+        lang.t("Gespräch", "Conversation"),
+        console_head(&csrf),
+        html! {
+            (top_bar(lang, &agent, &csrf, &path))
+            main #main.conversation data-page="conversation" data-conversation=(c.id) {
+                h1 { (lang.t("Gespräch mit ", "Conversation with ")) (c.customer.name.as_deref().or(c.customer.email.as_deref()).unwrap_or(lang.t("Kunde", "Customer"))) }
+                p { (lang.t("Status: ", "State: ")) span #conv-state { (state_label(lang, c.state.as_str())) } " · " (lang.t("Sprache: ", "Language: ")) (c.locale) }
+                (reasons_list(lang, &c))
+                p #live-status.live role="status" aria-live="polite" {}
+                ol #transcript.transcript role="log" aria-label=(lang.t("Verlauf", "Transcript")) {
+                    @for m in &messages {
+                        li class={"msg " (m.author.as_str())} data-id=(m.id.0) {
+                            span.author { (author_label(lang, m.author)) }
+                            p.text { (m.text) }
+                        }
+                    }
+                }
+                @if !suggestions.is_empty() {
+                    section aria-labelledby="sugg-h" {
+                        h2 #sugg-h { (lang.t("Passende Artikel", "Suggested articles")) }
+                        ul.suggestions { @for s in &suggestions { li { (s.title) } } }
+                    }
+                }
+                @if mine {
+                    form #reply method="post" action={(path) "/reply"} {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for="reply-text" { (lang.t("Antwort", "Reply")) }
+                        textarea #reply-text name="text" rows="3" required maxlength="10000" {}
+                        button type="submit" { (lang.t("Senden", "Send")) }
+                    }
+                    div.actions {
+                        form method="post" action={(path) "/resolve"} {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button type="submit" { (lang.t("Erledigt", "Resolve")) }
+                        }
+                        form method="post" action={(path) "/handback"} {
+                            input type="hidden" name="csrf" value=(csrf);
+                            button type="submit" { (lang.t("An den Bot zurückgeben", "Hand back to the bot")) }
+                        }
+                    }
+                } @else {
+                    p.note { (lang.t("Dieses Gespräch ist Ihnen nicht zugewiesen.", "This conversation is not assigned to you.")) }
+                }
+            }
+        },
+    )
+    .into_response()
+}
+
+fn author_label(lang: Lang, a: Author) -> &'static str {
+    match a {
+        Author::Customer => lang.t("Kunde", "Customer"),
+        Author::Bot => "Bot",
+        Author::Agent => lang.t("Mitarbeiter", "Agent"),
+        Author::System => "System",
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ReplyForm {
+    csrf: String,
+    text: String,
+}
+
+/// The form actions of the console, for browsers without JavaScript.
+async fn form_action(state: &AppState, headers: &HeaderMap, id: &str, csrf: &str, act: Action<'_>) -> Response {
+    let lang = lang_of(state, &LangQuery::default(), headers);
+    let (session, _) = match signed_in(state, headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&session, csrf) {
+        return r;
+    }
+    let (c, agent) = match auth::conversation_access(state, headers, id, Intent::Write).await {
+        Ok((c, auth::Access::Agent(a))) => (c, a),
+        Ok(_) => return api_error_page(lang, ApiError::forbidden("agents only")),
+        Err(e) => return api_error_page(lang, e),
+    };
+    let done = match act {
+        Action::Reply(text) => match flow::check_text(text) {
+            Ok(text) => flow::agent_message(state, &c, agent.id, text).await,
+            Err(e) => Err(e),
+        },
+        Action::Resolve => flow::resolve(state, &c, Some(agent.id)).await,
+        Action::Handback => flow::handback(state, &c, agent.id).await,
+    };
+    match (done, act) {
+        (Err(e), _) => api_error_page(lang, e),
+        (Ok(_), Action::Reply(_)) => Redirect::to(&format!("/console/c/{}", c.id)).into_response(),
+        (Ok(_), _) => Redirect::to("/console").into_response(),
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Action<'a> {
+    Reply(&'a str),
+    Resolve,
+    Handback,
+}
+
+pub async fn reply(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<ReplyForm>) -> Response {
+    form_action(&state, &headers, &id, &f.csrf, Action::Reply(&f.text)).await
+}
+
+pub async fn resolve(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+    form_action(&state, &headers, &id, &f.csrf, Action::Resolve).await
+}
+
+pub async fn handback(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+    form_action(&state, &headers, &id, &f.csrf, Action::Handback).await
+}
+
+#[derive(Deserialize)]
+pub struct PresenceForm {
+    csrf: String,
+    status: String,
+}
+
+pub async fn presence(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<PresenceForm>) -> Response {
+    let lang = lang_of(&state, &LangQuery::default(), &headers);
+    let (session, agent) = match signed_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&session, &f.csrf) {
+        return r;
+    }
+    let Ok(presence) = f.status.parse::<Presence>() else {
+        return error_page(lang, StatusCode::BAD_REQUEST, "online | away | offline");
+    };
+    match crate::api::set_presence(&state, agent.id, presence).await {
+        Ok(()) => Redirect::to("/console").into_response(),
+        Err(e) => api_error_page(lang, e),
+    }
+}
+
+pub(super) use signed_in as require_console;
+pub(super) use check_csrf as require_csrf;
+pub(super) use api_error_page as error_response;
+pub(super) use top_bar as console_top_bar;
+pub(super) use console_head as head;

@@ -1,0 +1,247 @@
+//! The JSON shapes of REST API v1 (DESIGN.md, "Public contracts"). Extend, never break.
+
+use serde::{Deserialize, Serialize};
+use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
+
+pub fn rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    pub id: i64,
+    /// `customer`, `bot`, `agent` or `system`.
+    pub author: String,
+    pub text: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<&store::Message> for Message {
+    fn from(m: &store::Message) -> Self {
+        Self {
+            id: m.id.0,
+            author: m.author.as_str().to_owned(),
+            text: m.text.clone(),
+            created_at: rfc3339(m.created_at_ms),
+        }
+    }
+}
+
+pub fn messages(ms: &[store::Message]) -> Vec<Message> {
+    ms.iter().map(Message::from).collect()
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Handoff {
+    pub reasons: Vec<String>,
+    /// Skills the handoff needs (extension).
+    #[serde(default)]
+    pub skills: Vec<String>,
+}
+
+impl Handoff {
+    pub fn of(c: &store::Conversation) -> Option<Self> {
+        let needs = c.handoff.as_ref()?;
+        Some(Self {
+            reasons: needs.reasons.iter().map(|r| r.as_str().to_owned()).collect(),
+            skills: needs.skills.clone(),
+        })
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Assignee {
+    pub id: i64,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct StateChange {
+    pub id: String,
+    pub state: String,
+    pub assignee: Option<Assignee>,
+    pub handoff: Option<Handoff>,
+}
+
+impl From<&store::Conversation> for StateChange {
+    fn from(c: &store::Conversation) -> Self {
+        Self {
+            id: c.id.to_string(),
+            state: c.state.as_str().to_owned(),
+            assignee: c.assignee.as_ref().map(|a| Assignee { id: a.id.0, name: a.name.clone() }),
+            handoff: Handoff::of(c),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CustomerIn {
+    pub name: Option<String>,
+    pub email: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewConversation {
+    pub locale: Option<String>,
+    pub customer: Option<CustomerIn>,
+    pub text: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationCreated {
+    pub id: String,
+    /// The conversation token: opens this conversation and nothing else. Shown once.
+    pub token: String,
+    pub state: String,
+    pub messages: Vec<Message>,
+    pub handoff: Option<Handoff>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewMessage {
+    pub text: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MessagePosted {
+    pub state: String,
+    /// The new messages, including the bot's reply.
+    pub messages: Vec<Message>,
+    pub handoff: Option<Handoff>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Conversation {
+    pub id: String,
+    pub state: String,
+    pub locale: String,
+    pub messages: Vec<Message>,
+    pub assignee: Option<Assignee>,
+    pub handoff: Option<Handoff>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Rating {
+    pub score: i64,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Token {
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConversationSummary {
+    pub id: String,
+    pub state: String,
+    pub locale: String,
+    pub handoff: Option<Handoff>,
+    pub customer: Option<String>,
+    pub updated_at: String,
+}
+
+impl From<&store::Conversation> for ConversationSummary {
+    fn from(c: &store::Conversation) -> Self {
+        Self {
+            id: c.id.to_string(),
+            state: c.state.as_str().to_owned(),
+            locale: c.locale.clone(),
+            handoff: Handoff::of(c),
+            customer: c.customer.name.clone().or_else(|| c.customer.email.clone()),
+            updated_at: rfc3339(c.updated_at_ms),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentConversations {
+    pub conversations: Vec<ConversationSummary>,
+    /// The queue the agent may look at (extension).
+    pub queue: Vec<ConversationSummary>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PresenceIn {
+    /// `online`, `away` or `offline`.
+    pub status: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Competences {
+    #[serde(rename = "self")]
+    pub self_: u8,
+    pub people: u8,
+    pub situational: u8,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct NewAgent {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    /// `agent` or `admin`.
+    pub role: Option<String>,
+    #[serde(default)]
+    pub locales: Vec<String>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+    pub competences: Option<Competences>,
+    /// Skills or handoff reasons the agent rules out for themselves.
+    #[serde(default)]
+    pub limits: Vec<String>,
+    pub capacity: Option<u32>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Agent {
+    pub id: i64,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub locales: Vec<String>,
+    pub skills: Vec<String>,
+    pub competences: Competences,
+    pub limits: Vec<String>,
+    pub capacity: u32,
+    pub presence: String,
+}
+
+impl From<&desk::Agent> for Agent {
+    fn from(a: &desk::Agent) -> Self {
+        Self {
+            id: a.id.0,
+            name: a.name.clone(),
+            email: a.email.clone(),
+            role: a.role.as_str().to_owned(),
+            locales: a.locales.clone(),
+            skills: a.skills.clone(),
+            competences: Competences {
+                self_: a.competences.self_,
+                people: a.competences.people,
+                situational: a.competences.situational,
+            },
+            limits: a.limits.clone(),
+            capacity: a.capacity,
+            presence: a.presence.as_str().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ArticleSuggestion {
+    pub id: String,
+    pub title: String,
+    pub score: f32,
+}

@@ -1,0 +1,222 @@
+//! The embedded SQLite backend: WAL with `synchronous=FULL`, one writer thread that commits
+//! many requests in one transaction (group commit), and a small pool of readers.
+//!
+//! A write is acknowledged only after its transaction has committed, so whatever the API
+//! answered 201 for survives `kill -9`.
+
+mod queries;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use desk::{Agent, AgentId, ConversationId, ConversationState, Presence};
+use rusqlite::{Connection, OpenFlags};
+
+use crate::{
+    Appended, Change, Conversation, Event, Message, NewAgent, NewConversation, NewMessage,
+    Result, Session, Store, StoreError,
+};
+use writer::Writer;
+
+const MIGRATIONS: &[&str] = &[include_str!("sqlite/migrations/0001_init.sql")];
+const READERS_KEPT: usize = 8;
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Writer,
+    readers: Arc<Mutex<Vec<Connection>>>,
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+            rusqlite::Error::SqliteFailure(code, ref msg)
+                if code.code == rusqlite::ErrorCode::ConstraintViolation
+                    && msg.as_deref().is_some_and(|m| m.contains("UNIQUE")) =>
+            {
+                StoreError::Conflict(msg.clone().unwrap_or_default())
+            }
+            other => StoreError::Backend(other.to_string()),
+        }
+    }
+}
+
+fn open(path: &Path, write: bool) -> Result<Connection> {
+    let flags = if write {
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE
+    } else {
+        OpenFlags::SQLITE_OPEN_READ_ONLY
+    } | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;",
+    )?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+        tracing::info!(version = i + 1, "applied SQLite migration");
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and applies pending migrations.
+    pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
+        let path = path.into();
+        let mut conn = open(&path, true)?;
+        migrate(&mut conn)?;
+        Ok(Self {
+            path,
+            writer: Writer::start(conn)?,
+            readers: Arc::new(Mutex::new(Vec::new())),
+        })
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().map_err(|_| poisoned())?.pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => open(&path, false)?,
+            };
+            let out = f(&conn);
+            let mut pool = readers.lock().map_err(|_| poisoned())?;
+            if pool.len() < READERS_KEPT {
+                pool.push(conn);
+            }
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("reader task failed: {e}")))?
+    }
+}
+
+fn poisoned() -> StoreError {
+    StoreError::Backend("reader pool lock poisoned".into())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn create_agent(&self, agent: NewAgent) -> Result<Agent> {
+        self.writer.write(move |c| queries::insert_agent(c, &agent)).await
+    }
+
+    async fn agent(&self, id: AgentId) -> Result<Option<Agent>> {
+        self.read(move |c| queries::agent(c, id)).await
+    }
+
+    async fn agent_credentials(&self, email: &str) -> Result<Option<(Agent, String)>> {
+        let email = email.to_owned();
+        self.read(move |c| queries::agent_credentials(c, &email)).await
+    }
+
+    async fn agents(&self) -> Result<Vec<Agent>> {
+        self.read(queries::agents).await
+    }
+
+    async fn count_agents(&self) -> Result<u64> {
+        self.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM agents", [], |r| r.get(0))?))
+            .await
+    }
+
+    async fn set_presence(&self, id: AgentId, presence: Presence) -> Result<()> {
+        self.writer
+            .write(move |c| {
+                let n = c.execute(
+                    "UPDATE agents SET presence = ?1 WHERE id = ?2",
+                    (presence.as_str(), id.0),
+                )?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            })
+            .await
+    }
+
+    async fn create_session(&self, session: Session) -> Result<()> {
+        self.writer.write(move |c| queries::insert_session(c, &session)).await
+    }
+
+    async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<Session>> {
+        let token_hash = token_hash.to_owned();
+        self.read(move |c| queries::session(c, &token_hash, now_ms)).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        let token_hash = token_hash.to_owned();
+        self.writer
+            .write(move |c| {
+                c.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn create_conversation(&self, new: NewConversation) -> Result<Appended> {
+        self.writer.write(move |c| queries::insert_conversation(c, new)).await
+    }
+
+    async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>> {
+        let id = id.clone();
+        self.read(move |c| queries::conversation(c, &id)).await
+    }
+
+    async fn messages(&self, id: &ConversationId) -> Result<Vec<Message>> {
+        let id = id.clone();
+        self.read(move |c| queries::messages(c, &id)).await
+    }
+
+    async fn append(
+        &self,
+        id: &ConversationId,
+        expect: &[ConversationState],
+        messages: Vec<NewMessage>,
+        change: Option<Change>,
+    ) -> Result<Appended> {
+        let id = id.clone();
+        let expect = expect.to_vec();
+        self.writer
+            .write(move |c| queries::append(c, &id, &expect, messages, change))
+            .await
+    }
+
+    async fn assign_queued(&self) -> Result<Vec<Appended>> {
+        self.writer.write(queries::assign_queued).await
+    }
+
+    async fn rate(&self, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()> {
+        let id = id.clone();
+        self.writer.write(move |c| queries::rate(c, &id, score, comment)).await
+    }
+
+    async fn assigned_to(&self, agent: AgentId) -> Result<Vec<Conversation>> {
+        self.read(move |c| queries::assigned_to(c, agent)).await
+    }
+
+    async fn queue(&self) -> Result<Vec<Conversation>> {
+        self.read(queries::queue).await
+    }
+
+    async fn events(&self, id: &ConversationId) -> Result<Vec<Event>> {
+        let id = id.clone();
+        self.read(move |c| queries::events(c, &id)).await
+    }
+}

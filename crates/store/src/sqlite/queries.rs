@@ -1,0 +1,470 @@
+//! The SQL of the SQLite backend. Each function runs inside the caller's transaction or read.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use desk::routing::{self, Candidate, Waiting};
+use desk::{
+    Agent, AgentId, Author, ConversationId, ConversationState, MessageId, Needs, Presence,
+    Transition,
+};
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::records::reasons_json;
+use crate::{
+    Appended, Assignee, Change, Conversation, Customer, Event, Message, NewAgent,
+    NewConversation, NewMessage, Result, Session, SessionKind, StoreError,
+};
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(s: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn parse_text<T: std::str::FromStr<Err = String>>(s: &str) -> rusqlite::Result<T> {
+    s.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            Box::<dyn std::error::Error + Send + Sync>::from(e),
+        )
+    })
+}
+
+const AGENT_COLUMNS: &str =
+    "id, name, email, role, locales, skills, competences, limits, capacity, presence";
+
+fn agent_row(r: &Row<'_>) -> rusqlite::Result<Agent> {
+    Ok(Agent {
+        id: AgentId(r.get(0)?),
+        name: r.get(1)?,
+        email: r.get(2)?,
+        role: parse_text(&r.get::<_, String>(3)?)?,
+        locales: parse_json(&r.get::<_, String>(4)?)?,
+        skills: parse_json(&r.get::<_, String>(5)?)?,
+        competences: parse_json(&r.get::<_, String>(6)?)?,
+        limits: parse_json(&r.get::<_, String>(7)?)?,
+        capacity: r.get(8)?,
+        presence: parse_text(&r.get::<_, String>(9)?)?,
+    })
+}
+
+pub(crate) fn insert_agent(c: &Connection, a: &NewAgent) -> Result<Agent> {
+    c.execute(
+        "INSERT INTO agents (name, email, password_hash, role, locales, skills, competences, limits, capacity, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            a.name,
+            a.email,
+            a.password_hash,
+            a.role.as_str(),
+            json(&a.locales),
+            json(&a.skills),
+            json(&a.competences),
+            json(&a.limits),
+            a.capacity,
+            now_ms()
+        ],
+    )?;
+    agent(c, AgentId(c.last_insert_rowid()))?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) fn agent(c: &Connection, id: AgentId) -> Result<Option<Agent>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1");
+    Ok(c.query_row(&sql, [id.0], agent_row).optional()?)
+}
+
+pub(crate) fn agent_credentials(c: &Connection, email: &str) -> Result<Option<(Agent, String)>> {
+    let sql = format!("SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE email = ?1");
+    Ok(c.query_row(&sql, [email], |r| Ok((agent_row(r)?, r.get(10)?))).optional()?)
+}
+
+pub(crate) fn agents(c: &Connection) -> Result<Vec<Agent>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id");
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], agent_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn insert_session(c: &Connection, s: &Session) -> Result<()> {
+    let kind = match s.kind {
+        SessionKind::Api => "api",
+        SessionKind::Console => "console",
+    };
+    // Expired sessions are swept whenever a new one starts.
+    c.execute("DELETE FROM sessions WHERE expires_at < ?1", [now_ms()])?;
+    c.execute(
+        "INSERT INTO sessions (token_hash, agent_id, kind, csrf, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![s.token_hash, s.agent.0, kind, s.csrf, s.expires_at_ms],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn session(c: &Connection, token_hash: &str, now: i64) -> Result<Option<Session>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT token_hash, agent_id, kind, csrf, expires_at FROM sessions
+         WHERE token_hash = ?1 AND expires_at > ?2",
+    )?;
+    Ok(stmt
+        .query_row(params![token_hash, now], |r| {
+            Ok(Session {
+                token_hash: r.get(0)?,
+                agent: AgentId(r.get(1)?),
+                kind: if r.get::<_, String>(2)? == "console" {
+                    SessionKind::Console
+                } else {
+                    SessionKind::Api
+                },
+                csrf: r.get(3)?,
+                expires_at_ms: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
+
+const CONVERSATION_SELECT: &str = "SELECT c.id, c.token_hash, c.state, c.locale, c.customer_name,
+    c.customer_email, c.assignee_id, a.name, c.needs, c.created_at, c.updated_at
+    FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id";
+
+fn conversation_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
+    let id: String = r.get(0)?;
+    let assignee = match (r.get::<_, Option<i64>>(6)?, r.get::<_, Option<String>>(7)?) {
+        (Some(id), Some(name)) => Some(Assignee { id: AgentId(id), name }),
+        _ => None,
+    };
+    let needs: Option<String> = r.get(8)?;
+    Ok(Conversation {
+        id: ConversationId::parse(&id).ok_or_else(|| {
+            rusqlite::Error::FromSqlConversionFailure(
+                0,
+                rusqlite::types::Type::Text,
+                "bad conversation id".into(),
+            )
+        })?,
+        token_hash: r.get(1)?,
+        state: parse_text(&r.get::<_, String>(2)?)?,
+        locale: r.get(3)?,
+        customer: Customer { name: r.get(4)?, email: r.get(5)? },
+        assignee,
+        handoff: needs.as_deref().map(parse_json::<Needs>).transpose()?,
+        created_at_ms: r.get(9)?,
+        updated_at_ms: r.get(10)?,
+    })
+}
+
+pub(crate) fn conversation(c: &Connection, id: &ConversationId) -> Result<Option<Conversation>> {
+    let sql = format!("{CONVERSATION_SELECT} WHERE c.id = ?1");
+    let mut stmt = c.prepare_cached(&sql)?;
+    Ok(stmt.query_row([id.as_str()], conversation_row).optional()?)
+}
+
+fn conversations_where(c: &Connection, clause: &str, p: impl rusqlite::Params) -> Result<Vec<Conversation>> {
+    let sql = format!("{CONVERSATION_SELECT} WHERE {clause}");
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map(p, conversation_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn assigned_to(c: &Connection, agent: AgentId) -> Result<Vec<Conversation>> {
+    conversations_where(
+        c,
+        "c.assignee_id = ?1 AND c.state = 'assigned' ORDER BY c.updated_at DESC",
+        [agent.0],
+    )
+}
+
+pub(crate) fn queue(c: &Connection) -> Result<Vec<Conversation>> {
+    conversations_where(
+        c,
+        "c.state = 'queued' ORDER BY c.priority DESC, c.queued_at ASC",
+        [],
+    )
+}
+
+fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
+    let conv: String = r.get(1)?;
+    Ok(Message {
+        id: MessageId(r.get(0)?),
+        conversation: ConversationId::parse(&conv).ok_or(rusqlite::Error::InvalidQuery)?,
+        author: parse_text(&r.get::<_, String>(2)?)?,
+        agent: r.get::<_, Option<i64>>(3)?.map(AgentId),
+        action: r
+            .get::<_, Option<String>>(4)?
+            .map(|a| parse_json(&format!("\"{a}\"")))
+            .transpose()?,
+        text: r.get(5)?,
+        created_at_ms: r.get(6)?,
+    })
+}
+
+pub(crate) fn messages(c: &Connection, id: &ConversationId) -> Result<Vec<Message>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, conversation_id, author, agent_id, action, text, created_at
+         FROM messages WHERE conversation_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([id.as_str()], message_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn insert_messages(
+    c: &Connection,
+    id: &ConversationId,
+    new: Vec<NewMessage>,
+    now: i64,
+) -> Result<Vec<Message>> {
+    let mut stmt = c.prepare_cached(
+        "INSERT INTO messages (conversation_id, author, agent_id, action, text, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut out = Vec::with_capacity(new.len());
+    for m in new {
+        let action = m.action.map(|a| json(&a).trim_matches('"').to_owned());
+        stmt.execute(params![
+            id.as_str(),
+            m.author.as_str(),
+            m.agent.map(|a| a.0),
+            action,
+            m.text,
+            now
+        ])?;
+        out.push(Message {
+            id: MessageId(c.last_insert_rowid()),
+            conversation: id.clone(),
+            author: m.author,
+            agent: m.agent,
+            text: m.text,
+            action: m.action,
+            created_at_ms: now,
+        });
+    }
+    Ok(out)
+}
+
+fn log_event(
+    c: &Connection,
+    id: &ConversationId,
+    kind: &str,
+    data: serde_json::Value,
+    now: i64,
+) -> Result<()> {
+    let mut stmt = c.prepare_cached(
+        "INSERT INTO events (conversation_id, kind, data, created_at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    stmt.execute(params![id.as_str(), kind, data.to_string(), now])?;
+    Ok(())
+}
+
+/// Applies a state change to the row and logs it. The caller has checked the current state.
+fn apply_change(
+    c: &Connection,
+    id: &ConversationId,
+    from: ConversationState,
+    change: Change,
+    now: i64,
+) -> Result<ConversationState> {
+    let transition = match &change {
+        Change::Handoff(_) => Transition::Handoff,
+        Change::Resolve { .. } => Transition::Resolve,
+        Change::Handback { .. } => Transition::Handback,
+        Change::Reopen => Transition::Reopen,
+    };
+    let to = from.apply(transition).map_err(|_| StoreError::WrongState {
+        expected: format!("a state that allows {transition:?}"),
+        actual: from,
+    })?;
+    match &change {
+        Change::Handoff(needs) => {
+            c.execute(
+                "UPDATE conversations SET state = ?2, needs = ?3, priority = ?4, queued_at = ?5,
+                 assignee_id = NULL, updated_at = ?5 WHERE id = ?1",
+                params![id.as_str(), to.as_str(), json(needs), needs.priority, now],
+            )?;
+            log_event(
+                c,
+                id,
+                "handoff",
+                serde_json::json!({"reasons": reasons_json(&needs.reasons), "skills": needs.skills, "locale": needs.locale}),
+                now,
+            )?;
+        }
+        Change::Resolve { by } => {
+            c.execute(
+                "UPDATE conversations SET state = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id.as_str(), to.as_str(), now],
+            )?;
+            log_event(c, id, "resolved", serde_json::json!({"by": by.map(|a| a.0)}), now)?;
+        }
+        Change::Handback { by } => {
+            c.execute(
+                "UPDATE conversations SET state = ?2, assignee_id = NULL, needs = NULL, updated_at = ?3 WHERE id = ?1",
+                params![id.as_str(), to.as_str(), now],
+            )?;
+            log_event(c, id, "handback", serde_json::json!({"by": by.0}), now)?;
+        }
+        Change::Reopen => {
+            c.execute(
+                "UPDATE conversations SET state = ?2, assignee_id = NULL, needs = NULL, updated_at = ?3 WHERE id = ?1",
+                params![id.as_str(), to.as_str(), now],
+            )?;
+            log_event(c, id, "reopened", serde_json::json!({}), now)?;
+        }
+    }
+    log_event(c, id, "state", serde_json::json!({"from": from.as_str(), "to": to.as_str()}), now)?;
+    Ok(to)
+}
+
+pub(crate) fn insert_conversation(c: &Connection, new: NewConversation) -> Result<Appended> {
+    let now = now_ms();
+    c.execute(
+        "INSERT INTO conversations (id, token_hash, state, locale, customer_name, customer_email, created_at, updated_at)
+         VALUES (?1, ?2, 'bot', ?3, ?4, ?5, ?6, ?6)",
+        params![
+            new.id.as_str(),
+            new.token_hash,
+            new.locale,
+            new.customer.name,
+            new.customer.email,
+            now
+        ],
+    )?;
+    log_event(c, &new.id, "created", serde_json::json!({"locale": new.locale}), now)?;
+    let messages = insert_messages(c, &new.id, new.messages, now)?;
+    let state_changed = new.change.is_some();
+    if let Some(change) = new.change {
+        apply_change(c, &new.id, ConversationState::Bot, change, now)?;
+    }
+    let conversation = conversation(c, &new.id)?.ok_or(StoreError::NotFound)?;
+    Ok(Appended { conversation, messages, state_changed })
+}
+
+pub(crate) fn append(
+    c: &Connection,
+    id: &ConversationId,
+    expect: &[ConversationState],
+    new: Vec<NewMessage>,
+    change: Option<Change>,
+) -> Result<Appended> {
+    let now = now_ms();
+    let state: String = c
+        .query_row("SELECT state FROM conversations WHERE id = ?1", [id.as_str()], |r| r.get(0))
+        .optional()?
+        .ok_or(StoreError::NotFound)?;
+    let state: ConversationState = parse_text(&state)?;
+    if !expect.is_empty() && !expect.contains(&state) {
+        return Err(StoreError::WrongState {
+            expected: expect.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or "),
+            actual: state,
+        });
+    }
+    let state_changed = change.is_some();
+    if let Some(change) = change {
+        apply_change(c, id, state, change, now)?;
+    } else {
+        c.execute(
+            "UPDATE conversations SET updated_at = ?2 WHERE id = ?1",
+            params![id.as_str(), now],
+        )?;
+    }
+    let messages = insert_messages(c, id, new, now)?;
+    let conversation = conversation(c, id)?.ok_or(StoreError::NotFound)?;
+    Ok(Appended { conversation, messages, state_changed })
+}
+
+/// Routes the whole queue in one step of the single writer, so no conversation is assigned twice
+/// and no agent goes over capacity.
+pub(crate) fn assign_queued(c: &Connection) -> Result<Vec<Appended>> {
+    let queued = queue(c)?;
+    if queued.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut candidates: Vec<Candidate> = {
+        let mut stmt = c.prepare_cached(
+            "SELECT COUNT(*) FROM conversations WHERE assignee_id = ?1 AND state = 'assigned'",
+        )?;
+        let mut out = Vec::new();
+        for agent in agents(c)?.into_iter().filter(|a| a.presence == Presence::Online) {
+            let load: u32 = stmt.query_row([agent.id.0], |r| r.get(0))?;
+            out.push(Candidate { agent, load });
+        }
+        out
+    };
+    let waiting: Vec<Waiting<usize>> = queued
+        .iter()
+        .enumerate()
+        .map(|(i, conv)| Waiting { key: i, needs: conv.handoff.clone().unwrap_or_default() })
+        .collect();
+    let now = now_ms();
+    let mut out = Vec::new();
+    for (i, agent_id) in routing::plan(&waiting, &mut candidates) {
+        let conv = &queued[i];
+        let name = candidates
+            .iter()
+            .find(|c| c.agent.id == agent_id)
+            .map(|c| c.agent.name.clone())
+            .unwrap_or_default();
+        let to = conv.state.apply(Transition::Assign).map_err(|_| StoreError::WrongState {
+            expected: "queued".into(),
+            actual: conv.state,
+        })?;
+        c.execute(
+            "UPDATE conversations SET state = ?2, assignee_id = ?3, updated_at = ?4 WHERE id = ?1",
+            params![conv.id.as_str(), to.as_str(), agent_id.0, now],
+        )?;
+        log_event(c, &conv.id, "assigned", serde_json::json!({"agent": agent_id.0}), now)?;
+        log_event(
+            c,
+            &conv.id,
+            "state",
+            serde_json::json!({"from": conv.state.as_str(), "to": to.as_str()}),
+            now,
+        )?;
+        let text = desk::replies::assigned(&conv.locale, &name);
+        let messages = insert_messages(
+            c,
+            &conv.id,
+            vec![NewMessage { author: Author::System, agent: None, text, action: None }],
+            now,
+        )?;
+        let conversation = conversation(c, &conv.id)?.ok_or(StoreError::NotFound)?;
+        out.push(Appended { conversation, messages, state_changed: true });
+    }
+    Ok(out)
+}
+
+pub(crate) fn rate(c: &Connection, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()> {
+    let now = now_ms();
+    let exists: Option<i64> = c
+        .query_row("SELECT 1 FROM conversations WHERE id = ?1", [id.as_str()], |r| r.get(0))
+        .optional()?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound);
+    }
+    log_event(c, id, "rating", serde_json::json!({"score": score, "comment": comment}), now)
+}
+
+pub(crate) fn events(c: &Connection, id: &ConversationId) -> Result<Vec<Event>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, kind, data, created_at FROM events WHERE conversation_id = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([id.as_str()], |r| {
+        Ok(Event {
+            id: r.get(0)?,
+            conversation: id.clone(),
+            kind: r.get(1)?,
+            data: parse_json(&r.get::<_, String>(2)?)?,
+            created_at_ms: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

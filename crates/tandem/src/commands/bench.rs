@@ -1,0 +1,155 @@
+//! `tandem bench`: the message round trip (customer POST → stored durably → bot reply) under
+//! concurrency, against a running desk (`--url`) or one started in-process on a temporary
+//! SQLite database. A benchmark, not a test: it reports what it measured.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use playbook::Playbook;
+use server::{Application, Settings};
+
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// A running desk to measure (started with TANDEM_RATE_LIMITS=false). Without it, a desk
+    /// with the demo playbook is started in this process on a temporary database.
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Concurrent customers.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Customer messages to send in all.
+    #[arg(long, default_value_t = 20_000)]
+    pub messages: usize,
+    /// Messages per conversation before a customer starts a new one.
+    #[arg(long, default_value_t = 5)]
+    pub per_conversation: usize,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Routine questions of the demo shop, each a different intent, so the bot answers them all.
+const QUESTIONS: &[&str] = &[
+    "Wo ist meine Bestellung?",
+    "How much is shipping?",
+    "Welche Zahlungsarten gibt es?",
+    "I forgot my password",
+    "Wie lange dauert der Versand?",
+    "I need a copy of my invoice",
+    "Wie löse ich einen Gutschein ein?",
+    "When is customer service available?",
+];
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(args.concurrency > 0 && args.messages > 0, "concurrency and messages must be > 0");
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(bench(args))
+}
+
+async fn bench(args: BenchArgs) -> anyhow::Result<()> {
+    let mut _tmp = None;
+    let base = match &args.url {
+        Some(url) => url.trim_end_matches('/').to_owned(),
+        None => {
+            let dir = tempfile::tempdir()?;
+            let store = super::serve::open_store(None, dir.path())?;
+            let app = Application::build(
+                Settings { bind: "127.0.0.1:0".into(), playbook: Playbook::demo(), rate_limits: false, secure_cookies: false },
+                store,
+            )
+            .await?;
+            let base = format!("http://{}", app.local_addr()?);
+            tokio::spawn(app.run());
+            _tmp = Some(dir);
+            base
+        }
+    };
+    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
+    eprintln!("bench: {} messages, concurrency {}, against {base}", args.messages, args.concurrency);
+    let per_worker = args.messages.div_ceil(args.concurrency);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..args.concurrency {
+        let client = client.clone();
+        let base = base.clone();
+        let per_conversation = args.per_conversation.max(1);
+        workers.push(tokio::spawn(async move { worker(client, base, w, per_worker, per_conversation).await }));
+    }
+    let mut latencies = Vec::with_capacity(args.messages);
+    let mut answered = 0usize;
+    for w in workers {
+        let (lat, ans) = w.await.context("worker panicked")??;
+        latencies.extend(lat);
+        answered += ans;
+    }
+    let elapsed = started.elapsed();
+    latencies.sort();
+    let pct = |p: f64| -> Duration {
+        latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default()
+    };
+    let sent = latencies.len();
+    let rate = sent as f64 / elapsed.as_secs_f64();
+    let result = serde_json::json!({
+        "messages": sent,
+        "answered_by_bot": answered,
+        "concurrency": args.concurrency,
+        "seconds": elapsed.as_secs_f64(),
+        "messages_per_sec": rate,
+        "latency_ms": {"p50": pct(0.50).as_secs_f64() * 1e3, "p99": pct(0.99).as_secs_f64() * 1e3},
+    });
+    if args.json {
+        println!("{result}");
+    } else {
+        println!(
+            "{sent} messages ({answered} answered by the bot) in {:.2}s: {rate:.0} messages/s, p50 {:.2} ms, p99 {:.2} ms",
+            elapsed.as_secs_f64(),
+            pct(0.50).as_secs_f64() * 1e3,
+            pct(0.99).as_secs_f64() * 1e3
+        );
+    }
+    Ok(())
+}
+
+async fn worker(
+    client: reqwest::Client,
+    base: String,
+    w: usize,
+    messages: usize,
+    per_conversation: usize,
+) -> anyhow::Result<(Vec<Duration>, usize)> {
+    let mut latencies = Vec::with_capacity(messages);
+    let mut answered = 0;
+    let mut sent = 0;
+    let client = Arc::new(client);
+    while sent < messages {
+        let created: serde_json::Value = client
+            .post(format!("{base}/api/v1/conversations"))
+            .json(&serde_json::json!({}))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        let id = created["id"].as_str().context("no id")?.to_owned();
+        let token = created["token"].as_str().context("no token")?.to_owned();
+        for i in 0..per_conversation.min(messages - sent) {
+            let text = QUESTIONS[(w + i) % QUESTIONS.len()];
+            let t0 = Instant::now();
+            let res = client
+                .post(format!("{base}/api/v1/conversations/{id}/messages"))
+                .bearer_auth(&token)
+                .json(&serde_json::json!({"text": text}))
+                .send()
+                .await?;
+            anyhow::ensure!(res.status().as_u16() == 201, "message refused: {}", res.status());
+            let body: serde_json::Value = res.json().await?;
+            latencies.push(t0.elapsed());
+            if body["messages"].as_array().is_some_and(|m| m.iter().any(|m| m["author"] == "bot")) {
+                answered += 1;
+            }
+            sent += 1;
+        }
+    }
+    Ok((latencies, answered))
+}

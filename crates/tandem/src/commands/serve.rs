@@ -1,0 +1,97 @@
+//! `tandem serve`: open the store, load the playbook, bootstrap accounts and serve.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::ArgAction;
+use playbook::Playbook;
+use server::{bootstrap, Application, Settings};
+use store::sqlite::SqliteStore;
+use store::Store;
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// The playbook (TOML). Without it, the built-in demo shop runs, with demo agents.
+    #[arg(long, env = "TANDEM_PLAYBOOK")]
+    pub playbook: Option<PathBuf>,
+    /// Where the embedded SQLite database lives.
+    #[arg(long, env = "TANDEM_DATA_DIR", default_value = "./tandem-data")]
+    pub data_dir: PathBuf,
+    /// Address to listen on.
+    #[arg(long, env = "TANDEM_BIND", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// `sqlite:///path/to/file.db`; empty means SQLite in the data dir.
+    #[arg(long, env = "TANDEM_DATABASE_URL")]
+    pub database_url: Option<String>,
+    /// Rate limits on public endpoints. Turn off only for load tests.
+    #[arg(long, env = "TANDEM_RATE_LIMITS", default_value_t = true, action = ArgAction::Set)]
+    pub rate_limits: bool,
+    /// Mark cookies `Secure`; set this when the desk is served over HTTPS.
+    #[arg(long, env = "TANDEM_SECURE_COOKIES", default_value_t = false, action = ArgAction::Set)]
+    pub secure_cookies: bool,
+}
+
+/// Opens the store the URL names (SQLite in the data dir by default).
+pub fn open_store(database_url: Option<&str>, data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {
+    let path = match database_url.map(str::trim).filter(|u| !u.is_empty()) {
+        None => {
+            std::fs::create_dir_all(data_dir)
+                .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+            data_dir.join("tandem.db")
+        }
+        Some(url) => match url.split_once("://") {
+            Some(("sqlite", path)) => PathBuf::from(path),
+            Some(("postgres" | "postgresql", _)) => anyhow::bail!(
+                "the PostgreSQL backend is not in this build yet; use SQLite (leave --database-url empty)"
+            ),
+            _ => anyhow::bail!("unsupported --database-url {url:?}: expected sqlite://PATH"),
+        },
+    };
+    let store = SqliteStore::open(&path).with_context(|| format!("cannot open database {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("TANDEM_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn")),
+        )
+        .init();
+    let demo = args.playbook.is_none();
+    let playbook = match &args.playbook {
+        Some(path) => Playbook::from_file(path)?,
+        None => Playbook::demo(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let store = open_store(args.database_url.as_deref(), &args.data_dir)?;
+        let admin_email = std::env::var("TANDEM_ADMIN_EMAIL").ok();
+        let admin_password = std::env::var("TANDEM_ADMIN_PASSWORD").ok();
+        if bootstrap::first_admin(store.as_ref(), admin_email.as_deref(), admin_password.as_deref()).await? {
+            println!("Created the first admin: {}", admin_email.unwrap_or_default());
+        }
+        if demo {
+            bootstrap::demo_agents(store.as_ref()).await?;
+        }
+        let name = playbook.desk.name.clone();
+        let intents = playbook.intents.len();
+        let app = Application::build(
+            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies },
+            store,
+        )
+        .await?;
+        let addr = app.local_addr()?;
+        println!("Tandem desk \"{name}\" ({intents} intents) on http://{addr}/");
+        println!("  widget demo: http://{addr}/   console: http://{addr}/console   admin: http://{addr}/admin");
+        if demo {
+            println!("  demo logins:");
+            for d in bootstrap::DEMO_LOGINS {
+                println!("    {:<6} {:<22} password {}", d.role.as_str(), d.email, d.password);
+            }
+        }
+        app.run().await?;
+        Ok(())
+    })
+}
