@@ -1,0 +1,144 @@
+//! Test helpers: the real app on port 0 with a fresh SQLite database per test.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use playbook::Playbook;
+use reqwest::{Client, Response, StatusCode};
+use serde_json::{json, Value};
+use server::{bootstrap, Application, Settings};
+use store::sqlite::SqliteStore;
+use store::Store;
+use tokio::sync::oneshot;
+
+pub struct TestApp {
+    pub base: String,
+    pub client: Client,
+    pub store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
+    _stop: oneshot::Sender<()>,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_with(Playbook::demo(), true).await
+}
+
+pub async fn spawn_with(playbook: Playbook, rate_limits: bool) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store: Arc<dyn Store> =
+        Arc::new(SqliteStore::open(dir.path().join("tandem.db")).expect("open store"));
+    bootstrap::demo_agents(store.as_ref()).await.expect("demo agents");
+    let app = Application::build(
+        Settings { bind: "127.0.0.1:0".into(), playbook, rate_limits, secure_cookies: false },
+        store.clone(),
+    )
+    .await
+    .expect("build app");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(app.run_until(async move {
+        let _ = stopped.await;
+    }));
+    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    TestApp { base, client, store, _dir: dir, _stop: stop }
+}
+
+pub struct Conv {
+    pub id: String,
+    pub token: String,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        let mut req = self.client.post(self.url(path)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.expect("request")
+    }
+
+    pub async fn start(&self, text: Option<&str>) -> Conv {
+        let body = match text {
+            Some(t) => json!({"text": t}),
+            None => json!({}),
+        };
+        let res = self.post("/api/v1/conversations", None, body).await;
+        assert_eq!(res.status(), StatusCode::CREATED);
+        let body: Value = res.json().await.expect("json");
+        Conv {
+            id: body["id"].as_str().expect("id").to_owned(),
+            token: body["token"].as_str().expect("token").to_owned(),
+            body,
+        }
+    }
+
+    pub async fn say(&self, conv: &Conv, text: &str) -> Value {
+        let res = self
+            .post(&format!("/api/v1/conversations/{}/messages", conv.id), Some(&conv.token), json!({"text": text}))
+            .await;
+        assert_eq!(res.status(), StatusCode::CREATED, "posting {text:?}");
+        res.json().await.expect("json")
+    }
+
+    pub async fn token_for(&self, email: &str, password: &str) -> String {
+        let res = self.post("/api/v1/auth/token", None, json!({"email": email, "password": password})).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let body: Value = res.json().await.expect("json");
+        body["token"].as_str().expect("token").to_owned()
+    }
+
+    pub async fn agent_id(&self, email: &str) -> i64 {
+        self.store
+            .agents()
+            .await
+            .expect("agents")
+            .into_iter()
+            .find(|a| a.email == email)
+            .expect("agent exists")
+            .id
+            .0
+    }
+
+    pub async fn online(&self, email: &str, token: &str) {
+        let id = self.agent_id(email).await;
+        let res = self
+            .client
+            .put(self.url(&format!("/api/v1/agents/{id}/presence")))
+            .bearer_auth(token)
+            .json(&json!({"status": "online"}))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+
+    pub async fn conversation(&self, conv: &Conv) -> Value {
+        let res = self.get(&format!("/api/v1/conversations/{}", conv.id), Some(&conv.token)).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        res.json().await.expect("json")
+    }
+}
+
+pub const BEN: (&str, &str) = ("ben@demo.tandem", "tandem-demo-ben");
+pub const CLARA: (&str, &str) = ("clara@demo.tandem", "tandem-demo-clara");
+pub const ADMIN: (&str, &str) = ("admin@demo.tandem", "tandem-demo-admin");
+
+pub async fn error_code(res: Response) -> (StatusCode, String) {
+    let status = res.status();
+    let body: Value = res.json().await.expect("error body is JSON");
+    (status, body["error"]["code"].as_str().expect("error.code").to_owned())
+}
