@@ -92,6 +92,11 @@ pub fn decide(
 
     match action {
         Action::Handoff => {
+            // `low_confidence` is the fallback explanation: when a sharper reason is known
+            // (the customer asked for a person, complained, ...), it would only mislead.
+            if reasons.iter().any(|r| *r != Reason::LowConfidence) {
+                reasons.retain(|r| *r != Reason::LowConfidence);
+            }
             if reasons.is_empty() {
                 reasons.push(Reason::LowConfidence);
             }
@@ -172,6 +177,7 @@ mod tests {
             locale: "de".into(),
             article: None,
             sentiment: 0.0,
+            candidates: vec![],
         }
     }
 

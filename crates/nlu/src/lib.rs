@@ -1,1 +1,402 @@
-//! nlu
+//! The machine tier: text in, triage out.
+//!
+//! [`MachineTier::train`] learns everything from a playbook (intents and their examples,
+//! out-of-scope examples, articles); [`MachineTier::triage`] decides one message: answer, ask to
+//! clarify, or hand off with reasons. No database, no HTTP, no downloads.
+//!
+//! Module map:
+//! - [`normalize`]: the canonical folding of German/English text;
+//! - [`features`]: TF-IDF word and character n-gram vectors;
+//! - [`model`]: the intent model trait, the lexical model and the cascade;
+//! - [`calibrate`]: confidence learned by cross-validation on the playbook;
+//! - [`signals`]: handoff reasons from rules and word lists;
+//! - [`locale`]: German or English;
+//! - [`knowledge`]: the article index (tantivy);
+//! - [`eval`]: cases and metrics for `tandem eval`.
+
+pub mod calibrate;
+pub mod eval;
+pub mod features;
+pub mod knowledge;
+pub mod locale;
+pub mod model;
+pub mod normalize;
+pub mod signals;
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::calibrate::ANSWER_THRESHOLD;
+use crate::features::{RawFeatures, Vectorizer};
+use crate::knowledge::Knowledge;
+use crate::model::{Cascade, ClassId, Core, IntentModel, LexicalModel, Prediction};
+
+/// What to do with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    Answer,
+    Clarify,
+    Handoff,
+}
+
+/// Why a person should take over.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    HumanRequested,
+    LowConfidence,
+    NegativeSentiment,
+    /// Conversation level: produced by the desk, never by single-message triage.
+    RepeatedFailure,
+    Complaint,
+    ComplexSales,
+    SensitiveTopic,
+    IntentRequiresHuman,
+}
+
+impl Reason {
+    pub const ALL: [Reason; 8] = [
+        Reason::HumanRequested,
+        Reason::LowConfidence,
+        Reason::NegativeSentiment,
+        Reason::RepeatedFailure,
+        Reason::Complaint,
+        Reason::ComplexSales,
+        Reason::SensitiveTopic,
+        Reason::IntentRequiresHuman,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Reason::HumanRequested => "human_requested",
+            Reason::LowConfidence => "low_confidence",
+            Reason::NegativeSentiment => "negative_sentiment",
+            Reason::RepeatedFailure => "repeated_failure",
+            Reason::Complaint => "complaint",
+            Reason::ComplexSales => "complex_sales",
+            Reason::SensitiveTopic => "sensitive_topic",
+            Reason::IntentRequiresHuman => "intent_requires_human",
+        }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown handoff reason {0:?}")]
+pub struct UnknownReason(pub String);
+
+impl FromStr for Reason {
+    type Err = UnknownReason;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Reason::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| UnknownReason(s.to_string()))
+    }
+}
+
+/// One triage decision (the `tandem triage --json` object).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Triage {
+    pub text: String,
+    /// The recognised intent (also on handoff and clarify when known).
+    pub intent: Option<String>,
+    /// Calibrated probability that answering with `intent` is right (0..1).
+    pub confidence: f32,
+    pub action: Action,
+    /// Why a person should take over; empty unless `action` is `handoff`.
+    pub reasons: Vec<Reason>,
+    pub locale: String,
+    /// The article the bot answers with when no intent fits but an article clearly does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub article: Option<String>,
+    /// -1 (very negative) .. 1 (very positive).
+    #[serde(default)]
+    pub sentiment: f32,
+    /// On `clarify`: the intents to choose between, best first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
+}
+
+/// The intent model's view of one text (see [`MachineTier::explain`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Explanation {
+    /// Intents best first with their ranking scores; `None` is the playbook's out-of-scope class.
+    pub ranked: Vec<(Option<String>, f32)>,
+    pub confidence: f32,
+    pub pair_confidence: f32,
+    pub nearest: f32,
+}
+
+/// A suggested knowledge-base article.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ArticleHit {
+    pub id: String,
+    pub title: String,
+    pub score: f32,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NluError {
+    #[error("the playbook has no intent examples to learn from")]
+    NoExamples,
+    #[error(transparent)]
+    Knowledge(#[from] knowledge::KnowledgeError),
+}
+
+struct IntentInfo {
+    id: String,
+    handoff: bool,
+}
+
+/// The trained machine tier for one playbook. Immutable; share it in an `Arc`.
+pub struct MachineTier {
+    intents: Vec<IntentInfo>,
+    oos_class: Option<ClassId>,
+    cascade: Cascade,
+    vectorizer: Vectorizer,
+    knowledge: Knowledge,
+    locales: Vec<String>,
+}
+
+const SEED: u64 = 0x7a4d_e3;
+
+/// Lets the cascade own the lexical model while the tier keeps its vectorizer.
+struct Stage(LexicalModel);
+
+impl IntentModel for Stage {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn predict(&self, text: &str) -> Prediction {
+        self.0.predict(text)
+    }
+}
+
+impl MachineTier {
+    /// Learn intents, confidence calibration and the article index from a playbook.
+    pub fn train(playbook: &playbook::Playbook) -> Result<MachineTier, NluError> {
+        let mut raws: Vec<RawFeatures> = Vec::new();
+        let mut labels: Vec<ClassId> = Vec::new();
+        for (c, intent) in playbook.intents.iter().enumerate() {
+            for e in intent.examples.iter().filter(|e| !e.trim().is_empty()) {
+                raws.push(features::of_text(e));
+                labels.push(c);
+            }
+        }
+        if raws.is_empty() {
+            return Err(NluError::NoExamples);
+        }
+        let n_intents = playbook.intents.len();
+        let oos: Vec<&String> = playbook
+            .out_of_scope
+            .examples
+            .iter()
+            .filter(|e| !e.trim().is_empty())
+            .collect();
+        let oos_class = (!oos.is_empty()).then_some(n_intents);
+        for e in oos {
+            raws.push(features::of_text(e));
+            labels.push(n_intents);
+        }
+        let classes = n_intents + usize::from(oos_class.is_some());
+        let outcomes = calibrate::cross_validate(&raws, &labels, classes, oos_class, SEED);
+        let calibrator = calibrate::fit(&outcomes);
+        let refs: Vec<&RawFeatures> = raws.iter().collect();
+        let core = Core::fit(&refs, &labels, classes, SEED);
+        let vectorizer = core.vectorizer.clone();
+        let lexical = LexicalModel::new(core, calibrator);
+        Ok(MachineTier {
+            intents: playbook
+                .intents
+                .iter()
+                .map(|i| IntentInfo {
+                    id: i.id.clone(),
+                    handoff: i.handoff,
+                })
+                .collect(),
+            oos_class,
+            cascade: Cascade::new(Box::new(Stage(lexical)), ANSWER_THRESHOLD),
+            vectorizer,
+            knowledge: Knowledge::build(&playbook.articles)?,
+            locales: playbook.desk.locales.clone(),
+        })
+    }
+
+    fn intent_of(&self, class: Option<ClassId>) -> Option<&IntentInfo> {
+        class
+            .filter(|c| Some(*c) != self.oos_class)
+            .and_then(|c| self.intents.get(c))
+    }
+
+    /// Decide one message on its own (conversation-level reasons are the desk's business).
+    pub fn triage(&self, text: &str) -> Triage {
+        let found = signals::detect(text);
+        let locale = locale::detect(text, &self.locales);
+        let prediction = self.cascade.predict(text);
+        let mut reasons = found.reasons;
+        let top = self.intent_of(prediction.top());
+        let confident = top.is_some() && !prediction.is_unsure(self.cascade.threshold());
+        let intent = if confident { top } else { None };
+        if intent.is_some_and(|i| i.handoff) {
+            reasons.push(Reason::IntentRequiresHuman);
+        }
+        let mut candidates = Vec::new();
+        let mut article = None;
+        if !confident {
+            let second = self.intent_of(prediction.ranked.get(1).map(|r| r.0));
+            if let (Some(a), Some(b)) = (top, second) {
+                if prediction.pair_confidence >= self.cascade.threshold() {
+                    candidates = vec![a.id.clone(), b.id.clone()];
+                }
+            }
+            if candidates.is_empty() {
+                if reasons.is_empty() && prediction.top() != self.oos_class {
+                    article = self.knowledge.clear_match(text, &locale);
+                }
+                if article.is_none() {
+                    reasons.push(Reason::LowConfidence);
+                }
+            }
+        }
+        reasons.sort();
+        reasons.dedup();
+        let action = if !reasons.is_empty() {
+            candidates.clear();
+            Action::Handoff
+        } else if !candidates.is_empty() {
+            Action::Clarify
+        } else {
+            Action::Answer
+        };
+        let intent = match action {
+            Action::Clarify => candidates.first().cloned(),
+            _ => intent.map(|i| i.id.clone()),
+        };
+        Triage {
+            text: text.to_string(),
+            intent,
+            confidence: prediction.confidence.clamp(0.0, 1.0),
+            action,
+            reasons,
+            locale,
+            article,
+            sentiment: found.sentiment,
+            candidates,
+        }
+    }
+
+    /// Knowledge-base articles for `text`, best first.
+    pub fn suggest_articles(&self, text: &str, limit: usize) -> Vec<ArticleHit> {
+        self.knowledge.hits(text, limit)
+    }
+
+    /// How alike two messages are (0..1): character and word n-gram cosine, typo-tolerant.
+    pub fn similarity(&self, a: &str, b: &str) -> f32 {
+        self.vectorizer
+            .similarity(&features::of_text(a), &features::of_text(b))
+    }
+
+    /// The intent model's view of `text`: ranked intents (`None` = the out-of-scope class) with
+    /// their scores, and the calibrated confidences. For diagnostics and the agent console.
+    pub fn explain(&self, text: &str) -> Explanation {
+        let p = self.cascade.predict(text);
+        Explanation {
+            ranked: p
+                .ranked
+                .iter()
+                .map(|(c, s)| (self.intent_of(Some(*c)).map(|i| i.id.clone()), *s))
+                .collect(),
+            confidence: p.confidence,
+            pair_confidence: p.pair_confidence,
+            nearest: p.nearest,
+        }
+    }
+
+    /// The intents this tier knows, in playbook order.
+    pub fn intent_ids(&self) -> impl Iterator<Item = &str> {
+        self.intents.iter().map(|i| i.id.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn demo() -> MachineTier {
+        MachineTier::train(&playbook::Playbook::demo()).expect("demo trains")
+    }
+
+    #[test]
+    fn reasons_round_trip_as_strings() {
+        for r in Reason::ALL {
+            assert_eq!(r.as_str().parse::<Reason>(), Ok(r));
+            assert_eq!(
+                serde_json::to_string(&r).expect("serialises"),
+                format!("\"{}\"", r.as_str())
+            );
+        }
+        assert!("angry".parse::<Reason>().is_err());
+    }
+
+    #[test]
+    fn tier_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<MachineTier>();
+    }
+
+    #[test]
+    fn demo_answers_and_hands_off() {
+        let tier = demo();
+        let t = tier.triage("Wo ist mein Paket?");
+        assert_eq!(t.action, Action::Answer, "{t:?}");
+        assert_eq!(t.intent.as_deref(), Some("order_status"));
+        assert_eq!(t.locale, "de");
+        let t = tier.triage("How much is shipping to Austria?");
+        assert_eq!(t.locale, "en");
+        let t = tier.triage("Ich möchte mit einem Mitarbeiter sprechen");
+        assert_eq!(t.action, Action::Handoff);
+        assert!(t.reasons.contains(&Reason::HumanRequested));
+        let t = tier.triage("Wir brauchen ein Angebot für 500 Stück");
+        assert_eq!(t.action, Action::Handoff);
+        let t = tier.triage("Wie wird das Wetter morgen in Berlin?");
+        assert_eq!(t.action, Action::Handoff, "{t:?}");
+        assert!(t.reasons.contains(&Reason::LowConfidence));
+    }
+
+    #[test]
+    fn json_has_the_contract_fields() {
+        let tier = demo();
+        let v = serde_json::to_value(tier.triage("Wo ist meine Bestellung?")).expect("json");
+        for key in ["text", "intent", "confidence", "action", "reasons", "locale"] {
+            assert!(v.get(key).is_some(), "missing {key}");
+        }
+        assert!(v["reasons"].is_array());
+    }
+
+    #[test]
+    fn similarity_sees_repetition() {
+        let tier = demo();
+        let a = "Wo ist meine Bestellung?";
+        assert!(tier.similarity(a, "wo ist meine bestellung") > 0.9);
+        assert!(tier.similarity(a, "Wo ist meine Bestelung??") > 0.6);
+        assert!(tier.similarity(a, "Tell me a joke") < 0.2);
+    }
+
+    #[test]
+    fn suggests_articles() {
+        let tier = demo();
+        let hits = tier.suggest_articles("Wie wasche ich Wolle?", 2);
+        assert_eq!(hits.first().map(|h| h.id.as_str()), Some("care-instructions"));
+    }
+}

@@ -9,30 +9,43 @@
   var live = document.getElementById("live-status");
   var de = document.documentElement.lang === "de";
   var labels = { customer: de ? "Kunde" : "Customer", bot: "Bot", agent: de ? "Mitarbeiter" : "Agent", system: "System" };
+  /* The same words as the server's state_label (pages/layout.rs). */
+  var states = de
+    ? { bot: "beim Bot", queued: "wartet", assigned: "zugewiesen", resolved: "erledigt" }
+    : { bot: "with the bot", queued: "waiting", assigned: "assigned", resolved: "resolved" };
 
   function say(text) { if (live) live.textContent = text; }
 
   if (main.getAttribute("data-page") === "inbox") {
     var es = new EventSource("/api/v1/agent/events");
-    var reloading = false;
+    var reloading = false, again = false;
     function refresh() {
-      if (reloading) return;
+      // An event during a refresh must not be lost (a handoff sends "queued" then "assigned"
+      // in quick succession): note it and refresh once more when the current one is done.
+      if (reloading) { again = true; return; }
       reloading = true;
+      again = false;
       // The server renders the inbox; swap in its fresh lists.
       fetch(location.pathname + location.search, { credentials: "same-origin" })
         .then(function (r) { return r.text(); })
         .then(function (html) {
           var doc = new DOMParser().parseFromString(html, "text/html");
+          // Swap each whole section (heading with its count, the "empty" note and the list).
+          var changed = false;
           ["mine", "queue"].forEach(function (id) {
             var fresh = doc.getElementById(id), old = document.getElementById(id);
-            if (fresh && old) old.replaceWith(fresh);
-            var freshSec = fresh && fresh.closest("section"), oldSec = document.getElementById(id) && document.getElementById(id).closest("section");
-            if (freshSec && oldSec) oldSec.replaceWith(document.importNode(freshSec, true));
+            var freshSec = fresh && fresh.closest("section"), oldSec = old && old.closest("section");
+            if (!freshSec || !oldSec || freshSec.outerHTML === oldSec.outerHTML) return;
+            oldSec.replaceWith(document.importNode(freshSec, true));
+            changed = true;
           });
-          say(de ? "Posteingang aktualisiert." : "Inbox updated.");
+          if (changed) say(de ? "Posteingang aktualisiert." : "Inbox updated.");
         })
-        .finally(function () { reloading = false; });
+        .catch(function () { say(de ? "Posteingang konnte nicht aktualisiert werden." : "Could not update the inbox."); })
+        .finally(function () { reloading = false; if (again) refresh(); });
     }
+    // On (re)connecting, catch up on what happened since the page was rendered or the stream dropped.
+    es.addEventListener("open", refresh);
     es.addEventListener("inbox", refresh);
     es.addEventListener("message", refresh);
   }
@@ -59,14 +72,19 @@
       list.appendChild(li);
       if (m.author === "customer") say(de ? "Neue Nachricht vom Kunden." : "New message from the customer.");
     }
+    function showState(s) {
+      var st = document.getElementById("conv-state");
+      if (st && s && s.state) st.textContent = states[s.state] || s.state;
+    }
     var es2 = new EventSource("/api/v1/conversations/" + encodeURIComponent(id) + "/events");
     es2.addEventListener("message", function (e) { try { add(JSON.parse(e.data)); } catch (x) {} });
-    es2.addEventListener("state", function (e) {
-      try {
-        var s = JSON.parse(e.data);
-        var st = document.getElementById("conv-state");
-        if (st) st.textContent = s.state;
-      } catch (x) {}
+    es2.addEventListener("state", function (e) { try { showState(JSON.parse(e.data)); } catch (x) {} });
+    // On (re)connecting, catch up on what was said since the page was rendered or the stream dropped.
+    es2.addEventListener("open", function () {
+      fetch("/api/v1/conversations/" + encodeURIComponent(id), { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (c) { if (c) { (c.messages || []).forEach(add); showState(c); } })
+        .catch(function () {});
     });
     var form = document.getElementById("reply");
     if (form) {

@@ -212,8 +212,20 @@ pub async fn conversation_access(
     id: &str,
     intent: Intent,
 ) -> ApiResult<(Conversation, Access)> {
+    conversation_access_checked(state, headers, id, intent, intent == Intent::Write).await
+}
+
+/// As [`conversation_access`], for console forms whose CSRF token came in the form body and
+/// has been checked already (`csrf_header == false`).
+pub async fn conversation_access_checked(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    intent: Intent,
+    csrf_header: bool,
+) -> ApiResult<(Conversation, Access)> {
     let id = desk::ConversationId::parse(id).ok_or_else(ApiError::not_found)?;
-    let credential = credential(state, headers, intent == Intent::Write).await?;
+    let credential = credential(state, headers, csrf_header).await?;
     let conversation = state.store.conversation(&id).await?.ok_or_else(ApiError::not_found)?;
     match credential {
         Credential::Conversation(token) => {

@@ -257,10 +257,16 @@ pub async fn suggestions(
         .filter(|m| m.author == Author::Customer)
         .map(|m| m.text.as_str())
         .collect();
+    let locale = &conversation.locale;
     Ok(state
         .tier
-        .suggest_articles(&text.join("\n"), 3)
+        .suggest_articles(&text.join("\n"), 6)
         .into_iter()
+        // Only articles in the customer's language (or in none in particular).
+        .filter(|hit| {
+            state.playbook.article(&hit.id).is_some_and(|a| a.locale.as_deref().is_none_or(|l| l == locale))
+        })
+        .take(3)
         .map(|hit| crate::wire::ArticleSuggestion { id: hit.id, title: hit.title, score: hit.score })
         .collect())
 }

@@ -276,3 +276,53 @@ async fn the_openapi_document_describes_the_api() {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
 }
+
+#[tokio::test]
+async fn console_forms_work_without_javascript() {
+    let app = spawn_app().await;
+    let page = app.get("/console/login", None).await;
+    let c = page.headers()["set-cookie"].to_str().expect("cookie").to_owned();
+    let login_csrf = c.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned()).expect("v");
+    let res = app
+        .client
+        .post(app.url("/console/login"))
+        .header("cookie", format!("tandem_login={login_csrf}"))
+        .form(&[("email", BEN.0), ("password", BEN.1), ("csrf", login_csrf.as_str())])
+        .send()
+        .await
+        .expect("request");
+    let cookie = res
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with("tandem_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("session")
+        .to_owned();
+    // Signing in put Ben online, so the handoff goes to him.
+    let conv = app.start(Some("Ich möchte mit einem Mitarbeiter sprechen")).await;
+    let inbox = app.client.get(app.url("/console")).header("cookie", &cookie).send().await.expect("inbox");
+    let html = inbox.text().await.expect("html");
+    let csrf = html
+        .split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("csrf meta")
+        .to_owned();
+    assert!(html.contains(&conv.id));
+    let form = |path: String, extra: Vec<(&'static str, String)>| {
+        let mut fields = vec![("csrf", csrf.clone())];
+        fields.extend(extra);
+        app.client.post(app.url(&path)).header("cookie", &cookie).form(&fields).send()
+    };
+    let res = form(format!("/console/c/{}/reply", conv.id), vec![("text", "Antwort ohne JavaScript".into())]).await.expect("reply");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let res = form(format!("/console/c/{}/resolve", conv.id), vec![]).await.expect("resolve");
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let seen = app.conversation(&conv).await;
+    assert_eq!(seen["state"], "resolved");
+    assert!(seen["messages"].as_array().expect("messages").iter().any(|m| m["text"] == "Antwort ohne JavaScript"));
+    // The reasons shown to the agent explain the handoff without a misleading fallback.
+    assert_eq!(seen["handoff"]["reasons"], json!(["human_requested"]));
+}

@@ -357,7 +357,8 @@ async fn form_action(state: &AppState, headers: &HeaderMap, id: &str, csrf: &str
     if let Err(r) = check_csrf(&session, csrf) {
         return r;
     }
-    let (c, agent) = match auth::conversation_access(state, headers, id, Intent::Write).await {
+    // The CSRF token came in the form and was checked above.
+    let (c, agent) = match auth::conversation_access_checked(state, headers, id, Intent::Write, false).await {
         Ok((c, auth::Access::Agent(a))) => (c, a),
         Ok(_) => return api_error_page(lang, ApiError::forbidden("agents only")),
         Err(e) => return api_error_page(lang, e),

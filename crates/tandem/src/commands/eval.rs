@@ -1,12 +1,117 @@
-//! `tandem eval` (placeholder, filled in by the machine-tier work).
+//! `tandem eval`: train on a playbook, decide every case of a JSON Lines file, print the metrics
+//! of DESIGN.md (`--json`: one object) — the arithmetic lives in `nlu::eval`.
 use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context;
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
+    /// The playbook (TOML) to train on.
     #[arg(long, env = "TANDEM_PLAYBOOK")]
     pub playbook: PathBuf,
+    /// Labelled cases, JSON Lines: {"text","expect"[,"reason"]}.
+    #[arg(long, env = "TANDEM_CASES")]
+    pub cases: PathBuf,
+    /// Print the metrics as one JSON object.
+    #[arg(long, env = "TANDEM_JSON")]
+    pub json: bool,
 }
 
-pub fn run(_args: EvalArgs) -> anyhow::Result<()> {
-    anyhow::bail!("not yet implemented")
+pub fn run(args: EvalArgs) -> anyhow::Result<()> {
+    let playbook = playbook::Playbook::from_file(&args.playbook)?;
+    let text = std::fs::read_to_string(&args.cases)
+        .with_context(|| format!("cannot read cases {}", args.cases.display()))?;
+    let cases = nlu::eval::parse_cases(&text)
+        .with_context(|| format!("invalid cases file {}", args.cases.display()))?;
+    let started = Instant::now();
+    let tier = nlu::MachineTier::train(&playbook)
+        .with_context(|| format!("cannot train on {}", args.playbook.display()))?;
+    let train_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let mut decisions = Vec::with_capacity(cases.len());
+    let mut latencies = Vec::with_capacity(cases.len());
+    for case in &cases {
+        let t0 = Instant::now();
+        let d = tier.triage(&case.text);
+        latencies.push(t0.elapsed().as_secs_f64() * 1e6);
+        decisions.push(d);
+    }
+    if std::env::var_os("TANDEM_EVAL_DUMP").is_some() {
+        dump(&cases, &decisions);
+    }
+    let report = nlu::eval::score(&cases, &decisions, &latencies, train_ms);
+    if args.json {
+        println!("{}", serde_json::to_string(&report)?);
+    } else {
+        print_table(&report);
+    }
+    Ok(())
+}
+
+/// With `TANDEM_EVAL_DUMP` set: every wrong decision on stderr, for error analysis.
+fn dump(cases: &[nlu::eval::Case], decisions: &[nlu::Triage]) {
+    use nlu::eval::Expected;
+    for (c, d) in cases.iter().zip(decisions) {
+        let ok = match &c.expected {
+            Expected::Intent(id) => {
+                d.action == nlu::Action::Answer && d.intent.as_deref() == Some(id)
+            }
+            Expected::Handoff(r) => {
+                d.action == nlu::Action::Handoff && r.is_none_or(|r| d.reasons.contains(&r))
+            }
+        };
+        if !ok {
+            let expected = match &c.expected {
+                Expected::Intent(id) => id.clone(),
+                Expected::Handoff(r) => format!("handoff/{}", r.map(|r| r.as_str()).unwrap_or("-")),
+            };
+            let reasons: Vec<&str> = d.reasons.iter().map(|r| r.as_str()).collect();
+            eprintln!(
+                "want {expected:<28} got {:?} {:<24} conf {:.2} [{}] {}",
+                d.action,
+                d.intent.as_deref().or(d.article.as_deref()).unwrap_or("-"),
+                d.confidence,
+                reasons.join(","),
+                c.text
+            );
+        }
+    }
+}
+
+fn pct(v: Option<f64>) -> String {
+    v.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "n/a".into())
+}
+
+fn print_table(r: &nlu::eval::Report) {
+    println!("cases                {}", r.cases);
+    println!(
+        "in scope             {:>6} cases   accuracy {:>7}   (wrong answer {}, clarified {}, handed off {})",
+        r.in_scope.cases,
+        pct(r.in_scope.accuracy),
+        r.in_scope.wrong_answer,
+        r.in_scope.clarified,
+        r.in_scope.handed_off
+    );
+    println!(
+        "handoff              {:>6} cases   recall   {:>7}   precision {}   (answered {}, clarified {})",
+        r.handoff.cases,
+        pct(r.handoff.recall),
+        pct(r.handoff.precision),
+        r.handoff.answered,
+        r.handoff.clarified
+    );
+    for (reason, m) in &r.by_reason {
+        println!(
+            "  {:<22} {:>5} cases   recall   {:>7}   fired on others {}",
+            reason,
+            m.cases,
+            pct(m.recall),
+            pct(m.fired_on_others)
+        );
+    }
+    println!(
+        "triage               p50 {:.0} µs   p99 {:.0} µs",
+        r.triage_us.p50, r.triage_us.p99
+    );
+    println!("training             {:.0} ms", r.train_ms);
 }

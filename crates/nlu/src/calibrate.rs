@@ -1,0 +1,331 @@
+//! Calibration: turns the lexical core's raw evidence into "probability that answering is right",
+//! learned from the playbook alone.
+//!
+//! Cross-validation over the playbook's examples, with whole intents held out in each fold: their
+//! examples play the customer who asks for something the playbook does not cover
+//! (pseudo-out-of-scope), while held-out examples of the known intents show what in-scope
+//! evidence looks like. A small logistic regression over the evidence (top probability, margin,
+//! nearest-example similarities) is fitted on these outcomes with both groups weighted equally, so
+//! that [`ANSWER_THRESHOLD`] = 0.5 is the even-odds decision. No test data is ever looked at.
+
+use crate::features::RawFeatures;
+use crate::model::{ClassId, Core, Evidence, Rng};
+
+/// Answer only when the calibrated probability of being right reaches this.
+pub const ANSWER_THRESHOLD: f32 = 0.5;
+const FOLDS: usize = 5;
+/// Above this many examples only some of the folds are run, to keep training within seconds.
+const LARGE_PLAYBOOK: usize = 6000;
+const LARGE_PLAYBOOK_FOLDS: usize = 3;
+
+const DIM: usize = 6;
+const PAIR_DIM: usize = 4;
+
+/// Maps evidence to calibrated confidences.
+#[derive(Debug, Clone)]
+pub struct Calibrator {
+    single: [f32; DIM],
+    pair: [f32; PAIR_DIM],
+}
+
+fn single_features(ev: &Evidence) -> [f32; DIM] {
+    [ev.p1, ev.p1 - ev.p2, ev.s1, ev.s_any, ev.s1 - ev.s2, 1.0]
+}
+
+fn pair_features(ev: &Evidence) -> [f32; PAIR_DIM] {
+    [ev.p1 + ev.p2, ev.s1.max(ev.s2), ev.s_any, 1.0]
+}
+
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+fn dotn<const N: usize>(w: &[f32; N], x: &[f32; N]) -> f32 {
+    w.iter().zip(x).map(|(a, b)| a * b).sum()
+}
+
+impl Calibrator {
+    /// A prior for playbooks too small to cross-validate: trust the top probability and the
+    /// nearest-example similarity about equally.
+    pub fn prior() -> Self {
+        Calibrator {
+            single: [4.0, 2.0, 4.0, 0.0, 0.0, -4.0],
+            pair: [4.0, 4.0, 0.0, -4.0],
+        }
+    }
+
+    pub fn confidence(&self, ev: &Evidence) -> f32 {
+        if ev.ranked.is_empty() {
+            return 0.0;
+        }
+        sigmoid(dotn(&self.single, &single_features(ev)))
+    }
+
+    pub fn pair_confidence(&self, ev: &Evidence) -> f32 {
+        if ev.ranked.len() < 2 {
+            return self.confidence(ev);
+        }
+        sigmoid(dotn(&self.pair, &pair_features(ev)))
+    }
+}
+
+/// One held-out decision seen during cross-validation.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub evidence: Evidence,
+    /// The true class was known to the fold's model (else: pseudo-out-of-scope or an
+    /// out-of-scope example).
+    pub in_scope: bool,
+    pub top1_right: bool,
+    pub top2_right: bool,
+}
+
+/// Cross-validate the core on the playbook's examples. `labels[i]` is a class in `0..classes`;
+/// `oos_class` (if any) is the class of the playbook's out-of-scope examples and is never held
+/// out as an intent.
+pub fn cross_validate(
+    raws: &[RawFeatures],
+    labels: &[ClassId],
+    classes: usize,
+    oos_class: Option<ClassId>,
+    seed: u64,
+) -> Vec<Outcome> {
+    let mut rng = Rng::new(seed ^ 0x5eed);
+    let intents: Vec<ClassId> = (0..classes).filter(|c| Some(*c) != oos_class).collect();
+    let hold_out_intents = intents.len() >= 3;
+    // which fold holds out each intent
+    let mut intent_fold = vec![usize::MAX; classes];
+    let mut shuffled = intents.clone();
+    rng.shuffle(&mut shuffled);
+    for (i, c) in shuffled.iter().enumerate() {
+        if hold_out_intents {
+            intent_fold[*c] = i % FOLDS;
+        }
+    }
+    // stratified example folds
+    let mut example_fold = vec![0usize; labels.len()];
+    for c in 0..classes {
+        let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
+        rng.shuffle(&mut members);
+        let offset = (rng.next() % FOLDS as u64) as usize;
+        for (k, i) in members.into_iter().enumerate() {
+            example_fold[i] = (k + offset) % FOLDS;
+        }
+    }
+    let folds = if labels.len() > LARGE_PLAYBOOK {
+        LARGE_PLAYBOOK_FOLDS
+    } else {
+        FOLDS
+    };
+    let mut outcomes = Vec::new();
+    for k in 0..folds {
+        // local class ids for the classes known in this fold
+        let mut local = vec![usize::MAX; classes];
+        let mut n_local = 0;
+        for c in 0..classes {
+            if intent_fold[c] != k {
+                local[c] = n_local;
+                n_local += 1;
+            }
+        }
+        let local_oos = oos_class.map(|c| local[c]);
+        let train: Vec<usize> = (0..labels.len())
+            .filter(|&i| example_fold[i] != k && local[labels[i]] != usize::MAX)
+            .collect();
+        if n_local < 2 || train.is_empty() {
+            continue;
+        }
+        let train_raw: Vec<&RawFeatures> = train.iter().map(|&i| &raws[i]).collect();
+        let train_y: Vec<ClassId> = train.iter().map(|&i| local[labels[i]]).collect();
+        let core = Core::fit(&train_raw, &train_y, n_local, seed.wrapping_add(k as u64));
+        for i in (0..labels.len()).filter(|&i| example_fold[i] == k) {
+            let evidence = core.evidence(&raws[i]);
+            let truth = local[labels[i]];
+            let in_scope = truth != usize::MAX && Some(truth) != local_oos;
+            let top: Vec<ClassId> = evidence.ranked.iter().map(|r| r.0).collect();
+            let top1_right = in_scope && top.first() == Some(&truth);
+            let top2_right = in_scope && top.iter().take(2).any(|&c| c == truth);
+            outcomes.push(Outcome {
+                evidence,
+                in_scope,
+                top1_right,
+                top2_right,
+            });
+        }
+    }
+    outcomes
+}
+
+/// Fit the calibrator on cross-validation outcomes; in-scope and out-of-scope outcomes get equal
+/// total weight. Falls back to [`Calibrator::prior`] when there is too little to learn from.
+pub fn fit(outcomes: &[Outcome]) -> Calibrator {
+    let n_in = outcomes.iter().filter(|o| o.in_scope).count();
+    let n_out = outcomes.len() - n_in;
+    let prior = Calibrator::prior();
+    if n_in < 4 {
+        return prior;
+    }
+    let weight = |o: &Outcome| {
+        if n_out == 0 {
+            1.0 / n_in as f32
+        } else if o.in_scope {
+            0.5 / n_in as f32
+        } else {
+            0.5 / n_out as f32
+        }
+    };
+    let singles: Vec<([f32; DIM], f32, f32)> = outcomes
+        .iter()
+        .map(|o| {
+            (
+                single_features(&o.evidence),
+                if o.top1_right { 1.0 } else { 0.0 },
+                weight(o),
+            )
+        })
+        .collect();
+    let pairs: Vec<([f32; PAIR_DIM], f32, f32)> = outcomes
+        .iter()
+        .map(|o| {
+            (
+                pair_features(&o.evidence),
+                if o.top2_right { 1.0 } else { 0.0 },
+                weight(o),
+            )
+        })
+        .collect();
+    let (Some(single), Some(pair)) = (logistic(&singles), logistic(&pairs)) else {
+        return prior;
+    };
+    Calibrator { single, pair }
+}
+
+/// Weighted logistic regression by Newton's method with a small ridge.
+fn logistic<const N: usize>(data: &[([f32; N], f32, f32)]) -> Option<[f32; N]> {
+    let mut w = [0f64; N];
+    let total: f64 = data.iter().map(|d| f64::from(d.2)).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    const RIDGE: f64 = 1e-3;
+    for _ in 0..30 {
+        let mut grad = [0f64; N];
+        let mut hess = [[0f64; N]; N];
+        for (x, y, wt) in data {
+            let x: Vec<f64> = x.iter().map(|v| f64::from(*v)).collect();
+            let z: f64 = w.iter().zip(&x).map(|(a, b)| a * b).sum();
+            let p = 1.0 / (1.0 + (-z).exp());
+            let wt = f64::from(*wt) / total;
+            for i in 0..N {
+                grad[i] += wt * (p - f64::from(*y)) * x[i];
+                for j in 0..N {
+                    hess[i][j] += wt * p * (1.0 - p) * x[i] * x[j];
+                }
+            }
+        }
+        for i in 0..N {
+            grad[i] += RIDGE * w[i];
+            hess[i][i] += RIDGE;
+        }
+        let step = solve(hess, grad)?;
+        let mut change = 0.0;
+        for i in 0..N {
+            w[i] -= step[i];
+            change += step[i].abs();
+        }
+        if change < 1e-6 {
+            break;
+        }
+    }
+    let mut out = [0f32; N];
+    for i in 0..N {
+        if !w[i].is_finite() {
+            return None;
+        }
+        out[i] = w[i] as f32;
+    }
+    Some(out)
+}
+
+/// Solve `a x = b` by Gaussian elimination with partial pivoting.
+fn solve<const N: usize>(mut a: [[f64; N]; N], mut b: [f64; N]) -> Option<[f64; N]> {
+    for col in 0..N {
+        let pivot = (col..N).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs()))?;
+        if a[pivot][col].abs() < 1e-12 {
+            return None;
+        }
+        a.swap(col, pivot);
+        b.swap(col, pivot);
+        for row in col + 1..N {
+            let f = a[row][col] / a[col][col];
+            for k in col..N {
+                a[row][k] -= f * a[col][k];
+            }
+            b[row] -= f * b[col];
+        }
+    }
+    let mut x = [0f64; N];
+    for row in (0..N).rev() {
+        let s: f64 = (row + 1..N).map(|k| a[row][k] * x[k]).sum();
+        x[row] = (b[row] - s) / a[row][row];
+    }
+    Some(x)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn evidence(p1: f32, s1: f32) -> Evidence {
+        Evidence {
+            ranked: vec![(0, p1), (1, 1.0 - p1)],
+            p1,
+            p2: 1.0 - p1,
+            s1,
+            s2: s1 / 2.0,
+            s_any: s1,
+        }
+    }
+
+    #[test]
+    fn solves_small_systems() {
+        let x = solve([[2.0, 1.0], [1.0, 3.0]], [3.0, 5.0]).expect("solvable");
+        assert!((x[0] - 0.8).abs() < 1e-9 && (x[1] - 1.4).abs() < 1e-9);
+        assert!(solve([[0.0, 0.0], [0.0, 0.0]], [1.0, 1.0]).is_none());
+    }
+
+    #[test]
+    fn learns_that_strong_evidence_means_right() {
+        let mut outcomes = Vec::new();
+        for i in 0..50 {
+            let t = i as f32 / 50.0;
+            // confident, similar -> right; weak -> out of scope
+            outcomes.push(Outcome {
+                evidence: evidence(0.6 + 0.4 * t, 0.5 + 0.4 * t),
+                in_scope: true,
+                top1_right: i % 10 != 0,
+                top2_right: true,
+            });
+            outcomes.push(Outcome {
+                evidence: evidence(0.2 + 0.4 * t, 0.1 + 0.3 * t),
+                in_scope: false,
+                top1_right: false,
+                top2_right: false,
+            });
+        }
+        let cal = fit(&outcomes);
+        let strong = cal.confidence(&evidence(0.95, 0.85));
+        let weak = cal.confidence(&evidence(0.3, 0.15));
+        assert!(strong > ANSWER_THRESHOLD, "strong {strong}");
+        assert!(weak < ANSWER_THRESHOLD, "weak {weak}");
+        // monotone in the evidence
+        assert!(cal.confidence(&evidence(0.8, 0.7)) > weak);
+    }
+
+    #[test]
+    fn too_little_data_falls_back_to_the_prior() {
+        let cal = fit(&[]);
+        assert!(cal.confidence(&evidence(0.99, 0.95)) > ANSWER_THRESHOLD);
+        assert!(cal.confidence(&evidence(0.1, 0.05)) < ANSWER_THRESHOLD);
+    }
+}

@@ -1,0 +1,377 @@
+//! The intent model: which of the playbook's intents a text asks for, and how sure we are.
+//!
+//! [`IntentModel`] is the seam for a cascade: the fast lexical model ([`LexicalModel`]: TF-IDF
+//! features, a softmax linear classifier and nearest-example similarity, calibrated on the
+//! playbook) always runs; slower stages (a multilingual sentence encoder) can be appended to a
+//! [`Cascade`] and are consulted only when the earlier stage [`Prediction::is_unsure`].
+
+use crate::calibrate::Calibrator;
+use crate::features::{self, RawFeatures, SparseVec, Vectorizer};
+
+/// Index of a class: the playbook's intents in order, then optionally the out-of-scope class.
+pub type ClassId = usize;
+
+/// What an intent model says about one text.
+#[derive(Debug, Clone)]
+pub struct Prediction {
+    /// Classes with their (uncalibrated) probability, best first; at most a handful.
+    pub ranked: Vec<(ClassId, f32)>,
+    /// Calibrated probability that answering with `ranked[0]` is right (in scope and the right
+    /// intent).
+    pub confidence: f32,
+    /// Calibrated probability that the right intent is one of the first two.
+    pub pair_confidence: f32,
+    /// Cosine similarity to the nearest training example of any class (0..1).
+    pub nearest: f32,
+}
+
+impl Prediction {
+    /// `true` when the model would not answer on its own: a later cascade stage should look.
+    pub fn is_unsure(&self, threshold: f32) -> bool {
+        self.confidence < threshold
+    }
+
+    pub fn top(&self) -> Option<ClassId> {
+        self.ranked.first().map(|r| r.0)
+    }
+
+    fn empty() -> Self {
+        Prediction {
+            ranked: Vec::new(),
+            confidence: 0.0,
+            pair_confidence: 0.0,
+            nearest: 0.0,
+        }
+    }
+}
+
+/// An intent classifier trained from a playbook. Implementations must be cheap to call
+/// concurrently.
+pub trait IntentModel: Send + Sync {
+    /// A short name for logs and eval output.
+    fn name(&self) -> &'static str;
+    fn predict(&self, text: &str) -> Prediction;
+}
+
+/// Stages tried in order; a later stage is consulted only while the best answer so far is unsure.
+pub struct Cascade {
+    stages: Vec<Box<dyn IntentModel>>,
+    threshold: f32,
+}
+
+impl Cascade {
+    pub fn new(first: Box<dyn IntentModel>, threshold: f32) -> Self {
+        Cascade {
+            stages: vec![first],
+            threshold,
+        }
+    }
+
+    /// Append a slower, stronger stage (e.g. a sentence encoder over the same classes).
+    pub fn then(mut self, stage: Box<dyn IntentModel>) -> Self {
+        self.stages.push(stage);
+        self
+    }
+
+    pub fn threshold(&self) -> f32 {
+        self.threshold
+    }
+
+    pub fn predict(&self, text: &str) -> Prediction {
+        let mut best: Option<Prediction> = None;
+        for stage in &self.stages {
+            let p = stage.predict(text);
+            let better = best.as_ref().is_none_or(|b| p.confidence > b.confidence);
+            if better {
+                best = Some(p);
+            }
+            if best
+                .as_ref()
+                .is_some_and(|b| !b.is_unsure(self.threshold))
+            {
+                break;
+            }
+        }
+        best.unwrap_or_else(Prediction::empty)
+    }
+}
+
+/// Softmax linear classifier over sparse features; weights are stored feature-major
+/// (`weights[feature * classes + class]`) so scoring touches one contiguous row per feature.
+#[derive(Debug, Clone)]
+pub struct Linear {
+    classes: usize,
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+/// Deterministic pseudo-random numbers (SplitMix64) for shuffling.
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub(crate) fn new(seed: u64) -> Self {
+        Rng(seed)
+    }
+    pub(crate) fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = (self.next() % (i as u64 + 1)) as usize;
+            items.swap(i, j);
+        }
+    }
+}
+
+const EPOCHS: usize = 12;
+const LEARNING_RATE: f32 = 0.8;
+/// Updates whose gradient is below this are skipped (most classes, once the model is fitted).
+const GRADIENT_FLOOR: f32 = 1e-4;
+
+impl Linear {
+    /// Train by stochastic gradient descent on the cross-entropy.
+    pub fn train(xs: &[SparseVec], ys: &[ClassId], dim: usize, classes: usize, seed: u64) -> Self {
+        let mut model = Linear {
+            classes,
+            weights: vec![0.0; dim * classes],
+            bias: vec![0.0; classes],
+        };
+        if classes < 2 || xs.is_empty() {
+            return model;
+        }
+        let mut order: Vec<usize> = (0..xs.len()).collect();
+        let mut rng = Rng::new(seed);
+        let mut probs = vec![0.0f32; classes];
+        let total = (EPOCHS * xs.len()) as f32;
+        let mut step = 0usize;
+        for _ in 0..EPOCHS {
+            rng.shuffle(&mut order);
+            for &i in &order {
+                let lr = LEARNING_RATE / (1.0 + 4.0 * step as f32 / total);
+                step += 1;
+                model.probabilities_into(&xs[i], &mut probs);
+                for (c, p) in probs.iter_mut().enumerate() {
+                    let g = *p - if c == ys[i] { 1.0 } else { 0.0 };
+                    *p = g;
+                }
+                for c in 0..classes {
+                    let g = probs[c];
+                    if g.abs() >= GRADIENT_FLOOR {
+                        model.bias[c] -= lr * g * 0.1;
+                    }
+                }
+                for &(f, v) in &xs[i] {
+                    let row = &mut model.weights[f as usize * classes..(f as usize + 1) * classes];
+                    for (w, g) in row.iter_mut().zip(probs.iter()) {
+                        if g.abs() >= GRADIENT_FLOOR {
+                            *w -= lr * g * v;
+                        }
+                    }
+                }
+            }
+        }
+        model
+    }
+
+    /// Softmax probabilities of every class.
+    pub fn probabilities_into(&self, x: &[(u32, f32)], out: &mut [f32]) {
+        out.copy_from_slice(&self.bias);
+        for &(f, v) in x {
+            let start = f as usize * self.classes;
+            if let Some(row) = self.weights.get(start..start + self.classes) {
+                for (o, w) in out.iter_mut().zip(row) {
+                    *o += w * v;
+                }
+            }
+        }
+        let max = out.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        let mut sum = 0.0;
+        for o in out.iter_mut() {
+            *o = (*o - max).exp();
+            sum += *o;
+        }
+        if sum > 0.0 {
+            for o in out.iter_mut() {
+                *o /= sum;
+            }
+        }
+    }
+}
+
+/// Inverted index over the training examples' vectors: cosine similarity to every example.
+#[derive(Debug, Clone)]
+pub struct Neighbours {
+    offsets: Vec<u32>,
+    docs: Vec<u32>,
+    values: Vec<f32>,
+    labels: Vec<ClassId>,
+    classes: usize,
+}
+
+impl Neighbours {
+    pub fn build(xs: &[SparseVec], ys: &[ClassId], dim: usize, classes: usize) -> Self {
+        let mut counts = vec![0u32; dim + 1];
+        for x in xs {
+            for &(f, _) in x {
+                counts[f as usize + 1] += 1;
+            }
+        }
+        for i in 1..counts.len() {
+            counts[i] += counts[i - 1];
+        }
+        let total = counts[dim] as usize;
+        let mut fill = counts.clone();
+        let mut docs = vec![0u32; total];
+        let mut values = vec![0f32; total];
+        for (d, x) in xs.iter().enumerate() {
+            for &(f, v) in x {
+                let at = fill[f as usize] as usize;
+                docs[at] = d as u32;
+                values[at] = v;
+                fill[f as usize] += 1;
+            }
+        }
+        Neighbours {
+            offsets: counts,
+            docs,
+            values,
+            labels: ys.to_vec(),
+            classes,
+        }
+    }
+
+    /// The highest similarity to an example of each class.
+    pub fn best_per_class(&self, x: &[(u32, f32)]) -> Vec<f32> {
+        let mut sims = vec![0f32; self.labels.len()];
+        for &(f, v) in x {
+            let (Some(&a), Some(&b)) = (
+                self.offsets.get(f as usize),
+                self.offsets.get(f as usize + 1),
+            ) else {
+                continue;
+            };
+            for k in a as usize..b as usize {
+                sims[self.docs[k] as usize] += v * self.values[k];
+            }
+        }
+        let mut best = vec![0f32; self.classes];
+        for (d, s) in sims.into_iter().enumerate() {
+            let c = self.labels[d];
+            if s > best[c] {
+                best[c] = s;
+            }
+        }
+        best
+    }
+}
+
+/// The uncalibrated lexical core: vectorizer, linear classifier and nearest examples.
+#[derive(Debug, Clone)]
+pub struct Core {
+    pub vectorizer: Vectorizer,
+    linear: Linear,
+    neighbours: Neighbours,
+    classes: usize,
+}
+
+/// Weight of the nearest-example similarity when ranking classes.
+const NEIGHBOUR_BLEND: f32 = 0.5;
+
+/// What the core measures about one text; the calibrator turns it into a confidence.
+#[derive(Debug, Clone)]
+pub struct Evidence {
+    /// Blended class scores, best first (top few only).
+    pub ranked: Vec<(ClassId, f32)>,
+    /// Softmax probability of the best and second class.
+    pub p1: f32,
+    pub p2: f32,
+    /// Nearest-example similarity within the best and second class, and over all classes.
+    pub s1: f32,
+    pub s2: f32,
+    pub s_any: f32,
+}
+
+impl Core {
+    pub fn fit(raws: &[&RawFeatures], ys: &[ClassId], classes: usize, seed: u64) -> Self {
+        let min_df = if raws.len() >= 5000 { 2 } else { 1 };
+        let owned: Vec<RawFeatures> = raws.iter().map(|r| (*r).clone()).collect();
+        let vectorizer = Vectorizer::fit(&owned, min_df);
+        let xs: Vec<SparseVec> = raws.iter().map(|r| vectorizer.transform(r)).collect();
+        let linear = Linear::train(&xs, ys, vectorizer.dim(), classes, seed);
+        let neighbours = Neighbours::build(&xs, ys, vectorizer.dim(), classes);
+        Core {
+            vectorizer,
+            linear,
+            neighbours,
+            classes,
+        }
+    }
+
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    pub fn evidence(&self, raw: &RawFeatures) -> Evidence {
+        let x = self.vectorizer.transform(raw);
+        let mut probs = vec![0f32; self.classes];
+        self.linear.probabilities_into(&x, &mut probs);
+        let sims = self.neighbours.best_per_class(&x);
+        let mut ranked: Vec<(ClassId, f32)> = probs
+            .iter()
+            .zip(&sims)
+            .enumerate()
+            .map(|(c, (p, s))| (c, p + NEIGHBOUR_BLEND * s))
+            .collect();
+        ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(4);
+        let get = |i: usize, v: &[f32]| ranked.get(i).map(|r| v[r.0]).unwrap_or(0.0);
+        Evidence {
+            p1: get(0, &probs),
+            p2: get(1, &probs),
+            s1: get(0, &sims),
+            s2: get(1, &sims),
+            s_any: sims.iter().copied().fold(0.0, f32::max),
+            ranked,
+        }
+    }
+}
+
+/// The fast path: the lexical core plus a calibrator learned by cross-validation on the playbook.
+pub struct LexicalModel {
+    core: Core,
+    calibrator: Calibrator,
+}
+
+impl LexicalModel {
+    pub fn new(core: Core, calibrator: Calibrator) -> Self {
+        LexicalModel { core, calibrator }
+    }
+
+    pub fn core(&self) -> &Core {
+        &self.core
+    }
+
+    pub fn predict_raw(&self, raw: &RawFeatures) -> Prediction {
+        let ev = self.core.evidence(raw);
+        Prediction {
+            confidence: self.calibrator.confidence(&ev),
+            pair_confidence: self.calibrator.pair_confidence(&ev),
+            nearest: ev.s_any,
+            ranked: ev.ranked,
+        }
+    }
+}
+
+impl IntentModel for LexicalModel {
+    fn name(&self) -> &'static str {
+        "lexical"
+    }
+
+    fn predict(&self, text: &str) -> Prediction {
+        self.predict_raw(&features::of_text(text))
+    }
+}

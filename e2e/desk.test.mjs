@@ -1,0 +1,448 @@
+// The browser end-to-end test of the Tandem desk.
+//
+// Starts the real `tandem serve` binary on a free port with a fresh data dir, drives Debian's
+// headless Chromium through playwright-core, and plays the whole story: a customer asks the bot in
+// the widget, asks for a person, an agent (second browser context) logs in to the console, sees the
+// full transcript with the handoff reasons and replies, and the customer sees the reply live.
+// Plus an accessibility smoke check of the public pages and the console.
+//
+// No sleeps: every wait is on the server's "listening" line or on a page condition.
+// Run it with scripts/e2e.sh (or `node --test` in e2e/ with TANDEM_BIN set).
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = resolve(ROOT, process.env.TANDEM_BIN || "target/debug/tandem");
+const CHROMIUM = process.env.TANDEM_E2E_CHROMIUM || "/usr/bin/chromium";
+const SHOTS = join(ROOT, "docs", "screenshots");
+const FAILURES = join(ROOT, "e2e", "test-results");
+const START_TIMEOUT_MS = 120_000; // a debug build on a busy 2-core machine can be slow to index
+
+const QUESTION = "Wie lange dauert der Versand?";
+const ANSWER_PART = "1–3 Werktagen"; // from the demo playbook's delivery_time answer
+const PERSON = "Ich möchte mit einem Mitarbeiter sprechen";
+const HANDOFF_PART = "Ich verbinde Sie mit einer Kollegin oder einem Kollegen";
+const AGENT = { email: "ben@demo.tandem", password: "tandem-demo-ben", name: "Ben Berger" };
+const REPLY = "Hallo, hier ist Ben. Ihre Bestellung verlässt unser Lager heute noch – morgen ist sie bei Ihnen.";
+const THANKS = "Super, vielen Dank!";
+
+// ---------------------------------------------------------------------------------------------
+// The desk process
+
+/** Starts `tandem serve` on 127.0.0.1:0 and resolves once it prints the address it listens on. */
+async function startDesk() {
+  const dataDir = mkdtempSync(join(tmpdir(), "tandem-e2e-"));
+  // A TANDEM_* variable from the caller's shell (playbook, database URL, bind, ...) must not leak in.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TANDEM_") || k === "TANDEM_LOG"));
+  env.NO_COLOR = "1";
+  const child = spawn(BIN, ["serve", "--bind", "127.0.0.1:0", "--data-dir", dataDir], {
+    cwd: dataDir,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output = []; // the last lines, shown when something fails
+  const keep = (line) => {
+    output.push(line);
+    if (output.length > 200) output.shift();
+  };
+  createInterface({ input: child.stderr }).on("line", keep);
+  const exited = new Promise((res) => child.once("exit", (code, signal) => res({ code, signal })));
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
+  const url = await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`tandem did not report its address within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      rej(new Error(`cannot start ${BIN}: ${e.message}`));
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      rej(new Error(`tandem exited before listening (code ${code}, signal ${signal})`));
+    });
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      keep(line);
+      // `Tandem desk "Beispiel-Shop" (16 intents) on http://127.0.0.1:PORT/`
+      const m = /^Tandem desk ".*" \(\d+ intents\) on (http:\/\/127\.0\.0\.1:\d+)\/?\s*$/.exec(line.replace(/\x1b\[[0-9;]*m/g, ""));
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]);
+      }
+    });
+  }).catch((e) => {
+    child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+    e.message += `\n--- tandem output ---\n${output.join("\n")}`;
+    throw e;
+  });
+
+  return {
+    url,
+    output,
+    async stop() {
+      process.removeListener("exit", killOnExit);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const forced = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(forced);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page helpers
+
+/** The widget's log as [{author, text}], without the author badge ("Sie", "Assistent", ...). */
+function widgetLog(page) {
+  return page.$$eval("ol.tw-log > li.tw-msg", (lis) =>
+    lis.map((li) => {
+      const who = li.querySelector(".tw-who");
+      const text = li.textContent.slice(who ? who.textContent.length : 0);
+      return { author: li.getAttribute("data-author"), text };
+    }),
+  );
+}
+
+/** The console transcript as [{author, text}]. */
+function transcript(page) {
+  return page.$$eval("#transcript > li.msg", (lis) =>
+    lis.map((li) => ({
+      author: ["customer", "bot", "agent", "system"].find((a) => li.classList.contains(a)),
+      text: li.querySelector(".text").textContent,
+    })),
+  );
+}
+
+/** Waits until the widget script has built its launcher and panel. */
+async function widgetReady(page) {
+  await page.locator('.tandem-widget[data-ready="true"]').waitFor({ state: "attached" });
+}
+
+/** Accessibility smoke problems of the current page: language, labels, button names, title. */
+function a11yProblems(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const text = (el) => (el ? el.textContent.replace(/\s+/g, " ").trim() : "");
+    const byIds = (ids) => ids.split(/\s+/).map((id) => text(document.getElementById(id))).join(" ").trim();
+    const describe = (el) => `<${el.tagName.toLowerCase()}${el.id ? " id=" + el.id : ""}${el.name ? " name=" + el.name : ""}>`;
+    if (!/^[a-z]{2}(-[A-Za-z]{2})?$/.test(document.documentElement.lang || "")) problems.push(`<html> has no valid lang ("${document.documentElement.lang}")`);
+    if (!document.title.trim()) problems.push("the page has no <title>");
+    for (const el of document.querySelectorAll("input, textarea, select")) {
+      if (el.type === "hidden") continue;
+      const name =
+        (el.getAttribute("aria-label") || "").trim() ||
+        (el.getAttribute("aria-labelledby") ? byIds(el.getAttribute("aria-labelledby")) : "") ||
+        Array.from(el.labels || []).map(text).join(" ").trim();
+      if (!name) problems.push(`${describe(el)} has no label`);
+    }
+    for (const el of document.querySelectorAll("button, [role=button]")) {
+      const name = (el.getAttribute("aria-label") || "").trim() || text(el);
+      if (!name) problems.push(`${describe(el)} has no accessible name`);
+    }
+    for (const el of document.querySelectorAll("img")) {
+      if (!el.hasAttribute("alt")) problems.push(`${describe(el)} has no alt`);
+    }
+    const ids = {};
+    for (const el of document.querySelectorAll("[id]")) {
+      if (ids[el.id]) problems.push(`duplicate id "${el.id}"`);
+      ids[el.id] = true;
+    }
+    return problems;
+  });
+}
+
+async function assertA11y(page, lang) {
+  assert.equal(await page.getAttribute("html", "lang"), lang, `page ${page.url()} has lang`);
+  assert.deepEqual(await a11yProblems(page), [], `accessibility problems on ${page.url()}`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+let desk;
+let browser;
+
+before(async () => {
+  rmSync(FAILURES, { recursive: true, force: true });
+  desk = await startDesk();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await desk?.stop();
+});
+
+describe("accessibility smoke", { timeout: 120_000 }, () => {
+  for (const [path, lang, labels] of [
+    ["/", "de", ["Ihre Nachricht"]],
+    ["/?lang=en", "en", ["Your message"]],
+    ["/console/login", "de", ["E-Mail", "Passwort"]],
+    ["/console/login?lang=en", "en", ["E-mail", "Password"]],
+  ]) {
+    it(`${path}: lang="${lang}", every form control labelled`, async () => {
+      const context = await browser.newContext({ locale: "de-DE" });
+      try {
+        const page = await context.newPage();
+        await page.goto(desk.url + path);
+        if (path.startsWith("/?") || path === "/") {
+          await widgetReady(page);
+          const launcher = page.getByRole("button", { name: lang === "de" ? "Fragen? Chat" : "Questions? Chat" });
+          assert.equal(await launcher.getAttribute("aria-expanded"), "false");
+        }
+        for (const label of labels) {
+          assert.equal(await page.getByLabel(label, { exact: true }).count(), 1, `exactly one control labelled "${label}" on ${path}`);
+        }
+        await assertA11y(page, lang);
+      } finally {
+        await context.close();
+      }
+    });
+  }
+});
+
+describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, () => {
+  let customerCtx, agentCtx, customer, agent, conversationId;
+  let failed = false;
+  // The steps build on each other: after the first failure the rest are skipped, not failed again.
+  const step = (name, fn, options = {}) =>
+    it(name, options, async (t) => {
+      if (failed) return t.skip("an earlier step failed");
+      try {
+        await fn(t);
+      } catch (e) {
+        failed = true;
+        mkdirSync(FAILURES, { recursive: true });
+        const slug = name.replace(/[^a-z0-9]+/gi, "-").slice(0, 40);
+        await customer?.screenshot({ path: join(FAILURES, `${slug}-customer.png`) }).catch(() => {});
+        await agent?.screenshot({ path: join(FAILURES, `${slug}-agent.png`), fullPage: true }).catch(() => {});
+        writeFileSync(join(FAILURES, "tandem.log"), desk.output.join("\n") + "\n");
+        console.error(`screenshots and the desk's output are in ${FAILURES}`);
+        throw e;
+      }
+    });
+
+  before(async () => {
+    customerCtx = await browser.newContext({ locale: "de-DE", viewport: { width: 1100, height: 760 } });
+    agentCtx = await browser.newContext({ locale: "de-DE", viewport: { width: 1100, height: 900 } });
+    customer = await customerCtx.newPage();
+    agent = await agentCtx.newPage();
+  });
+
+  after(async () => {
+    await customerCtx?.close();
+    await agentCtx?.close();
+  });
+
+  step("1. the customer asks a routine question and the bot answers", async () => {
+    await customer.goto(desk.url + "/");
+    assert.equal(await customer.getAttribute("html", "lang"), "de");
+    await widgetReady(customer);
+    // A marker that only survives as long as the page is not reloaded (checked in step 4).
+    await customer.evaluate(() => { window.__tandemE2eMarker = "no reload"; });
+
+    const launcher = customer.getByRole("button", { name: "Fragen? Chat" });
+    await launcher.click();
+    assert.equal(await launcher.getAttribute("aria-expanded"), "true");
+    await customer.getByRole("region", { name: "Kundenservice" }).waitFor();
+    await customer.locator("li.tw-msg.bot", { hasText: "Wie kann ich helfen?" }).waitFor();
+    assert.equal(await customer.evaluate(() => document.activeElement && document.activeElement.id), "tandem-input", "opening the widget focuses the message box");
+
+    const input = customer.getByLabel("Ihre Nachricht");
+    await input.fill(QUESTION);
+    await input.press("Enter"); // Enter sends
+    await customer.locator("li.tw-msg.bot", { hasText: ANSWER_PART }).waitFor();
+    assert.equal(await input.inputValue(), "", "the message box is cleared after sending");
+
+    const log = await widgetLog(customer);
+    assert.deepEqual(log.map((m) => m.author), ["bot", "customer", "bot"]);
+    assert.equal(log[1].text, QUESTION);
+    assert.match(log[2].text, /Innerhalb Deutschlands liefern wir in 1–3 Werktagen/);
+    assert.equal(await customer.locator(".tw-msg.customer .tw-who").first().textContent(), "Sie");
+    assert.equal(await customer.locator(".tw-msg.bot .tw-who").first().textContent(), "Assistent");
+
+    const stored = await customer.evaluate(() => {
+      const key = Object.keys(localStorage).find((k) => k.startsWith("tandem.conversation."));
+      return key ? JSON.parse(localStorage.getItem(key)) : null;
+    });
+    assert.ok(stored && stored.id && stored.token, "the widget keeps the conversation id and token in localStorage");
+    conversationId = stored.id;
+  });
+
+  step("2. the customer asks for a person and is queued", async () => {
+    await customer.getByLabel("Ihre Nachricht").fill(PERSON);
+    await customer.getByRole("button", { name: "Senden", exact: true }).click();
+    await customer.locator("li.tw-msg.bot", { hasText: HANDOFF_PART }).waitFor();
+    // Nobody is online yet, so the conversation waits in the queue.
+    await customer.locator(".tw-status", { hasText: "Sie sind in der Warteschlange" }).waitFor();
+
+    const log = await widgetLog(customer);
+    assert.deepEqual(log.map((m) => m.author), ["bot", "customer", "bot", "customer", "bot"]);
+    assert.equal(log[3].text, PERSON);
+    assert.match(log[4].text, /Ihr bisheriger Verlauf wird übergeben/);
+  });
+
+  step("3a. the agent logs in and finds the conversation in the inbox", async () => {
+    await agent.goto(desk.url + "/console");
+    await agent.waitForURL(/\/console\/login/); // not signed in yet
+    await assertA11y(agent, "de");
+    await agent.getByLabel("E-Mail").fill(AGENT.email);
+    await agent.getByLabel("Passwort").fill(AGENT.password);
+    await agent.getByRole("button", { name: "Anmelden" }).click();
+    await agent.waitForURL((u) => u.pathname === "/console");
+
+    assert.equal((await agent.locator("header.site .me").textContent()).trim(), AGENT.name);
+    assert.equal(await agent.locator("#presence").inputValue(), "online", "logging in sets the agent online");
+    // Ben is the only agent online, so the router gave him the queued conversation.
+    const entry = agent.locator("#mine > li", { has: agent.locator(`a[href="/console/c/${conversationId}"]`) });
+    await entry.waitFor();
+    assert.match(await entry.locator("a").textContent(), /zugewiesen/);
+    assert.equal(await entry.locator('.reasons li[data-reason="human_requested"]').textContent(), "Wunsch nach einem Menschen");
+    assert.equal(await agent.locator(`#queue a[href="/console/c/${conversationId}"]`).count(), 0, "no longer in the queue");
+    await assertA11y(agent, "de");
+  });
+
+  step("3b. the customer sees live that the agent took over", async () => {
+    await customer.locator("li.tw-msg.system", { hasText: `${AGENT.name} hat das Gespräch übernommen.` }).waitFor();
+    await customer.locator(".tw-status", { hasText: `Verbunden mit ${AGENT.name}` }).waitFor();
+  });
+
+  step("3c. the agent sees the whole transcript with the handoff reasons and replies", async () => {
+    await agent.locator(`#mine a[href="/console/c/${conversationId}"]`).click();
+    await agent.waitForURL((u) => u.pathname === `/console/c/${conversationId}`);
+    await agent.locator("#transcript").waitFor();
+
+    const msgs = await transcript(agent);
+    assert.deepEqual(msgs.map((m) => m.author), ["customer", "bot", "customer", "bot", "system"]);
+    assert.equal(msgs[0].text, QUESTION);
+    assert.match(msgs[1].text, /1–3 Werktagen/);
+    assert.equal(msgs[2].text, PERSON);
+    assert.match(msgs[3].text, new RegExp(HANDOFF_PART));
+    assert.equal(msgs[4].text, `${AGENT.name} hat das Gespräch übernommen.`);
+    assert.deepEqual(await agent.locator("#transcript > li.msg .author").allTextContents(), ["Kunde", "Bot", "Kunde", "Bot", "System"]);
+
+    const reasons = agent.getByRole("list", { name: "Übergabegründe" });
+    assert.equal(await reasons.locator('li[data-reason="human_requested"]').textContent(), "Wunsch nach einem Menschen");
+    assert.equal((await agent.locator("#conv-state").textContent()).trim(), "zugewiesen");
+    await assertA11y(agent, "de");
+
+    await agent.getByLabel("Antwort").fill(REPLY);
+    await agent.locator("#reply").getByRole("button", { name: "Senden" }).click();
+    await agent.locator("#transcript > li.msg.agent", { hasText: REPLY }).waitFor();
+    assert.equal(await agent.getByLabel("Antwort").inputValue(), "", "the reply box is cleared");
+    assert.equal(await agent.locator("#transcript > li.msg.agent").count(), 1, "the reply shows once (no duplicate from the live stream)");
+    assert.equal(new URL(agent.url()).pathname, `/console/c/${conversationId}`);
+
+    mkdirSync(SHOTS, { recursive: true });
+    await agent.screenshot({ path: join(SHOTS, "console.png"), fullPage: true });
+  });
+
+  step("4. the customer sees the reply without reloading", async () => {
+    const reply = customer.locator("li.tw-msg.agent", { hasText: REPLY });
+    await reply.waitFor();
+    assert.equal(await customer.evaluate(() => window.__tandemE2eMarker), "no reload", "the page was not reloaded");
+    assert.equal(await reply.locator(".tw-who").textContent(), "Mitarbeiter");
+    const log = await widgetLog(customer);
+    assert.deepEqual(log.map((m) => m.author), ["bot", "customer", "bot", "customer", "bot", "system", "agent"]);
+    assert.equal(log[6].text, REPLY);
+    assert.equal(await customer.locator("li.tw-msg.agent").count(), 1, "the reply shows once");
+
+    mkdirSync(SHOTS, { recursive: true });
+    await customer.screenshot({ path: join(SHOTS, "widget.png") });
+  });
+
+  step("5. the conversation is kept across a reload, and it still works live both ways", async () => {
+    const before = (await widgetLog(customer)).slice(1); // without the local welcome message
+    await customer.reload();
+    await widgetReady(customer);
+    assert.equal(await customer.evaluate(() => window.__tandemE2eMarker), undefined, "the page was reloaded");
+    await customer.getByRole("button", { name: "Fragen? Chat" }).click();
+    await customer.locator("li.tw-msg.agent", { hasText: REPLY }).waitFor();
+    assert.deepEqual(await widgetLog(customer), before, "the same messages, in the same order, and no welcome message");
+    await customer.locator(".tw-status", { hasText: `Verbunden mit ${AGENT.name}` }).waitFor();
+
+    // After the reload the widget still writes to the same conversation, and the agent sees it live.
+    await customer.getByLabel("Ihre Nachricht").fill(THANKS);
+    await customer.getByLabel("Ihre Nachricht").press("Enter");
+    await customer.locator("li.tw-msg.customer", { hasText: THANKS }).waitFor();
+    await agent.locator("#transcript > li.msg.customer", { hasText: THANKS }).waitFor();
+    await agent.locator("#live-status", { hasText: "Neue Nachricht vom Kunden." }).waitFor();
+    assert.equal(new URL(agent.url()).pathname, `/console/c/${conversationId}`);
+    const ids = await agent.locator("#transcript > li.msg").evaluateAll((lis) => lis.map((li) => li.getAttribute("data-id")));
+    assert.equal(new Set(ids).size, ids.length, "no message shows twice in the console");
+    const msgs = await transcript(agent);
+    assert.deepEqual(msgs.filter((m) => m.author === "customer").map((m) => m.text), [QUESTION, PERSON, THANKS]);
+    assert.deepEqual(msgs.filter((m) => m.author === "agent").map((m) => m.text), [REPLY]);
+  });
+
+  step("6. the inbox updates live when a second customer (in English) asks for a person", async () => {
+    await agent.getByRole("link", { name: "Posteingang" }).click();
+    await agent.waitForURL((u) => u.pathname === "/console");
+    await agent.locator("#mine > li").first().waitFor();
+    assert.equal(await agent.locator("#mine > li").count(), 1);
+    assert.equal(await agent.locator("#mine-h .count").textContent(), "(1)");
+
+    const otherCtx = await browser.newContext({ locale: "en-GB" });
+    try {
+      const other = await otherCtx.newPage();
+      await other.goto(desk.url + "/?lang=en");
+      await widgetReady(other);
+      await other.getByRole("button", { name: "Questions? Chat" }).click();
+      await other.getByLabel("Your message").fill("I would like to talk to a human, please");
+      await other.getByRole("button", { name: "Send", exact: true }).click();
+      await other.locator("li.tw-msg.bot", { hasText: "I'm passing you on to a colleague" }).waitFor();
+      // Ben is online with free capacity, so he gets it at once.
+      await other.locator(".tw-status", { hasText: `Connected with ${AGENT.name}` }).waitFor();
+      await other.locator("li.tw-msg.system", { hasText: `${AGENT.name} has joined the conversation.` }).waitFor();
+    } finally {
+      await otherCtx.close();
+    }
+
+    // The agent's inbox, still open and not reloaded, shows the new conversation.
+    await agent.locator("#mine > li").nth(1).waitFor();
+    assert.equal(await agent.locator("#mine > li").count(), 2);
+    assert.equal(await agent.locator("#mine-h .count").textContent(), "(2)", "the heading's count follows the list");
+    assert.equal(await agent.locator('#mine .reasons li[data-reason="human_requested"]').count(), 2);
+    await agent.locator("#live-status", { hasText: "Posteingang aktualisiert." }).waitFor();
+  });
+
+  step("7. the agent resolves the conversation and the customer rates it", async () => {
+    await agent.locator(`#mine a[href="/console/c/${conversationId}"]`).click();
+    await agent.waitForURL((u) => u.pathname === `/console/c/${conversationId}`);
+    await agent.getByRole("button", { name: "Erledigt" }).click();
+    // Either the inbox or an error page: fail with the page's message rather than a timeout.
+    await agent.locator('main[data-page="inbox"], [role="alert"]').first().waitFor();
+    const alert = agent.locator('[role="alert"]');
+    assert.equal(await alert.count(), 0, `resolving failed: ${(await alert.allTextContents()).join(" ")}`);
+    assert.equal(new URL(agent.url()).pathname, "/console");
+    await agent.locator("#mine > li").first().waitFor();
+    assert.equal(await agent.locator(`#mine a[href="/console/c/${conversationId}"]`).count(), 0, "a resolved conversation leaves the inbox");
+
+    await customer.locator("li.tw-msg.system", { hasText: "Das Gespräch wurde abgeschlossen." }).waitFor();
+    await customer.getByRole("button", { name: "5 von 5" }).click();
+    await customer.locator(".tw-rate", { hasText: "Danke für Ihre Bewertung!" }).waitFor();
+  });
+});
