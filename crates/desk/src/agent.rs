@@ -25,13 +25,21 @@ pub struct Competences {
 
 impl Default for Competences {
     fn default() -> Self {
-        Self { self_: 3, people: 3, situational: 3 }
+        Self {
+            self_: 3,
+            people: 3,
+            situational: 3,
+        }
     }
 }
 
 impl Competences {
     pub fn validate(&self) -> Result<(), String> {
-        for (name, v) in [("self", self.self_), ("people", self.people), ("situational", self.situational)] {
+        for (name, v) in [
+            ("self", self.self_),
+            ("people", self.people),
+            ("situational", self.situational),
+        ] {
             if !(1..=5).contains(&v) {
                 return Err(format!("competence {name} must be 1–5, got {v}"));
             }
@@ -64,7 +72,11 @@ impl Agent {
 
 /// Parses a comma-separated list from a form field, dropping blanks.
 pub fn parse_list(s: &str) -> Vec<String> {
-    s.split(',').map(str::trim).filter(|x| !x.is_empty()).map(str::to_owned).collect()
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 impl Role {

@@ -14,7 +14,8 @@ impl ConversationId {
     pub fn parse(s: &str) -> Option<Self> {
         let ok = !s.is_empty()
             && s.len() <= 64
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         ok.then(|| Self(s.to_owned()))
     }
 
@@ -133,7 +134,10 @@ mod tests {
         let s = s.apply(Transition::Assign).expect("assign");
         assert_eq!(s, ConversationState::Assigned);
         assert_eq!(s.apply(Transition::Handback), Ok(ConversationState::Bot));
-        assert_eq!(s.apply(Transition::Resolve), Ok(ConversationState::Resolved));
+        assert_eq!(
+            s.apply(Transition::Resolve),
+            Ok(ConversationState::Resolved)
+        );
         assert_eq!(
             ConversationState::Resolved.apply(Transition::Reopen),
             Ok(ConversationState::Bot)
@@ -143,9 +147,15 @@ mod tests {
     #[test]
     fn refuses_what_makes_no_sense() {
         assert!(ConversationState::Bot.apply(Transition::Assign).is_err());
-        assert!(ConversationState::Resolved.apply(Transition::Handoff).is_err());
-        assert!(ConversationState::Assigned.apply(Transition::Handoff).is_err());
-        assert!(ConversationState::Resolved.apply(Transition::Resolve).is_err());
+        assert!(ConversationState::Resolved
+            .apply(Transition::Handoff)
+            .is_err());
+        assert!(ConversationState::Assigned
+            .apply(Transition::Handoff)
+            .is_err());
+        assert!(ConversationState::Resolved
+            .apply(Transition::Resolve)
+            .is_err());
     }
 
     #[test]

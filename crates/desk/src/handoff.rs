@@ -114,9 +114,14 @@ pub fn decide(
                 skills,
                 locale: locale.to_owned(),
             };
-            Decision::Handoff { needs, text: replies::handoff(locale).to_owned() }
+            Decision::Handoff {
+                needs,
+                text: replies::handoff(locale).to_owned(),
+            }
         }
-        Action::Clarify => Decision::Clarify { text: replies::clarify(locale).to_owned() },
+        Action::Clarify => Decision::Clarify {
+            text: replies::clarify(locale).to_owned(),
+        },
         Action::Answer => {
             let answer = triage
                 .intent
@@ -188,7 +193,12 @@ mod tests {
     #[test]
     fn answers_with_the_intent_text_in_the_customer_locale() {
         let p = Playbook::demo();
-        let t = triage("Where is my parcel?", Action::Answer, Some("order_status"), vec![]);
+        let t = triage(
+            "Where is my parcel?",
+            Action::Answer,
+            Some("order_status"),
+            vec![],
+        );
         let d = decide(&t, &[], &p, "en", never_similar);
         assert!(matches!(&d, Decision::Answer { text, .. } if text.contains("tracking")));
     }
@@ -206,21 +216,30 @@ mod tests {
             panic!("expected a handoff");
         };
         assert_eq!(needs.skills, vec!["sales".to_string()]);
-        assert_eq!(needs.reasons, vec![Reason::ComplexSales, Reason::IntentRequiresHuman]);
+        assert_eq!(
+            needs.reasons,
+            vec![Reason::ComplexSales, Reason::IntentRequiresHuman]
+        );
         assert_eq!(needs.priority, 1);
     }
 
     #[test]
     fn second_clarify_in_a_row_is_a_repeated_failure() {
         let p = Playbook::demo();
-        let history = [Turn { customer_text: "hm".into(), bot_action: Some(Action::Clarify) }];
+        let history = [Turn {
+            customer_text: "hm".into(),
+            bot_action: Some(Action::Clarify),
+        }];
         let t = triage("hmm?", Action::Clarify, None, vec![]);
         let Decision::Handoff { needs, .. } = decide(&t, &history, &p, "de", never_similar) else {
             panic!("expected a handoff");
         };
         assert_eq!(needs.reasons, vec![Reason::RepeatedFailure]);
         // A first clarify is just a clarify.
-        assert!(matches!(decide(&t, &[], &p, "de", never_similar), Decision::Clarify { .. }));
+        assert!(matches!(
+            decide(&t, &[], &p, "de", never_similar),
+            Decision::Clarify { .. }
+        ));
     }
 
     #[test]
@@ -230,7 +249,12 @@ mod tests {
             customer_text: "Wo ist mein Paket?".into(),
             bot_action: Some(Action::Answer),
         }];
-        let t = triage("Wo ist mein Paket??", Action::Answer, Some("order_status"), vec![]);
+        let t = triage(
+            "Wo ist mein Paket??",
+            Action::Answer,
+            Some("order_status"),
+            vec![],
+        );
         let d = decide(&t, &history, &p, "de", |_, _| 0.95);
         assert!(
             matches!(&d, Decision::Handoff { needs, .. } if needs.reasons == vec![Reason::RepeatedFailure])

@@ -31,7 +31,11 @@ pub fn eligible(c: &Candidate, needs: &Needs) -> bool {
 /// How well the agent fits the needs: matching locale and skills count.
 pub fn fit(agent: &Agent, needs: &Needs) -> u32 {
     let locale = agent.locales.iter().any(|l| l == &needs.locale) as u32 * 2;
-    let skills = needs.skills.iter().filter(|s| agent.skills.contains(s)).count() as u32;
+    let skills = needs
+        .skills
+        .iter()
+        .filter(|s| agent.skills.contains(s))
+        .count() as u32;
     locale + skills
 }
 
@@ -88,15 +92,29 @@ mod tests {
     }
 
     fn needs(reasons: Vec<Reason>) -> Needs {
-        Needs { reasons, skills: vec![], locale: "de".into(), priority: 0 }
+        Needs {
+            reasons,
+            skills: vec![],
+            locale: "de".into(),
+            priority: 0,
+        }
     }
 
     #[test]
     fn least_loaded_online_agent_wins() {
         let c = vec![
-            Candidate { agent: agent(1, Presence::Online, 2, &[]), load: 1 },
-            Candidate { agent: agent(2, Presence::Online, 2, &[]), load: 0 },
-            Candidate { agent: agent(3, Presence::Away, 2, &[]), load: 0 },
+            Candidate {
+                agent: agent(1, Presence::Online, 2, &[]),
+                load: 1,
+            },
+            Candidate {
+                agent: agent(2, Presence::Online, 2, &[]),
+                load: 0,
+            },
+            Candidate {
+                agent: agent(3, Presence::Away, 2, &[]),
+                load: 0,
+            },
         ];
         assert_eq!(pick(&needs(vec![]), &c), Some(AgentId(2)));
     }
@@ -104,8 +122,14 @@ mod tests {
     #[test]
     fn limits_and_capacity_are_never_relaxed() {
         let c = vec![
-            Candidate { agent: agent(1, Presence::Online, 1, &[]), load: 1 },
-            Candidate { agent: agent(2, Presence::Online, 3, &["complaint"]), load: 0 },
+            Candidate {
+                agent: agent(1, Presence::Online, 1, &[]),
+                load: 1,
+            },
+            Candidate {
+                agent: agent(2, Presence::Online, 3, &["complaint"]),
+                load: 0,
+            },
         ];
         assert_eq!(pick(&needs(vec![Reason::Complaint]), &c), None);
     }
@@ -113,10 +137,21 @@ mod tests {
     #[test]
     fn plan_spreads_a_queue_and_respects_capacity() {
         let mut c = vec![
-            Candidate { agent: agent(1, Presence::Online, 1, &[]), load: 0 },
-            Candidate { agent: agent(2, Presence::Online, 1, &[]), load: 0 },
+            Candidate {
+                agent: agent(1, Presence::Online, 1, &[]),
+                load: 0,
+            },
+            Candidate {
+                agent: agent(2, Presence::Online, 1, &[]),
+                load: 0,
+            },
         ];
-        let queue: Vec<_> = (0..3).map(|k| Waiting { key: k, needs: needs(vec![]) }).collect();
+        let queue: Vec<_> = (0..3)
+            .map(|k| Waiting {
+                key: k,
+                needs: needs(vec![]),
+            })
+            .collect();
         let plan = plan(&queue, &mut c);
         assert_eq!(plan.len(), 2);
         assert_ne!(plan[0].1, plan[1].1);

@@ -20,7 +20,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             nlu::eval::Expected::Intent(id) => (
                 true,
                 e.ranked.first().and_then(|r| r.0.as_deref()) == Some(id.as_str()),
-                e.ranked.iter().take(2).any(|r| r.0.as_deref() == Some(id.as_str())),
+                e.ranked
+                    .iter()
+                    .take(2)
+                    .any(|r| r.0.as_deref() == Some(id.as_str())),
             ),
             _ => (false, false, false),
         };

@@ -67,7 +67,9 @@ pub fn parse_cases(jsonl: &str) -> Result<Vec<Case>, CaseError> {
                 return Err(err("\"expect\" is empty".into()));
             }
             if parsed.reason.is_some() {
-                return Err(err("\"reason\" is only allowed with \"expect\": \"handoff\"".into()));
+                return Err(err(
+                    "\"reason\" is only allowed with \"expect\": \"handoff\"".into(),
+                ));
             }
             Expected::Intent(parsed.expect)
         };
@@ -200,7 +202,10 @@ pub fn score(cases: &[Case], decisions: &[Triage], triage_us: &[f64], train_ms: 
                 .filter(|(c, _)| !is_labelled(c))
                 .map(|(_, d)| d)
                 .collect();
-            let fired = others.iter().filter(|d| d.reasons.contains(&reason)).count();
+            let fired = others
+                .iter()
+                .filter(|d| d.reasons.contains(&reason))
+                .count();
             (
                 reason.as_str().to_string(),
                 ReasonMetrics {
@@ -254,7 +259,10 @@ mod tests {
         let cases = parse_cases(ok).expect("valid");
         assert_eq!(cases.len(), 3);
         assert_eq!(cases[0].expected, Expected::Intent("x".into()));
-        assert_eq!(cases[1].expected, Expected::Handoff(Some(Reason::Complaint)));
+        assert_eq!(
+            cases[1].expected,
+            Expected::Handoff(Some(Reason::Complaint))
+        );
         assert_eq!(cases[2].expected, Expected::Handoff(None));
         let bad = "{\"text\":\"a\",\"expect\":\"x\"}\n{oops";
         assert_eq!(parse_cases(bad).map_err(|e| e.line), Err(2));
@@ -290,7 +298,14 @@ mod tests {
         assert_eq!(r.cases, 7);
         assert_eq!(r.in_scope.cases, 4);
         assert_eq!(r.in_scope.accuracy, Some(0.25));
-        assert_eq!((r.in_scope.wrong_answer, r.in_scope.clarified, r.in_scope.handed_off), (1, 1, 1));
+        assert_eq!(
+            (
+                r.in_scope.wrong_answer,
+                r.in_scope.clarified,
+                r.in_scope.handed_off
+            ),
+            (1, 1, 1)
+        );
         assert_eq!(r.handoff.cases, 3);
         assert_eq!(r.handoff.recall, Some(2.0 / 3.0));
         // 3 handoff decisions, 2 of them on handoff cases

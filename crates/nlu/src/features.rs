@@ -79,12 +79,15 @@ pub fn raw_features(tokens: &[String]) -> RawFeatures {
             .collect();
         // n-grams over bytes; folded text is mostly ASCII and a split multi-byte char only
         // produces a consistent extra n-gram.
-        for n in CHAR_MIN..=CHAR_MAX {
+        for n in (crate::knob::get("CMIN", CHAR_MIN as f32) as usize)..=(crate::knob::get("CMAX", CHAR_MAX as f32) as usize) {
             if bounded.len() < n {
                 break;
             }
             for start in 0..=bounded.len() - n {
-                chars.push(fnv(FNV_OFFSET ^ (10 + n as u64), &bounded[start..start + n]));
+                chars.push(fnv(
+                    FNV_OFFSET ^ (10 + n as u64),
+                    &bounded[start..start + n],
+                ));
             }
         }
     }
@@ -150,8 +153,8 @@ impl Vectorizer {
     pub fn transform(&self, raw: &RawFeatures) -> SparseVec {
         let mut out: SparseVec = Vec::with_capacity(raw.words.len() + raw.chars.len());
         for (block, weight) in [
-            (&raw.words, WORD_BLOCK_WEIGHT),
-            (&raw.chars, 1.0 - WORD_BLOCK_WEIGHT),
+            (&raw.words, crate::knob::get("WW", WORD_BLOCK_WEIGHT)),
+            (&raw.chars, 1.0 - crate::knob::get("WW", WORD_BLOCK_WEIGHT)),
         ] {
             let start = out.len();
             let mut norm = 0.0f32;

@@ -247,7 +247,10 @@ mod tests {
         let hits = k.hits("Ruecksendung Umtausch", 3);
         assert_eq!(hits.first().map(|h| h.id.as_str()), Some("returns"));
         let hits = k.hits("gift wrap my order", 3);
-        assert_eq!(hits.first().map(|h| h.id.as_str()), Some("gift-wrapping-en"));
+        assert_eq!(
+            hits.first().map(|h| h.id.as_str()),
+            Some("gift-wrapping-en")
+        );
         assert!(k.hits("", 3).is_empty());
     }
 
@@ -255,10 +258,14 @@ mod tests {
     fn clear_match_needs_coverage() {
         let k = kb();
         assert_eq!(
-            k.clear_match("Bei wie viel Grad wasche ich Wolle?", "de").as_deref(),
+            k.clear_match("Bei wie viel Grad wasche ich Wolle?", "de")
+                .as_deref(),
             Some("care-instructions")
         );
-        assert_eq!(k.clear_match("Kann ich bei Ihnen Aktien kaufen?", "de"), None);
+        assert_eq!(
+            k.clear_match("Kann ich bei Ihnen Aktien kaufen?", "de"),
+            None
+        );
     }
 
     #[test]

@@ -7,19 +7,19 @@ use crate::normalize;
 
 const GERMAN_ONLY: &[&str] = &[
     "ich", "nicht", "ist", "und", "der", "die", "das", "mein", "meine", "meinen", "meiner", "sie",
-    "ihr", "ihre", "wie", "wo", "was", "wann", "warum", "bitte", "kann", "konnen", "mochte",
-    "mit", "fur", "auf", "ein", "eine", "einen", "es", "zu", "von", "habe", "haben", "hat",
-    "wir", "uns", "unser", "noch", "schon", "kein", "keine", "auch", "aber", "oder", "wenn",
-    "dass", "mir", "mich", "sind", "bin", "wird", "werden", "den", "dem", "des", "im", "zum",
-    "zur", "nach", "bei", "aus", "uber", "danke", "hallo", "gibt", "welche", "wieso", "weshalb",
-    "leider", "jetzt", "heute", "morgen", "ja", "nein", "gerne", "will", "brauche", "soll",
+    "ihr", "ihre", "wie", "wo", "was", "wann", "warum", "bitte", "kann", "konnen", "mochte", "mit",
+    "fur", "auf", "ein", "eine", "einen", "es", "zu", "von", "habe", "haben", "hat", "wir", "uns",
+    "unser", "noch", "schon", "kein", "keine", "auch", "aber", "oder", "wenn", "dass", "mir",
+    "mich", "sind", "bin", "wird", "werden", "den", "dem", "des", "im", "zum", "zur", "nach",
+    "bei", "aus", "uber", "danke", "hallo", "gibt", "welche", "wieso", "weshalb", "leider",
+    "jetzt", "heute", "morgen", "ja", "nein", "gerne", "will", "brauche", "soll",
 ];
 const ENGLISH_ONLY: &[&str] = &[
     "i", "the", "is", "and", "my", "you", "your", "what", "where", "when", "why", "how", "please",
-    "can", "could", "would", "to", "of", "for", "on", "a", "an", "it", "have", "has", "do",
-    "does", "not", "dont", "with", "we", "our", "us", "this", "that", "are", "was", "be", "been",
-    "me", "am", "from", "at", "by", "get", "want", "need", "there", "which", "who", "thanks",
-    "hello", "hi", "yes", "no", "still", "just", "cant", "im", "its", "will", "should", "they",
+    "can", "could", "would", "to", "of", "for", "on", "a", "an", "it", "have", "has", "do", "does",
+    "not", "dont", "with", "we", "our", "us", "this", "that", "are", "was", "be", "been", "me",
+    "am", "from", "at", "by", "get", "want", "need", "there", "which", "who", "thanks", "hello",
+    "hi", "yes", "no", "still", "just", "cant", "im", "its", "will", "should", "they",
 ];
 
 /// Detect the locale of `text`: one of `locales` (the first is the default).
@@ -36,7 +36,10 @@ pub fn detect(text: &str, locales: &[String]) -> String {
 pub fn guess(text: &str) -> Option<&'static str> {
     let mut de = 0.0f32;
     let mut en = 0.0f32;
-    if text.chars().any(|c| matches!(c, 'ä' | 'ö' | 'ü' | 'ß' | 'Ä' | 'Ö' | 'Ü')) {
+    if text
+        .chars()
+        .any(|c| matches!(c, 'ä' | 'ö' | 'ü' | 'ß' | 'Ä' | 'Ö' | 'Ü'))
+    {
         de += 1.5;
     }
     for tok in normalize::tokens(text) {
@@ -48,7 +51,10 @@ pub fn guess(text: &str) -> Option<&'static str> {
             en += 1.0;
         }
         if t.len() > 4
-            && (t.ends_with("ung") || t.ends_with("keit") || t.ends_with("heit") || t.contains("sch"))
+            && (t.ends_with("ung")
+                || t.ends_with("keit")
+                || t.ends_with("heit")
+                || t.contains("sch"))
         {
             de += 0.5;
         }
@@ -79,7 +85,10 @@ mod tests {
         assert_eq!(detect("Where is my order?", &both()), "en");
         assert_eq!(detect("Zählerstand", &both()), "de");
         assert_eq!(detect("I want to speak to an agent", &both()), "en");
-        assert_eq!(detect("Ich möchte meinen Zählerstand melden", &both()), "de");
+        assert_eq!(
+            detect("Ich möchte meinen Zählerstand melden", &both()),
+            "de"
+        );
     }
 
     #[test]

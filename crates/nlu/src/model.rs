@@ -85,10 +85,7 @@ impl Cascade {
             if better {
                 best = Some(p);
             }
-            if best
-                .as_ref()
-                .is_some_and(|b| !b.is_unsure(self.threshold))
-            {
+            if best.as_ref().is_some_and(|b| !b.is_unsure(self.threshold)) {
                 break;
             }
         }
@@ -127,7 +124,7 @@ impl Rng {
     }
 }
 
-const EPOCHS: usize = 12;
+fn epochs() -> usize { crate::knob::get("EPOCHS", 12.0) as usize }
 const LEARNING_RATE: f32 = 0.8;
 /// Updates whose gradient is below this are skipped (most classes, once the model is fitted).
 const GRADIENT_FLOOR: f32 = 1e-4;
@@ -146,12 +143,12 @@ impl Linear {
         let mut order: Vec<usize> = (0..xs.len()).collect();
         let mut rng = Rng::new(seed);
         let mut probs = vec![0.0f32; classes];
-        let total = (EPOCHS * xs.len()) as f32;
+        let total = (epochs() * xs.len()) as f32;
         let mut step = 0usize;
-        for _ in 0..EPOCHS {
+        for _ in 0..epochs() {
             rng.shuffle(&mut order);
             for &i in &order {
-                let lr = LEARNING_RATE / (1.0 + 4.0 * step as f32 / total);
+                let lr = crate::knob::get("LR", LEARNING_RATE) / (1.0 + 4.0 * step as f32 / total);
                 step += 1;
                 model.probabilities_into(&xs[i], &mut probs);
                 for (c, p) in probs.iter_mut().enumerate() {
@@ -324,7 +321,7 @@ impl Core {
             .iter()
             .zip(&sims)
             .enumerate()
-            .map(|(c, (p, s))| (c, p + NEIGHBOUR_BLEND * s))
+            .map(|(c, (p, s))| (c, p + crate::knob::get("BLEND", NEIGHBOUR_BLEND) * s))
             .collect();
         ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(4);

@@ -121,28 +121,29 @@ fn fold_word_into(word: &str, out: &mut String) {
 pub mod stopwords {
     /// German function words (folded).
     pub const DE: &[&str] = &[
-        "aber", "alle", "als", "also", "am", "an", "auch", "auf", "aus", "bei", "bin", "bis", "bitte",
-        "da", "damit", "dann", "das", "dass", "dem", "den", "der", "des", "die", "dies", "diese",
-        "dieser", "doch", "du", "durch", "ein", "eine", "einem", "einen", "einer", "eines", "er",
-        "es", "fur", "gibt", "habe", "haben", "hat", "hatte", "ich", "ihm", "ihn", "ihr", "ihre",
-        "ihrem", "ihren", "ihrer", "im", "in", "ist", "ja", "jetzt", "kann", "konnen", "mein",
-        "meine", "meinem", "meinen", "meiner", "mich", "mir", "mit", "muss", "nach", "noch", "nun",
-        "nur", "ob", "oder", "schon", "sehr", "sein", "sich", "sie", "sind", "so", "uber", "um",
-        "und", "uns", "unser", "unsere", "vom", "von", "vor", "war", "warum", "was", "weil", "wenn",
-        "wer", "werden", "wie", "wieder", "will", "wir", "wird", "wo", "wurde", "zu", "zum", "zur",
-        "mochte", "moechte", "konnte", "hallo", "guten", "tag", "danke", "wann", "welche",
-        "welcher", "wieso", "gerne", "gern", "denn", "mal", "etwas", "einfach", "hier", "dort",
+        "aber", "alle", "als", "also", "am", "an", "auch", "auf", "aus", "bei", "bin", "bis",
+        "bitte", "da", "damit", "dann", "das", "dass", "dem", "den", "der", "des", "die", "dies",
+        "diese", "dieser", "doch", "du", "durch", "ein", "eine", "einem", "einen", "einer",
+        "eines", "er", "es", "fur", "gibt", "habe", "haben", "hat", "hatte", "ich", "ihm", "ihn",
+        "ihr", "ihre", "ihrem", "ihren", "ihrer", "im", "in", "ist", "ja", "jetzt", "kann",
+        "konnen", "mein", "meine", "meinem", "meinen", "meiner", "mich", "mir", "mit", "muss",
+        "nach", "noch", "nun", "nur", "ob", "oder", "schon", "sehr", "sein", "sich", "sie", "sind",
+        "so", "uber", "um", "und", "uns", "unser", "unsere", "vom", "von", "vor", "war", "warum",
+        "was", "weil", "wenn", "wer", "werden", "wie", "wieder", "will", "wir", "wird", "wo",
+        "wurde", "zu", "zum", "zur", "mochte", "moechte", "konnte", "hallo", "guten", "tag",
+        "danke", "wann", "welche", "welcher", "wieso", "gerne", "gern", "denn", "mal", "etwas",
+        "einfach", "hier", "dort",
     ];
     /// English function words.
     pub const EN: &[&str] = &[
-        "a", "about", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but", "by",
-        "can", "could", "did", "do", "does", "for", "from", "get", "got", "had", "has", "have",
-        "he", "hello", "hi", "how", "i", "if", "im", "in", "into", "is", "it", "its", "just", "me",
-        "my", "of", "on", "or", "our", "please", "she", "so", "some", "that", "the", "their",
-        "them", "then", "there", "they", "this", "to", "was", "we", "were", "what", "when",
-        "where", "which", "who", "why", "will", "with", "would", "you", "your", "want", "need",
-        "still", "not", "dont", "cant", "thanks", "thank", "should", "may", "there", "these",
-        "those", "here", "too", "very",
+        "a", "about", "all", "am", "an", "and", "any", "are", "as", "at", "be", "been", "but",
+        "by", "can", "could", "did", "do", "does", "for", "from", "get", "got", "had", "has",
+        "have", "he", "hello", "hi", "how", "i", "if", "im", "in", "into", "is", "it", "its",
+        "just", "me", "my", "of", "on", "or", "our", "please", "she", "so", "some", "that", "the",
+        "their", "them", "then", "there", "they", "this", "to", "was", "we", "were", "what",
+        "when", "where", "which", "who", "why", "will", "with", "would", "you", "your", "want",
+        "need", "still", "not", "dont", "cant", "thanks", "thank", "should", "may", "there",
+        "these", "those", "here", "too", "very",
     ];
 
     pub fn is_stopword(word: &str) -> bool {
@@ -168,7 +169,10 @@ mod tests {
     #[test]
     fn case_punctuation_and_repeats() {
         assert_eq!(fold("Biiitte HILFE!!!"), "bitte hilfe");
-        assert_eq!(fold("Wo ist   meine Bestellung?"), "wo ist meine bestellung");
+        assert_eq!(
+            fold("Wo ist   meine Bestellung?"),
+            "wo ist meine bestellung"
+        );
         assert_eq!(fold("don't"), "dont");
         assert_eq!(fold("sooo gut"), "so gut");
         assert_eq!(fold("1000 kWh"), "1000 kwh");
@@ -184,6 +188,9 @@ mod tests {
 
     #[test]
     fn tokens_split_words() {
-        assert_eq!(tokens("E-Mail-Adresse ändern."), vec!["e", "mail", "adresse", "andern"]);
+        assert_eq!(
+            tokens("E-Mail-Adresse ändern."),
+            vec!["e", "mail", "adresse", "andern"]
+        );
     }
 }

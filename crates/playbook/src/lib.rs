@@ -118,7 +118,11 @@ impl Playbook {
 
     /// The desk's default locale (the first one listed).
     pub fn default_locale(&self) -> &str {
-        self.desk.locales.first().map(String::as_str).unwrap_or("en")
+        self.desk
+            .locales
+            .first()
+            .map(String::as_str)
+            .unwrap_or("en")
     }
 
     pub fn intent(&self, id: &str) -> Option<&Intent> {
@@ -142,10 +146,7 @@ impl Playbook {
                     .bytes()
                     .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
             {
-                return invalid(format!(
-                    "intent id {:?} must match [a-z0-9_]+",
-                    intent.id
-                ));
+                return invalid(format!("intent id {:?} must match [a-z0-9_]+", intent.id));
             }
             if !seen.insert(intent.id.as_str()) {
                 return invalid(format!("intent id {:?} appears twice", intent.id));
@@ -157,7 +158,10 @@ impl Playbook {
         let mut seen = HashSet::new();
         for article in &self.articles {
             if article.id.is_empty() || !seen.insert(article.id.as_str()) {
-                return invalid(format!("article id {:?} is empty or appears twice", article.id));
+                return invalid(format!(
+                    "article id {:?} is empty or appears twice",
+                    article.id
+                ));
             }
         }
         Ok(())
@@ -194,10 +198,19 @@ mod tests {
     #[test]
     fn rejects_bad_ids_and_duplicates() {
         let bad = "[desk]\nname='x'\n[[intent]]\nid='Bad-Id'\nexamples=['a']\n";
-        assert!(matches!(Playbook::parse(bad), Err(PlaybookError::Invalid(_))));
+        assert!(matches!(
+            Playbook::parse(bad),
+            Err(PlaybookError::Invalid(_))
+        ));
         let dup = "[desk]\nname='x'\n[[intent]]\nid='a'\nexamples=['a']\n[[intent]]\nid='a'\nexamples=['b']\n";
-        assert!(matches!(Playbook::parse(dup), Err(PlaybookError::Invalid(_))));
-        assert!(matches!(Playbook::parse("not toml ["), Err(PlaybookError::Toml(_))));
+        assert!(matches!(
+            Playbook::parse(dup),
+            Err(PlaybookError::Invalid(_))
+        ));
+        assert!(matches!(
+            Playbook::parse("not toml ["),
+            Err(PlaybookError::Toml(_))
+        ));
     }
 
     #[test]

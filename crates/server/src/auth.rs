@@ -2,7 +2,9 @@
 //! bearer tokens for the API, cookie sessions with CSRF tokens for the console, and the
 //! per-object rule of who may read or change a conversation.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use axum::http::{header, HeaderMap};
 use desk::{Agent, ConversationState, Role};
@@ -55,7 +57,11 @@ pub fn hash_password(password: &str) -> ApiResult<String> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -124,21 +130,32 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<String> {
 }
 
 /// The console session behind the request's cookie, if any and unexpired.
-pub async fn console_session(state: &AppState, headers: &HeaderMap) -> ApiResult<Option<(Session, Agent)>> {
-    let Some(token) = session_cookie(headers) else { return Ok(None) };
+pub async fn console_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> ApiResult<Option<(Session, Agent)>> {
+    let Some(token) = session_cookie(headers) else {
+        return Ok(None);
+    };
     let Some(session) = state.store.session(&token_hash(&token), now_ms()).await? else {
         return Ok(None);
     };
     if session.kind != SessionKind::Console {
         return Ok(None);
     }
-    let Some(agent) = state.store.agent(session.agent).await? else { return Ok(None) };
+    let Some(agent) = state.store.agent(session.agent).await? else {
+        return Ok(None);
+    };
     Ok(Some((session, agent)))
 }
 
 /// Constant-time comparison for secrets.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// Who is calling, before any per-object check.
@@ -149,7 +166,11 @@ pub enum Credential {
 
 /// Reads the caller's credential: a bearer token, or the console cookie (which needs the CSRF
 /// header on state-changing requests).
-pub async fn credential(state: &AppState, headers: &HeaderMap, changes_state: bool) -> ApiResult<Credential> {
+pub async fn credential(
+    state: &AppState,
+    headers: &HeaderMap,
+    changes_state: bool,
+) -> ApiResult<Credential> {
     if let Some(token) = bearer(headers) {
         if token.starts_with(CONVERSATION_TOKEN_PREFIX) {
             return Ok(Credential::Conversation(token.to_owned()));
@@ -160,12 +181,21 @@ pub async fn credential(state: &AppState, headers: &HeaderMap, changes_state: bo
             .await?
             .filter(|s| s.kind == SessionKind::Api)
             .ok_or_else(ApiError::unauthorized)?;
-        let agent = state.store.agent(session.agent).await?.ok_or_else(ApiError::unauthorized)?;
+        let agent = state
+            .store
+            .agent(session.agent)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
         return Ok(Credential::Agent(agent));
     }
-    let (session, agent) = console_session(state, headers).await?.ok_or_else(ApiError::unauthorized)?;
+    let (session, agent) = console_session(state, headers)
+        .await?
+        .ok_or_else(ApiError::unauthorized)?;
     if changes_state {
-        let sent = headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+        let sent = headers
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
         let expected = session.csrf.as_deref().unwrap_or("");
         if expected.is_empty() || !same_secret(sent, expected) {
             return Err(ApiError::forbidden("missing or wrong CSRF token"));
@@ -226,7 +256,11 @@ pub async fn conversation_access_checked(
 ) -> ApiResult<(Conversation, Access)> {
     let id = desk::ConversationId::parse(id).ok_or_else(ApiError::not_found)?;
     let credential = credential(state, headers, csrf_header).await?;
-    let conversation = state.store.conversation(&id).await?.ok_or_else(ApiError::not_found)?;
+    let conversation = state
+        .store
+        .conversation(&id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     match credential {
         Credential::Conversation(token) => {
             if same_secret(&token_hash(&token), &conversation.token_hash) {
@@ -237,14 +271,19 @@ pub async fn conversation_access_checked(
             }
         }
         Credential::Agent(agent) => {
-            let mine = conversation.assignee.as_ref().is_some_and(|a| a.id == agent.id);
+            let mine = conversation
+                .assignee
+                .as_ref()
+                .is_some_and(|a| a.id == agent.id);
             let allowed = agent.role == Role::Admin
                 || mine
                 || (intent == Intent::Read && conversation.state == ConversationState::Queued);
             if allowed {
                 Ok((conversation, Access::Agent(agent)))
             } else {
-                Err(ApiError::forbidden("this conversation is not assigned to you"))
+                Err(ApiError::forbidden(
+                    "this conversation is not assigned to you",
+                ))
             }
         }
     }

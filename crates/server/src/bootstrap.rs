@@ -15,14 +15,38 @@ pub struct DemoLogin {
 }
 
 pub const DEMO_LOGINS: &[DemoLogin] = &[
-    DemoLogin { name: "Anna Admin", email: "admin@demo.tandem", password: "tandem-demo-admin", role: Role::Admin, skills: &[] },
-    DemoLogin { name: "Ben Berger", email: "ben@demo.tandem", password: "tandem-demo-ben", role: Role::Agent, skills: &["logistics", "billing"] },
-    DemoLogin { name: "Clara Chen", email: "clara@demo.tandem", password: "tandem-demo-clara", role: Role::Agent, skills: &["sales", "account"] },
+    DemoLogin {
+        name: "Anna Admin",
+        email: "admin@demo.tandem",
+        password: "tandem-demo-admin",
+        role: Role::Admin,
+        skills: &[],
+    },
+    DemoLogin {
+        name: "Ben Berger",
+        email: "ben@demo.tandem",
+        password: "tandem-demo-ben",
+        role: Role::Agent,
+        skills: &["logistics", "billing"],
+    },
+    DemoLogin {
+        name: "Clara Chen",
+        email: "clara@demo.tandem",
+        password: "tandem-demo-clara",
+        role: Role::Agent,
+        skills: &["sales", "account"],
+    },
 ];
 
 /// Creates the first admin when the store has no agents and both values are given.
-pub async fn first_admin(store: &dyn Store, email: Option<&str>, password: Option<&str>) -> anyhow::Result<bool> {
-    let (Some(email), Some(password)) = (email, password) else { return Ok(false) };
+pub async fn first_admin(
+    store: &dyn Store,
+    email: Option<&str>,
+    password: Option<&str>,
+) -> anyhow::Result<bool> {
+    let (Some(email), Some(password)) = (email, password) else {
+        return Ok(false);
+    };
     if store.count_agents().await? > 0 {
         return Ok(false);
     }
@@ -33,7 +57,8 @@ pub async fn first_admin(store: &dyn Store, email: Option<&str>, password: Optio
         .create_agent(NewAgent {
             name: "Admin".into(),
             email: email.trim().into(),
-            password_hash: auth::hash_password(password).map_err(|_| anyhow::anyhow!("cannot hash password"))?,
+            password_hash: auth::hash_password(password)
+                .map_err(|_| anyhow::anyhow!("cannot hash password"))?,
             role: Role::Admin,
             locales: vec!["de".into(), "en".into()],
             skills: vec![],
@@ -55,11 +80,16 @@ pub async fn demo_agents(store: &dyn Store) -> anyhow::Result<bool> {
             .create_agent(NewAgent {
                 name: d.name.into(),
                 email: d.email.into(),
-                password_hash: auth::hash_password(d.password).map_err(|_| anyhow::anyhow!("cannot hash password"))?,
+                password_hash: auth::hash_password(d.password)
+                    .map_err(|_| anyhow::anyhow!("cannot hash password"))?,
                 role: d.role,
                 locales: vec!["de".into(), "en".into()],
                 skills: d.skills.iter().map(|s| s.to_string()).collect(),
-                competences: Competences { self_: 4, people: 4, situational: 3 },
+                competences: Competences {
+                    self_: 4,
+                    people: 4,
+                    situational: 3,
+                },
                 limits: vec![],
                 capacity: 3,
             })

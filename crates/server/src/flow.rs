@@ -100,7 +100,10 @@ fn turns(messages: &[store::Message]) -> Vec<Turn> {
     let mut turns: Vec<Turn> = Vec::new();
     for m in messages {
         match m.author {
-            Author::Customer => turns.push(Turn { customer_text: m.text.clone(), bot_action: None }),
+            Author::Customer => turns.push(Turn {
+                customer_text: m.text.clone(),
+                bot_action: None,
+            }),
             Author::Bot => {
                 if let Some(last) = turns.last_mut() {
                     last.bot_action = m.action;
@@ -124,7 +127,12 @@ pub async fn customer_message(
     if state_now == ConversationState::Resolved {
         let appended = state
             .store
-            .append(&conversation.id, &[ConversationState::Resolved], vec![], Some(Change::Reopen))
+            .append(
+                &conversation.id,
+                &[ConversationState::Resolved],
+                vec![],
+                Some(Change::Reopen),
+            )
             .await?;
         state.hub.publish(&appended);
         state_now = appended.conversation.state;
@@ -133,7 +141,12 @@ pub async fn customer_message(
     if !state_now.bot_answers() {
         let appended = state
             .store
-            .append(&conversation.id, &[], vec![NewMessage::customer(text)], None)
+            .append(
+                &conversation.id,
+                &[],
+                vec![NewMessage::customer(text)],
+                None,
+            )
             .await?;
         state.hub.publish(&appended);
         return Ok(appended);
@@ -151,7 +164,12 @@ pub async fn customer_message(
     let handed_off = change.is_some();
     let result = state
         .store
-        .append(&conversation.id, &[ConversationState::Bot], messages, change)
+        .append(
+            &conversation.id,
+            &[ConversationState::Bot],
+            messages,
+            change,
+        )
         .await;
     let mut appended = match result {
         Ok(a) => a,
@@ -159,7 +177,12 @@ pub async fn customer_message(
         Err(StoreError::WrongState { .. }) => {
             state
                 .store
-                .append(&conversation.id, &[], vec![NewMessage::customer(text)], None)
+                .append(
+                    &conversation.id,
+                    &[],
+                    vec![NewMessage::customer(text)],
+                    None,
+                )
                 .await?
         }
         Err(e) => return Err(e.into()),
@@ -187,7 +210,11 @@ pub async fn agent_message(
         .store
         .append(
             &conversation.id,
-            &[ConversationState::Assigned, ConversationState::Queued, ConversationState::Bot],
+            &[
+                ConversationState::Assigned,
+                ConversationState::Queued,
+                ConversationState::Bot,
+            ],
             vec![NewMessage::agent(agent, text)],
             None,
         )
@@ -196,13 +223,21 @@ pub async fn agent_message(
     Ok(appended)
 }
 
-pub async fn resolve(state: &AppState, conversation: &Conversation, by: Option<AgentId>) -> ApiResult<Appended> {
+pub async fn resolve(
+    state: &AppState,
+    conversation: &Conversation,
+    by: Option<AgentId>,
+) -> ApiResult<Appended> {
     let text = desk::replies::resolved(&conversation.locale);
     let appended = state
         .store
         .append(
             &conversation.id,
-            &[ConversationState::Bot, ConversationState::Queued, ConversationState::Assigned],
+            &[
+                ConversationState::Bot,
+                ConversationState::Queued,
+                ConversationState::Assigned,
+            ],
             vec![NewMessage::system(text)],
             Some(Change::Resolve { by }),
         )
@@ -212,7 +247,11 @@ pub async fn resolve(state: &AppState, conversation: &Conversation, by: Option<A
     Ok(appended)
 }
 
-pub async fn handback(state: &AppState, conversation: &Conversation, by: AgentId) -> ApiResult<Appended> {
+pub async fn handback(
+    state: &AppState,
+    conversation: &Conversation,
+    by: AgentId,
+) -> ApiResult<Appended> {
     let text = desk::replies::handed_back(&conversation.locale);
     let appended = state
         .store
@@ -264,9 +303,16 @@ pub async fn suggestions(
         .into_iter()
         // Only articles in the customer's language (or in none in particular).
         .filter(|hit| {
-            state.playbook.article(&hit.id).is_some_and(|a| a.locale.as_deref().is_none_or(|l| l == locale))
+            state
+                .playbook
+                .article(&hit.id)
+                .is_some_and(|a| a.locale.as_deref().is_none_or(|l| l == locale))
         })
         .take(3)
-        .map(|hit| crate::wire::ArticleSuggestion { id: hit.id, title: hit.title, score: hit.score })
+        .map(|hit| crate::wire::ArticleSuggestion {
+            id: hit.id,
+            title: hit.title,
+            score: hit.score,
+        })
         .collect())
 }

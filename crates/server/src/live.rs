@@ -27,7 +27,9 @@ pub struct Hub {
 
 impl Default for Hub {
     fn default() -> Self {
-        Self { tx: broadcast::channel(4096).0 }
+        Self {
+            tx: broadcast::channel(4096).0,
+        }
     }
 }
 

@@ -71,7 +71,9 @@ pub enum Limit<'a> {
 
 impl AppState {
     pub fn check_rate(&self, what: Limit<'_>) -> ApiResult<()> {
-        let Some(limits) = &self.limits else { return Ok(()) };
+        let Some(limits) = &self.limits else {
+            return Ok(());
+        };
         let ok = match what {
             Limit::NewConversation(ip) => limits.new_conversation.check_key(&ip).is_ok(),
             Limit::Message(conv) => limits.message.check_key(&conv.to_owned()).is_ok(),

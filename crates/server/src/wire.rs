@@ -48,7 +48,11 @@ impl Handoff {
     pub fn of(c: &store::Conversation) -> Option<Self> {
         let needs = c.handoff.as_ref()?;
         Some(Self {
-            reasons: needs.reasons.iter().map(|r| r.as_str().to_owned()).collect(),
+            reasons: needs
+                .reasons
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
             skills: needs.skills.clone(),
         })
     }
@@ -73,7 +77,10 @@ impl From<&store::Conversation> for StateChange {
         Self {
             id: c.id.to_string(),
             state: c.state.as_str().to_owned(),
-            assignee: c.assignee.as_ref().map(|a| Assignee { id: a.id.0, name: a.name.clone() }),
+            assignee: c.assignee.as_ref().map(|a| Assignee {
+                id: a.id.0,
+                name: a.name.clone(),
+            }),
             handoff: Handoff::of(c),
         }
     }

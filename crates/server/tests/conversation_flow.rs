@@ -15,7 +15,10 @@ async fn the_bot_answers_a_routine_question() {
     assert_eq!(messages.len(), 2);
     assert_eq!(messages[0]["author"], "customer");
     assert_eq!(messages[1]["author"], "bot");
-    assert!(messages[1]["text"].as_str().unwrap_or("").contains("Mein Konto"));
+    assert!(messages[1]["text"]
+        .as_str()
+        .unwrap_or("")
+        .contains("Mein Konto"));
     assert!(conv.token.len() >= 32, "token carries at least 128 bits");
     // created_at is RFC 3339.
     assert!(time::OffsetDateTime::parse(
@@ -36,8 +39,13 @@ async fn the_bot_answers_a_routine_question() {
 async fn a_request_for_a_person_is_handed_off_assigned_answered_resolved_and_rated() {
     let app = spawn_app().await;
     let conv = app.start(Some("Wie lange dauert der Versand?")).await;
-    let handed = app.say(&conv, "Ich möchte mit einem Mitarbeiter sprechen").await;
-    assert_eq!(handed["state"], "queued", "nobody is online yet: the conversation waits");
+    let handed = app
+        .say(&conv, "Ich möchte mit einem Mitarbeiter sprechen")
+        .await;
+    assert_eq!(
+        handed["state"], "queued",
+        "nobody is online yet: the conversation waits"
+    );
     let reasons = handed["handoff"]["reasons"].as_array().expect("reasons");
     assert!(reasons.iter().any(|r| r == "human_requested"));
 
@@ -47,19 +55,41 @@ async fn a_request_for_a_person_is_handed_off_assigned_answered_resolved_and_rat
     let seen = app.conversation(&conv).await;
     assert_eq!(seen["state"], "assigned");
     assert_eq!(seen["assignee"]["name"], "Ben Berger");
-    assert!(seen["messages"].as_array().expect("messages").iter().any(|m| m["author"] == "system"));
+    assert!(seen["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .any(|m| m["author"] == "system"));
 
-    let inbox: serde_json::Value =
-        app.get("/api/v1/agent/conversations", Some(&ben)).await.json().await.expect("json");
-    assert!(inbox["conversations"].as_array().expect("list").iter().any(|c| c["id"] == conv.id.as_str()));
+    let inbox: serde_json::Value = app
+        .get("/api/v1/agent/conversations", Some(&ben))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(inbox["conversations"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .any(|c| c["id"] == conv.id.as_str()));
 
     // The agent sees the whole transcript, the bot's part included, and replies.
-    let transcript = app.get(&format!("/api/v1/conversations/{}", conv.id), Some(&ben)).await;
+    let transcript = app
+        .get(&format!("/api/v1/conversations/{}", conv.id), Some(&ben))
+        .await;
     assert_eq!(transcript.status(), StatusCode::OK);
     let transcript: serde_json::Value = transcript.json().await.expect("json");
-    assert!(transcript["messages"].as_array().expect("messages").iter().any(|m| m["author"] == "bot"));
+    assert!(transcript["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .any(|m| m["author"] == "bot"));
     let reply = app
-        .post(&format!("/api/v1/conversations/{}/messages", conv.id), Some(&ben), json!({"text": "Hallo, ich bin Ben. Wie kann ich helfen?"}))
+        .post(
+            &format!("/api/v1/conversations/{}/messages", conv.id),
+            Some(&ben),
+            json!({"text": "Hallo, ich bin Ben. Wie kann ich helfen?"}),
+        )
         .await;
     assert_eq!(reply.status(), StatusCode::CREATED);
 
@@ -69,20 +99,49 @@ async fn a_request_for_a_person_is_handed_off_assigned_answered_resolved_and_rat
     assert_eq!(more["messages"].as_array().expect("messages").len(), 1);
 
     let seen = app.conversation(&conv).await;
-    assert!(seen["messages"].as_array().expect("messages").iter().any(|m| m["author"] == "agent" && m["text"] == "Hallo, ich bin Ben. Wie kann ich helfen?"));
+    assert!(
+        seen["messages"]
+            .as_array()
+            .expect("messages")
+            .iter()
+            .any(|m| m["author"] == "agent"
+                && m["text"] == "Hallo, ich bin Ben. Wie kann ich helfen?")
+    );
 
-    let resolved = app.post(&format!("/api/v1/conversations/{}/resolve", conv.id), Some(&ben), json!({})).await;
+    let resolved = app
+        .post(
+            &format!("/api/v1/conversations/{}/resolve", conv.id),
+            Some(&ben),
+            json!({}),
+        )
+        .await;
     assert_eq!(resolved.status(), StatusCode::OK);
     assert_eq!(app.conversation(&conv).await["state"], "resolved");
 
-    let rated = app.post(&format!("/api/v1/conversations/{}/rating", conv.id), Some(&conv.token), json!({"score": 5, "comment": "Super"})).await;
+    let rated = app
+        .post(
+            &format!("/api/v1/conversations/{}/rating", conv.id),
+            Some(&conv.token),
+            json!({"score": 5, "comment": "Super"}),
+        )
+        .await;
     assert_eq!(rated.status(), StatusCode::NO_CONTENT);
 
     // Every step is in the event log, for analytics.
     let id = desk::ConversationId::parse(&conv.id).expect("id");
-    let kinds: Vec<String> = app.store.events(&id).await.expect("events").into_iter().map(|e| e.kind).collect();
+    let kinds: Vec<String> = app
+        .store
+        .events(&id)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| e.kind)
+        .collect();
     for kind in ["created", "handoff", "assigned", "resolved", "rating"] {
-        assert!(kinds.iter().any(|k| k == kind), "event {kind} missing from {kinds:?}");
+        assert!(
+            kinds.iter().any(|k| k == kind),
+            "event {kind} missing from {kinds:?}"
+        );
     }
 }
 
@@ -93,7 +152,13 @@ async fn handback_returns_the_conversation_to_the_bot() {
     app.online(BEN.0, &ben).await;
     let conv = app.start(Some("agent please")).await;
     assert_eq!(app.conversation(&conv).await["state"], "assigned");
-    let back = app.post(&format!("/api/v1/conversations/{}/handback", conv.id), Some(&ben), json!({})).await;
+    let back = app
+        .post(
+            &format!("/api/v1/conversations/{}/handback", conv.id),
+            Some(&ben),
+            json!({}),
+        )
+        .await;
     assert_eq!(back.status(), StatusCode::OK);
     let answered = app.say(&conv, "Welche Zahlungsarten gibt es?").await;
     assert_eq!(answered["state"], "bot");
@@ -107,18 +172,42 @@ async fn the_queue_respects_capacity_and_drains_when_an_agent_frees_up() {
     app.online(BEN.0, &ben).await; // capacity 3
     let mut convs = Vec::new();
     for _ in 0..4 {
-        convs.push(app.start(Some("Ich möchte mit einem Menschen sprechen")).await);
+        convs.push(
+            app.start(Some("Ich möchte mit einem Menschen sprechen"))
+                .await,
+        );
     }
     let mut states = Vec::new();
     for c in &convs {
-        states.push(app.conversation(c).await["state"].as_str().unwrap_or("").to_owned());
+        states.push(
+            app.conversation(c).await["state"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+        );
     }
     assert_eq!(states.iter().filter(|s| *s == "assigned").count(), 3);
     assert_eq!(states.iter().filter(|s| *s == "queued").count(), 1);
-    let first_assigned = convs.iter().zip(&states).find(|(_, s)| *s == "assigned").map(|(c, _)| c).expect("one");
-    let res = app.post(&format!("/api/v1/conversations/{}/resolve", first_assigned.id), Some(&ben), json!({})).await;
+    let first_assigned = convs
+        .iter()
+        .zip(&states)
+        .find(|(_, s)| *s == "assigned")
+        .map(|(c, _)| c)
+        .expect("one");
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{}/resolve", first_assigned.id),
+            Some(&ben),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::OK);
-    let waiting = convs.iter().zip(&states).find(|(_, s)| *s == "queued").map(|(c, _)| c).expect("one");
+    let waiting = convs
+        .iter()
+        .zip(&states)
+        .find(|(_, s)| *s == "queued")
+        .map(|(c, _)| c)
+        .expect("one");
     assert_eq!(app.conversation(waiting).await["state"], "assigned");
 }
 
@@ -130,7 +219,10 @@ async fn two_failed_understandings_in_a_row_hand_off_with_repeated_failure() {
     let again = app.say(&conv, "Wo ist meine Bestellung??").await;
     assert_eq!(again["state"], "queued");
     let reasons = again["handoff"]["reasons"].as_array().expect("reasons");
-    assert!(reasons.iter().any(|r| r == "repeated_failure"), "{reasons:?}");
+    assert!(
+        reasons.iter().any(|r| r == "repeated_failure"),
+        "{reasons:?}"
+    );
 }
 
 #[tokio::test]
@@ -140,12 +232,24 @@ async fn live_events_deliver_an_agent_reply_to_the_customer() {
     let ben = app.token_for(BEN.0, BEN.1).await;
     app.online(BEN.0, &ben).await;
     let conv = app.start(Some("Bitte einen Mitarbeiter")).await;
-    let stream = app.get(&format!("/api/v1/conversations/{}/events", conv.id), Some(&conv.token)).await;
+    let stream = app
+        .get(
+            &format!("/api/v1/conversations/{}/events", conv.id),
+            Some(&conv.token),
+        )
+        .await;
     assert_eq!(stream.status(), StatusCode::OK);
-    assert!(stream.headers()["content-type"].to_str().unwrap_or("").starts_with("text/event-stream"));
+    assert!(stream.headers()["content-type"]
+        .to_str()
+        .unwrap_or("")
+        .starts_with("text/event-stream"));
     let mut body = stream.bytes_stream();
     let reply = app
-        .post(&format!("/api/v1/conversations/{}/messages", conv.id), Some(&ben), json!({"text": "Live-Antwort von Ben"}))
+        .post(
+            &format!("/api/v1/conversations/{}/messages", conv.id),
+            Some(&ben),
+            json!({"text": "Live-Antwort von Ben"}),
+        )
         .await;
     assert_eq!(reply.status(), StatusCode::CREATED);
     let mut seen = String::new();

@@ -18,33 +18,69 @@ async fn malformed_and_oversized_input_gets_clear_4xx_errors() {
         .send()
         .await
         .expect("request");
-    assert_eq!(error_code(res).await, (StatusCode::BAD_REQUEST, "malformed_json".into()));
+    assert_eq!(
+        error_code(res).await,
+        (StatusCode::BAD_REQUEST, "malformed_json".into())
+    );
 
-    let res = app.client.post(app.url("/api/v1/conversations")).body("text=hi").send().await.expect("request");
+    let res = app
+        .client
+        .post(app.url("/api/v1/conversations"))
+        .body("text=hi")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
     let long = "a".repeat(10_001);
-    let res = app.post("/api/v1/conversations", None, json!({"text": long})).await;
-    assert_eq!(error_code(res).await, (StatusCode::PAYLOAD_TOO_LARGE, "text_too_long".into()));
+    let res = app
+        .post("/api/v1/conversations", None, json!({"text": long}))
+        .await;
+    assert_eq!(
+        error_code(res).await,
+        (StatusCode::PAYLOAD_TOO_LARGE, "text_too_long".into())
+    );
 
     let conv = app.start(None).await;
     let res = app
-        .post(&format!("/api/v1/conversations/{}/messages", conv.id), Some(&conv.token), json!({"text": "ü".repeat(10_001)}))
+        .post(
+            &format!("/api/v1/conversations/{}/messages", conv.id),
+            Some(&conv.token),
+            json!({"text": "ü".repeat(10_001)}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let res = app
-        .post(&format!("/api/v1/conversations/{}/messages", conv.id), Some(&conv.token), json!({"text": "   "}))
+        .post(
+            &format!("/api/v1/conversations/{}/messages", conv.id),
+            Some(&conv.token),
+            json!({"text": "   "}),
+        )
         .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let res = app
-        .post(&format!("/api/v1/conversations/{}/messages", conv.id), Some(&conv.token), json!({"txt": "hi"}))
+        .post(
+            &format!("/api/v1/conversations/{}/messages", conv.id),
+            Some(&conv.token),
+            json!({"txt": "hi"}),
+        )
         .await;
     assert!(res.status().is_client_error());
-    let res = app.post(&format!("/api/v1/conversations/{}/rating", conv.id), Some(&conv.token), json!({"score": 9})).await;
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{}/rating", conv.id),
+            Some(&conv.token),
+            json!({"score": 9}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     // A 10,000-character message is still fine, and nothing was lost along the way.
     let ok = app
-        .post(&format!("/api/v1/conversations/{}/messages", conv.id), Some(&conv.token), json!({"text": "ä".repeat(10_000)}))
+        .post(
+            &format!("/api/v1/conversations/{}/messages", conv.id),
+            Some(&conv.token),
+            json!({"text": "ä".repeat(10_000)}),
+        )
         .await;
     assert_eq!(ok.status(), StatusCode::CREATED);
 }
@@ -55,21 +91,52 @@ async fn tokens_open_one_conversation_only() {
     let a = app.start(Some("Hallo")).await;
     let b = app.start(Some("Hallo")).await;
 
-    let res = app.get(&format!("/api/v1/conversations/{}", a.id), None).await;
-    assert_eq!(error_code(res).await.0, StatusCode::UNAUTHORIZED);
-    let res = app.get(&format!("/api/v1/conversations/{}", a.id), Some(&b.token)).await;
-    assert!(matches!(res.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND));
     let res = app
-        .post(&format!("/api/v1/conversations/{}/messages", a.id), Some(&b.token), json!({"text": "hijack"}))
+        .get(&format!("/api/v1/conversations/{}", a.id), None)
         .await;
-    assert!(matches!(res.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND));
-    let res = app.get(&format!("/api/v1/conversations/{}/events", a.id), Some(&b.token)).await;
-    assert!(matches!(res.status(), StatusCode::FORBIDDEN | StatusCode::NOT_FOUND));
-    let res = app.get("/api/v1/conversations/c_doesnotexist", Some(&a.token)).await;
+    assert_eq!(error_code(res).await.0, StatusCode::UNAUTHORIZED);
+    let res = app
+        .get(&format!("/api/v1/conversations/{}", a.id), Some(&b.token))
+        .await;
+    assert!(matches!(
+        res.status(),
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{}/messages", a.id),
+            Some(&b.token),
+            json!({"text": "hijack"}),
+        )
+        .await;
+    assert!(matches!(
+        res.status(),
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
+    let res = app
+        .get(
+            &format!("/api/v1/conversations/{}/events", a.id),
+            Some(&b.token),
+        )
+        .await;
+    assert!(matches!(
+        res.status(),
+        StatusCode::FORBIDDEN | StatusCode::NOT_FOUND
+    ));
+    let res = app
+        .get("/api/v1/conversations/c_doesnotexist", Some(&a.token))
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = app.get("/api/v1/conversations/..%2F..%2Fetc", Some(&a.token)).await;
+    let res = app
+        .get("/api/v1/conversations/..%2F..%2Fetc", Some(&a.token))
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let res = app.get(&format!("/api/v1/conversations/{}", a.id), Some("ct_forged")).await;
+    let res = app
+        .get(
+            &format!("/api/v1/conversations/{}", a.id),
+            Some("ct_forged"),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     // A customer token is no agent token.
     let res = app.get("/api/v1/agent/conversations", Some(&a.token)).await;
@@ -89,15 +156,32 @@ async fn agents_see_only_their_own_conversations_and_admins_manage_agents() {
     let ben = app.token_for(BEN.0, BEN.1).await;
     let clara = app.token_for(CLARA.0, CLARA.1).await;
     app.online(BEN.0, &ben).await;
-    let conv = app.start(Some("Ich möchte mit einem Mitarbeiter sprechen")).await;
-    assert_eq!(app.conversation(&conv).await["assignee"]["name"], "Ben Berger");
-    let res = app.get(&format!("/api/v1/conversations/{}", conv.id), Some(&clara)).await;
-    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let conv = app
+        .start(Some("Ich möchte mit einem Mitarbeiter sprechen"))
+        .await;
+    assert_eq!(
+        app.conversation(&conv).await["assignee"]["name"],
+        "Ben Berger"
+    );
     let res = app
-        .post(&format!("/api/v1/conversations/{}/messages", conv.id), Some(&clara), json!({"text": "not mine"}))
+        .get(&format!("/api/v1/conversations/{}", conv.id), Some(&clara))
         .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    let res = app.post(&format!("/api/v1/conversations/{}/resolve", conv.id), Some(&conv.token), json!({})).await;
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{}/messages", conv.id),
+            Some(&clara),
+            json!({"text": "not mine"}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{}/resolve", conv.id),
+            Some(&conv.token),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     // Clara cannot set Ben's presence.
     let ben_id = app.agent_id(BEN.0).await;
@@ -114,10 +198,14 @@ async fn agents_see_only_their_own_conversations_and_admins_manage_agents() {
     let new_agent = json!({"name": "Dora", "email": "dora@example.org", "password": "long-enough-pw", "role": "agent",
         "locales": ["de"], "skills": ["billing"], "competences": {"self": 4, "people": 5, "situational": 3},
         "limits": ["complex_sales"], "capacity": 2});
-    let res = app.post("/api/v1/agents", Some(&clara), new_agent.clone()).await;
+    let res = app
+        .post("/api/v1/agents", Some(&clara), new_agent.clone())
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let admin = app.token_for(ADMIN.0, ADMIN.1).await;
-    let res = app.post("/api/v1/agents", Some(&admin), new_agent.clone()).await;
+    let res = app
+        .post("/api/v1/agents", Some(&admin), new_agent.clone())
+        .await;
     assert_eq!(res.status(), StatusCode::CREATED);
     let body: serde_json::Value = res.json().await.expect("json");
     assert!(body["id"].is_number());
@@ -126,8 +214,17 @@ async fn agents_see_only_their_own_conversations_and_admins_manage_agents() {
     let res = app.post("/api/v1/agents", Some(&admin), new_agent).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     let bad = json!({"name": "X", "email": "x@example.org", "password": "long-enough-pw", "competences": {"self": 9, "people": 1, "situational": 1}});
-    assert_eq!(app.post("/api/v1/agents", Some(&admin), bad).await.status(), StatusCode::BAD_REQUEST);
-    let res = app.post("/api/v1/auth/token", None, json!({"email": "dora@example.org", "password": "wrong-password"})).await;
+    assert_eq!(
+        app.post("/api/v1/agents", Some(&admin), bad).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let res = app
+        .post(
+            "/api/v1/auth/token",
+            None,
+            json!({"email": "dora@example.org", "password": "wrong-password"}),
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     app.token_for("dora@example.org", "long-enough-pw").await;
 }
@@ -136,7 +233,12 @@ async fn agents_see_only_their_own_conversations_and_admins_manage_agents() {
 async fn passwords_are_stored_as_argon2id() {
     let app = spawn_app().await;
     // Reach into the store: the hash is argon2id, never the password.
-    let (_, hash) = app.store.agent_credentials(BEN.0).await.expect("store").expect("ben");
+    let (_, hash) = app
+        .store
+        .agent_credentials(BEN.0)
+        .await
+        .expect("store")
+        .expect("ben");
     assert!(hash.starts_with("$argon2id$"), "{hash}");
     assert!(!hash.contains(BEN.1));
 }
@@ -146,7 +248,10 @@ async fn pages_carry_csp_and_the_console_needs_a_session_and_csrf() {
     let app = spawn_app().await;
     let res = app.get("/", None).await;
     assert_eq!(res.status(), StatusCode::OK);
-    let csp = res.headers()["content-security-policy"].to_str().expect("csp").to_owned();
+    let csp = res.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp")
+        .to_owned();
     assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self'"));
     let html = res.text().await.expect("html");
     assert!(html.contains("/widget.js"));
@@ -166,13 +271,25 @@ async fn pages_carry_csp_and_the_console_needs_a_session_and_csrf() {
 
     // With the cookie and matching token: a session cookie, HttpOnly and SameSite.
     let page = app.get("/console/login", None).await;
-    let login_cookie = page.headers()["set-cookie"].to_str().expect("cookie").to_owned();
-    let csrf = login_cookie.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned()).expect("value");
+    let login_cookie = page.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    let csrf = login_cookie
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("value");
     let res = app
         .client
         .post(app.url("/console/login"))
         .header("cookie", format!("tandem_login={csrf}"))
-        .form(&[("email", BEN.0), ("password", BEN.1), ("csrf", csrf.as_str())])
+        .form(&[
+            ("email", BEN.0),
+            ("password", BEN.1),
+            ("csrf", csrf.as_str()),
+        ])
         .send()
         .await
         .expect("request");
@@ -185,10 +302,19 @@ async fn pages_carry_csp_and_the_console_needs_a_session_and_csrf() {
         .find(|c| c.starts_with("tandem_session="))
         .expect("session cookie")
         .to_owned();
-    assert!(session.contains("HttpOnly") && session.contains("SameSite=Strict"), "{session}");
+    assert!(
+        session.contains("HttpOnly") && session.contains("SameSite=Strict"),
+        "{session}"
+    );
     let cookie = session.split(';').next().expect("pair").to_owned();
 
-    let inbox = app.client.get(app.url("/console")).header("cookie", &cookie).send().await.expect("request");
+    let inbox = app
+        .client
+        .get(app.url("/console"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("request");
     assert_eq!(inbox.status(), StatusCode::OK);
     // An API call that changes state with the cookie but without the CSRF header is refused.
     let ben_id = app.agent_id(BEN.0).await;
@@ -216,16 +342,32 @@ async fn pages_carry_csp_and_the_console_needs_a_session_and_csrf() {
 #[tokio::test]
 async fn customer_text_is_escaped_in_the_console() {
     let app = spawn_app().await;
-    let conv = app.start(Some("<script>alert(1)</script> Ich möchte mit einem Mitarbeiter sprechen")).await;
+    let conv = app
+        .start(Some(
+            "<script>alert(1)</script> Ich möchte mit einem Mitarbeiter sprechen",
+        ))
+        .await;
     let admin_cookie = {
         let page = app.get("/console/login", None).await;
-        let c = page.headers()["set-cookie"].to_str().expect("cookie").to_owned();
-        let csrf = c.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned()).expect("v");
+        let c = page.headers()["set-cookie"]
+            .to_str()
+            .expect("cookie")
+            .to_owned();
+        let csrf = c
+            .split(';')
+            .next()
+            .and_then(|kv| kv.split_once('='))
+            .map(|(_, v)| v.to_owned())
+            .expect("v");
         let res = app
             .client
             .post(app.url("/console/login"))
             .header("cookie", format!("tandem_login={csrf}"))
-            .form(&[("email", ADMIN.0), ("password", ADMIN.1), ("csrf", csrf.as_str())])
+            .form(&[
+                ("email", ADMIN.0),
+                ("password", ADMIN.1),
+                ("csrf", csrf.as_str()),
+            ])
             .send()
             .await
             .expect("request");
@@ -264,15 +406,28 @@ async fn public_endpoints_are_rate_limited() {
         }
         assert_eq!(res.status(), StatusCode::CREATED);
     }
-    assert!(limited, "40 new conversations a second from one address were all accepted");
+    assert!(
+        limited,
+        "40 new conversations a second from one address were all accepted"
+    );
 }
 
 #[tokio::test]
 async fn the_openapi_document_describes_the_api() {
     let app = spawn_app().await;
-    let doc: serde_json::Value = app.get("/api/v1/openapi.json", None).await.json().await.expect("json");
+    let doc: serde_json::Value = app
+        .get("/api/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .expect("json");
     assert!(doc["openapi"].as_str().unwrap_or("").starts_with("3."));
-    for path in ["/api/v1/conversations", "/api/v1/conversations/{id}/messages", "/api/v1/auth/token", "/api/v1/agents"] {
+    for path in [
+        "/api/v1/conversations",
+        "/api/v1/conversations/{id}/messages",
+        "/api/v1/auth/token",
+        "/api/v1/agents",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
 }
@@ -281,13 +436,25 @@ async fn the_openapi_document_describes_the_api() {
 async fn console_forms_work_without_javascript() {
     let app = spawn_app().await;
     let page = app.get("/console/login", None).await;
-    let c = page.headers()["set-cookie"].to_str().expect("cookie").to_owned();
-    let login_csrf = c.split(';').next().and_then(|kv| kv.split_once('=')).map(|(_, v)| v.to_owned()).expect("v");
+    let c = page.headers()["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    let login_csrf = c
+        .split(';')
+        .next()
+        .and_then(|kv| kv.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("v");
     let res = app
         .client
         .post(app.url("/console/login"))
         .header("cookie", format!("tandem_login={login_csrf}"))
-        .form(&[("email", BEN.0), ("password", BEN.1), ("csrf", login_csrf.as_str())])
+        .form(&[
+            ("email", BEN.0),
+            ("password", BEN.1),
+            ("csrf", login_csrf.as_str()),
+        ])
         .send()
         .await
         .expect("request");
@@ -301,8 +468,16 @@ async fn console_forms_work_without_javascript() {
         .expect("session")
         .to_owned();
     // Signing in put Ben online, so the handoff goes to him.
-    let conv = app.start(Some("Ich möchte mit einem Mitarbeiter sprechen")).await;
-    let inbox = app.client.get(app.url("/console")).header("cookie", &cookie).send().await.expect("inbox");
+    let conv = app
+        .start(Some("Ich möchte mit einem Mitarbeiter sprechen"))
+        .await;
+    let inbox = app
+        .client
+        .get(app.url("/console"))
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .expect("inbox");
     let html = inbox.text().await.expect("html");
     let csrf = html
         .split("name=\"csrf-token\" content=\"")
@@ -314,15 +489,30 @@ async fn console_forms_work_without_javascript() {
     let form = |path: String, extra: Vec<(&'static str, String)>| {
         let mut fields = vec![("csrf", csrf.clone())];
         fields.extend(extra);
-        app.client.post(app.url(&path)).header("cookie", &cookie).form(&fields).send()
+        app.client
+            .post(app.url(&path))
+            .header("cookie", &cookie)
+            .form(&fields)
+            .send()
     };
-    let res = form(format!("/console/c/{}/reply", conv.id), vec![("text", "Antwort ohne JavaScript".into())]).await.expect("reply");
+    let res = form(
+        format!("/console/c/{}/reply", conv.id),
+        vec![("text", "Antwort ohne JavaScript".into())],
+    )
+    .await
+    .expect("reply");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let res = form(format!("/console/c/{}/resolve", conv.id), vec![]).await.expect("resolve");
+    let res = form(format!("/console/c/{}/resolve", conv.id), vec![])
+        .await
+        .expect("resolve");
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let seen = app.conversation(&conv).await;
     assert_eq!(seen["state"], "resolved");
-    assert!(seen["messages"].as_array().expect("messages").iter().any(|m| m["text"] == "Antwort ohne JavaScript"));
+    assert!(seen["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .any(|m| m["text"] == "Antwort ohne JavaScript"));
     // The reasons shown to the agent explain the handoff without a misleading fallback.
     assert_eq!(seen["handoff"]["reasons"], json!(["human_requested"]));
 }

@@ -1,8 +1,7 @@
 //! The records the store keeps and returns.
 
 use desk::{
-    AgentId, Author, Competences, ConversationId, ConversationState, MessageId, Needs, Reason,
-    Role,
+    AgentId, Author, Competences, ConversationId, ConversationState, MessageId, Needs, Reason, Role,
 };
 use nlu::Action;
 use serde::{Deserialize, Serialize};
@@ -85,16 +84,36 @@ pub struct NewMessage {
 
 impl NewMessage {
     pub fn customer(text: impl Into<String>) -> Self {
-        Self { author: Author::Customer, agent: None, text: text.into(), action: None }
+        Self {
+            author: Author::Customer,
+            agent: None,
+            text: text.into(),
+            action: None,
+        }
     }
     pub fn bot(text: impl Into<String>, action: Action) -> Self {
-        Self { author: Author::Bot, agent: None, text: text.into(), action: Some(action) }
+        Self {
+            author: Author::Bot,
+            agent: None,
+            text: text.into(),
+            action: Some(action),
+        }
     }
     pub fn agent(agent: AgentId, text: impl Into<String>) -> Self {
-        Self { author: Author::Agent, agent: Some(agent), text: text.into(), action: None }
+        Self {
+            author: Author::Agent,
+            agent: Some(agent),
+            text: text.into(),
+            action: None,
+        }
     }
     pub fn system(text: impl Into<String>) -> Self {
-        Self { author: Author::System, agent: None, text: text.into(), action: None }
+        Self {
+            author: Author::System,
+            agent: None,
+            text: text.into(),
+            action: None,
+        }
     }
 }
 
@@ -114,8 +133,12 @@ pub struct Message {
 pub enum Change {
     /// The machine hands the conversation to people.
     Handoff(Needs),
-    Resolve { by: Option<AgentId> },
-    Handback { by: AgentId },
+    Resolve {
+        by: Option<AgentId>,
+    },
+    Handback {
+        by: AgentId,
+    },
     /// The customer writes again after resolution: back to the bot.
     Reopen,
 }

@@ -15,8 +15,8 @@ use desk::{Agent, AgentId, ConversationId, ConversationState, Presence};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::{
-    Appended, Change, Conversation, Event, Message, NewAgent, NewConversation, NewMessage,
-    Result, Session, Store, StoreError,
+    Appended, Change, Conversation, Event, Message, NewAgent, NewConversation, NewMessage, Result,
+    Session, Store, StoreError,
 };
 use writer::Writer;
 
@@ -115,7 +115,9 @@ fn poisoned() -> StoreError {
 #[async_trait]
 impl Store for SqliteStore {
     async fn create_agent(&self, agent: NewAgent) -> Result<Agent> {
-        self.writer.write(move |c| queries::insert_agent(c, &agent)).await
+        self.writer
+            .write(move |c| queries::insert_agent(c, &agent))
+            .await
     }
 
     async fn agent(&self, id: AgentId) -> Result<Option<Agent>> {
@@ -124,7 +126,8 @@ impl Store for SqliteStore {
 
     async fn agent_credentials(&self, email: &str) -> Result<Option<(Agent, String)>> {
         let email = email.to_owned();
-        self.read(move |c| queries::agent_credentials(c, &email)).await
+        self.read(move |c| queries::agent_credentials(c, &email))
+            .await
     }
 
     async fn agents(&self) -> Result<Vec<Agent>> {
@@ -152,12 +155,15 @@ impl Store for SqliteStore {
     }
 
     async fn create_session(&self, session: Session) -> Result<()> {
-        self.writer.write(move |c| queries::insert_session(c, &session)).await
+        self.writer
+            .write(move |c| queries::insert_session(c, &session))
+            .await
     }
 
     async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<Session>> {
         let token_hash = token_hash.to_owned();
-        self.read(move |c| queries::session(c, &token_hash, now_ms)).await
+        self.read(move |c| queries::session(c, &token_hash, now_ms))
+            .await
     }
 
     async fn delete_session(&self, token_hash: &str) -> Result<()> {
@@ -171,7 +177,9 @@ impl Store for SqliteStore {
     }
 
     async fn create_conversation(&self, new: NewConversation) -> Result<Appended> {
-        self.writer.write(move |c| queries::insert_conversation(c, new)).await
+        self.writer
+            .write(move |c| queries::insert_conversation(c, new))
+            .await
     }
 
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>> {
@@ -204,7 +212,9 @@ impl Store for SqliteStore {
 
     async fn rate(&self, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()> {
         let id = id.clone();
-        self.writer.write(move |c| queries::rate(c, &id, score, comment)).await
+        self.writer
+            .write(move |c| queries::rate(c, &id, score, comment))
+            .await
     }
 
     async fn assigned_to(&self, agent: AgentId) -> Result<Vec<Conversation>> {

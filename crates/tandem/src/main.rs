@@ -5,7 +5,11 @@ mod commands;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "tandem", version, about = "A self-hosted sales and service desk")]
+#[command(
+    name = "tandem",
+    version,
+    about = "A self-hosted sales and service desk"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

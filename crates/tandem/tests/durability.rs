@@ -16,7 +16,14 @@ struct Desk {
 /// Starts `tandem serve` on a free port and waits for the line saying where it listens.
 fn start(data_dir: &Path) -> Desk {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .args(["serve", "--bind", "127.0.0.1:0", "--rate-limits", "false", "--data-dir"])
+        .args([
+            "serve",
+            "--bind",
+            "127.0.0.1:0",
+            "--rate-limits",
+            "false",
+            "--data-dir",
+        ])
         .arg(data_dir)
         .env("TANDEM_LOG", "warn")
         .stdout(Stdio::piped())
@@ -26,7 +33,10 @@ fn start(data_dir: &Path) -> Desk {
     let stdout = child.stdout.take().expect("stdout");
     let mut lines = BufReader::new(stdout).lines();
     let base = loop {
-        let line = lines.next().expect("tandem exited before listening").expect("read line");
+        let line = lines
+            .next()
+            .expect("tandem exited before listening")
+            .expect("read line");
         if let Some(rest) = line.split(" on http://").nth(1) {
             break format!("http://{}", rest.trim_end_matches('/'));
         }
@@ -53,7 +63,10 @@ async fn acknowledged_messages_survive_kill_9() {
             .json()
             .await
             .expect("json");
-        conversations.push((c["id"].as_str().expect("id").to_owned(), c["token"].as_str().expect("token").to_owned()));
+        conversations.push((
+            c["id"].as_str().expect("id").to_owned(),
+            c["token"].as_str().expect("token").to_owned(),
+        ));
     }
 
     // Customers write as fast as they can; the desk is killed while they do.
@@ -74,7 +87,10 @@ async fn acknowledged_messages_survive_kill_9() {
                     .await;
                 match res {
                     Ok(r) if r.status().as_u16() == 201 => {
-                        acked.lock().expect("lock").push((id.clone(), token.clone(), text))
+                        acked
+                            .lock()
+                            .expect("lock")
+                            .push((id.clone(), token.clone(), text))
                     }
                     _ => break, // the desk is gone
                 }
@@ -123,5 +139,10 @@ async fn acknowledged_messages_survive_kill_9() {
     let mut desk = desk;
     let _ = desk.child.kill();
     let _ = desk.child.wait();
-    assert!(missing.is_empty(), "{} acknowledged messages lost: {:?}", missing.len(), &missing[..missing.len().min(5)]);
+    assert!(
+        missing.is_empty(),
+        "{} acknowledged messages lost: {:?}",
+        missing.len(),
+        &missing[..missing.len().min(5)]
+    );
 }

@@ -77,7 +77,10 @@ pub async fn set_presence(state: &AppState, id: AgentId, presence: Presence) -> 
 }
 
 /// Validates an agent account from the API or the admin form.
-pub fn validate_new_agent(body: wire::NewAgent, password_hash: impl FnOnce(&str) -> ApiResult<String>) -> ApiResult<NewAgent> {
+pub fn validate_new_agent(
+    body: wire::NewAgent,
+    password_hash: impl FnOnce(&str) -> ApiResult<String>,
+) -> ApiResult<NewAgent> {
     let name = body.name.trim().to_owned();
     let email = body.email.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
@@ -87,14 +90,22 @@ pub fn validate_new_agent(body: wire::NewAgent, password_hash: impl FnOnce(&str)
         return Err(ApiError::bad_request("email is not an e-mail address"));
     }
     if body.password.chars().count() < 10 || body.password.len() > 1024 {
-        return Err(ApiError::bad_request("password must have at least 10 characters"));
+        return Err(ApiError::bad_request(
+            "password must have at least 10 characters",
+        ));
     }
     let role = match body.role.as_deref() {
         None => Role::Agent,
-        Some(r) => r.parse().map_err(|_| ApiError::bad_request("role must be agent or admin"))?,
+        Some(r) => r
+            .parse()
+            .map_err(|_| ApiError::bad_request("role must be agent or admin"))?,
     };
     let competences = match body.competences {
-        Some(c) => Competences { self_: c.self_, people: c.people, situational: c.situational },
+        Some(c) => Competences {
+            self_: c.self_,
+            people: c.people,
+            situational: c.situational,
+        },
         None => Competences::default(),
     };
     competences.validate().map_err(ApiError::bad_request)?;
@@ -103,7 +114,10 @@ pub fn validate_new_agent(body: wire::NewAgent, password_hash: impl FnOnce(&str)
         return Err(ApiError::bad_request("capacity must be 1–100"));
     }
     let clean = |v: Vec<String>| -> Vec<String> {
-        v.into_iter().map(|s| s.trim().to_owned()).filter(|s| !s.is_empty()).collect()
+        v.into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
     };
     let locales = clean(body.locales);
     Ok(NewAgent {
@@ -111,7 +125,11 @@ pub fn validate_new_agent(body: wire::NewAgent, password_hash: impl FnOnce(&str)
         name,
         email,
         role,
-        locales: if locales.is_empty() { vec!["de".into(), "en".into()] } else { locales },
+        locales: if locales.is_empty() {
+            vec!["de".into(), "en".into()]
+        } else {
+            locales
+        },
         skills: clean(body.skills),
         competences,
         limits: clean(body.limits),
@@ -138,7 +156,10 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/agents",
     responses((status = 200, body = [wire::Agent]), (status = 401), (status = 403)),
     security(("bearer" = [])))]
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Json<Vec<wire::Agent>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> ApiResult<Json<Vec<wire::Agent>>> {
     auth::admin(&state, &headers, false).await?;
     let agents = state.store.agents().await?;
     Ok(Json(agents.iter().map(wire::Agent::from).collect()))

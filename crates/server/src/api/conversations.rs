@@ -16,9 +16,9 @@ const MAX_NAME_CHARS: usize = 200;
 
 fn optional_field(value: Option<String>, field: &str) -> ApiResult<Option<String>> {
     match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
-        Some(v) if v.chars().count() > MAX_NAME_CHARS => {
-            Err(ApiError::bad_request(format!("{field} is longer than {MAX_NAME_CHARS} characters")))
-        }
+        Some(v) if v.chars().count() > MAX_NAME_CHARS => Err(ApiError::bad_request(format!(
+            "{field} is longer than {MAX_NAME_CHARS} characters"
+        ))),
         other => Ok(other),
     }
 }
@@ -41,7 +41,9 @@ pub async fn create(
         None => Customer::default(),
     };
     if customer.email.as_deref().is_some_and(|e| !e.contains('@')) {
-        return Err(ApiError::bad_request("customer.email is not an e-mail address"));
+        return Err(ApiError::bad_request(
+            "customer.email is not an e-mail address",
+        ));
     }
     let started = flow::start(&state, body.locale.as_deref(), customer, text).await?;
     let c = &started.appended.conversation;
@@ -130,13 +132,19 @@ pub async fn rate(
     };
     let (c, access) = auth::conversation_access(&state, &headers, &id, Intent::Write).await?;
     if !matches!(access, Access::Customer) {
-        return Err(ApiError::forbidden("only the customer rates a conversation"));
+        return Err(ApiError::forbidden(
+            "only the customer rates a conversation",
+        ));
     }
     state.store.rate(&c.id, body.score as u8, comment).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn agent_action(state: &AppState, headers: &HeaderMap, id: &str) -> ApiResult<(store::Conversation, desk::Agent)> {
+async fn agent_action(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+) -> ApiResult<(store::Conversation, desk::Agent)> {
     match auth::conversation_access(state, headers, id, Intent::Write).await? {
         (c, Access::Agent(agent)) => Ok((c, agent)),
         (_, Access::Customer) => Err(ApiError::forbidden("this needs an agent token")),

@@ -21,7 +21,10 @@ fn to_sse(e: &LiveEvent) -> Event {
             .id(m.id.to_string())
             .json_data(m)
             .unwrap_or_default(),
-        LiveKind::State(s) => Event::default().event("state").json_data(s).unwrap_or_default(),
+        LiveKind::State(s) => Event::default()
+            .event("state")
+            .json_data(s)
+            .unwrap_or_default(),
     }
 }
 
@@ -59,9 +62,10 @@ pub async fn agent_events(
         let e = e.ok()?;
         let mine = e.assignee == Some(me);
         match &e.kind {
-            LiveKind::State(s) if mine || s.state == "queued" => Some(Ok(
-                Event::default().event("inbox").json_data(s).unwrap_or_default(),
-            )),
+            LiveKind::State(s) if mine || s.state == "queued" => Some(Ok(Event::default()
+                .event("inbox")
+                .json_data(s)
+                .unwrap_or_default())),
             LiveKind::Message(m) if mine => Some(Ok(Event::default()
                 .event("message")
                 .json_data(serde_json::json!({"conversation": e.conversation, "message": m}))

@@ -48,15 +48,36 @@ impl utoipa::Modify for BearerAuth {
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/api/v1/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { Json(ApiDoc::openapi()) }),
+        )
         .route("/api/v1/conversations", post(conversations::create))
         .route("/api/v1/conversations/{id}", get(conversations::get_one))
-        .route("/api/v1/conversations/{id}/messages", post(conversations::post_message))
-        .route("/api/v1/conversations/{id}/rating", post(conversations::rate))
-        .route("/api/v1/conversations/{id}/resolve", post(conversations::resolve))
-        .route("/api/v1/conversations/{id}/handback", post(conversations::handback))
-        .route("/api/v1/conversations/{id}/suggestions", get(conversations::suggestions))
-        .route("/api/v1/conversations/{id}/events", get(events::conversation_events))
+        .route(
+            "/api/v1/conversations/{id}/messages",
+            post(conversations::post_message),
+        )
+        .route(
+            "/api/v1/conversations/{id}/rating",
+            post(conversations::rate),
+        )
+        .route(
+            "/api/v1/conversations/{id}/resolve",
+            post(conversations::resolve),
+        )
+        .route(
+            "/api/v1/conversations/{id}/handback",
+            post(conversations::handback),
+        )
+        .route(
+            "/api/v1/conversations/{id}/suggestions",
+            get(conversations::suggestions),
+        )
+        .route(
+            "/api/v1/conversations/{id}/events",
+            get(events::conversation_events),
+        )
         .route("/api/v1/auth/token", post(agents::token))
         .route("/api/v1/agent/conversations", get(agents::my_conversations))
         .route("/api/v1/agent/events", get(events::agent_events))

@@ -14,20 +14,32 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use crate::wire;
 
-pub async fn page_view(state: &AppState, headers: &HeaderMap, lang: Lang, problem: Option<String>) -> Response {
+pub async fn page_view(
+    state: &AppState,
+    headers: &HeaderMap,
+    lang: Lang,
+    problem: Option<String>,
+) -> Response {
     let (session, agent) = match require_console(state, headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     if agent.role != Role::Admin {
-        return error_response(lang, ApiError::forbidden(lang.t("Nur für Administratoren.", "Admins only.")));
+        return error_response(
+            lang,
+            ApiError::forbidden(lang.t("Nur für Administratoren.", "Admins only.")),
+        );
     }
     let csrf = session.csrf.clone().unwrap_or_default();
     let agents = match state.store.agents().await {
         Ok(a) => a,
         Err(e) => return error_response(lang, e.into()),
     };
-    let status = if problem.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let status = if problem.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
     let body = document(
         lang,
         lang.t("Verwaltung", "Admin"),
@@ -84,7 +96,11 @@ pub async fn page_view(state: &AppState, headers: &HeaderMap, lang: Lang, proble
     (status, body).into_response()
 }
 
-pub async fn show(State(state): State<AppState>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub async fn show(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let lang = Lang::pick(&q, &headers, state.playbook.default_locale());
     page_view(&state, &headers, lang, None).await
 }
@@ -109,8 +125,16 @@ pub struct AgentForm {
     situational: Option<String>,
 }
 
-pub async fn create(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<AgentForm>) -> Response {
-    let lang = Lang::pick(&LangQuery::default(), &headers, state.playbook.default_locale());
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<AgentForm>,
+) -> Response {
+    let lang = Lang::pick(
+        &LangQuery::default(),
+        &headers,
+        state.playbook.default_locale(),
+    );
     let (session, agent) = match require_console(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -127,10 +151,25 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, Form(f): 
             Some(s) => s.parse().ok(),
         }
     };
-    let (Some(capacity), Some(s), Some(p), Some(si)) =
-        (num(&f.capacity, 3), num(&f.self_, 3), num(&f.people, 3), num(&f.situational, 3))
-    else {
-        return page_view(&state, &headers, lang, Some(lang.t("Zahlen bitte als Ziffern angeben.", "Please enter numbers as digits.").into())).await;
+    let (Some(capacity), Some(s), Some(p), Some(si)) = (
+        num(&f.capacity, 3),
+        num(&f.self_, 3),
+        num(&f.people, 3),
+        num(&f.situational, 3),
+    ) else {
+        return page_view(
+            &state,
+            &headers,
+            lang,
+            Some(
+                lang.t(
+                    "Zahlen bitte als Ziffern angeben.",
+                    "Please enter numbers as digits.",
+                )
+                .into(),
+            ),
+        )
+        .await;
     };
     let body = wire::NewAgent {
         name: f.name,

@@ -5,23 +5,38 @@ use axum::response::IntoResponse;
 
 fn asset(content_type: &'static str, body: &'static str) -> impl IntoResponse {
     (
-        [(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "public, max-age=300")],
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
         body,
     )
 }
 
 pub async fn widget_js() -> impl IntoResponse {
-    asset("text/javascript; charset=utf-8", include_str!("../../assets/widget.js"))
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/widget.js"),
+    )
 }
 
 pub async fn widget_css() -> impl IntoResponse {
-    asset("text/css; charset=utf-8", include_str!("../../assets/widget.css"))
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/widget.css"),
+    )
 }
 
 pub async fn app_css() -> impl IntoResponse {
-    asset("text/css; charset=utf-8", include_str!("../../assets/app.css"))
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/app.css"),
+    )
 }
 
 pub async fn console_js() -> impl IntoResponse {
-    asset("text/javascript; charset=utf-8", include_str!("../../assets/console.js"))
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/console.js"),
+    )
 }

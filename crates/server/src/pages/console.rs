@@ -23,7 +23,13 @@ fn lang_of(state: &AppState, q: &LangQuery, headers: &HeaderMap) -> Lang {
     Lang::pick(q, headers, state.playbook.default_locale())
 }
 
-fn cookie(state: &AppState, name: &'static str, value: String, path: &'static str, max_age_secs: i64) -> String {
+fn cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    path: &'static str,
+    max_age_secs: i64,
+) -> String {
     Cookie::build((name, value))
         .http_only(true)
         .same_site(SameSite::Strict)
@@ -56,7 +62,10 @@ pub(super) fn api_error_page(lang: Lang, e: ApiError) -> Response {
 }
 
 /// The signed-in agent, or a redirect to the login page.
-pub(super) async fn signed_in(state: &AppState, headers: &HeaderMap) -> Result<(Session, Agent), Response> {
+pub(super) async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<(Session, Agent), Response> {
     match auth::console_session(state, headers).await {
         Ok(Some(found)) => Ok(found),
         Ok(None) => Err(Redirect::to("/console/login").into_response()),
@@ -100,7 +109,11 @@ fn login_form(lang: Lang, csrf: &str, error: Option<&str>) -> Markup {
     )
 }
 
-pub async fn login_page(State(state): State<AppState>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub async fn login_page(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let lang = lang_of(&state, &q, &headers);
     let csrf = auth::new_token("");
     let res = login_form(lang, &csrf, None).into_response();
@@ -121,11 +134,27 @@ pub async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Response {
-    let lang = lang_of(&state, &LangQuery { lang: form.lang.clone() }, &headers);
+    let lang = lang_of(
+        &state,
+        &LangQuery {
+            lang: form.lang.clone(),
+        },
+        &headers,
+    );
     let jar = axum_extra::extract::cookie::CookieJar::from_headers(&headers);
-    let expected = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    let expected = jar
+        .get(LOGIN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .unwrap_or_default();
     if expected.is_empty() || !auth::same_secret(&expected, &form.csrf) {
-        return error_page(lang, StatusCode::FORBIDDEN, lang.t("Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.", "The form has expired. Please reload the page."));
+        return error_page(
+            lang,
+            StatusCode::FORBIDDEN,
+            lang.t(
+                "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.",
+                "The form has expired. Please reload the page.",
+            ),
+        );
     }
     if let Err(e) = state.check_rate(Limit::Login(ip)) {
         return api_error_page(lang, e);
@@ -133,7 +162,18 @@ pub async fn login(
     let agent = match auth::login(&state, &form.email, &form.password).await {
         Ok(agent) => agent,
         Err(_) => {
-            let res = (StatusCode::UNAUTHORIZED, login_form(lang, &form.csrf, Some(lang.t("E-Mail oder Passwort ist falsch.", "E-mail or password is wrong.")))).into_response();
+            let res = (
+                StatusCode::UNAUTHORIZED,
+                login_form(
+                    lang,
+                    &form.csrf,
+                    Some(lang.t(
+                        "E-Mail oder Passwort ist falsch.",
+                        "E-mail or password is wrong.",
+                    )),
+                ),
+            )
+                .into_response();
             return res;
         }
     };
@@ -146,11 +186,27 @@ pub async fn login(
         return api_error_page(lang, e);
     }
     let res = Redirect::to(&format!("/console?lang={}", lang.code())).into_response();
-    let res = with_cookie(res, cookie(&state, auth::SESSION_COOKIE, token, "/", auth::SESSION_TTL_MS / 1000));
-    with_cookie(res, cookie(&state, LOGIN_COOKIE, String::new(), "/console", 0))
+    let res = with_cookie(
+        res,
+        cookie(
+            &state,
+            auth::SESSION_COOKIE,
+            token,
+            "/",
+            auth::SESSION_TTL_MS / 1000,
+        ),
+    );
+    with_cookie(
+        res,
+        cookie(&state, LOGIN_COOKIE, String::new(), "/console", 0),
+    )
 }
 
-pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<CsrfForm>) -> Response {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
     let (session, agent) = match signed_in(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -161,7 +217,10 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap, Form(form
     let _ = crate::api::set_presence(&state, agent.id, Presence::Offline).await;
     let _ = state.store.delete_session(&session.token_hash).await;
     let res = Redirect::to("/console/login").into_response();
-    with_cookie(res, cookie(&state, auth::SESSION_COOKIE, String::new(), "/", 0))
+    with_cookie(
+        res,
+        cookie(&state, auth::SESSION_COOKIE, String::new(), "/", 0),
+    )
 }
 
 pub(super) fn console_head(csrf: &str) -> Markup {
@@ -210,7 +269,13 @@ fn reasons_list(lang: Lang, c: &store::Conversation) -> Markup {
     }
 }
 
-fn conversation_list(lang: Lang, id: &str, title: &str, list: &[store::Conversation], empty: &str) -> Markup {
+fn conversation_list(
+    lang: Lang,
+    id: &str,
+    title: &str,
+    list: &[store::Conversation],
+    empty: &str,
+) -> Markup {
     html! {
         section aria-labelledby={(id) "-h"} {
             h2 id={(id) "-h"} { (title) " " span.count { "(" (list.len()) ")" } }
@@ -230,17 +295,22 @@ fn conversation_list(lang: Lang, id: &str, title: &str, list: &[store::Conversat
     }
 }
 
-pub async fn inbox(State(state): State<AppState>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Response {
+pub async fn inbox(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Response {
     let lang = lang_of(&state, &q, &headers);
     let (session, agent) = match signed_in(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
     let csrf = session.csrf.clone().unwrap_or_default();
-    let (mine, queue) = match tokio::try_join!(state.store.assigned_to(agent.id), state.store.queue()) {
-        Ok(x) => x,
-        Err(e) => return api_error_page(lang, e.into()),
-    };
+    let (mine, queue) =
+        match tokio::try_join!(state.store.assigned_to(agent.id), state.store.queue()) {
+            Ok(x) => x,
+            Err(e) => return api_error_page(lang, e.into()),
+        };
     document(
         lang,
         lang.t("Posteingang", "Inbox"),
@@ -348,7 +418,13 @@ pub struct ReplyForm {
 }
 
 /// The form actions of the console, for browsers without JavaScript.
-async fn form_action(state: &AppState, headers: &HeaderMap, id: &str, csrf: &str, act: Action<'_>) -> Response {
+async fn form_action(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    csrf: &str,
+    act: Action<'_>,
+) -> Response {
     let lang = lang_of(state, &LangQuery::default(), headers);
     let (session, _) = match signed_in(state, headers).await {
         Ok(s) => s,
@@ -358,11 +434,12 @@ async fn form_action(state: &AppState, headers: &HeaderMap, id: &str, csrf: &str
         return r;
     }
     // The CSRF token came in the form and was checked above.
-    let (c, agent) = match auth::conversation_access_checked(state, headers, id, Intent::Write, false).await {
-        Ok((c, auth::Access::Agent(a))) => (c, a),
-        Ok(_) => return api_error_page(lang, ApiError::forbidden("agents only")),
-        Err(e) => return api_error_page(lang, e),
-    };
+    let (c, agent) =
+        match auth::conversation_access_checked(state, headers, id, Intent::Write, false).await {
+            Ok((c, auth::Access::Agent(a))) => (c, a),
+            Ok(_) => return api_error_page(lang, ApiError::forbidden("agents only")),
+            Err(e) => return api_error_page(lang, e),
+        };
     let done = match act {
         Action::Reply(text) => match flow::check_text(text) {
             Ok(text) => flow::agent_message(state, &c, agent.id, text).await,
@@ -385,15 +462,30 @@ enum Action<'a> {
     Handback,
 }
 
-pub async fn reply(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<ReplyForm>) -> Response {
+pub async fn reply(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<ReplyForm>,
+) -> Response {
     form_action(&state, &headers, &id, &f.csrf, Action::Reply(&f.text)).await
 }
 
-pub async fn resolve(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+pub async fn resolve(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
     form_action(&state, &headers, &id, &f.csrf, Action::Resolve).await
 }
 
-pub async fn handback(State(state): State<AppState>, Path(id): Path<String>, headers: HeaderMap, Form(f): Form<CsrfForm>) -> Response {
+pub async fn handback(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
     form_action(&state, &headers, &id, &f.csrf, Action::Handback).await
 }
 
@@ -403,7 +495,11 @@ pub struct PresenceForm {
     status: String,
 }
 
-pub async fn presence(State(state): State<AppState>, headers: HeaderMap, Form(f): Form<PresenceForm>) -> Response {
+pub async fn presence(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<PresenceForm>,
+) -> Response {
     let lang = lang_of(&state, &LangQuery::default(), &headers);
     let (session, agent) = match signed_in(&state, &headers).await {
         Ok(s) => s,
@@ -421,8 +517,8 @@ pub async fn presence(State(state): State<AppState>, headers: HeaderMap, Form(f)
     }
 }
 
-pub(super) use signed_in as require_console;
-pub(super) use check_csrf as require_csrf;
 pub(super) use api_error_page as error_response;
-pub(super) use top_bar as console_top_bar;
+pub(super) use check_csrf as require_csrf;
 pub(super) use console_head as head;
+pub(super) use signed_in as require_console;
+pub(super) use top_bar as console_top_bar;

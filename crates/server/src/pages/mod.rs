@@ -12,7 +12,6 @@ use axum::Router;
 
 use crate::state::AppState;
 
-
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(shop::show))
@@ -21,7 +20,10 @@ pub fn router() -> Router<AppState> {
         .route("/assets/app.css", get(assets::app_css))
         .route("/assets/console.js", get(assets::console_js))
         .route("/healthz", get(|| async { "ok" }))
-        .route("/console/login", get(console::login_page).post(console::login))
+        .route(
+            "/console/login",
+            get(console::login_page).post(console::login),
+        )
         .route("/console/logout", post(console::logout))
         .route("/console", get(console::inbox))
         .route("/console/presence", post(console::presence))

@@ -10,7 +10,11 @@ use crate::state::AppState;
 async fn render(state: &AppState, lang: Lang) -> Markup {
     let name = &state.playbook.desk.name;
     let products: [(&str, &str, &str); 3] = [
-        ("Wollpullover „Nordwind“", "Warm wool jumper “Nordwind”", "89,00 €"),
+        (
+            "Wollpullover „Nordwind“",
+            "Warm wool jumper “Nordwind”",
+            "89,00 €",
+        ),
         ("Leinenhemd „Sommer“", "Linen shirt “Sommer”", "49,00 €"),
         ("Wanderrucksack 30 l", "Hiking backpack 30 l", "119,00 €"),
     ];
@@ -43,7 +47,11 @@ async fn render(state: &AppState, lang: Lang) -> Markup {
     )
 }
 
-pub async fn show(State(state): State<AppState>, Query(q): Query<LangQuery>, headers: HeaderMap) -> Markup {
+pub async fn show(
+    State(state): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+) -> Markup {
     let lang = Lang::pick(&q, &headers, state.playbook.default_locale());
     render(&state, lang).await
 }

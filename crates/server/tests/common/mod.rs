@@ -28,9 +28,16 @@ pub async fn spawn_with(playbook: Playbook, rate_limits: bool) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(dir.path().join("tandem.db")).expect("open store"));
-    bootstrap::demo_agents(store.as_ref()).await.expect("demo agents");
+    bootstrap::demo_agents(store.as_ref())
+        .await
+        .expect("demo agents");
     let app = Application::build(
-        Settings { bind: "127.0.0.1:0".into(), playbook, rate_limits, secure_cookies: false },
+        Settings {
+            bind: "127.0.0.1:0".into(),
+            playbook,
+            rate_limits,
+            secure_cookies: false,
+        },
         store.clone(),
     )
     .await
@@ -40,8 +47,17 @@ pub async fn spawn_with(playbook: Playbook, rate_limits: bool) -> TestApp {
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
     }));
-    let client = Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
-    TestApp { base, client, store, _dir: dir, _stop: stop }
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    TestApp {
+        base,
+        client,
+        store,
+        _dir: dir,
+        _stop: stop,
+    }
 }
 
 pub struct Conv {
@@ -88,14 +104,24 @@ impl TestApp {
 
     pub async fn say(&self, conv: &Conv, text: &str) -> Value {
         let res = self
-            .post(&format!("/api/v1/conversations/{}/messages", conv.id), Some(&conv.token), json!({"text": text}))
+            .post(
+                &format!("/api/v1/conversations/{}/messages", conv.id),
+                Some(&conv.token),
+                json!({"text": text}),
+            )
             .await;
         assert_eq!(res.status(), StatusCode::CREATED, "posting {text:?}");
         res.json().await.expect("json")
     }
 
     pub async fn token_for(&self, email: &str, password: &str) -> String {
-        let res = self.post("/api/v1/auth/token", None, json!({"email": email, "password": password})).await;
+        let res = self
+            .post(
+                "/api/v1/auth/token",
+                None,
+                json!({"email": email, "password": password}),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
         let body: Value = res.json().await.expect("json");
         body["token"].as_str().expect("token").to_owned()
@@ -127,7 +153,12 @@ impl TestApp {
     }
 
     pub async fn conversation(&self, conv: &Conv) -> Value {
-        let res = self.get(&format!("/api/v1/conversations/{}", conv.id), Some(&conv.token)).await;
+        let res = self
+            .get(
+                &format!("/api/v1/conversations/{}", conv.id),
+                Some(&conv.token),
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::OK);
         res.json().await.expect("json")
     }
@@ -140,5 +171,11 @@ pub const ADMIN: (&str, &str) = ("admin@demo.tandem", "tandem-demo-admin");
 pub async fn error_code(res: Response) -> (StatusCode, String) {
     let status = res.status();
     let body: Value = res.json().await.expect("error body is JSON");
-    (status, body["error"]["code"].as_str().expect("error.code").to_owned())
+    (
+        status,
+        body["error"]["code"]
+            .as_str()
+            .expect("error.code")
+            .to_owned(),
+    )
 }

@@ -11,8 +11,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::records::reasons_json;
 use crate::{
-    Appended, Assignee, Change, Conversation, Customer, Event, Message, NewAgent,
-    NewConversation, NewMessage, Result, Session, SessionKind, StoreError,
+    Appended, Assignee, Change, Conversation, Customer, Event, Message, NewAgent, NewConversation,
+    NewMessage, Result, Session, SessionKind, StoreError,
 };
 
 pub(crate) fn now_ms() -> i64 {
@@ -87,7 +87,10 @@ pub(crate) fn agent(c: &Connection, id: AgentId) -> Result<Option<Agent>> {
 
 pub(crate) fn agent_credentials(c: &Connection, email: &str) -> Result<Option<(Agent, String)>> {
     let sql = format!("SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE email = ?1");
-    Ok(c.query_row(&sql, [email], |r| Ok((agent_row(r)?, r.get(10)?))).optional()?)
+    Ok(
+        c.query_row(&sql, [email], |r| Ok((agent_row(r)?, r.get(10)?)))
+            .optional()?,
+    )
 }
 
 pub(crate) fn agents(c: &Connection) -> Result<Vec<Agent>> {
@@ -140,7 +143,10 @@ const CONVERSATION_SELECT: &str = "SELECT c.id, c.token_hash, c.state, c.locale,
 fn conversation_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let id: String = r.get(0)?;
     let assignee = match (r.get::<_, Option<i64>>(6)?, r.get::<_, Option<String>>(7)?) {
-        (Some(id), Some(name)) => Some(Assignee { id: AgentId(id), name }),
+        (Some(id), Some(name)) => Some(Assignee {
+            id: AgentId(id),
+            name,
+        }),
         _ => None,
     };
     let needs: Option<String> = r.get(8)?;
@@ -155,7 +161,10 @@ fn conversation_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         token_hash: r.get(1)?,
         state: parse_text(&r.get::<_, String>(2)?)?,
         locale: r.get(3)?,
-        customer: Customer { name: r.get(4)?, email: r.get(5)? },
+        customer: Customer {
+            name: r.get(4)?,
+            email: r.get(5)?,
+        },
         assignee,
         handoff: needs.as_deref().map(parse_json::<Needs>).transpose()?,
         created_at_ms: r.get(9)?,
@@ -169,7 +178,11 @@ pub(crate) fn conversation(c: &Connection, id: &ConversationId) -> Result<Option
     Ok(stmt.query_row([id.as_str()], conversation_row).optional()?)
 }
 
-fn conversations_where(c: &Connection, clause: &str, p: impl rusqlite::Params) -> Result<Vec<Conversation>> {
+fn conversations_where(
+    c: &Connection,
+    clause: &str,
+    p: impl rusqlite::Params,
+) -> Result<Vec<Conversation>> {
     let sql = format!("{CONVERSATION_SELECT} WHERE {clause}");
     let mut stmt = c.prepare_cached(&sql)?;
     let rows = stmt.query_map(p, conversation_row)?;
@@ -303,7 +316,13 @@ fn apply_change(
                 "UPDATE conversations SET state = ?2, updated_at = ?3 WHERE id = ?1",
                 params![id.as_str(), to.as_str(), now],
             )?;
-            log_event(c, id, "resolved", serde_json::json!({"by": by.map(|a| a.0)}), now)?;
+            log_event(
+                c,
+                id,
+                "resolved",
+                serde_json::json!({"by": by.map(|a| a.0)}),
+                now,
+            )?;
         }
         Change::Handback { by } => {
             c.execute(
@@ -320,7 +339,13 @@ fn apply_change(
             log_event(c, id, "reopened", serde_json::json!({}), now)?;
         }
     }
-    log_event(c, id, "state", serde_json::json!({"from": from.as_str(), "to": to.as_str()}), now)?;
+    log_event(
+        c,
+        id,
+        "state",
+        serde_json::json!({"from": from.as_str(), "to": to.as_str()}),
+        now,
+    )?;
     Ok(to)
 }
 
@@ -338,14 +363,24 @@ pub(crate) fn insert_conversation(c: &Connection, new: NewConversation) -> Resul
             now
         ],
     )?;
-    log_event(c, &new.id, "created", serde_json::json!({"locale": new.locale}), now)?;
+    log_event(
+        c,
+        &new.id,
+        "created",
+        serde_json::json!({"locale": new.locale}),
+        now,
+    )?;
     let messages = insert_messages(c, &new.id, new.messages, now)?;
     let state_changed = new.change.is_some();
     if let Some(change) = new.change {
         apply_change(c, &new.id, ConversationState::Bot, change, now)?;
     }
     let conversation = conversation(c, &new.id)?.ok_or(StoreError::NotFound)?;
-    Ok(Appended { conversation, messages, state_changed })
+    Ok(Appended {
+        conversation,
+        messages,
+        state_changed,
+    })
 }
 
 pub(crate) fn append(
@@ -357,13 +392,21 @@ pub(crate) fn append(
 ) -> Result<Appended> {
     let now = now_ms();
     let state: String = c
-        .query_row("SELECT state FROM conversations WHERE id = ?1", [id.as_str()], |r| r.get(0))
+        .query_row(
+            "SELECT state FROM conversations WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
         .optional()?
         .ok_or(StoreError::NotFound)?;
     let state: ConversationState = parse_text(&state)?;
     if !expect.is_empty() && !expect.contains(&state) {
         return Err(StoreError::WrongState {
-            expected: expect.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or "),
+            expected: expect
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" or "),
             actual: state,
         });
     }
@@ -378,7 +421,11 @@ pub(crate) fn append(
     }
     let messages = insert_messages(c, id, new, now)?;
     let conversation = conversation(c, id)?.ok_or(StoreError::NotFound)?;
-    Ok(Appended { conversation, messages, state_changed })
+    Ok(Appended {
+        conversation,
+        messages,
+        state_changed,
+    })
 }
 
 /// Routes the whole queue in one step of the single writer, so no conversation is assigned twice
@@ -393,7 +440,10 @@ pub(crate) fn assign_queued(c: &Connection) -> Result<Vec<Appended>> {
             "SELECT COUNT(*) FROM conversations WHERE assignee_id = ?1 AND state = 'assigned'",
         )?;
         let mut out = Vec::new();
-        for agent in agents(c)?.into_iter().filter(|a| a.presence == Presence::Online) {
+        for agent in agents(c)?
+            .into_iter()
+            .filter(|a| a.presence == Presence::Online)
+        {
             let load: u32 = stmt.query_row([agent.id.0], |r| r.get(0))?;
             out.push(Candidate { agent, load });
         }
@@ -402,7 +452,10 @@ pub(crate) fn assign_queued(c: &Connection) -> Result<Vec<Appended>> {
     let waiting: Vec<Waiting<usize>> = queued
         .iter()
         .enumerate()
-        .map(|(i, conv)| Waiting { key: i, needs: conv.handoff.clone().unwrap_or_default() })
+        .map(|(i, conv)| Waiting {
+            key: i,
+            needs: conv.handoff.clone().unwrap_or_default(),
+        })
         .collect();
     let now = now_ms();
     let mut out = Vec::new();
@@ -413,15 +466,24 @@ pub(crate) fn assign_queued(c: &Connection) -> Result<Vec<Appended>> {
             .find(|c| c.agent.id == agent_id)
             .map(|c| c.agent.name.clone())
             .unwrap_or_default();
-        let to = conv.state.apply(Transition::Assign).map_err(|_| StoreError::WrongState {
-            expected: "queued".into(),
-            actual: conv.state,
-        })?;
+        let to = conv
+            .state
+            .apply(Transition::Assign)
+            .map_err(|_| StoreError::WrongState {
+                expected: "queued".into(),
+                actual: conv.state,
+            })?;
         c.execute(
             "UPDATE conversations SET state = ?2, assignee_id = ?3, updated_at = ?4 WHERE id = ?1",
             params![conv.id.as_str(), to.as_str(), agent_id.0, now],
         )?;
-        log_event(c, &conv.id, "assigned", serde_json::json!({"agent": agent_id.0}), now)?;
+        log_event(
+            c,
+            &conv.id,
+            "assigned",
+            serde_json::json!({"agent": agent_id.0}),
+            now,
+        )?;
         log_event(
             c,
             &conv.id,
@@ -433,24 +495,48 @@ pub(crate) fn assign_queued(c: &Connection) -> Result<Vec<Appended>> {
         let messages = insert_messages(
             c,
             &conv.id,
-            vec![NewMessage { author: Author::System, agent: None, text, action: None }],
+            vec![NewMessage {
+                author: Author::System,
+                agent: None,
+                text,
+                action: None,
+            }],
             now,
         )?;
         let conversation = conversation(c, &conv.id)?.ok_or(StoreError::NotFound)?;
-        out.push(Appended { conversation, messages, state_changed: true });
+        out.push(Appended {
+            conversation,
+            messages,
+            state_changed: true,
+        });
     }
     Ok(out)
 }
 
-pub(crate) fn rate(c: &Connection, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()> {
+pub(crate) fn rate(
+    c: &Connection,
+    id: &ConversationId,
+    score: u8,
+    comment: Option<String>,
+) -> Result<()> {
     let now = now_ms();
     let exists: Option<i64> = c
-        .query_row("SELECT 1 FROM conversations WHERE id = ?1", [id.as_str()], |r| r.get(0))
+        .query_row(
+            "SELECT 1 FROM conversations WHERE id = ?1",
+            [id.as_str()],
+            |r| r.get(0),
+        )
         .optional()?;
     if exists.is_none() {
         return Err(StoreError::NotFound);
     }
-    log_event(c, id, "rating", serde_json::json!({"score": score, "comment": comment}), now)
+    log_event(
+        c,
+        id,
+        "rating",
+        serde_json::json!({"score": score, "comment": comment}),
+        now,
+    )
 }
 
 pub(crate) fn events(c: &Connection, id: &ConversationId) -> Result<Vec<Event>> {

@@ -63,7 +63,12 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
         let done = commit_batch(&conn, batch);
         let (completions, outcome) = done;
         for complete in completions {
-            complete(outcome.as_ref().map(|_| ()).map_err(|e| StoreError::Backend(e.clone())));
+            complete(
+                outcome
+                    .as_ref()
+                    .map(|_| ())
+                    .map_err(|e| StoreError::Backend(e.clone())),
+            );
         }
     }
 }

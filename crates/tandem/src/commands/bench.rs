@@ -42,8 +42,13 @@ const QUESTIONS: &[&str] = &[
 ];
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
-    anyhow::ensure!(args.concurrency > 0 && args.messages > 0, "concurrency and messages must be > 0");
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    anyhow::ensure!(
+        args.concurrency > 0 && args.messages > 0,
+        "concurrency and messages must be > 0"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(bench(args))
 }
 
@@ -55,7 +60,12 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             let dir = tempfile::tempdir()?;
             let store = super::serve::open_store(None, dir.path())?;
             let app = Application::build(
-                Settings { bind: "127.0.0.1:0".into(), playbook: Playbook::demo(), rate_limits: false, secure_cookies: false },
+                Settings {
+                    bind: "127.0.0.1:0".into(),
+                    playbook: Playbook::demo(),
+                    rate_limits: false,
+                    secure_cookies: false,
+                },
                 store,
             )
             .await?;
@@ -65,8 +75,13 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             base
         }
     };
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.concurrency).build()?;
-    eprintln!("bench: {} messages, concurrency {}, against {base}", args.messages, args.concurrency);
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    eprintln!(
+        "bench: {} messages, concurrency {}, against {base}",
+        args.messages, args.concurrency
+    );
     let per_worker = args.messages.div_ceil(args.concurrency);
     let started = Instant::now();
     let mut workers = Vec::new();
@@ -74,7 +89,9 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         let client = client.clone();
         let base = base.clone();
         let per_conversation = args.per_conversation.max(1);
-        workers.push(tokio::spawn(async move { worker(client, base, w, per_worker, per_conversation).await }));
+        workers.push(tokio::spawn(async move {
+            worker(client, base, w, per_worker, per_conversation).await
+        }));
     }
     let mut latencies = Vec::with_capacity(args.messages);
     let mut answered = 0usize;
@@ -86,7 +103,10 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     latencies.sort();
     let pct = |p: f64| -> Duration {
-        latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default()
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
     };
     let sent = latencies.len();
     let rate = sent as f64 / elapsed.as_secs_f64();
@@ -142,10 +162,17 @@ async fn worker(
                 .json(&serde_json::json!({"text": text}))
                 .send()
                 .await?;
-            anyhow::ensure!(res.status().as_u16() == 201, "message refused: {}", res.status());
+            anyhow::ensure!(
+                res.status().as_u16() == 201,
+                "message refused: {}",
+                res.status()
+            );
             let body: serde_json::Value = res.json().await?;
             latencies.push(t0.elapsed());
-            if body["messages"].as_array().is_some_and(|m| m.iter().any(|m| m["author"] == "bot")) {
+            if body["messages"]
+                .as_array()
+                .is_some_and(|m| m.iter().any(|m| m["author"] == "bot"))
+            {
                 answered += 1;
             }
             sent += 1;

@@ -79,7 +79,8 @@ fn dump(cases: &[nlu::eval::Case], decisions: &[nlu::Triage]) {
 }
 
 fn pct(v: Option<f64>) -> String {
-    v.map(|v| format!("{:.1}%", v * 100.0)).unwrap_or_else(|| "n/a".into())
+    v.map(|v| format!("{:.1}%", v * 100.0))
+        .unwrap_or_else(|| "n/a".into())
 }
 
 fn print_table(r: &nlu::eval::Report) {

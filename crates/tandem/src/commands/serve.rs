@@ -33,7 +33,10 @@ pub struct ServeArgs {
 }
 
 /// Opens the store the URL names (SQLite in the data dir by default).
-pub fn open_store(database_url: Option<&str>, data_dir: &std::path::Path) -> anyhow::Result<Arc<dyn Store>> {
+pub fn open_store(
+    database_url: Option<&str>,
+    data_dir: &std::path::Path,
+) -> anyhow::Result<Arc<dyn Store>> {
     let path = match database_url.map(str::trim).filter(|u| !u.is_empty()) {
         None => {
             std::fs::create_dir_all(data_dir)
@@ -48,7 +51,8 @@ pub fn open_store(database_url: Option<&str>, data_dir: &std::path::Path) -> any
             _ => anyhow::bail!("unsupported --database-url {url:?}: expected sqlite://PATH"),
         },
     };
-    let store = SqliteStore::open(&path).with_context(|| format!("cannot open database {}", path.display()))?;
+    let store = SqliteStore::open(&path)
+        .with_context(|| format!("cannot open database {}", path.display()))?;
     Ok(Arc::new(store))
 }
 
@@ -65,7 +69,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(path) => Playbook::from_file(path)?,
         None => Playbook::demo(),
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let store = open_store(args.database_url.as_deref(), &args.data_dir)?;
         let admin_email = std::env::var("TANDEM_ADMIN_EMAIL").ok();

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Every test of Tandem, on a fresh machine: formatting and lints, the Rust unit, integration and
+# durability tests (real SQLite, real HTTP, the real binary), then the browser end-to-end test in
+# Debian's headless Chromium. Installs what is missing (see scripts/e2e.sh) and fails loudly.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+command -v cargo >/dev/null 2>&1 || { echo "test: cargo is missing: install Rust (rustup)" >&2; exit 1; }
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "== cargo test"
+cargo test --workspace
+echo "== browser end-to-end test"
+cargo build -p tandem
+TANDEM_BIN="$root/target/debug/tandem" scripts/e2e.sh
