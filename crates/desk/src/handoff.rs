@@ -64,6 +64,9 @@ impl Decision {
 /// themselves (similarity as reported by the machine tier, 0..1).
 pub const REPEAT_SIMILARITY: f32 = 0.8;
 
+/// How many of the bot's latest answers a new message is compared with.
+pub const RECENT_ANSWERS: usize = 2;
+
 /// Decides what the desk does with a customer message. `similarity` compares two texts (0..1).
 pub fn decide(
     triage: &Triage,
@@ -80,11 +83,14 @@ pub fn decide(
     let failed_before = matches!(last_bot, Some(Action::Clarify));
     let failing_now = action == Action::Clarify;
     // ... or the customer says again what the bot already answered.
+    // Only the most recent answers count: a question asked again much later is a new one.
     let repeats = action != Action::Handoff
-        && history.iter().any(|t| {
-            t.bot_action == Some(Action::Answer)
-                && similarity(&t.customer_text, &triage.text) >= REPEAT_SIMILARITY
-        });
+        && history
+            .iter()
+            .rev()
+            .filter(|t| t.bot_action == Some(Action::Answer))
+            .take(RECENT_ANSWERS)
+            .any(|t| similarity(&t.customer_text, &triage.text) >= REPEAT_SIMILARITY);
     if (failed_before && failing_now) || repeats {
         reasons.push(Reason::RepeatedFailure);
         action = Action::Handoff;

@@ -83,28 +83,24 @@ impl SqliteStore {
         })
     }
 
+    /// Runs a read on a pooled read-only connection, on the calling thread. Reads are indexed
+    /// lookups that take microseconds in WAL mode (they never wait for the writer), so handing
+    /// them to a blocking pool would cost more in thread hand-offs than the read itself.
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T>,
     {
-        let readers = self.readers.clone();
-        let path = self.path.clone();
-        tokio::task::spawn_blocking(move || {
-            let pooled = readers.lock().map_err(|_| poisoned())?.pop();
-            let conn = match pooled {
-                Some(c) => c,
-                None => open(&path, false)?,
-            };
-            let out = f(&conn);
-            let mut pool = readers.lock().map_err(|_| poisoned())?;
-            if pool.len() < READERS_KEPT {
-                pool.push(conn);
-            }
-            out
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("reader task failed: {e}")))?
+        let pooled = self.readers.lock().map_err(|_| poisoned())?.pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => open(&self.path, false)?,
+        };
+        let out = f(&conn);
+        let mut pool = self.readers.lock().map_err(|_| poisoned())?;
+        if pool.len() < READERS_KEPT {
+            pool.push(conn);
+        }
+        out
     }
 }
 

@@ -22,6 +22,11 @@ pub(crate) fn now_ms() -> i64 {
         .unwrap_or_default()
 }
 
+/// Executes one statement through the connection's statement cache: hot paths never re-parse SQL.
+fn exec<P: rusqlite::Params>(c: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
+    c.prepare_cached(sql)?.execute(params)
+}
+
 fn json<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_string(v).unwrap_or_else(|_| "null".into())
 }
@@ -61,7 +66,8 @@ fn agent_row(r: &Row<'_>) -> rusqlite::Result<Agent> {
 }
 
 pub(crate) fn insert_agent(c: &Connection, a: &NewAgent) -> Result<Agent> {
-    c.execute(
+    exec(
+        c,
         "INSERT INTO agents (name, email, password_hash, role, locales, skills, competences, limits, capacity, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
@@ -106,8 +112,9 @@ pub(crate) fn insert_session(c: &Connection, s: &Session) -> Result<()> {
         SessionKind::Console => "console",
     };
     // Expired sessions are swept whenever a new one starts.
-    c.execute("DELETE FROM sessions WHERE expires_at < ?1", [now_ms()])?;
-    c.execute(
+    exec(c, "DELETE FROM sessions WHERE expires_at < ?1", [now_ms()])?;
+    exec(
+        c,
         "INSERT INTO sessions (token_hash, agent_id, kind, csrf, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![s.token_hash, s.agent.0, kind, s.csrf, s.expires_at_ms],
     )?;
@@ -298,7 +305,8 @@ fn apply_change(
     })?;
     match &change {
         Change::Handoff(needs) => {
-            c.execute(
+            exec(
+                c,
                 "UPDATE conversations SET state = ?2, needs = ?3, priority = ?4, queued_at = ?5,
                  assignee_id = NULL, updated_at = ?5 WHERE id = ?1",
                 params![id.as_str(), to.as_str(), json(needs), needs.priority, now],
@@ -312,7 +320,8 @@ fn apply_change(
             )?;
         }
         Change::Resolve { by } => {
-            c.execute(
+            exec(
+                c,
                 "UPDATE conversations SET state = ?2, updated_at = ?3 WHERE id = ?1",
                 params![id.as_str(), to.as_str(), now],
             )?;
@@ -325,14 +334,16 @@ fn apply_change(
             )?;
         }
         Change::Handback { by } => {
-            c.execute(
+            exec(
+        c,
                 "UPDATE conversations SET state = ?2, assignee_id = NULL, needs = NULL, updated_at = ?3 WHERE id = ?1",
                 params![id.as_str(), to.as_str(), now],
             )?;
             log_event(c, id, "handback", serde_json::json!({"by": by.0}), now)?;
         }
         Change::Reopen => {
-            c.execute(
+            exec(
+        c,
                 "UPDATE conversations SET state = ?2, assignee_id = NULL, needs = NULL, updated_at = ?3 WHERE id = ?1",
                 params![id.as_str(), to.as_str(), now],
             )?;
@@ -351,7 +362,8 @@ fn apply_change(
 
 pub(crate) fn insert_conversation(c: &Connection, new: NewConversation) -> Result<Appended> {
     let now = now_ms();
-    c.execute(
+    exec(
+        c,
         "INSERT INTO conversations (id, token_hash, state, locale, customer_name, customer_email, created_at, updated_at)
          VALUES (?1, ?2, 'bot', ?3, ?4, ?5, ?6, ?6)",
         params![
@@ -392,11 +404,8 @@ pub(crate) fn append(
 ) -> Result<Appended> {
     let now = now_ms();
     let state: String = c
-        .query_row(
-            "SELECT state FROM conversations WHERE id = ?1",
-            [id.as_str()],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT state FROM conversations WHERE id = ?1")?
+        .query_row([id.as_str()], |r| r.get(0))
         .optional()?
         .ok_or(StoreError::NotFound)?;
     let state: ConversationState = parse_text(&state)?;
@@ -414,7 +423,8 @@ pub(crate) fn append(
     if let Some(change) = change {
         apply_change(c, id, state, change, now)?;
     } else {
-        c.execute(
+        exec(
+            c,
             "UPDATE conversations SET updated_at = ?2 WHERE id = ?1",
             params![id.as_str(), now],
         )?;
@@ -473,7 +483,8 @@ pub(crate) fn assign_queued(c: &Connection) -> Result<Vec<Appended>> {
                 expected: "queued".into(),
                 actual: conv.state,
             })?;
-        c.execute(
+        exec(
+            c,
             "UPDATE conversations SET state = ?2, assignee_id = ?3, updated_at = ?4 WHERE id = ?1",
             params![conv.id.as_str(), to.as_str(), agent_id.0, now],
         )?;

@@ -75,7 +75,7 @@ fn run(conn: Connection, rx: mpsc::Receiver<Job>) {
 
 fn commit_batch(conn: &Connection, batch: Vec<Job>) -> (Vec<Completion>, Result<(), String>) {
     let mut completions = Vec::with_capacity(batch.len());
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
         let msg = e.to_string();
         tracing::error!(error = %msg, "cannot begin write transaction");
         for job in batch {
@@ -85,23 +85,24 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) -> (Vec<Completion>, Result<
         return (completions, Err(msg));
     }
     for job in batch {
-        let step = conn.execute_batch("SAVEPOINT request");
+        let step = run_cached(conn, "SAVEPOINT request");
         if let Err(e) = step {
             tracing::error!(error = %e, "cannot open savepoint");
             continue;
         }
         let (ok, complete) = job(conn);
         let end = if ok {
-            conn.execute_batch("RELEASE request")
+            run_cached(conn, "RELEASE request")
         } else {
-            conn.execute_batch("ROLLBACK TO request; RELEASE request")
+            run_cached(conn, "ROLLBACK TO request")
+                .and_then(|()| run_cached(conn, "RELEASE request"))
         };
         if let Err(e) = end {
             tracing::error!(error = %e, "cannot close savepoint");
         }
         completions.push(complete);
     }
-    match conn.execute_batch("COMMIT") {
+    match run_cached(conn, "COMMIT") {
         Ok(()) => (completions, Ok(())),
         Err(e) => {
             let msg = e.to_string();
@@ -110,4 +111,9 @@ fn commit_batch(conn: &Connection, batch: Vec<Job>) -> (Vec<Completion>, Result<
             (completions, Err(msg))
         }
     }
+}
+
+/// Transaction control through the statement cache: parsed once, not once per request.
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
 }
