@@ -27,6 +27,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ),
             _ => (false, false, false),
         };
+        if std::env::var_os("DUMP").is_some() {
+            let ev: Vec<String> = e.evidence.iter().map(|(_, v)| format!("{v:.4}")).collect();
+            println!(
+                "ROW {} {} {:.4} {}",
+                u8::from(intent_case),
+                u8::from(r1),
+                e.confidence,
+                ev.join(" ")
+            );
+        }
         rows.push((intent_case, r1, r2, e.confidence, e.pair_confidence));
     }
     let n_in = rows.iter().filter(|r| r.0).count().max(1) as f64;

@@ -5,21 +5,26 @@
 //! examples play the customer who asks for something the playbook does not cover
 //! (pseudo-out-of-scope), while held-out examples of the known intents show what in-scope
 //! evidence looks like. A small logistic regression over the evidence (top probability, margin,
-//! nearest-example similarities) is fitted on these outcomes with both groups weighted equally, so
-//! that [`ANSWER_THRESHOLD`] = 0.5 is the even-odds decision. No test data is ever looked at.
+//! nearest-example similarities, vocabulary coverage) is fitted on these outcomes, with the
+//! out-of-scope group weighted by an assumed out-of-scope share, so that [`ANSWER_THRESHOLD`] = 0.5
+//! is the even-odds decision. No test data is ever looked at.
 
 use crate::features::RawFeatures;
 use crate::model::{ClassId, Core, Evidence, Rng};
 
 /// Answer only when the calibrated probability of being right reaches this.
 pub const ANSWER_THRESHOLD: f32 = 0.5;
+/// Assumed share of out-of-scope messages among those the bot sees: the weight of the
+/// pseudo-out-of-scope outcomes when fitting. A product choice (most customer messages are about
+/// the business), never fitted to test data.
+const OUT_OF_SCOPE_PRIOR: f32 = 0.15;
 const FOLDS: usize = 5;
 /// Above this many examples only some of the folds are run, to keep training within seconds.
 const LARGE_PLAYBOOK: usize = 6000;
 const LARGE_PLAYBOOK_FOLDS: usize = 3;
 
-const DIM: usize = 6;
-const PAIR_DIM: usize = 4;
+const DIM: usize = 7;
+const PAIR_DIM: usize = 5;
 
 /// Maps evidence to calibrated confidences.
 #[derive(Debug, Clone)]
@@ -29,11 +34,19 @@ pub struct Calibrator {
 }
 
 fn single_features(ev: &Evidence) -> [f32; DIM] {
-    [ev.p1, ev.p1 - ev.p2, ev.s1, ev.s_any, ev.s1 - ev.s2, 1.0]
+    [
+        ev.p1,
+        ev.p1 - ev.p2,
+        ev.s1,
+        ev.s_any,
+        ev.s1 - ev.s2,
+        ev.coverage,
+        1.0,
+    ]
 }
 
 fn pair_features(ev: &Evidence) -> [f32; PAIR_DIM] {
-    [ev.p1 + ev.p2, ev.s1.max(ev.s2), ev.s_any, 1.0]
+    [ev.p1 + ev.p2, ev.s1.max(ev.s2), ev.s_any, ev.coverage, 1.0]
 }
 
 fn sigmoid(z: f32) -> f32 {
@@ -49,8 +62,8 @@ impl Calibrator {
     /// nearest-example similarity about equally.
     pub fn prior() -> Self {
         Calibrator {
-            single: [4.0, 2.0, 4.0, 0.0, 0.0, -4.0],
-            pair: [4.0, 4.0, 0.0, -4.0],
+            single: [4.0, 2.0, 4.0, 0.0, 0.0, 1.0, -5.0],
+            pair: [4.0, 4.0, 0.0, 1.0, -5.0],
         }
     }
 
@@ -156,8 +169,8 @@ pub fn cross_validate(
     outcomes
 }
 
-/// Fit the calibrator on cross-validation outcomes; in-scope and out-of-scope outcomes get equal
-/// total weight. Falls back to [`Calibrator::prior`] when there is too little to learn from.
+/// Fit the calibrator on cross-validation outcomes; out-of-scope outcomes get
+/// [`OUT_OF_SCOPE_PRIOR`] of the total weight. Falls back to [`Calibrator::prior`] when there is too little to learn from.
 pub fn fit(outcomes: &[Outcome]) -> Calibrator {
     let n_in = outcomes.iter().filter(|o| o.in_scope).count();
     let n_out = outcomes.len() - n_in;
@@ -169,9 +182,9 @@ pub fn fit(outcomes: &[Outcome]) -> Calibrator {
         if n_out == 0 {
             1.0 / n_in as f32
         } else if o.in_scope {
-            0.5 / n_in as f32
+            (1.0 - OUT_OF_SCOPE_PRIOR) / n_in as f32
         } else {
-            0.5 / n_out as f32
+            OUT_OF_SCOPE_PRIOR / n_out as f32
         }
     };
     let singles: Vec<([f32; DIM], f32, f32)> = outcomes
@@ -258,8 +271,9 @@ fn solve<const N: usize>(mut a: [[f64; N]; N], mut b: [f64; N]) -> Option<[f64; 
         b.swap(col, pivot);
         for row in col + 1..N {
             let f = a[row][col] / a[col][col];
-            for k in col..N {
-                a[row][k] -= f * a[col][k];
+            let pivot_row = a[col];
+            for (cell, p) in a[row].iter_mut().zip(pivot_row.iter()).skip(col) {
+                *cell -= f * p;
             }
             b[row] -= f * b[col];
         }
@@ -284,6 +298,7 @@ mod tests {
             s1,
             s2: s1 / 2.0,
             s_any: s1,
+            coverage: s1,
         }
     }
 

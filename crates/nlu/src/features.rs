@@ -2,7 +2,7 @@
 //!
 //! Two blocks, each L2-normalised and then weighted so the whole vector has unit length:
 //! - words: unigrams and bigrams of the folded tokens;
-//! - characters: 2–5 character n-grams inside word boundaries (`<zahler>`), which carry typos,
+//! - characters: 3–5 character n-grams inside word boundaries (`<zahler>`), which carry typos,
 //!   inflection and German compounds (`Zählerstandsmeldung` shares most n-grams with `Zählerstand`).
 //!
 //! Features are hashed to 64 bits and then indexed by a vocabulary learned from the playbook, so
@@ -18,7 +18,7 @@ pub type SparseVec = Vec<(u32, f32)>;
 
 /// Share of the squared norm given to the word block (the rest goes to character n-grams).
 const WORD_BLOCK_WEIGHT: f32 = 0.5;
-const CHAR_MIN: usize = 2;
+const CHAR_MIN: usize = 3;
 const CHAR_MAX: usize = 5;
 
 /// Hasher for keys that already are good 64-bit hashes.
@@ -79,7 +79,7 @@ pub fn raw_features(tokens: &[String]) -> RawFeatures {
             .collect();
         // n-grams over bytes; folded text is mostly ASCII and a split multi-byte char only
         // produces a consistent extra n-gram.
-        for n in (crate::knob::get("CMIN", CHAR_MIN as f32) as usize)..=(crate::knob::get("CMAX", CHAR_MAX as f32) as usize) {
+        for n in CHAR_MIN..=CHAR_MAX {
             if bounded.len() < n {
                 break;
             }
@@ -151,10 +151,26 @@ impl Vectorizer {
 
     /// TF-IDF vector of a text's raw features (unknown features are dropped).
     pub fn transform(&self, raw: &RawFeatures) -> SparseVec {
+        self.transform_with_coverage(raw).0
+    }
+
+    /// Like [`Vectorizer::transform`], plus the share of the text's word features that the
+    /// vocabulary knows: words never seen in training are a strong out-of-scope cue.
+    pub fn transform_with_coverage(&self, raw: &RawFeatures) -> (SparseVec, f32) {
+        let known = raw
+            .words
+            .iter()
+            .filter(|(h, _)| self.index.contains_key(h))
+            .count();
+        let coverage = if raw.words.is_empty() {
+            0.0
+        } else {
+            known as f32 / raw.words.len() as f32
+        };
         let mut out: SparseVec = Vec::with_capacity(raw.words.len() + raw.chars.len());
         for (block, weight) in [
-            (&raw.words, crate::knob::get("WW", WORD_BLOCK_WEIGHT)),
-            (&raw.chars, 1.0 - crate::knob::get("WW", WORD_BLOCK_WEIGHT)),
+            (&raw.words, WORD_BLOCK_WEIGHT),
+            (&raw.chars, 1.0 - WORD_BLOCK_WEIGHT),
         ] {
             let start = out.len();
             let mut norm = 0.0f32;
@@ -173,7 +189,7 @@ impl Vectorizer {
             }
         }
         out.sort_unstable_by_key(|e| e.0);
-        out
+        (out, coverage)
     }
 
     /// Cosine similarity of two texts over all their features, including ones never seen in
@@ -265,8 +281,9 @@ mod tests {
         let docs: Vec<RawFeatures> = ["Zählerstand melden"].iter().map(|t| of_text(t)).collect();
         let v = Vectorizer::fit(&docs, 1);
         let base = of_text("Zählerstand melden");
-        assert!(v.similarity(&base, &of_text("Zaehlerstandsmeldung")) > 0.3);
-        assert!(v.similarity(&base, &of_text("zählerstnd meldn")) > 0.3);
+        // no word in common, yet the character n-grams see the compound
+        assert!(v.similarity(&base, &of_text("Zaehlerstandsmeldung")) > 0.2);
+        assert!(v.similarity(&base, &of_text("zählerstnd meldn")) > 0.2);
         assert!(v.similarity(&base, &of_text("Where is my parcel")) < 0.1);
         assert!((v.similarity(&base, &base) - 1.0).abs() < 1e-4);
     }

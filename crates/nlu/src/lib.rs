@@ -15,8 +15,6 @@
 //! - [`eval`]: cases and metrics for `tandem eval`.
 
 pub mod calibrate;
-#[doc(hidden)]
-pub mod knob;
 pub mod eval;
 pub mod features;
 pub mod knowledge;
@@ -136,6 +134,7 @@ pub struct Explanation {
     pub confidence: f32,
     pub pair_confidence: f32,
     pub nearest: f32,
+    pub evidence: Vec<(&'static str, f32)>,
 }
 
 /// A suggested knowledge-base article.
@@ -169,7 +168,9 @@ pub struct MachineTier {
     locales: Vec<String>,
 }
 
-const SEED: u64 = 0x7a4d_e3;
+const SEED: u64 = 0x007a_4de3;
+/// Clarify only when the runner-up's probability is at least this share of the best intent's.
+const CLARIFY_CLOSENESS: f32 = 0.7;
 
 /// Lets the cascade own the lexical model while the tier keeps its vectorizer.
 struct Stage(LexicalModel);
@@ -210,7 +211,7 @@ impl MachineTier {
             labels.push(n_intents);
         }
         let classes = n_intents + usize::from(oos_class.is_some());
-        let outcomes = if knob::get("NOCAL", 0.0) > 0.0 { Vec::new() } else { calibrate::cross_validate(&raws, &labels, classes, oos_class, SEED) };
+        let outcomes = calibrate::cross_validate(&raws, &labels, classes, oos_class, SEED);
         let calibrator = calibrate::fit(&outcomes);
         let refs: Vec<&RawFeatures> = raws.iter().collect();
         let core = Core::fit(&refs, &labels, classes, SEED);
@@ -256,7 +257,10 @@ impl MachineTier {
         if !confident {
             let second = self.intent_of(prediction.ranked.get(1).map(|r| r.0));
             if let (Some(a), Some(b)) = (top, second) {
-                if prediction.pair_confidence >= self.cascade.threshold() {
+                // Too close to call: the pair is likely right and the runner-up nearly as strong.
+                if prediction.pair_confidence >= self.cascade.threshold()
+                    && prediction.closeness >= CLARIFY_CLOSENESS
+                {
                     candidates = vec![a.id.clone(), b.id.clone()];
                 }
             }
@@ -320,6 +324,7 @@ impl MachineTier {
             confidence: p.confidence,
             pair_confidence: p.pair_confidence,
             nearest: p.nearest,
+            evidence: p.evidence,
         }
     }
 

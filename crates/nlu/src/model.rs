@@ -23,6 +23,10 @@ pub struct Prediction {
     pub pair_confidence: f32,
     /// Cosine similarity to the nearest training example of any class (0..1).
     pub nearest: f32,
+    /// Probability of the runner-up relative to the best intent (0..1): near 1 is a tie.
+    pub closeness: f32,
+    /// The raw evidence behind the confidence, by name (for diagnostics).
+    pub evidence: Vec<(&'static str, f32)>,
 }
 
 impl Prediction {
@@ -41,6 +45,8 @@ impl Prediction {
             confidence: 0.0,
             pair_confidence: 0.0,
             nearest: 0.0,
+            closeness: 0.0,
+            evidence: Vec::new(),
         }
     }
 }
@@ -124,8 +130,8 @@ impl Rng {
     }
 }
 
-fn epochs() -> usize { crate::knob::get("EPOCHS", 12.0) as usize }
-const LEARNING_RATE: f32 = 0.8;
+const EPOCHS: usize = 12;
+const LEARNING_RATE: f32 = 1.5;
 /// Updates whose gradient is below this are skipped (most classes, once the model is fitted).
 const GRADIENT_FLOOR: f32 = 1e-4;
 
@@ -143,22 +149,21 @@ impl Linear {
         let mut order: Vec<usize> = (0..xs.len()).collect();
         let mut rng = Rng::new(seed);
         let mut probs = vec![0.0f32; classes];
-        let total = (epochs() * xs.len()) as f32;
+        let total = (EPOCHS * xs.len()) as f32;
         let mut step = 0usize;
-        for _ in 0..epochs() {
+        for _ in 0..EPOCHS {
             rng.shuffle(&mut order);
             for &i in &order {
-                let lr = crate::knob::get("LR", LEARNING_RATE) / (1.0 + 4.0 * step as f32 / total);
+                let lr = LEARNING_RATE / (1.0 + 4.0 * step as f32 / total);
                 step += 1;
                 model.probabilities_into(&xs[i], &mut probs);
                 for (c, p) in probs.iter_mut().enumerate() {
                     let g = *p - if c == ys[i] { 1.0 } else { 0.0 };
                     *p = g;
                 }
-                for c in 0..classes {
-                    let g = probs[c];
+                for (b, g) in model.bias.iter_mut().zip(probs.iter()) {
                     if g.abs() >= GRADIENT_FLOOR {
-                        model.bias[c] -= lr * g * 0.1;
+                        *b -= lr * g * 0.1;
                     }
                 }
                 for &(f, v) in &xs[i] {
@@ -290,6 +295,8 @@ pub struct Evidence {
     pub s1: f32,
     pub s2: f32,
     pub s_any: f32,
+    /// Share of the text's word features known from training.
+    pub coverage: f32,
 }
 
 impl Core {
@@ -313,7 +320,7 @@ impl Core {
     }
 
     pub fn evidence(&self, raw: &RawFeatures) -> Evidence {
-        let x = self.vectorizer.transform(raw);
+        let (x, coverage) = self.vectorizer.transform_with_coverage(raw);
         let mut probs = vec![0f32; self.classes];
         self.linear.probabilities_into(&x, &mut probs);
         let sims = self.neighbours.best_per_class(&x);
@@ -321,7 +328,7 @@ impl Core {
             .iter()
             .zip(&sims)
             .enumerate()
-            .map(|(c, (p, s))| (c, p + crate::knob::get("BLEND", NEIGHBOUR_BLEND) * s))
+            .map(|(c, (p, s))| (c, p + NEIGHBOUR_BLEND * s))
             .collect();
         ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(4);
@@ -332,6 +339,7 @@ impl Core {
             s1: get(0, &sims),
             s2: get(1, &sims),
             s_any: sims.iter().copied().fold(0.0, f32::max),
+            coverage,
             ranked,
         }
     }
@@ -358,6 +366,19 @@ impl LexicalModel {
             confidence: self.calibrator.confidence(&ev),
             pair_confidence: self.calibrator.pair_confidence(&ev),
             nearest: ev.s_any,
+            closeness: if ev.p1 > 0.0 {
+                (ev.p2 / ev.p1).min(1.0)
+            } else {
+                0.0
+            },
+            evidence: vec![
+                ("p1", ev.p1),
+                ("p2", ev.p2),
+                ("s1", ev.s1),
+                ("s2", ev.s2),
+                ("s_any", ev.s_any),
+                ("coverage", ev.coverage),
+            ],
             ranked: ev.ranked,
         }
     }

@@ -893,7 +893,14 @@ fn complaint(lex: &Lexicon, toks: &[String]) -> bool {
 }
 
 fn sensitive(lex: &Lexicon, toks: &[String]) -> bool {
+    let data = toks.iter().any(|t| t == "daten" || t == "data");
+    let erase = toks
+        .iter()
+        .any(|t| t.starts_with("losch") || t.starts_with("delet") || t.starts_with("eras"));
     if any(&lex.legal, toks) || any(&lex.privacy, toks) || any(&lex.bereavement, toks) {
+        return true;
+    }
+    if data && erase {
         return true;
     }
     if any(&lex.hardship, toks) {
@@ -938,7 +945,8 @@ fn sentiment_score(lex: &Lexicon, msg: &Message) -> (f32, f32) {
     let mut positive = 0.0f32;
     for (phrase, weight) in &lex.negative {
         for at in phrase.positions(toks) {
-            if near(&lex.negators, at, 2) && *weight < 1.0 {
+            // Negation flips single evaluative words ("nicht schlecht"), not phrases ("mal wieder").
+            if phrase.0.len() == 1 && near(&lex.negators, at, 2) && *weight < 1.0 {
                 continue; // "nicht schlecht", "not bad"
             }
             let boost = if near(&lex.intensifiers, at, 2) {
@@ -998,7 +1006,7 @@ fn sentiment_score(lex: &Lexicon, msg: &Message) -> (f32, f32) {
 }
 
 /// Negative cues needed (after positive ones are subtracted) for `negative_sentiment`.
-const NEGATIVE_THRESHOLD: f32 = 1.0;
+const NEGATIVE_THRESHOLD: f32 = 0.7;
 
 /// Detect the reasons a single message shows on its own, and its sentiment.
 pub fn detect(text: &str) -> Signals {
