@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Every test of Tandem, on a fresh machine: formatting and lints, the Rust unit, integration and
-# durability tests (real SQLite, real HTTP, the real binary), then the browser end-to-end test in
+# durability tests (real SQLite, real HTTP, the real binary), the storage suite and the two-node
+# test on PostgreSQL (TANDEM_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432, which CI
+# machines start; without it those tests fail), then the browser end-to-end test in
 # Debian's headless Chromium. Installs what is missing (see scripts/e2e.sh) and fails loudly.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

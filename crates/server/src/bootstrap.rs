@@ -1,7 +1,7 @@
 //! First start: the first admin from the environment, and the demo agents in demo mode.
 
 use desk::{Competences, Role};
-use store::{NewAgent, Store};
+use store::{NewAgent, Store, StoreError};
 
 use crate::auth;
 
@@ -53,7 +53,7 @@ pub async fn first_admin(
     if password.chars().count() < 10 {
         anyhow::bail!("TANDEM_ADMIN_PASSWORD must have at least 10 characters");
     }
-    store
+    match store
         .create_agent(NewAgent {
             name: "Admin".into(),
             email: email.trim().into(),
@@ -66,8 +66,13 @@ pub async fn first_admin(
             limits: vec![],
             capacity: 5,
         })
-        .await?;
-    Ok(true)
+        .await
+    {
+        Ok(_) => Ok(true),
+        // Another node starting at the same time on the same database was first.
+        Err(StoreError::Conflict(_)) => Ok(false),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// Creates the demo agents when the store has none. Returns whether it did.
@@ -76,7 +81,7 @@ pub async fn demo_agents(store: &dyn Store) -> anyhow::Result<bool> {
         return Ok(false);
     }
     for d in DEMO_LOGINS {
-        store
+        let created = store
             .create_agent(NewAgent {
                 name: d.name.into(),
                 email: d.email.into(),
@@ -93,7 +98,12 @@ pub async fn demo_agents(store: &dyn Store) -> anyhow::Result<bool> {
                 limits: vec![],
                 capacity: 3,
             })
-            .await?;
+            .await;
+        match created {
+            // Another node starting at the same time created this one.
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
     Ok(true)
 }

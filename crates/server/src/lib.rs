@@ -50,11 +50,13 @@ impl Application {
         let tier = MachineTier::train(&settings.playbook)?;
         let dummy_hash = auth::hash_password(&auth::new_token(""))
             .map_err(|_| anyhow::anyhow!("cannot hash with argon2"))?;
+        let hub = live::Hub::default();
+        live::relay(store.clone(), hub.clone());
         let state = AppState::new(Inner {
             store,
             tier: Arc::new(tier),
             playbook: Arc::new(settings.playbook),
-            hub: live::Hub::default(),
+            hub,
             limits: settings.rate_limits.then(RateLimits::default),
             dummy_hash,
             secure_cookies: settings.secure_cookies,

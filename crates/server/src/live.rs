@@ -1,8 +1,12 @@
 //! Live events: every stored change is published here after it commits, and the SSE endpoints
-//! subscribe. The store stays the source of truth: a client that reconnects re-reads it.
+//! subscribe. Changes committed through other nodes arrive as store notices and are read back
+//! from the store before they are published. The store stays the source of truth: a client
+//! that reconnects re-reads it.
+
+use std::sync::Arc;
 
 use desk::{AgentId, ConversationId};
-use store::Appended;
+use store::{Appended, ChangeNotice, Store};
 use tokio::sync::broadcast;
 
 use crate::wire;
@@ -60,4 +64,49 @@ impl Hub {
             });
         }
     }
+}
+
+/// Publishes, on this node's hub, what other nodes wrote: each notice is read back from the
+/// store (the notice only names ids). Does nothing for a store no other node writes to.
+pub fn relay(store: Arc<dyn Store>, hub: Hub) {
+    let Some(mut notices) = store.notices() else {
+        return;
+    };
+    tokio::spawn(async move {
+        loop {
+            match notices.recv().await {
+                Ok(notice) => {
+                    if hub.tx.receiver_count() == 0 {
+                        continue;
+                    }
+                    match read_back(store.as_ref(), &notice).await {
+                        Ok(Some(appended)) => hub.publish(&appended),
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot read a change of another node")
+                        }
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(n)) => {
+                    // Listeners re-read the store when they reconnect; nothing is lost for good.
+                    tracing::warn!(missed = n, "live relay fell behind other nodes' changes");
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            }
+        }
+    });
+}
+
+async fn read_back(store: &dyn Store, notice: &ChangeNotice) -> store::Result<Option<Appended>> {
+    let Some(conversation) = store.conversation(&notice.conversation).await? else {
+        return Ok(None);
+    };
+    let messages = store
+        .messages_by_ids(&notice.conversation, &notice.messages)
+        .await?;
+    Ok(Some(Appended {
+        conversation,
+        messages,
+        state_changed: notice.state_changed,
+    }))
 }

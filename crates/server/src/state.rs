@@ -42,23 +42,54 @@ impl AppState {
 }
 
 /// Rate limits on the public endpoints, per client address (and per conversation for messages).
+/// One node counts in memory (GCRA, `governor`); when several nodes share the store
+/// ([`store::Store::shared`]) the counts live in the store as fixed windows, so a client gets the
+/// same allowance however the load balancer spreads its requests.
 pub struct RateLimits {
     pub new_conversation: DefaultKeyedRateLimiter<IpAddr>,
     pub message: DefaultKeyedRateLimiter<String>,
     pub login: DefaultKeyedRateLimiter<IpAddr>,
 }
 
-fn per_minute(n: u32, burst: u32) -> Quota {
-    Quota::per_minute(NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN))
-        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+/// A limit: `per_minute` on average, `burst` at once.
+#[derive(Clone, Copy)]
+struct Rule {
+    per_minute: u32,
+    burst: u32,
+}
+
+const NEW_CONVERSATION: Rule = Rule {
+    per_minute: 30,
+    burst: 10,
+};
+const MESSAGE: Rule = Rule {
+    per_minute: 60,
+    burst: 20,
+};
+const LOGIN: Rule = Rule {
+    per_minute: 10,
+    burst: 5,
+};
+
+impl Rule {
+    fn quota(self) -> Quota {
+        Quota::per_minute(NonZeroU32::new(self.per_minute).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN))
+    }
+
+    /// The fixed window with the same burst and the same average rate: `burst` hits per the
+    /// time the in-memory limiter takes to refill a whole burst.
+    fn window_ms(self) -> i64 {
+        i64::from(self.burst) * 60_000 / i64::from(self.per_minute.max(1))
+    }
 }
 
 impl Default for RateLimits {
     fn default() -> Self {
         Self {
-            new_conversation: RateLimiter::keyed(per_minute(30, 10)),
-            message: RateLimiter::keyed(per_minute(60, 20)),
-            login: RateLimiter::keyed(per_minute(10, 5)),
+            new_conversation: RateLimiter::keyed(NEW_CONVERSATION.quota()),
+            message: RateLimiter::keyed(MESSAGE.quota()),
+            login: RateLimiter::keyed(LOGIN.quota()),
         }
     }
 }
@@ -69,15 +100,30 @@ pub enum Limit<'a> {
     Login(IpAddr),
 }
 
+impl Limit<'_> {
+    fn rule_and_key(&self) -> (Rule, String) {
+        match self {
+            Limit::NewConversation(ip) => (NEW_CONVERSATION, format!("conversation:{ip}")),
+            Limit::Message(conv) => (MESSAGE, format!("message:{conv}")),
+            Limit::Login(ip) => (LOGIN, format!("login:{ip}")),
+        }
+    }
+}
+
 impl AppState {
-    pub fn check_rate(&self, what: Limit<'_>) -> ApiResult<()> {
+    pub async fn check_rate(&self, what: Limit<'_>) -> ApiResult<()> {
         let Some(limits) = &self.limits else {
             return Ok(());
         };
-        let ok = match what {
-            Limit::NewConversation(ip) => limits.new_conversation.check_key(&ip).is_ok(),
-            Limit::Message(conv) => limits.message.check_key(&conv.to_owned()).is_ok(),
-            Limit::Login(ip) => limits.login.check_key(&ip).is_ok(),
+        let ok = if self.store.shared() {
+            let (rule, key) = what.rule_and_key();
+            self.store.count_hit(&key, rule.window_ms()).await? <= rule.burst
+        } else {
+            match what {
+                Limit::NewConversation(ip) => limits.new_conversation.check_key(&ip).is_ok(),
+                Limit::Message(conv) => limits.message.check_key(&conv.to_owned()).is_ok(),
+                Limit::Login(ip) => limits.login.check_key(&ip).is_ok(),
+            }
         };
         if ok {
             Ok(())

@@ -5,13 +5,15 @@
 //! one runs. Every change that matters to analytics (handoff, assignment, state change, rating)
 //! is also written to the `events` log in the same transaction as the change itself.
 
+pub mod postgres;
 mod records;
 pub mod sqlite;
 
 pub use records::*;
 
 use async_trait::async_trait;
-use desk::{Agent, AgentId, ConversationId, ConversationState, Presence};
+use desk::{Agent, AgentId, ConversationId, ConversationState, MessageId, Presence};
+use tokio::sync::broadcast;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -54,6 +56,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_conversation(&self, new: NewConversation) -> Result<Appended>;
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>>;
     async fn messages(&self, id: &ConversationId) -> Result<Vec<Message>>;
+    /// The conversation's messages with these ids (those that exist), oldest first.
+    async fn messages_by_ids(&self, id: &ConversationId, ids: &[MessageId])
+        -> Result<Vec<Message>>;
     /// Appends messages and optionally changes the state, atomically, if the conversation is
     /// still in one of the `expect` states.
     async fn append(
@@ -72,4 +77,19 @@ pub trait Store: Send + Sync + 'static {
     async fn queue(&self) -> Result<Vec<Conversation>>;
     /// The event log of one conversation, oldest first.
     async fn events(&self, id: &ConversationId) -> Result<Vec<Event>>;
+
+    // Several nodes on one store
+    /// Whether several `tandem serve` processes may share this store. Then whatever must hold
+    /// across nodes (rate-limit counters) is counted here rather than in a node's memory.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Changes committed through *other* processes sharing this store, announced after their
+    /// commit. `None` when no other process can write (SQLite).
+    fn notices(&self) -> Option<broadcast::Receiver<ChangeNotice>> {
+        None
+    }
+    /// Counts one hit on `key` in the current fixed window of `window_ms` and returns the hits
+    /// in that window so far, this one included.
+    async fn count_hit(&self, key: &str, window_ms: i64) -> Result<u32>;
 }

@@ -164,3 +164,46 @@ pub struct Event {
 pub(crate) fn reasons_json(reasons: &[Reason]) -> serde_json::Value {
     serde_json::to_value(reasons).unwrap_or_default()
 }
+
+/// What a write through another node changed: the store is read again for the details, so the
+/// notice itself stays small.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeNotice {
+    pub conversation: ConversationId,
+    pub messages: Vec<MessageId>,
+    pub state_changed: bool,
+}
+
+impl ChangeNotice {
+    pub fn of(appended: &Appended) -> Self {
+        Self {
+            conversation: appended.conversation.id.clone(),
+            messages: appended.messages.iter().map(|m| m.id).collect(),
+            state_changed: appended.state_changed,
+        }
+    }
+}
+
+/// An agent as stored, with what `tandem migrate-store` must carry over.
+#[derive(Debug, Clone)]
+pub struct AgentRecord {
+    pub agent: desk::Agent,
+    pub password_hash: String,
+    pub created_at_ms: i64,
+}
+
+/// A conversation row as stored, queue position included, for `tandem migrate-store`.
+#[derive(Debug, Clone)]
+pub struct ConversationRecord {
+    pub id: ConversationId,
+    pub token_hash: String,
+    pub state: ConversationState,
+    pub locale: String,
+    pub customer: Customer,
+    pub assignee: Option<AgentId>,
+    pub needs: Option<Needs>,
+    pub priority: i32,
+    pub queued_at_ms: Option<i64>,
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}

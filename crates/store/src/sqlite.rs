@@ -11,16 +11,19 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use desk::{Agent, AgentId, ConversationId, ConversationState, Presence};
+use desk::{Agent, AgentId, ConversationId, ConversationState, MessageId, Presence};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::{
-    Appended, Change, Conversation, Event, Message, NewAgent, NewConversation, NewMessage, Result,
-    Session, Store, StoreError,
+    AgentRecord, Appended, Change, Conversation, ConversationRecord, Event, Message, NewAgent,
+    NewConversation, NewMessage, Result, Session, Store, StoreError,
 };
 use writer::Writer;
 
-const MIGRATIONS: &[&str] = &[include_str!("sqlite/migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("sqlite/migrations/0001_init.sql"),
+    include_str!("sqlite/migrations/0002_rate_counters.sql"),
+];
 const READERS_KEPT: usize = 8;
 
 pub struct SqliteStore {
@@ -101,6 +104,34 @@ impl SqliteStore {
             pool.push(conn);
         }
         out
+    }
+}
+
+/// Reading a whole desk out, for `tandem migrate-store`. Messages and events come in pages by
+/// id so that a large desk never sits in memory at once.
+impl SqliteStore {
+    pub async fn export_agents(&self) -> Result<Vec<AgentRecord>> {
+        self.read(queries::export_agents).await
+    }
+
+    pub async fn export_sessions(&self) -> Result<Vec<Session>> {
+        self.read(queries::export_sessions).await
+    }
+
+    pub async fn export_conversations(&self) -> Result<Vec<ConversationRecord>> {
+        self.read(queries::export_conversations).await
+    }
+
+    /// Up to `limit` messages with ids above `after`, by id.
+    pub async fn export_messages(&self, after: i64, limit: u32) -> Result<Vec<Message>> {
+        self.read(move |c| queries::export_messages(c, after, limit))
+            .await
+    }
+
+    /// Up to `limit` events with ids above `after`, by id.
+    pub async fn export_events(&self, after: i64, limit: u32) -> Result<Vec<Event>> {
+        self.read(move |c| queries::export_events(c, after, limit))
+            .await
     }
 }
 
@@ -188,6 +219,17 @@ impl Store for SqliteStore {
         self.read(move |c| queries::messages(c, &id)).await
     }
 
+    async fn messages_by_ids(
+        &self,
+        id: &ConversationId,
+        ids: &[MessageId],
+    ) -> Result<Vec<Message>> {
+        let id = id.clone();
+        let ids = ids.to_vec();
+        self.read(move |c| queries::messages_by_ids(c, &id, &ids))
+            .await
+    }
+
     async fn append(
         &self,
         id: &ConversationId,
@@ -224,5 +266,12 @@ impl Store for SqliteStore {
     async fn events(&self, id: &ConversationId) -> Result<Vec<Event>> {
         let id = id.clone();
         self.read(move |c| queries::events(c, &id)).await
+    }
+
+    async fn count_hit(&self, key: &str, window_ms: i64) -> Result<u32> {
+        let key = key.to_owned();
+        self.writer
+            .write(move |c| queries::count_hit(c, &key, window_ms))
+            .await
     }
 }

@@ -1,5 +1,8 @@
-//! One storage suite, written against the `Store` trait so every backend runs the same tests.
-//! Today it runs on SQLite; each backend added later gets its own `#[tokio::test]` runner.
+//! One storage suite, written against the `Store` trait so every backend runs the same tests:
+//! on SQLite (a temporary file) and on PostgreSQL (a fresh, uniquely named database per test,
+//! dropped afterwards even when the test fails). PostgreSQL is expected at
+//! `TANDEM_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432`); if it cannot be
+//! reached, the PostgreSQL tests fail: they never skip silently.
 
 use std::sync::Arc;
 
@@ -7,6 +10,7 @@ use desk::{
     AgentId, Competences, ConversationId, ConversationState, Needs, Presence, Reason, Role,
 };
 use nlu::Action;
+use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
 use store::{
     Change, Customer, NewAgent, NewConversation, NewMessage, Session, SessionKind, Store,
@@ -197,13 +201,154 @@ async fn sessions_expire(s: Arc<dyn Store>) {
     assert!(s.session("t1", 1_000).await.expect("read").is_none());
 }
 
+async fn rate_counters_count_per_key_and_window(s: Arc<dyn Store>) {
+    for expected in 1..=3 {
+        assert_eq!(
+            s.count_hit("login:1.2.3.4", 60_000).await.expect("hit"),
+            expected
+        );
+    }
+    assert_eq!(s.count_hit("login:5.6.7.8", 60_000).await.expect("hit"), 1);
+}
+
+async fn notices_name_the_messages_of_a_write(s: Arc<dyn Store>) {
+    let created = s
+        .create_conversation(new_conversation("c_n"))
+        .await
+        .expect("create");
+    let ids: Vec<_> = created.messages.iter().map(|m| m.id).collect();
+    let again = s
+        .messages_by_ids(&created.conversation.id, &ids[1..])
+        .await
+        .expect("by ids");
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].text, "Hallo! Wie kann ich helfen?");
+    let none = s
+        .messages_by_ids(&ConversationId::parse("c_other").expect("id"), &ids)
+        .await
+        .expect("other conversation");
+    assert!(none.is_empty());
+}
+
+/// Many routers at once (as after concurrent handoffs): each conversation once, no agent over
+/// capacity.
+async fn concurrent_routing_assigns_each_conversation_once(stores: Vec<Arc<dyn Store>>) {
+    let s = &stores[0];
+    let mut agents = Vec::new();
+    for i in 0..3 {
+        let a = s
+            .create_agent(agent(&format!("r{i}@x.org"), 2, &[]))
+            .await
+            .expect("agent");
+        s.set_presence(a.id, Presence::Online)
+            .await
+            .expect("online");
+        agents.push(a.id);
+    }
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let s = stores[i % stores.len()].clone();
+        tasks.push(tokio::spawn(async move {
+            let mut c = new_conversation(&format!("c_r{i}"));
+            c.change = Some(handoff(vec![Reason::HumanRequested]));
+            s.create_conversation(c).await.expect("create");
+            s.assign_queued().await.expect("route")
+        }));
+    }
+    let mut assigned = Vec::new();
+    for t in tasks {
+        assigned.extend(t.await.expect("task"));
+    }
+    let mut ids: Vec<String> = assigned
+        .iter()
+        .map(|a| a.conversation.id.as_str().to_owned())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(
+        ids.len(),
+        assigned.len(),
+        "a conversation was assigned twice"
+    );
+    assert_eq!(assigned.len(), 6, "three agents with capacity 2");
+    for a in agents {
+        assert_eq!(s.assigned_to(a).await.expect("load").len(), 2);
+    }
+    assert_eq!(s.queue().await.expect("queue").len(), 14);
+}
+
 fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = SqliteStore::open(dir.path().join("suite.db")).expect("open");
     (Arc::new(store), dir)
 }
 
-macro_rules! on_sqlite {
+/// A fresh PostgreSQL database for one test, dropped when the guard goes (also on panic).
+struct PgDatabase {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+fn pg_server() -> String {
+    std::env::var("TANDEM_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+async fn pg_admin(admin: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL is required for these tests and cannot be reached at {admin}: {e}")
+        });
+    tokio::spawn(connection);
+    client
+}
+
+impl PgDatabase {
+    async fn create(test: &str) -> Self {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let server = pg_server();
+        let admin = format!("{server}/postgres");
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("tandem_t{}_{n}_{test}", std::process::id());
+        let name: String = name.chars().take(63).collect();
+        pg_admin(&admin)
+            .await
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
+        let url = format!("{server}/{name}");
+        Self { admin, name, url }
+    }
+
+    async fn store(&self) -> Arc<dyn Store> {
+        Arc::new(PgStore::connect(&self.url).await.expect("connect"))
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        // Drop runs inside the test's runtime: use a thread with its own to wait for the drop.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async { pg_admin(&admin).await.batch_execute(&sql).await })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+macro_rules! on_both_backends {
     ($($name:ident),+) => {
         mod sqlite_backend {
             $(
@@ -213,16 +358,83 @@ macro_rules! on_sqlite {
                     super::$name(store).await;
                 }
             )+
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_routing_assigns_each_conversation_once() {
+                let (store, _dir) = super::sqlite();
+                super::concurrent_routing_assigns_each_conversation_once(vec![store]).await;
+            }
+        }
+        mod postgres_backend {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let db = super::PgDatabase::create(stringify!($name)).await;
+                    super::$name(db.store().await).await;
+                }
+            )+
+
+            /// Two stores on one database stand for two nodes.
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn concurrent_routing_assigns_each_conversation_once() {
+                let db = super::PgDatabase::create("concurrent_routing").await;
+                let stores = vec![db.store().await, db.store().await];
+                super::concurrent_routing_assigns_each_conversation_once(stores).await;
+            }
         }
     };
 }
 
-on_sqlite!(
+on_both_backends!(
     agents_are_unique_by_email,
     conversations_keep_messages_in_order_and_check_state,
     assignment_respects_capacity_limits_and_priority,
-    sessions_expire
+    sessions_expire,
+    rate_counters_count_per_key_and_window,
+    notices_name_the_messages_of_a_write
 );
+
+#[tokio::test]
+async fn sqlite_has_no_other_writers_to_hear() {
+    let (s, _dir) = sqlite();
+    assert!(!s.shared());
+    assert!(s.notices().is_none());
+}
+
+/// A write through one node is announced to the other after its commit, and not to itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_nodes_hear_each_others_writes() {
+    let db = PgDatabase::create("notices").await;
+    let a = db.store().await;
+    let b = db.store().await;
+    assert!(a.shared());
+    let mut heard_by_a = a.notices().expect("notices");
+    let mut heard_by_b = b.notices().expect("notices");
+    // LISTEN starts in the background: write until B hears (bounded), then check the details.
+    let mut notice = None;
+    for i in 0..50 {
+        let created = a
+            .create_conversation(new_conversation(&format!("c_hear{i}")))
+            .await
+            .expect("create");
+        if let Ok(Ok(n)) =
+            tokio::time::timeout(std::time::Duration::from_millis(200), heard_by_b.recv()).await
+        {
+            notice = Some((n, created));
+            break;
+        }
+    }
+    let (notice, created) = notice.expect("node B never heard of node A's writes");
+    let ids: Vec<_> = created.messages.iter().map(|m| m.id).collect();
+    if notice.conversation == created.conversation.id {
+        assert_eq!(notice.messages, ids);
+    }
+    assert!(!notice.state_changed);
+    assert!(
+        heard_by_a.try_recv().is_err(),
+        "a node must not hear itself"
+    );
+}
 
 #[tokio::test]
 async fn reopening_the_database_keeps_everything() {

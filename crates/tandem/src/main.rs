@@ -25,6 +25,8 @@ enum Command {
     Eval(commands::eval::EvalArgs),
     /// Measure the desk: message round trips per second and latency.
     Bench(commands::bench::BenchArgs),
+    /// Copy a SQLite desk into an empty PostgreSQL database (to run several nodes).
+    MigrateStore(commands::migrate_store::MigrateStoreArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +36,6 @@ fn main() -> anyhow::Result<()> {
         Command::Triage(args) => commands::triage::run(args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::MigrateStore(args) => commands::migrate_store::run(args),
     }
 }

@@ -21,7 +21,7 @@ pub async fn token(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<wire::Login>,
 ) -> ApiResult<Json<wire::Token>> {
-    state.check_rate(Limit::Login(ip))?;
+    state.check_rate(Limit::Login(ip)).await?;
     let agent = auth::login(&state, &body.email, &body.password).await?;
     let (token, _) = auth::start_session(&state, &agent, SessionKind::Api).await?;
     Ok(Json(wire::Token { token }))

@@ -31,7 +31,7 @@ pub async fn create(
     ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<wire::NewConversation>,
 ) -> ApiResult<(StatusCode, Json<wire::ConversationCreated>)> {
-    state.check_rate(Limit::NewConversation(ip))?;
+    state.check_rate(Limit::NewConversation(ip)).await?;
     let text = body.text.as_deref().map(flow::check_text).transpose()?;
     let customer = match body.customer {
         Some(c) => Customer {
@@ -96,7 +96,7 @@ pub async fn post_message(
     let (c, access) = auth::conversation_access(&state, &headers, &id, Intent::Write).await?;
     let appended = match access {
         Access::Customer => {
-            state.check_rate(Limit::Message(c.id.as_str()))?;
+            state.check_rate(Limit::Message(c.id.as_str())).await?;
             flow::customer_message(&state, &c, text).await?
         }
         Access::Agent(agent) => flow::agent_message(&state, &c, agent.id, text).await?,

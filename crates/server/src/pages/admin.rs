@@ -140,7 +140,7 @@ pub async fn create(
         Err(r) => return r,
     };
     if let Err(r) = require_csrf(&session, &f.csrf) {
-        return r;
+        return r.into_response();
     }
     if agent.role != Role::Admin {
         return error_response(lang, ApiError::forbidden("admins only"));

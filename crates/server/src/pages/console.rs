@@ -78,10 +78,10 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-pub(super) fn check_csrf(session: &Session, sent: &str) -> Result<(), Response> {
+pub(super) fn check_csrf(session: &Session, sent: &str) -> Result<(), ApiError> {
     match &session.csrf {
         Some(expected) if auth::same_secret(expected, sent) => Ok(()),
-        _ => Err(ApiError::forbidden("missing or wrong CSRF token").into_response()),
+        _ => Err(ApiError::forbidden("missing or wrong CSRF token")),
     }
 }
 
@@ -156,7 +156,7 @@ pub async fn login(
             ),
         );
     }
-    if let Err(e) = state.check_rate(Limit::Login(ip)) {
+    if let Err(e) = state.check_rate(Limit::Login(ip)).await {
         return api_error_page(lang, e);
     }
     let agent = match auth::login(&state, &form.email, &form.password).await {
@@ -212,7 +212,7 @@ pub async fn logout(
         Err(r) => return r,
     };
     if let Err(r) = check_csrf(&session, &form.csrf) {
-        return r;
+        return r.into_response();
     }
     let _ = crate::api::set_presence(&state, agent.id, Presence::Offline).await;
     let _ = state.store.delete_session(&session.token_hash).await;
@@ -431,7 +431,7 @@ async fn form_action(
         Err(r) => return r,
     };
     if let Err(r) = check_csrf(&session, csrf) {
-        return r;
+        return r.into_response();
     }
     // The CSRF token came in the form and was checked above.
     let (c, agent) =
@@ -506,7 +506,7 @@ pub async fn presence(
         Err(r) => return r,
     };
     if let Err(r) = check_csrf(&session, &f.csrf) {
-        return r;
+        return r.into_response();
     }
     let Ok(presence) = f.status.parse::<Presence>() else {
         return error_page(lang, StatusCode::BAD_REQUEST, "online | away | offline");

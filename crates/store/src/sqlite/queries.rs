@@ -11,8 +11,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::records::reasons_json;
 use crate::{
-    Appended, Assignee, Change, Conversation, Customer, Event, Message, NewAgent, NewConversation,
-    NewMessage, Result, Session, SessionKind, StoreError,
+    AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Customer, Event,
+    Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind, StoreError,
 };
 
 pub(crate) fn now_ms() -> i64 {
@@ -235,6 +235,23 @@ pub(crate) fn messages(c: &Connection, id: &ConversationId) -> Result<Vec<Messag
     )?;
     let rows = stmt.query_map([id.as_str()], message_row)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn messages_by_ids(
+    c: &Connection,
+    id: &ConversationId,
+    ids: &[MessageId],
+) -> Result<Vec<Message>> {
+    let (Some(lo), Some(hi)) = (ids.iter().min(), ids.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    let mut stmt = c.prepare_cached(
+        "SELECT id, conversation_id, author, agent_id, action, text, created_at
+         FROM messages WHERE conversation_id = ?1 AND id BETWEEN ?2 AND ?3 ORDER BY id",
+    )?;
+    let rows = stmt.query_map(params![id.as_str(), lo.0, hi.0], message_row)?;
+    let all: Vec<Message> = rows.collect::<rusqlite::Result<_>>()?;
+    Ok(all.into_iter().filter(|m| ids.contains(&m.id)).collect())
 }
 
 fn insert_messages(
@@ -561,6 +578,114 @@ pub(crate) fn events(c: &Connection, id: &ConversationId) -> Result<Vec<Event>> 
             kind: r.get(1)?,
             data: parse_json(&r.get::<_, String>(2)?)?,
             created_at_ms: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// One hit in the fixed window that `now` falls in; old windows are swept as new ones open.
+pub(crate) fn count_hit(c: &Connection, key: &str, window_ms: i64) -> Result<u32> {
+    let window_ms = window_ms.max(1);
+    let start = now_ms() / window_ms * window_ms;
+    let hits: u32 = c
+        .prepare_cached(
+            "INSERT INTO rate_counters (key, window_start, hits) VALUES (?1, ?2, 1)
+             ON CONFLICT (key, window_start) DO UPDATE SET hits = hits + 1 RETURNING hits",
+        )?
+        .query_row(params![key, start], |r| r.get(0))?;
+    if hits == 1 {
+        exec(
+            c,
+            "DELETE FROM rate_counters WHERE key = ?1 AND window_start < ?2",
+            params![key, start],
+        )?;
+    }
+    Ok(hits)
+}
+
+pub(crate) fn export_agents(c: &Connection) -> Result<Vec<AgentRecord>> {
+    let sql = format!("SELECT {AGENT_COLUMNS}, password_hash, created_at FROM agents ORDER BY id");
+    let mut stmt = c.prepare(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok(AgentRecord {
+            agent: agent_row(r)?,
+            password_hash: r.get(10)?,
+            created_at_ms: r.get(11)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn export_sessions(c: &Connection) -> Result<Vec<Session>> {
+    let mut stmt = c.prepare(
+        "SELECT token_hash, agent_id, kind, csrf, expires_at FROM sessions ORDER BY token_hash",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Session {
+            token_hash: r.get(0)?,
+            agent: AgentId(r.get(1)?),
+            kind: if r.get::<_, String>(2)? == "console" {
+                SessionKind::Console
+            } else {
+                SessionKind::Api
+            },
+            csrf: r.get(3)?,
+            expires_at_ms: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn export_conversations(c: &Connection) -> Result<Vec<ConversationRecord>> {
+    let mut stmt = c.prepare(
+        "SELECT id, token_hash, state, locale, customer_name, customer_email, assignee_id, needs,
+         priority, queued_at, created_at, updated_at FROM conversations ORDER BY created_at, id",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        let id: String = r.get(0)?;
+        let needs: Option<String> = r.get(7)?;
+        Ok(ConversationRecord {
+            id: ConversationId::parse(&id).ok_or(rusqlite::Error::InvalidQuery)?,
+            token_hash: r.get(1)?,
+            state: parse_text(&r.get::<_, String>(2)?)?,
+            locale: r.get(3)?,
+            customer: Customer {
+                name: r.get(4)?,
+                email: r.get(5)?,
+            },
+            assignee: r.get::<_, Option<i64>>(6)?.map(AgentId),
+            needs: needs.as_deref().map(parse_json::<Needs>).transpose()?,
+            priority: r.get(8)?,
+            queued_at_ms: r.get(9)?,
+            created_at_ms: r.get(10)?,
+            updated_at_ms: r.get(11)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn export_messages(c: &Connection, after: i64, limit: u32) -> Result<Vec<Message>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, conversation_id, author, agent_id, action, text, created_at
+         FROM messages WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after, limit], message_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn export_events(c: &Connection, after: i64, limit: u32) -> Result<Vec<Event>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, conversation_id, kind, data, created_at FROM events
+         WHERE id > ?1 ORDER BY id LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![after, limit], |r| {
+        let conv: String = r.get(1)?;
+        Ok(Event {
+            id: r.get(0)?,
+            conversation: ConversationId::parse(&conv).ok_or(rusqlite::Error::InvalidQuery)?,
+            kind: r.get(2)?,
+            data: parse_json(&r.get::<_, String>(3)?)?,
+            created_at_ms: r.get(4)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -1,6 +1,8 @@
 //! `tandem bench`: the message round trip (customer POST → stored durably → bot reply) under
 //! concurrency, against a running desk (`--url`) or one started in-process on a temporary
-//! SQLite database. A benchmark, not a test: it reports what it measured.
+//! SQLite database. With `--peer-url`, it measures instead how long a message posted on one node
+//! takes to reach an SSE listener on another. A benchmark, not a test: it reports what it
+//! measured.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -24,6 +26,10 @@ pub struct BenchArgs {
     /// Messages per conversation before a customer starts a new one.
     #[arg(long, default_value_t = 5)]
     pub per_conversation: usize,
+    /// A second node of the same desk: measure cross-node event latency (post on `--url`, listen
+    /// on both) for `--messages` messages, one at a time.
+    #[arg(long, requires = "url")]
+    pub peer_url: Option<String>,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -49,7 +55,148 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(bench(args))
+    match args.peer_url.clone() {
+        Some(peer) => runtime.block_on(events(args, peer)),
+        None => runtime.block_on(bench(args)),
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
+}
+
+/// Reads one conversation's SSE stream and reports each message text with the time it arrived.
+async fn listen(
+    client: reqwest::Client,
+    url: String,
+    token: String,
+    out: tokio::sync::mpsc::UnboundedSender<(String, Instant)>,
+    subscribed: tokio::sync::oneshot::Sender<()>,
+) -> anyhow::Result<()> {
+    let mut res = client
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .await?
+        .error_for_status()?;
+    let _ = subscribed.send(());
+    let mut buf = String::new();
+    while let Some(chunk) = res.chunk().await? {
+        let now = Instant::now();
+        buf.push_str(&String::from_utf8_lossy(&chunk));
+        while let Some(end) = buf.find("\n\n") {
+            let event: String = buf.drain(..end + 2).collect();
+            for data in event.lines().filter_map(|l| l.strip_prefix("data:")) {
+                if let Ok(v) = serde_json::from_str::<serde_json::Value>(data.trim()) {
+                    if let Some(text) = v["text"].as_str() {
+                        let _ = out.send((text.to_owned(), now));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Waits (bounded) for `text` on a listener's channel.
+async fn arrival(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<(String, Instant)>,
+    text: &str,
+) -> anyhow::Result<Instant> {
+    let wait = async {
+        while let Some((t, at)) = rx.recv().await {
+            if t == text {
+                return Some(at);
+            }
+        }
+        None
+    };
+    tokio::time::timeout(Duration::from_secs(10), wait)
+        .await
+        .ok()
+        .flatten()
+        .with_context(|| format!("no live event for {text:?} within 10 s"))
+}
+
+/// Cross-node event latency: one conversation on `--url`, listened to on both nodes; each
+/// message is posted on `--url` and timed until it arrives on the peer.
+async fn events(args: BenchArgs, peer: String) -> anyhow::Result<()> {
+    let base = args.url.clone().context("--url is required")?;
+    let base = base.trim_end_matches('/').to_owned();
+    let peer = peer.trim_end_matches('/').to_owned();
+    let client = reqwest::Client::new();
+    let created: serde_json::Value = client
+        .post(format!("{base}/api/v1/conversations"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let id = created["id"].as_str().context("no id")?.to_owned();
+    let token = created["token"].as_str().context("no token")?.to_owned();
+    let mut receivers = Vec::new();
+    for node in [&base, &peer] {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        let (subscribed, ready) = tokio::sync::oneshot::channel();
+        tokio::spawn(listen(
+            client.clone(),
+            format!("{node}/api/v1/conversations/{id}/events"),
+            token.clone(),
+            tx,
+            subscribed,
+        ));
+        ready.await.context("cannot subscribe")?;
+        receivers.push(rx);
+    }
+    eprintln!(
+        "bench: {} messages posted on {base}, heard on {peer}",
+        args.messages
+    );
+    let (mut cross, mut extra) = (Vec::new(), Vec::new());
+    for i in 0..args.messages {
+        let text = format!("{} ({i})", QUESTIONS[i % QUESTIONS.len()]);
+        let sent = Instant::now();
+        let res = client
+            .post(format!("{base}/api/v1/conversations/{id}/messages"))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"text": text}))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            res.status().as_u16() == 201,
+            "message refused: {}",
+            res.status()
+        );
+        let local = arrival(&mut receivers[0], &text).await?;
+        let remote = arrival(&mut receivers[1], &text).await?;
+        cross.push(remote - sent);
+        extra.push(remote.saturating_duration_since(local));
+    }
+    cross.sort();
+    extra.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    let result = serde_json::json!({
+        "messages": cross.len(),
+        "post_to_peer_ms": {"p50": ms(percentile(&cross, 0.5)), "p99": ms(percentile(&cross, 0.99))},
+        "peer_after_local_ms": {"p50": ms(percentile(&extra, 0.5)), "p99": ms(percentile(&extra, 0.99))},
+    });
+    if args.json {
+        println!("{result}");
+    } else {
+        println!(
+            "{} messages: POST on node A → SSE on node B p50 {:.2} ms, p99 {:.2} ms; B after A's own SSE p50 {:.2} ms, p99 {:.2} ms",
+            cross.len(),
+            ms(percentile(&cross, 0.5)),
+            ms(percentile(&cross, 0.99)),
+            ms(percentile(&extra, 0.5)),
+            ms(percentile(&extra, 0.99))
+        );
+    }
+    Ok(())
 }
 
 async fn bench(args: BenchArgs) -> anyhow::Result<()> {
@@ -58,7 +205,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         Some(url) => url.trim_end_matches('/').to_owned(),
         None => {
             let dir = tempfile::tempdir()?;
-            let store = super::serve::open_store(None, dir.path())?;
+            let store = super::serve::open_store(None, dir.path()).await?;
             let app = Application::build(
                 Settings {
                     bind: "127.0.0.1:0".into(),

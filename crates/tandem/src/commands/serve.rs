@@ -7,6 +7,7 @@ use anyhow::Context;
 use clap::ArgAction;
 use playbook::Playbook;
 use server::{bootstrap, Application, Settings};
+use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
 use store::Store;
 
@@ -21,7 +22,8 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "TANDEM_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
-    /// `sqlite:///path/to/file.db`; empty means SQLite in the data dir.
+    /// `sqlite:///path/to/file.db` or `postgres://user@host:5432/db` (several nodes may share
+    /// one PostgreSQL database); empty means SQLite in the data dir.
     #[arg(long, env = "TANDEM_DATABASE_URL")]
     pub database_url: Option<String>,
     /// Rate limits on public endpoints. Turn off only for load tests.
@@ -32,8 +34,9 @@ pub struct ServeArgs {
     pub secure_cookies: bool,
 }
 
-/// Opens the store the URL names (SQLite in the data dir by default).
-pub fn open_store(
+/// Opens the store the URL names: SQLite in the data dir by default, `sqlite://PATH`, or
+/// `postgres://…` / `postgresql://…`. The scheme alone picks the backend.
+pub async fn open_store(
     database_url: Option<&str>,
     data_dir: &std::path::Path,
 ) -> anyhow::Result<Arc<dyn Store>> {
@@ -45,10 +48,15 @@ pub fn open_store(
         }
         Some(url) => match url.split_once("://") {
             Some(("sqlite", path)) => PathBuf::from(path),
-            Some(("postgres" | "postgresql", _)) => anyhow::bail!(
-                "the PostgreSQL backend is not in this build yet; use SQLite (leave --database-url empty)"
+            Some(("postgres" | "postgresql", _)) => {
+                let store = PgStore::connect(url)
+                    .await
+                    .context("cannot open the PostgreSQL database")?;
+                return Ok(Arc::new(store));
+            }
+            _ => anyhow::bail!(
+                "unsupported --database-url {url:?}: expected sqlite://PATH or postgres://…"
             ),
-            _ => anyhow::bail!("unsupported --database-url {url:?}: expected sqlite://PATH"),
         },
     };
     let store = SqliteStore::open(&path)
@@ -73,7 +81,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let store = open_store(args.database_url.as_deref(), &args.data_dir)?;
+        let store = open_store(args.database_url.as_deref(), &args.data_dir).await?;
         let admin_email = std::env::var("TANDEM_ADMIN_EMAIL").ok();
         let admin_password = std::env::var("TANDEM_ADMIN_PASSWORD").ok();
         if bootstrap::first_admin(store.as_ref(), admin_email.as_deref(), admin_password.as_deref()).await? {

@@ -1,0 +1,464 @@
+//! The PostgreSQL backend, for several `tandem serve` processes acting as one desk: a pool of
+//! connections, migrations applied under an advisory lock, row locks for every conversation
+//! step, routing serialized cluster-wide by a transaction-scoped advisory lock, and
+//! `NOTIFY tandem_events` in the same transaction as each write so other nodes hear of it
+//! exactly when it commits.
+
+mod queries;
+
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use desk::{Agent, AgentId, ConversationId, ConversationState, MessageId, Presence};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::{AsyncMessage, NoTls};
+
+use crate::{
+    AgentRecord, Appended, Change, ChangeNotice, Conversation, ConversationRecord, Event, Message,
+    NewAgent, NewConversation, NewMessage, Result, Session, Store, StoreError,
+};
+
+const MIGRATIONS: &[&str] = &[include_str!("postgres/migrations/0001_init.sql")];
+/// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
+/// transaction; routing: one transaction at a time in the whole cluster.
+const MIGRATION_LOCK: i64 = 0x7461_6e64_656d_0001;
+const ROUTING_LOCK: i64 = 0x7461_6e64_656d_0002;
+/// The channel every node listens on.
+const CHANNEL: &str = "tandem_events";
+const POOL_SIZE: usize = 16;
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        match e.as_db_error() {
+            Some(db) if db.code() == &SqlState::UNIQUE_VIOLATION => {
+                StoreError::Conflict(db.message().to_owned())
+            }
+            Some(db) => StoreError::Backend(format!("{}: {}", db.code().code(), db.message())),
+            None => StoreError::Backend(e.to_string()),
+        }
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        match e {
+            deadpool_postgres::PoolError::Backend(e) => e.into(),
+            other => StoreError::Backend(format!("connection pool: {other}")),
+        }
+    }
+}
+
+/// What travels in a NOTIFY payload: which node wrote, and what changed (ids only; NOTIFY
+/// payloads are limited to 8000 bytes, a message alone may be 10,000 characters).
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    node: String,
+    #[serde(flatten)]
+    notice: ChangeNotice,
+}
+
+pub struct PgStore {
+    pool: Pool,
+    /// This process's name in NOTIFY payloads, so that it skips its own notices.
+    node: String,
+    notices: broadcast::Sender<ChangeNotice>,
+    listener: tokio::task::JoinHandle<()>,
+    new_windows: AtomicU64,
+}
+
+impl Drop for PgStore {
+    fn drop(&mut self) {
+        self.listener.abort();
+    }
+}
+
+fn random_node_id() -> String {
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u32(std::process::id());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    format!("{:016x}", h.finish())
+}
+
+impl PgStore {
+    /// Connects to `postgres://…`, applies pending migrations (one node at a time) and starts
+    /// listening for other nodes' changes. Fails if the database cannot be reached.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let mut config: tokio_postgres::Config = url
+            .parse()
+            .map_err(|e| StoreError::Backend(format!("bad PostgreSQL URL: {e}")))?;
+        config
+            .application_name("tandem")
+            .connect_timeout(Duration::from_secs(10));
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .create_timeout(Some(Duration::from_secs(10)))
+            .wait_timeout(Some(Duration::from_secs(30)))
+            .build()
+            .map_err(|e| StoreError::Backend(format!("cannot build the connection pool: {e}")))?;
+        migrate(&pool).await?;
+        let node = random_node_id();
+        let (notices, _) = broadcast::channel(4096);
+        let (ready, listening) = tokio::sync::oneshot::channel();
+        let listener = tokio::spawn(listen(config, node.clone(), notices.clone(), ready));
+        // Serve only once other nodes' changes can be heard: a listener that starts late would
+        // miss them silently.
+        match tokio::time::timeout(Duration::from_secs(15), listening).await {
+            Ok(Ok(())) => {}
+            _ => {
+                listener.abort();
+                return Err(StoreError::Backend(
+                    "cannot LISTEN for other nodes' changes".into(),
+                ));
+            }
+        }
+        Ok(Self {
+            pool,
+            node,
+            notices,
+            listener,
+            new_windows: AtomicU64::new(0),
+        })
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Client> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// Tells the other nodes, in the writing transaction, what it changed.
+    async fn notify(&self, tx: &deadpool_postgres::Transaction<'_>, a: &Appended) -> Result<()> {
+        let payload = serde_json::to_string(&Payload {
+            node: self.node.clone(),
+            notice: ChangeNotice::of(a),
+        })
+        .map_err(|e| StoreError::Backend(format!("cannot encode a notice: {e}")))?;
+        let stmt = tx.prepare_cached("SELECT pg_notify($1, $2)").await?;
+        tx.execute(&stmt, &[&CHANNEL, &payload]).await?;
+        Ok(())
+    }
+}
+
+async fn migrate(pool: &Pool) -> Result<()> {
+    let mut client = pool.get().await?;
+    let tx = client.transaction().await?;
+    // Nodes starting together wait here for each other; the first one migrates.
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+            version    INTEGER PRIMARY KEY,
+            applied_at BIGINT NOT NULL
+        )",
+    )
+    .await?;
+    let current: i32 = tx
+        .query_one("SELECT COALESCE(MAX(version), 0) FROM schema_version", &[])
+        .await?
+        .get(0);
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current.max(0) as usize) {
+        tx.batch_execute(sql).await?;
+        let version = (i + 1) as i32;
+        tx.execute(
+            "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
+            &[&version, &queries::now_ms()],
+        )
+        .await?;
+        tracing::info!(version, "applied PostgreSQL migration");
+    }
+    if current as usize > MIGRATIONS.len() {
+        return Err(StoreError::Backend(format!(
+            "the database has schema version {current}, newer than this build knows ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Listens on one dedicated connection (LISTEN cannot share a pooled one) and forwards other
+/// nodes' notices. Reconnects after a second when the connection drops; what was written
+/// meanwhile is not lost (the store has it; clients that reconnect re-read it).
+async fn listen(
+    config: tokio_postgres::Config,
+    node: String,
+    out: broadcast::Sender<ChangeNotice>,
+    ready: tokio::sync::oneshot::Sender<()>,
+) {
+    let mut ready = Some(ready);
+    loop {
+        match config.connect(NoTls).await {
+            Ok((client, mut connection)) => {
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+                let driver = tokio::spawn(async move {
+                    while let Some(m) = std::future::poll_fn(|cx| connection.poll_message(cx)).await
+                    {
+                        match m {
+                            Ok(AsyncMessage::Notification(n)) => {
+                                if tx.send(n).is_err() {
+                                    break;
+                                }
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "PostgreSQL listener connection failed");
+                                break;
+                            }
+                        }
+                    }
+                });
+                match client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
+                    Ok(()) => {
+                        if let Some(ready) = ready.take() {
+                            let _ = ready.send(());
+                        }
+                        while let Some(n) = rx.recv().await {
+                            match serde_json::from_str::<Payload>(n.payload()) {
+                                Ok(p) if p.node == node => {}
+                                Ok(p) => {
+                                    let _ = out.send(p.notice);
+                                }
+                                Err(e) => tracing::warn!(error = %e, "unreadable notice"),
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot LISTEN"),
+                }
+                driver.abort();
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot connect the PostgreSQL listener"),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn create_agent(&self, agent: NewAgent) -> Result<Agent> {
+        queries::insert_agent(&self.client().await?, &agent).await
+    }
+
+    async fn agent(&self, id: AgentId) -> Result<Option<Agent>> {
+        queries::agent(&self.client().await?, id).await
+    }
+
+    async fn agent_credentials(&self, email: &str) -> Result<Option<(Agent, String)>> {
+        queries::agent_credentials(&self.client().await?, email).await
+    }
+
+    async fn agents(&self) -> Result<Vec<Agent>> {
+        queries::agents(&self.client().await?).await
+    }
+
+    async fn count_agents(&self) -> Result<u64> {
+        let n: i64 = self
+            .client()
+            .await?
+            .query_one("SELECT COUNT(*) FROM agents", &[])
+            .await?
+            .get(0);
+        Ok(n.max(0) as u64)
+    }
+
+    async fn set_presence(&self, id: AgentId, presence: Presence) -> Result<()> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("UPDATE agents SET presence = $1 WHERE id = $2")
+            .await?;
+        match client.execute(&stmt, &[&presence.as_str(), &id.0]).await? {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
+    async fn create_session(&self, session: Session) -> Result<()> {
+        queries::insert_session(&self.client().await?, &session).await
+    }
+
+    async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<Session>> {
+        queries::session(&self.client().await?, token_hash, now_ms).await
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<()> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("DELETE FROM sessions WHERE token_hash = $1")
+            .await?;
+        client.execute(&stmt, &[&token_hash]).await?;
+        Ok(())
+    }
+
+    async fn create_conversation(&self, new: NewConversation) -> Result<Appended> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let appended = queries::insert_conversation(&tx, new).await?;
+        self.notify(&tx, &appended).await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+
+    async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>> {
+        queries::conversation(&self.client().await?, id).await
+    }
+
+    async fn messages(&self, id: &ConversationId) -> Result<Vec<Message>> {
+        queries::messages(&self.client().await?, id).await
+    }
+
+    async fn messages_by_ids(
+        &self,
+        id: &ConversationId,
+        ids: &[MessageId],
+    ) -> Result<Vec<Message>> {
+        queries::messages_by_ids(&self.client().await?, id, ids).await
+    }
+
+    async fn append(
+        &self,
+        id: &ConversationId,
+        expect: &[ConversationState],
+        messages: Vec<NewMessage>,
+        change: Option<Change>,
+    ) -> Result<Appended> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let appended = queries::append(&tx, id, expect, messages, change).await?;
+        self.notify(&tx, &appended).await?;
+        tx.commit().await?;
+        Ok(appended)
+    }
+
+    async fn assign_queued(&self) -> Result<Vec<Appended>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let assigned = queries::assign_queued(&tx, ROUTING_LOCK).await?;
+        for a in &assigned {
+            self.notify(&tx, a).await?;
+        }
+        tx.commit().await?;
+        Ok(assigned)
+    }
+
+    async fn rate(&self, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()> {
+        queries::rate(&self.client().await?, id, score, comment).await
+    }
+
+    async fn assigned_to(&self, agent: AgentId) -> Result<Vec<Conversation>> {
+        queries::assigned_to(&self.client().await?, agent).await
+    }
+
+    async fn queue(&self) -> Result<Vec<Conversation>> {
+        queries::queue(&self.client().await?).await
+    }
+
+    async fn events(&self, id: &ConversationId) -> Result<Vec<Event>> {
+        queries::events(&self.client().await?, id).await
+    }
+
+    fn shared(&self) -> bool {
+        true
+    }
+
+    fn notices(&self) -> Option<broadcast::Receiver<ChangeNotice>> {
+        Some(self.notices.subscribe())
+    }
+
+    async fn count_hit(&self, key: &str, window_ms: i64) -> Result<u32> {
+        let client = self.client().await?;
+        let (hits, new_window) = queries::count_hit(&client, key, window_ms).await?;
+        // Keys of clients that never come back are swept now and then, by whichever node
+        // happens to open the 1024th new window.
+        if new_window && self.new_windows.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
+            queries::sweep_counters(&client).await?;
+        }
+        Ok(hits)
+    }
+}
+
+/// Writing a whole desk in, for `tandem migrate-store`: ids are kept, and the id sequences are
+/// moved past them afterwards.
+impl PgStore {
+    /// Whether the database holds no desk yet (no agents, no conversations).
+    pub async fn is_empty(&self) -> Result<bool> {
+        Ok(self
+            .client()
+            .await?
+            .query_one(
+                "SELECT NOT EXISTS (SELECT 1 FROM agents) AND NOT EXISTS (SELECT 1 FROM conversations)",
+                &[],
+            )
+            .await?
+            .get(0))
+    }
+
+    pub async fn import_agents(&self, rows: &[AgentRecord]) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        for r in rows {
+            queries::import_agent(&tx, r).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn import_sessions(&self, rows: &[Session]) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        for s in rows {
+            queries::insert_session(&tx, s).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn import_conversations(&self, rows: &[ConversationRecord]) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        for r in rows {
+            queries::import_conversation(&tx, r).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn import_messages(&self, rows: &[Message]) -> Result<()> {
+        queries::import_messages(&self.client().await?, rows).await
+    }
+
+    pub async fn import_events(&self, rows: &[Event]) -> Result<()> {
+        queries::import_events(&self.client().await?, rows).await
+    }
+
+    /// Moves the id sequences past the imported ids, so new rows get fresh ones.
+    pub async fn finish_import(&self) -> Result<()> {
+        let client = self.client().await?;
+        for table in ["agents", "messages", "events"] {
+            client
+                .execute(
+                    &format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'),
+                                COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                    ),
+                    &[],
+                )
+                .await?;
+        }
+        Ok(())
+    }
+}

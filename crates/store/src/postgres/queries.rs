@@ -1,0 +1,814 @@
+//! The SQL of the PostgreSQL backend. Each function runs on the client or inside the transaction
+//! it is given; the caller commits.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use deadpool_postgres::GenericClient;
+use desk::routing::{self, Candidate, Waiting};
+use desk::{
+    Agent, AgentId, ConversationId, ConversationState, MessageId, Needs, Presence, Transition,
+};
+use tokio_postgres::types::Json;
+use tokio_postgres::Row;
+
+use crate::records::reasons_json;
+use crate::{
+    AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Customer, Event,
+    Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind, StoreError,
+};
+
+pub(crate) fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+fn bad_row(what: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(format!("unreadable row: {what}"))
+}
+
+fn parse_text<T: std::str::FromStr<Err = String>>(s: &str) -> Result<T> {
+    s.parse().map_err(bad_row)
+}
+
+fn conversation_id(s: &str) -> Result<ConversationId> {
+    ConversationId::parse(s).ok_or_else(|| bad_row("bad conversation id"))
+}
+
+/// Runs one statement through the connection's statement cache.
+async fn exec<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<u64> {
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.execute(&stmt, params).await?)
+}
+
+async fn query<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Vec<Row>> {
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.query(&stmt, params).await?)
+}
+
+async fn query_opt<C: GenericClient>(
+    c: &C,
+    sql: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<Option<Row>> {
+    let stmt = c.prepare_cached(sql).await?;
+    Ok(c.query_opt(&stmt, params).await?)
+}
+
+const AGENT_COLUMNS: &str =
+    "id, name, email, role, locales, skills, competences, limits, capacity, presence";
+
+fn agent_row(r: &Row) -> Result<Agent> {
+    let capacity: i32 = r.try_get(8)?;
+    Ok(Agent {
+        id: AgentId(r.try_get(0)?),
+        name: r.try_get(1)?,
+        email: r.try_get(2)?,
+        role: parse_text(r.try_get(3)?)?,
+        locales: r.try_get::<_, Json<Vec<String>>>(4)?.0,
+        skills: r.try_get::<_, Json<Vec<String>>>(5)?.0,
+        competences: r.try_get::<_, Json<desk::Competences>>(6)?.0,
+        limits: r.try_get::<_, Json<Vec<String>>>(7)?.0,
+        capacity: capacity.max(0) as u32,
+        presence: parse_text(r.try_get(9)?)?,
+    })
+}
+
+fn capacity(n: u32) -> i32 {
+    i32::try_from(n).unwrap_or(i32::MAX)
+}
+
+pub(crate) async fn insert_agent<C: GenericClient>(c: &C, a: &NewAgent) -> Result<Agent> {
+    let sql = format!(
+        "INSERT INTO agents (name, email, password_hash, role, locales, skills, competences, limits, capacity, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {AGENT_COLUMNS}"
+    );
+    let row = query_opt(
+        c,
+        &sql,
+        &[
+            &a.name,
+            &a.email,
+            &a.password_hash,
+            &a.role.as_str(),
+            &Json(&a.locales),
+            &Json(&a.skills),
+            &Json(&a.competences),
+            &Json(&a.limits),
+            &capacity(a.capacity),
+            &now_ms(),
+        ],
+    )
+    .await?
+    .ok_or_else(|| StoreError::Backend("the insert returned no row".into()))?;
+    agent_row(&row)
+}
+
+pub(crate) async fn import_agent<C: GenericClient>(c: &C, r: &AgentRecord) -> Result<()> {
+    let a = &r.agent;
+    exec(
+        c,
+        "INSERT INTO agents (id, name, email, password_hash, role, locales, skills, competences, limits, capacity, presence, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        &[
+            &a.id.0,
+            &a.name,
+            &a.email,
+            &r.password_hash,
+            &a.role.as_str(),
+            &Json(&a.locales),
+            &Json(&a.skills),
+            &Json(&a.competences),
+            &Json(&a.limits),
+            &capacity(a.capacity),
+            &a.presence.as_str(),
+            &r.created_at_ms,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn agent<C: GenericClient>(c: &C, id: AgentId) -> Result<Option<Agent>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1");
+    query_opt(c, &sql, &[&id.0])
+        .await?
+        .as_ref()
+        .map(agent_row)
+        .transpose()
+}
+
+pub(crate) async fn agent_credentials<C: GenericClient>(
+    c: &C,
+    email: &str,
+) -> Result<Option<(Agent, String)>> {
+    let sql =
+        format!("SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE lower(email) = lower($1)");
+    match query_opt(c, &sql, &[&email]).await? {
+        Some(r) => Ok(Some((agent_row(&r)?, r.try_get(10)?))),
+        None => Ok(None),
+    }
+}
+
+pub(crate) async fn agents<C: GenericClient>(c: &C) -> Result<Vec<Agent>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id");
+    query(c, &sql, &[]).await?.iter().map(agent_row).collect()
+}
+
+fn kind_str(kind: SessionKind) -> &'static str {
+    match kind {
+        SessionKind::Api => "api",
+        SessionKind::Console => "console",
+    }
+}
+
+pub(crate) async fn insert_session<C: GenericClient>(c: &C, s: &Session) -> Result<()> {
+    // Expired sessions are swept whenever a new one starts.
+    exec(
+        c,
+        "DELETE FROM sessions WHERE expires_at < $1",
+        &[&now_ms()],
+    )
+    .await?;
+    exec(
+        c,
+        "INSERT INTO sessions (token_hash, agent_id, kind, csrf, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        &[&s.token_hash, &s.agent.0, &kind_str(s.kind), &s.csrf, &s.expires_at_ms],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn session<C: GenericClient>(
+    c: &C,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<Session>> {
+    let row = query_opt(
+        c,
+        "SELECT token_hash, agent_id, kind, csrf, expires_at FROM sessions
+         WHERE token_hash = $1 AND expires_at > $2",
+        &[&token_hash, &now],
+    )
+    .await?;
+    let Some(r) = row else { return Ok(None) };
+    Ok(Some(Session {
+        token_hash: r.try_get(0)?,
+        agent: AgentId(r.try_get(1)?),
+        kind: if r.try_get::<_, &str>(2)? == "console" {
+            SessionKind::Console
+        } else {
+            SessionKind::Api
+        },
+        csrf: r.try_get(3)?,
+        expires_at_ms: r.try_get(4)?,
+    }))
+}
+
+const CONVERSATION_SELECT: &str = "SELECT c.id, c.token_hash, c.state, c.locale, c.customer_name,
+    c.customer_email, c.assignee_id, a.name, c.needs, c.created_at, c.updated_at
+    FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id";
+
+fn conversation_row(r: &Row) -> Result<Conversation> {
+    let assignee = match (
+        r.try_get::<_, Option<i64>>(6)?,
+        r.try_get::<_, Option<String>>(7)?,
+    ) {
+        (Some(id), Some(name)) => Some(Assignee {
+            id: AgentId(id),
+            name,
+        }),
+        _ => None,
+    };
+    Ok(Conversation {
+        id: conversation_id(r.try_get(0)?)?,
+        token_hash: r.try_get(1)?,
+        state: parse_text(r.try_get(2)?)?,
+        locale: r.try_get(3)?,
+        customer: Customer {
+            name: r.try_get(4)?,
+            email: r.try_get(5)?,
+        },
+        assignee,
+        handoff: r.try_get::<_, Option<Json<Needs>>>(8)?.map(|j| j.0),
+        created_at_ms: r.try_get(9)?,
+        updated_at_ms: r.try_get(10)?,
+    })
+}
+
+pub(crate) async fn conversation<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+) -> Result<Option<Conversation>> {
+    let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
+    query_opt(c, &sql, &[&id.as_str()])
+        .await?
+        .as_ref()
+        .map(conversation_row)
+        .transpose()
+}
+
+pub(crate) async fn assigned_to<C: GenericClient>(
+    c: &C,
+    agent: AgentId,
+) -> Result<Vec<Conversation>> {
+    let sql = format!(
+        "{CONVERSATION_SELECT} WHERE c.assignee_id = $1 AND c.state = 'assigned' ORDER BY c.updated_at DESC"
+    );
+    query(c, &sql, &[&agent.0])
+        .await?
+        .iter()
+        .map(conversation_row)
+        .collect()
+}
+
+const QUEUE_ORDER: &str = "WHERE c.state = 'queued' ORDER BY c.priority DESC, c.queued_at ASC";
+
+pub(crate) async fn queue<C: GenericClient>(c: &C) -> Result<Vec<Conversation>> {
+    let sql = format!("{CONVERSATION_SELECT} {QUEUE_ORDER}");
+    query(c, &sql, &[])
+        .await?
+        .iter()
+        .map(conversation_row)
+        .collect()
+}
+
+const MESSAGE_COLUMNS: &str = "id, conversation_id, author, agent_id, action, text, created_at";
+
+fn message_row(r: &Row) -> Result<Message> {
+    Ok(Message {
+        id: MessageId(r.try_get(0)?),
+        conversation: conversation_id(r.try_get(1)?)?,
+        author: parse_text(r.try_get(2)?)?,
+        agent: r.try_get::<_, Option<i64>>(3)?.map(AgentId),
+        action: r
+            .try_get::<_, Option<&str>>(4)?
+            .map(|a| serde_json::from_value(serde_json::Value::String(a.to_owned())))
+            .transpose()
+            .map_err(bad_row)?,
+        text: r.try_get(5)?,
+        created_at_ms: r.try_get(6)?,
+    })
+}
+
+pub(crate) async fn messages<C: GenericClient>(c: &C, id: &ConversationId) -> Result<Vec<Message>> {
+    let sql =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY id");
+    query(c, &sql, &[&id.as_str()])
+        .await?
+        .iter()
+        .map(message_row)
+        .collect()
+}
+
+pub(crate) async fn messages_by_ids<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    ids: &[MessageId],
+) -> Result<Vec<Message>> {
+    let ids: Vec<i64> = ids.iter().map(|m| m.0).collect();
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND id = ANY($2) ORDER BY id"
+    );
+    query(c, &sql, &[&id.as_str(), &ids])
+        .await?
+        .iter()
+        .map(message_row)
+        .collect()
+}
+
+fn action_text(m: &NewMessage) -> Option<String> {
+    m.action.and_then(|a| match serde_json::to_value(a) {
+        Ok(serde_json::Value::String(s)) => Some(s),
+        _ => None,
+    })
+}
+
+async fn insert_messages<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    new: Vec<NewMessage>,
+    now: i64,
+) -> Result<Vec<Message>> {
+    let mut out = Vec::with_capacity(new.len());
+    for m in new {
+        let row = query_opt(
+            c,
+            "INSERT INTO messages (conversation_id, author, agent_id, action, text, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[
+                &id.as_str(),
+                &m.author.as_str(),
+                &m.agent.map(|a| a.0),
+                &action_text(&m),
+                &m.text,
+                &now,
+            ],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Backend("the insert returned no id".into()))?;
+        out.push(Message {
+            id: MessageId(row.try_get(0)?),
+            conversation: id.clone(),
+            author: m.author,
+            agent: m.agent,
+            text: m.text,
+            action: m.action,
+            created_at_ms: now,
+        });
+    }
+    Ok(out)
+}
+
+async fn log_event<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    kind: &str,
+    data: serde_json::Value,
+    now: i64,
+) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO events (conversation_id, kind, data, created_at) VALUES ($1, $2, $3, $4)",
+        &[&id.as_str(), &kind, &Json(&data), &now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Applies a state change to the (locked) row and logs it.
+async fn apply_change<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    from: ConversationState,
+    change: Change,
+    now: i64,
+) -> Result<ConversationState> {
+    let transition = match &change {
+        Change::Handoff(_) => Transition::Handoff,
+        Change::Resolve { .. } => Transition::Resolve,
+        Change::Handback { .. } => Transition::Handback,
+        Change::Reopen => Transition::Reopen,
+    };
+    let to = from.apply(transition).map_err(|_| StoreError::WrongState {
+        expected: format!("a state that allows {transition:?}"),
+        actual: from,
+    })?;
+    let (kind, data) = match &change {
+        Change::Handoff(needs) => {
+            exec(
+                c,
+                "UPDATE conversations SET state = $2, needs = $3, priority = $4, queued_at = $5,
+                 assignee_id = NULL, updated_at = $5 WHERE id = $1",
+                &[
+                    &id.as_str(),
+                    &to.as_str(),
+                    &Json(needs),
+                    &needs.priority,
+                    &now,
+                ],
+            )
+            .await?;
+            (
+                "handoff",
+                serde_json::json!({"reasons": reasons_json(&needs.reasons), "skills": needs.skills, "locale": needs.locale}),
+            )
+        }
+        Change::Resolve { by } => {
+            exec(
+                c,
+                "UPDATE conversations SET state = $2, updated_at = $3 WHERE id = $1",
+                &[&id.as_str(), &to.as_str(), &now],
+            )
+            .await?;
+            ("resolved", serde_json::json!({"by": by.map(|a| a.0)}))
+        }
+        Change::Handback { by } => {
+            exec(
+                c,
+                "UPDATE conversations SET state = $2, assignee_id = NULL, needs = NULL, updated_at = $3 WHERE id = $1",
+                &[&id.as_str(), &to.as_str(), &now],
+            )
+            .await?;
+            ("handback", serde_json::json!({"by": by.0}))
+        }
+        Change::Reopen => {
+            exec(
+                c,
+                "UPDATE conversations SET state = $2, assignee_id = NULL, needs = NULL, updated_at = $3 WHERE id = $1",
+                &[&id.as_str(), &to.as_str(), &now],
+            )
+            .await?;
+            ("reopened", serde_json::json!({}))
+        }
+    };
+    log_event(c, id, kind, data, now).await?;
+    log_event(
+        c,
+        id,
+        "state",
+        serde_json::json!({"from": from.as_str(), "to": to.as_str()}),
+        now,
+    )
+    .await?;
+    Ok(to)
+}
+
+pub(crate) async fn insert_conversation<C: GenericClient>(
+    c: &C,
+    new: NewConversation,
+) -> Result<Appended> {
+    let now = now_ms();
+    exec(
+        c,
+        "INSERT INTO conversations (id, token_hash, state, locale, customer_name, customer_email, created_at, updated_at)
+         VALUES ($1, $2, 'bot', $3, $4, $5, $6, $6)",
+        &[
+            &new.id.as_str(),
+            &new.token_hash,
+            &new.locale,
+            &new.customer.name,
+            &new.customer.email,
+            &now,
+        ],
+    )
+    .await?;
+    log_event(
+        c,
+        &new.id,
+        "created",
+        serde_json::json!({"locale": new.locale}),
+        now,
+    )
+    .await?;
+    let messages = insert_messages(c, &new.id, new.messages, now).await?;
+    let state_changed = new.change.is_some();
+    if let Some(change) = new.change {
+        apply_change(c, &new.id, ConversationState::Bot, change, now).await?;
+    }
+    let conversation = conversation(c, &new.id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(Appended {
+        conversation,
+        messages,
+        state_changed,
+    })
+}
+
+pub(crate) async fn append<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    expect: &[ConversationState],
+    new: Vec<NewMessage>,
+    change: Option<Change>,
+) -> Result<Appended> {
+    let now = now_ms();
+    // The row lock orders every write to this conversation, whichever node it comes through.
+    let row = query_opt(
+        c,
+        "SELECT state FROM conversations WHERE id = $1 FOR UPDATE",
+        &[&id.as_str()],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let state: ConversationState = parse_text(row.try_get(0)?)?;
+    if !expect.is_empty() && !expect.contains(&state) {
+        return Err(StoreError::WrongState {
+            expected: expect
+                .iter()
+                .map(|s| s.as_str())
+                .collect::<Vec<_>>()
+                .join(" or "),
+            actual: state,
+        });
+    }
+    let state_changed = change.is_some();
+    if let Some(change) = change {
+        apply_change(c, id, state, change, now).await?;
+    } else {
+        exec(
+            c,
+            "UPDATE conversations SET updated_at = $2 WHERE id = $1",
+            &[&id.as_str(), &now],
+        )
+        .await?;
+    }
+    let messages = insert_messages(c, id, new, now).await?;
+    let conversation = conversation(c, id).await?.ok_or(StoreError::NotFound)?;
+    Ok(Appended {
+        conversation,
+        messages,
+        state_changed,
+    })
+}
+
+/// Routes the whole queue in one transaction. The advisory lock lets one node at a time plan,
+/// so two plans never share an agent's free capacity; the queued rows are locked too, so a
+/// conversation resolved meanwhile on another node is left alone.
+pub(crate) async fn assign_queued<C: GenericClient>(c: &C, lock: i64) -> Result<Vec<Appended>> {
+    let waiting: bool = query_opt(
+        c,
+        "SELECT EXISTS (SELECT 1 FROM conversations WHERE state = 'queued')",
+        &[],
+    )
+    .await?
+    .map(|r| r.try_get(0))
+    .transpose()?
+    .unwrap_or(false);
+    if !waiting {
+        return Ok(Vec::new());
+    }
+    exec(c, "SELECT pg_advisory_xact_lock($1)", &[&lock]).await?;
+    // Read Committed: these statements see everything committed before the lock was granted.
+    let sql = format!("{CONVERSATION_SELECT} {QUEUE_ORDER} FOR UPDATE OF c");
+    let queued: Vec<Conversation> = query(c, &sql, &[])
+        .await?
+        .iter()
+        .map(conversation_row)
+        .collect::<Result<_>>()?;
+    if queued.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT {AGENT_COLUMNS}, (SELECT COUNT(*) FROM conversations c
+             WHERE c.assignee_id = agents.id AND c.state = 'assigned')
+         FROM agents WHERE presence = $1 ORDER BY id"
+    );
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for r in query(c, &sql, &[&Presence::Online.as_str()]).await? {
+        let load: i64 = r.try_get(10)?;
+        candidates.push(Candidate {
+            agent: agent_row(&r)?,
+            load: load.max(0) as u32,
+        });
+    }
+    let waiting: Vec<Waiting<usize>> = queued
+        .iter()
+        .enumerate()
+        .map(|(i, conv)| Waiting {
+            key: i,
+            needs: conv.handoff.clone().unwrap_or_default(),
+        })
+        .collect();
+    let now = now_ms();
+    let mut out = Vec::new();
+    for (i, agent_id) in routing::plan(&waiting, &mut candidates) {
+        let conv = &queued[i];
+        let name = candidates
+            .iter()
+            .find(|c| c.agent.id == agent_id)
+            .map(|c| c.agent.name.clone())
+            .unwrap_or_default();
+        let to = conv
+            .state
+            .apply(Transition::Assign)
+            .map_err(|_| StoreError::WrongState {
+                expected: "queued".into(),
+                actual: conv.state,
+            })?;
+        exec(
+            c,
+            "UPDATE conversations SET state = $2, assignee_id = $3, updated_at = $4 WHERE id = $1",
+            &[&conv.id.as_str(), &to.as_str(), &agent_id.0, &now],
+        )
+        .await?;
+        log_event(
+            c,
+            &conv.id,
+            "assigned",
+            serde_json::json!({"agent": agent_id.0}),
+            now,
+        )
+        .await?;
+        log_event(
+            c,
+            &conv.id,
+            "state",
+            serde_json::json!({"from": conv.state.as_str(), "to": to.as_str()}),
+            now,
+        )
+        .await?;
+        let text = desk::replies::assigned(&conv.locale, &name);
+        let messages = insert_messages(c, &conv.id, vec![NewMessage::system(text)], now).await?;
+        let conversation = conversation(c, &conv.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        out.push(Appended {
+            conversation,
+            messages,
+            state_changed: true,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn rate<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    score: u8,
+    comment: Option<String>,
+) -> Result<()> {
+    // One statement: the event is logged only if the conversation exists.
+    let n = exec(
+        c,
+        "INSERT INTO events (conversation_id, kind, data, created_at)
+         SELECT id, 'rating', $2, $3 FROM conversations WHERE id = $1",
+        &[
+            &id.as_str(),
+            &Json(serde_json::json!({"score": score, "comment": comment})),
+            &now_ms(),
+        ],
+    )
+    .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    Ok(())
+}
+
+fn event_row(r: &Row) -> Result<Event> {
+    Ok(Event {
+        id: r.try_get(0)?,
+        conversation: conversation_id(r.try_get(1)?)?,
+        kind: r.try_get(2)?,
+        data: r.try_get::<_, Json<serde_json::Value>>(3)?.0,
+        created_at_ms: r.try_get(4)?,
+    })
+}
+
+pub(crate) async fn events<C: GenericClient>(c: &C, id: &ConversationId) -> Result<Vec<Event>> {
+    query(
+        c,
+        "SELECT id, conversation_id, kind, data, created_at FROM events
+         WHERE conversation_id = $1 ORDER BY id",
+        &[&id.as_str()],
+    )
+    .await?
+    .iter()
+    .map(event_row)
+    .collect()
+}
+
+/// One hit in the fixed window `now` falls in; returns the hits so far and whether this hit
+/// opened the window (then the key's older windows are dropped).
+pub(crate) async fn count_hit<C: GenericClient>(
+    c: &C,
+    key: &str,
+    window_ms: i64,
+) -> Result<(u32, bool)> {
+    let window_ms = window_ms.max(1);
+    let start = now_ms() / window_ms * window_ms;
+    let hits: i32 = query_opt(
+        c,
+        "INSERT INTO rate_counters (key, window_start, hits) VALUES ($1, $2, 1)
+         ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_counters.hits + 1
+         RETURNING hits",
+        &[&key, &start],
+    )
+    .await?
+    .ok_or_else(|| StoreError::Backend("the counter returned no row".into()))?
+    .try_get(0)?;
+    if hits == 1 {
+        exec(
+            c,
+            "DELETE FROM rate_counters WHERE key = $1 AND window_start < $2",
+            &[&key, &start],
+        )
+        .await?;
+    }
+    Ok((hits.max(0) as u32, hits == 1))
+}
+
+/// Drops counters of windows that closed more than an hour ago.
+pub(crate) async fn sweep_counters<C: GenericClient>(c: &C) -> Result<()> {
+    exec(
+        c,
+        "DELETE FROM rate_counters WHERE window_start < $1",
+        &[&(now_ms() - 3_600_000)],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn import_conversation<C: GenericClient>(
+    c: &C,
+    r: &ConversationRecord,
+) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO conversations (id, token_hash, state, locale, customer_name, customer_email,
+             assignee_id, needs, priority, queued_at, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        &[
+            &r.id.as_str(),
+            &r.token_hash,
+            &r.state.as_str(),
+            &r.locale,
+            &r.customer.name,
+            &r.customer.email,
+            &r.assignee.map(|a| a.0),
+            &r.needs.as_ref().map(Json),
+            &r.priority,
+            &r.queued_at_ms,
+            &r.created_at_ms,
+            &r.updated_at_ms,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Many messages in one statement (arrays unnested into rows), ids kept.
+pub(crate) async fn import_messages<C: GenericClient>(c: &C, rows: &[Message]) -> Result<()> {
+    let ids: Vec<i64> = rows.iter().map(|m| m.id.0).collect();
+    let convs: Vec<&str> = rows.iter().map(|m| m.conversation.as_str()).collect();
+    let authors: Vec<&str> = rows.iter().map(|m| m.author.as_str()).collect();
+    let agents: Vec<Option<i64>> = rows.iter().map(|m| m.agent.map(|a| a.0)).collect();
+    let actions: Vec<Option<String>> = rows
+        .iter()
+        .map(|m| {
+            m.action.and_then(|a| match serde_json::to_value(a) {
+                Ok(serde_json::Value::String(s)) => Some(s),
+                _ => None,
+            })
+        })
+        .collect();
+    let texts: Vec<&str> = rows.iter().map(|m| m.text.as_str()).collect();
+    let times: Vec<i64> = rows.iter().map(|m| m.created_at_ms).collect();
+    exec(
+        c,
+        "INSERT INTO messages (id, conversation_id, author, agent_id, action, text, created_at)
+         SELECT * FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::text[], $7::bigint[])",
+        &[&ids, &convs, &authors, &agents, &actions, &texts, &times],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Many events in one statement, ids kept.
+pub(crate) async fn import_events<C: GenericClient>(c: &C, rows: &[Event]) -> Result<()> {
+    let ids: Vec<i64> = rows.iter().map(|e| e.id).collect();
+    let convs: Vec<&str> = rows.iter().map(|e| e.conversation.as_str()).collect();
+    let kinds: Vec<&str> = rows.iter().map(|e| e.kind.as_str()).collect();
+    let data: Vec<String> = rows.iter().map(|e| e.data.to_string()).collect();
+    let times: Vec<i64> = rows.iter().map(|e| e.created_at_ms).collect();
+    exec(
+        c,
+        "INSERT INTO events (id, conversation_id, kind, data, created_at)
+         SELECT i, c, k, d::jsonb, t FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[])
+             AS u(i, c, k, d, t)",
+        &[&ids, &convs, &kinds, &data, &times],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,93 @@
+//! `tandem migrate-store`: copies a whole SQLite desk into an empty PostgreSQL database, ids and
+//! password hashes included, so the desk can grow to several nodes without losing anything.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use store::postgres::PgStore;
+use store::sqlite::SqliteStore;
+
+/// Messages and events are copied in pages of this many rows.
+const PAGE: u32 = 5_000;
+
+#[derive(clap::Args, Debug)]
+pub struct MigrateStoreArgs {
+    /// The desk to copy: `sqlite:///path/to/tandem.db` (stop its `tandem serve` first).
+    #[arg(long)]
+    pub from: String,
+    /// Where to copy it: `postgres://user@host:5432/db`, an empty database.
+    #[arg(long)]
+    pub to: String,
+}
+
+fn sqlite_path(url: &str) -> anyhow::Result<PathBuf> {
+    match url.split_once("://") {
+        Some(("sqlite", path)) => Ok(PathBuf::from(path)),
+        None => Ok(PathBuf::from(url)),
+        _ => anyhow::bail!("--from must be sqlite://PATH, got {url:?}"),
+    }
+}
+
+pub fn run(args: MigrateStoreArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(migrate(args))
+}
+
+async fn migrate(args: MigrateStoreArgs) -> anyhow::Result<()> {
+    let path = sqlite_path(&args.from)?;
+    anyhow::ensure!(path.is_file(), "no SQLite desk at {}", path.display());
+    anyhow::ensure!(
+        args.to.starts_with("postgres://") || args.to.starts_with("postgresql://"),
+        "--to must be a postgres:// URL"
+    );
+    let from =
+        SqliteStore::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let to = PgStore::connect(&args.to)
+        .await
+        .context("cannot open the PostgreSQL database")?;
+    anyhow::ensure!(
+        to.is_empty().await?,
+        "the PostgreSQL database already holds a desk; migrate into an empty one"
+    );
+
+    let agents = from.export_agents().await?;
+    to.import_agents(&agents).await?;
+    eprintln!("migrate-store: {} agents", agents.len());
+    let sessions = from.export_sessions().await?;
+    to.import_sessions(&sessions).await?;
+    eprintln!("migrate-store: {} sessions", sessions.len());
+    let conversations = from.export_conversations().await?;
+    for chunk in conversations.chunks(PAGE as usize) {
+        to.import_conversations(chunk).await?;
+    }
+    eprintln!("migrate-store: {} conversations", conversations.len());
+
+    let (mut messages, mut after) = (0usize, 0i64);
+    loop {
+        let page = from.export_messages(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id.0;
+        to.import_messages(&page).await?;
+        messages += page.len();
+        eprintln!("migrate-store: {messages} messages");
+    }
+    let (mut events, mut after) = (0usize, 0i64);
+    loop {
+        let page = from.export_events(after, PAGE).await?;
+        let Some(last) = page.last() else { break };
+        after = last.id;
+        to.import_events(&page).await?;
+        events += page.len();
+        eprintln!("migrate-store: {events} events");
+    }
+    to.finish_import().await?;
+    println!(
+        "Copied {} agents, {} sessions, {} conversations, {messages} messages and {events} events to PostgreSQL.",
+        agents.len(),
+        sessions.len(),
+        conversations.len()
+    );
+    Ok(())
+}

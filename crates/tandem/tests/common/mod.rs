@@ -1,0 +1,127 @@
+//! Helpers for tests of the real binary on PostgreSQL: a fresh database per test (dropped
+//! afterwards, also on failure) and `tandem serve` processes on free ports.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// A fresh PostgreSQL database, dropped with the guard. PostgreSQL is expected at
+/// `TANDEM_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432`); the test fails if it
+/// is not there.
+pub struct PgDatabase {
+    admin: String,
+    pub name: String,
+    pub url: String,
+}
+
+fn server() -> String {
+    std::env::var("TANDEM_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+pub async fn connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("PostgreSQL is required and cannot be reached at {url}: {e}"));
+    tokio::spawn(connection);
+    client
+}
+
+impl PgDatabase {
+    pub async fn create(test: &str) -> Self {
+        let server = server();
+        let admin = format!("{server}/postgres");
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let name = format!("tandem_{test}_{}_{nanos}", std::process::id());
+        connect(&admin)
+            .await
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
+        let url = format!("{server}/{name}");
+        Self { admin, name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async { connect(&admin).await.batch_execute(&sql).await })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+/// A running `tandem serve`, killed when dropped.
+pub struct Node {
+    pub child: Child,
+    pub base: String,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `tandem serve` (demo playbook) on a free port and waits for the line saying where it
+/// listens. `args` are extra flags, e.g. `--database-url`.
+pub fn start(args: &[&str]) -> Node {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .args(args)
+        .env("TANDEM_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start tandem");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let base = loop {
+        let line = lines
+            .next()
+            .expect("tandem exited before listening")
+            .expect("read line");
+        if let Some(rest) = line.split(" on http://").nth(1) {
+            break format!("http://{}", rest.trim_end_matches('/'));
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Node { child, base }
+}
+
+/// Polls `check` until it returns `Some`, at most `limit`; panics with `what` otherwise.
+pub async fn eventually<T, F, Fut>(what: &str, limit: Duration, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
