@@ -270,38 +270,9 @@ async fn pages_carry_csp_and_the_console_needs_a_session_and_csrf() {
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 
     // With the cookie and matching token: a session cookie, HttpOnly and SameSite.
-    let page = app.get("/console/login", None).await;
-    let login_cookie = page.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .to_owned();
-    let csrf = login_cookie
-        .split(';')
-        .next()
-        .and_then(|kv| kv.split_once('='))
-        .map(|(_, v)| v.to_owned())
-        .expect("value");
-    let res = app
-        .client
-        .post(app.url("/console/login"))
-        .header("cookie", format!("tandem_login={csrf}"))
-        .form(&[
-            ("email", BEN.0),
-            ("password", BEN.1),
-            ("csrf", csrf.as_str()),
-        ])
-        .send()
-        .await
-        .expect("request");
+    let res = app.console_login(BEN.0, BEN.1).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let session = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("tandem_session="))
-        .expect("session cookie")
-        .to_owned();
+    let session = set_cookie(&res, "tandem_session").expect("session cookie");
     assert!(
         session.contains("HttpOnly") && session.contains("SameSite=Strict"),
         "{session}"
@@ -347,39 +318,7 @@ async fn customer_text_is_escaped_in_the_console() {
             "<script>alert(1)</script> Ich möchte mit einem Mitarbeiter sprechen",
         ))
         .await;
-    let admin_cookie = {
-        let page = app.get("/console/login", None).await;
-        let c = page.headers()["set-cookie"]
-            .to_str()
-            .expect("cookie")
-            .to_owned();
-        let csrf = c
-            .split(';')
-            .next()
-            .and_then(|kv| kv.split_once('='))
-            .map(|(_, v)| v.to_owned())
-            .expect("v");
-        let res = app
-            .client
-            .post(app.url("/console/login"))
-            .header("cookie", format!("tandem_login={csrf}"))
-            .form(&[
-                ("email", ADMIN.0),
-                ("password", ADMIN.1),
-                ("csrf", csrf.as_str()),
-            ])
-            .send()
-            .await
-            .expect("request");
-        res.headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|c| c.starts_with("tandem_session="))
-            .and_then(|c| c.split(';').next())
-            .expect("session")
-            .to_owned()
-    };
+    let admin_cookie = cookie_pair(&app.console_login(ADMIN.0, ADMIN.1).await);
     let page = app
         .client
         .get(app.url(&format!("/console/c/{}", conv.id)))
@@ -435,38 +374,7 @@ async fn the_openapi_document_describes_the_api() {
 #[tokio::test]
 async fn console_forms_work_without_javascript() {
     let app = spawn_app().await;
-    let page = app.get("/console/login", None).await;
-    let c = page.headers()["set-cookie"]
-        .to_str()
-        .expect("cookie")
-        .to_owned();
-    let login_csrf = c
-        .split(';')
-        .next()
-        .and_then(|kv| kv.split_once('='))
-        .map(|(_, v)| v.to_owned())
-        .expect("v");
-    let res = app
-        .client
-        .post(app.url("/console/login"))
-        .header("cookie", format!("tandem_login={login_csrf}"))
-        .form(&[
-            ("email", BEN.0),
-            ("password", BEN.1),
-            ("csrf", login_csrf.as_str()),
-        ])
-        .send()
-        .await
-        .expect("request");
-    let cookie = res
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .find(|c| c.starts_with("tandem_session="))
-        .and_then(|c| c.split(';').next())
-        .expect("session")
-        .to_owned();
+    let cookie = cookie_pair(&app.console_login(BEN.0, BEN.1).await);
     // Signing in put Ben online, so the handoff goes to him.
     let conv = app
         .start(Some("Ich möchte mit einem Mitarbeiter sprechen"))

@@ -1,49 +1,18 @@
 //! The real binary, killed with SIGKILL while customers are writing: every message the API
 //! acknowledged with 201 is there after a restart on the same data dir.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
+use common::Node;
 use serde_json::{json, Value};
 
-struct Desk {
-    child: Child,
-    base: String,
-}
-
-/// Starts `tandem serve` on a free port and waits for the line saying where it listens.
-fn start(data_dir: &Path) -> Desk {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .args([
-            "serve",
-            "--bind",
-            "127.0.0.1:0",
-            "--rate-limits",
-            "false",
-            "--data-dir",
-        ])
-        .arg(data_dir)
-        .env("TANDEM_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start tandem");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut lines = BufReader::new(stdout).lines();
-    let base = loop {
-        let line = lines
-            .next()
-            .expect("tandem exited before listening")
-            .expect("read line");
-        if let Some(rest) = line.split(" on http://").nth(1) {
-            break format!("http://{}", rest.trim_end_matches('/'));
-        }
-    };
-    // Keep draining stdout so the desk never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    Desk { child, base }
+/// Starts `tandem serve` on the SQLite database in `data_dir`.
+fn start(data_dir: &Path) -> Node {
+    let dir = data_dir.to_str().expect("utf-8 path");
+    common::start(&["--rate-limits", "false", "--data-dir", dir])
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,9 +105,7 @@ async fn acknowledged_messages_survive_kill_9() {
             }
         }
     }
-    let mut desk = desk;
-    let _ = desk.child.kill();
-    let _ = desk.child.wait();
+    drop(desk);
     assert!(
         missing.is_empty(),
         "{} acknowledged messages lost: {:?}",

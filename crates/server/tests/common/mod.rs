@@ -152,6 +152,30 @@ impl TestApp {
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
     }
 
+    /// Logs in to the console as a browser does: fetch the form (which sets the login CSRF
+    /// cookie), then post it with the cookie and the matching token.
+    pub async fn console_login(&self, email: &str, password: &str) -> Response {
+        let page = self.get("/console/login", None).await;
+        let login = set_cookie(&page, "tandem_login").expect("login CSRF cookie");
+        let csrf = login
+            .split(';')
+            .next()
+            .and_then(|kv| kv.split_once('='))
+            .map(|(_, v)| v.to_owned())
+            .expect("cookie value");
+        self.client
+            .post(self.url("/console/login"))
+            .header("cookie", format!("tandem_login={csrf}"))
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("csrf", csrf.as_str()),
+            ])
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn conversation(&self, conv: &Conv) -> Value {
         let res = self
             .get(
@@ -178,4 +202,21 @@ pub async fn error_code(res: Response) -> (StatusCode, String) {
             .expect("error.code")
             .to_owned(),
     )
+}
+
+/// The whole `Set-Cookie` header for cookie `name`, if the response sets it.
+pub fn set_cookie(res: &Response, name: &str) -> Option<String> {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+/// The `name=value` pair of the console session a login response set.
+pub fn cookie_pair(res: &Response) -> String {
+    set_cookie(res, "tandem_session")
+        .and_then(|c| c.split(';').next().map(str::to_owned))
+        .expect("session cookie")
 }
