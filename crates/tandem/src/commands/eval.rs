@@ -40,12 +40,37 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         dump(&cases, &decisions);
     }
     let report = nlu::eval::score(&cases, &decisions, &latencies, train_ms);
+    let top1 = top1(&tier, &cases);
     if args.json {
-        println!("{}", serde_json::to_string(&report)?);
+        // Extension: `in_scope.top1`, the classifier's best guess before any threshold, to
+        // compare with peers that never hand off.
+        let mut value = serde_json::to_value(&report)?;
+        value["in_scope"]["top1"] = serde_json::json!(top1);
+        println!("{value}");
     } else {
         print_table(&report);
+        println!("top-1 (no threshold) {:>7}", pct(top1));
     }
     Ok(())
+}
+
+/// Share of intent cases whose best-ranked intent is the expected one, whatever the action.
+fn top1(tier: &nlu::MachineTier, cases: &[nlu::eval::Case]) -> Option<f64> {
+    let mut total = 0usize;
+    let mut right = 0usize;
+    for case in cases {
+        if let nlu::eval::Expected::Intent(expected) = &case.expected {
+            total += 1;
+            let best = tier
+                .explain(&case.text)
+                .ranked
+                .into_iter()
+                .next()
+                .and_then(|(id, _)| id);
+            right += usize::from(best.as_deref() == Some(expected.as_str()));
+        }
+    }
+    (total > 0).then(|| right as f64 / total as f64)
 }
 
 /// With `TANDEM_EVAL_DUMP` set: every wrong decision on stderr, for error analysis.
