@@ -6,6 +6,7 @@ use playbook::Playbook;
 use serde::{Deserialize, Serialize};
 
 use crate::replies;
+use crate::routing::{Levels, Rules};
 
 /// What a handed-off conversation needs from the person who takes it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -15,6 +16,28 @@ pub struct Needs {
     pub locale: String,
     /// Higher is more urgent; the queue orders by priority, then age.
     pub priority: i32,
+    /// Minimum competence levels, from the reasons (see `routing::Rules`).
+    #[serde(default)]
+    pub levels: Levels,
+}
+
+impl Needs {
+    /// Needs for these reasons, the intent's skills and the customer's locale.
+    pub fn new(
+        rules: &Rules,
+        reasons: Vec<Reason>,
+        intent_skills: &[String],
+        locale: &str,
+    ) -> Self {
+        let (levels, skills) = rules.needs_of(&reasons, intent_skills);
+        Needs {
+            priority: priority(&reasons),
+            reasons,
+            skills,
+            locale: locale.to_owned(),
+            levels,
+        }
+    }
 }
 
 /// One earlier exchange in the conversation, as far as the policy cares.
@@ -114,12 +137,7 @@ pub fn decide(
                 .and_then(|id| playbook.intent(id))
                 .map(|i| i.skills.clone())
                 .unwrap_or_default();
-            let needs = Needs {
-                priority: priority(&reasons),
-                reasons,
-                skills,
-                locale: locale.to_owned(),
-            };
+            let needs = Needs::new(&Rules::from_playbook(playbook), reasons, &skills, locale);
             Decision::Handoff {
                 needs,
                 text: replies::handoff(locale).to_owned(),
@@ -147,12 +165,17 @@ pub fn decide(
                 },
                 // An intent without an answer text in any locale: a person must answer it.
                 None => Decision::Handoff {
-                    needs: Needs {
-                        reasons: vec![Reason::IntentRequiresHuman],
-                        skills: Vec::new(),
-                        locale: locale.to_owned(),
-                        priority: priority(&[Reason::IntentRequiresHuman]),
-                    },
+                    needs: Needs::new(
+                        &Rules::from_playbook(playbook),
+                        vec![Reason::IntentRequiresHuman],
+                        triage
+                            .intent
+                            .as_deref()
+                            .and_then(|id| playbook.intent(id))
+                            .map(|i| i.skills.as_slice())
+                            .unwrap_or_default(),
+                        locale,
+                    ),
                     text: replies::handoff(locale).to_owned(),
                 },
             }

@@ -4,6 +4,16 @@ fn de(locale: &str) -> bool {
     locale.starts_with("de")
 }
 
+/// The handoff when nobody who could take it is online (for example out of hours): honest, and
+/// the conversation stays queued, so the customer can leave their message.
+pub fn handoff_nobody_online(locale: &str) -> &'static str {
+    if de(locale) {
+        "Ich verbinde Sie mit einer Kollegin oder einem Kollegen, sobald jemand erreichbar ist – gerade ist leider niemand da, der Ihnen dabei helfen kann. Schreiben Sie uns gern schon Ihr Anliegen: Ihr bisheriger Verlauf wird übergeben, und wir melden uns."
+    } else {
+        "I'll pass you on to a colleague as soon as one is available – right now nobody who can help with this is in. Feel free to leave your message: they will see everything you've written so far, and we'll get back to you."
+    }
+}
+
 pub fn clarify(locale: &str) -> &'static str {
     if de(locale) {
         "Ich bin nicht sicher, ob ich Sie richtig verstanden habe. Können Sie Ihr Anliegen etwas genauer beschreiben?"
@@ -25,6 +35,34 @@ pub fn assigned(locale: &str, agent_name: &str) -> String {
         format!("{agent_name} hat das Gespräch übernommen.")
     } else {
         format!("{agent_name} has joined the conversation.")
+    }
+}
+
+/// The assigned person did not answer in time; another one takes over. Said in the transcript,
+/// so the first person reads it too.
+pub fn moved(locale: &str, from: &str, to: &str) -> String {
+    if de(locale) {
+        format!("{from} konnte nicht rechtzeitig antworten. {to} hat das Gespräch übernommen.")
+    } else {
+        format!("{from} could not answer in time. {to} has taken over the conversation.")
+    }
+}
+
+/// An agent passed the conversation to a colleague.
+pub fn transferred(locale: &str, from: &str, to: &str) -> String {
+    if de(locale) {
+        format!("{from} hat das Gespräch an {to} übergeben.")
+    } else {
+        format!("{from} has passed the conversation to {to}.")
+    }
+}
+
+/// An agent passed the conversation on to whoever has a skill.
+pub fn transferred_to_skill(locale: &str, from: &str, skill: &str) -> String {
+    if de(locale) {
+        format!("{from} hat das Gespräch an eine Fachkollegin oder einen Fachkollegen ({skill}) weitergegeben. Bitte haben Sie einen Moment Geduld.")
+    } else {
+        format!("{from} has passed the conversation on to a colleague who knows {skill}. Please bear with us a moment.")
     }
 }
 

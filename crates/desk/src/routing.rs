@@ -1,9 +1,201 @@
-//! Routing, simple version: a handed-off conversation goes to an online agent with free
-//! capacity who has not ruled out any of its needs; among those, the best fit, then the least
-//! loaded. Competence-based scoring (issue "routing by competence") slots into [`fit`].
+//! Routing by competence: a handoff's reasons become needs (competence levels, skills, locale),
+//! and each queued conversation goes to the online agent with free capacity who meets them and
+//! fits best. Requirements relax in steps as the wait grows; limits and locale never relax.
+//! Every decision carries its explanation ([`Why`]). Pure: time comes in as `now_ms`, and the
+//! store applies a [`plan`] atomically.
 
-use crate::agent::{Agent, AgentId, Presence};
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::agent::{Agent, AgentId, Competences, Presence};
 use crate::handoff::Needs;
+use nlu::Reason;
+
+/// Minimum competence levels a conversation needs; 0 means no requirement.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Levels {
+    #[serde(rename = "self", default)]
+    pub self_: u8,
+    #[serde(default)]
+    pub people: u8,
+    #[serde(default)]
+    pub situational: u8,
+}
+
+impl Levels {
+    /// The stricter of both, level by level.
+    pub fn max(self, o: Levels) -> Levels {
+        Levels {
+            self_: self.self_.max(o.self_),
+            people: self.people.max(o.people),
+            situational: self.situational.max(o.situational),
+        }
+    }
+
+    /// Every required level lowered by `by` (a requirement never drops below level 1).
+    pub fn lowered(self, by: u8) -> Levels {
+        let low = |v: u8| {
+            if v == 0 {
+                0
+            } else {
+                v.saturating_sub(by).max(1)
+            }
+        };
+        Levels {
+            self_: low(self.self_),
+            people: low(self.people),
+            situational: low(self.situational),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Levels::default()
+    }
+
+    /// The competences with a requirement, as (name, required, what the agent has).
+    fn pairs(self, c: &Competences) -> [(&'static str, u8, u8); 3] {
+        [
+            ("people", self.people, c.people),
+            ("situational", self.situational, c.situational),
+            ("self", self.self_, c.self_),
+        ]
+    }
+}
+
+/// What one reason needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReasonNeeds {
+    pub levels: Levels,
+    pub skills: Vec<String>,
+}
+
+/// One relaxation step (see `playbook::RelaxStep`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RelaxStep {
+    pub after_ms: i64,
+    /// How far competence levels drop.
+    pub lower_levels: u8,
+    /// Any agent who speaks the locale and has not ruled the conversation out will do: levels
+    /// and skills become preferences.
+    pub any: bool,
+}
+
+/// The desk's routing rules: reason → needs, and the relaxation steps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules {
+    pub needs: BTreeMap<Reason, ReasonNeeds>,
+    /// Ordered by waiting time.
+    pub relax: Vec<RelaxStep>,
+}
+
+impl Default for Rules {
+    /// The defaults of the "routing by competence" table: levels −1 after 60 s, any fit agent
+    /// after 180 s.
+    fn default() -> Self {
+        let lv = |people, situational| Levels {
+            self_: 0,
+            people,
+            situational,
+        };
+        let mut needs = BTreeMap::new();
+        let mut put = |r, levels, skills: &[&str]| {
+            needs.insert(
+                r,
+                ReasonNeeds {
+                    levels,
+                    skills: skills.iter().map(|s| s.to_string()).collect(),
+                },
+            );
+        };
+        put(Reason::NegativeSentiment, lv(4, 0), &[]);
+        put(Reason::Complaint, lv(3, 4), &[]);
+        put(Reason::ComplexSales, lv(0, 4), &["sales"]);
+        put(Reason::SensitiveTopic, lv(0, 4), &[]);
+        put(Reason::RepeatedFailure, lv(3, 0), &[]);
+        // intent_requires_human: the intent's skills (added by the handoff policy);
+        // human_requested, low_confidence: anyone who speaks the locale.
+        Rules {
+            needs,
+            relax: vec![
+                RelaxStep {
+                    after_ms: 60_000,
+                    lower_levels: 1,
+                    any: false,
+                },
+                RelaxStep {
+                    after_ms: 180_000,
+                    lower_levels: 0,
+                    any: true,
+                },
+            ],
+        }
+    }
+}
+
+impl Rules {
+    /// The defaults with the playbook's `[routing]` overrides applied. The playbook has
+    /// validated the section, so unknown reasons cannot occur (they would be ignored).
+    pub fn from_playbook(playbook: &playbook::Playbook) -> Rules {
+        let mut rules = Rules::default();
+        let Some(section) = &playbook.routing else {
+            return rules;
+        };
+        for (name, n) in &section.needs {
+            let Some(reason) = Reason::ALL.iter().find(|r| r.as_str() == name) else {
+                continue;
+            };
+            rules.needs.insert(
+                *reason,
+                ReasonNeeds {
+                    levels: Levels {
+                        self_: n.self_.unwrap_or(0),
+                        people: n.people.unwrap_or(0),
+                        situational: n.situational.unwrap_or(0),
+                    },
+                    skills: n.skills.clone(),
+                },
+            );
+        }
+        if let Some(steps) = &section.relax {
+            rules.relax = steps
+                .iter()
+                .map(|s| RelaxStep {
+                    after_ms: i64::try_from(s.after_secs.saturating_mul(1000)).unwrap_or(i64::MAX),
+                    lower_levels: s.levels.unsigned_abs(),
+                    any: s.any,
+                })
+                .collect();
+        }
+        rules
+    }
+
+    /// The levels and skills these reasons need. The intent's skills count when the intent is
+    /// why a person must take it (`intent_requires_human`); a complaint that merely mentions
+    /// a metering question does not need a metering expert.
+    pub fn needs_of(&self, reasons: &[Reason], intent_skills: &[String]) -> (Levels, Vec<String>) {
+        let mut levels = Levels::default();
+        let mut skills: Vec<String> = if reasons.contains(&Reason::IntentRequiresHuman) {
+            intent_skills.to_vec()
+        } else {
+            Vec::new()
+        };
+        for r in reasons {
+            if let Some(n) = self.needs.get(r) {
+                levels = levels.max(n.levels);
+                skills.extend(n.skills.iter().cloned());
+            }
+        }
+        skills.sort();
+        skills.dedup();
+        (levels, skills)
+    }
+
+    /// The relaxation step in force after waiting `waited_ms`, if any.
+    pub fn step(&self, waited_ms: i64) -> Option<&RelaxStep> {
+        self.relax.iter().rev().find(|s| waited_ms >= s.after_ms)
+    }
+}
 
 /// An agent as the router sees them: profile plus current load.
 #[derive(Debug, Clone)]
@@ -11,6 +203,8 @@ pub struct Candidate {
     pub agent: Agent,
     /// Conversations currently assigned to the agent.
     pub load: u32,
+    /// When the agent last got or finished a conversation (ms); lower means idle longer.
+    pub idle_since_ms: i64,
 }
 
 /// A queued conversation waiting for a person.
@@ -18,63 +212,467 @@ pub struct Candidate {
 pub struct Waiting<K> {
     pub key: K,
     pub needs: Needs,
+    pub queued_at_ms: i64,
 }
 
-/// Whether the agent may take a conversation with these needs at all. Limits are never relaxed.
-pub fn eligible(c: &Candidate, needs: &Needs) -> bool {
-    c.agent.presence == Presence::Online
-        && c.load < c.agent.capacity
-        && !needs.reasons.iter().any(|r| c.agent.rules_out(r.as_str()))
-        && !needs.skills.iter().any(|s| c.agent.rules_out(s))
+/// The requirements in force for one conversation at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Effective {
+    pub levels: Levels,
+    /// Whether skills are required (else they are a preference).
+    pub skills_required: bool,
+    pub step: Option<RelaxStep>,
 }
 
-/// How well the agent fits the needs: matching locale and skills count.
-pub fn fit(agent: &Agent, needs: &Needs) -> u32 {
-    let locale = agent.locales.iter().any(|l| l == &needs.locale) as u32 * 2;
-    let skills = needs
-        .skills
+impl Effective {
+    pub fn of(needs: &Needs, rules: &Rules, waited_ms: i64) -> Effective {
+        match rules.step(waited_ms) {
+            Some(s) if s.any => Effective {
+                levels: Levels::default(),
+                skills_required: false,
+                step: Some(*s),
+            },
+            Some(s) => Effective {
+                levels: needs.levels.lowered(s.lower_levels),
+                skills_required: true,
+                step: Some(*s),
+            },
+            None => Effective {
+                levels: needs.levels,
+                skills_required: true,
+                step: None,
+            },
+        }
+    }
+}
+
+/// Why an agent could not take a conversation, or lost to the chosen one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "lost", rename_all = "snake_case")]
+pub enum Lost {
+    NotOnline,
+    AtCapacity,
+    /// The agent ruled this reason or skill out.
+    RulesOut {
+        what: String,
+    },
+    Locale {
+        locale: String,
+    },
+    Skill {
+        skill: String,
+    },
+    Level {
+        competence: String,
+        has: u8,
+        needs: u8,
+    },
+    /// Fit, but a lower relevant competence (or fewer matching skills).
+    LowerFit,
+    MoreLoad,
+    LessIdle,
+}
+
+/// Checks the hard requirements; `None` means the agent may take the conversation.
+pub fn unfit(c: &Candidate, needs: &Needs, eff: &Effective) -> Option<Lost> {
+    let a = &c.agent;
+    if a.presence != Presence::Online {
+        return Some(Lost::NotOnline);
+    }
+    if c.load >= a.capacity {
+        return Some(Lost::AtCapacity);
+    }
+    // Limits never relax.
+    if let Some(r) = needs.reasons.iter().find(|r| a.rules_out(r.as_str())) {
+        return Some(Lost::RulesOut {
+            what: r.as_str().to_owned(),
+        });
+    }
+    if let Some(s) = needs.skills.iter().find(|s| a.rules_out(s)) {
+        return Some(Lost::RulesOut { what: s.clone() });
+    }
+    // Neither does the locale.
+    if !needs.locale.is_empty() && !a.locales.iter().any(|l| l == &needs.locale) {
+        return Some(Lost::Locale {
+            locale: needs.locale.clone(),
+        });
+    }
+    if eff.skills_required {
+        if let Some(s) = needs.skills.iter().find(|s| !a.skills.contains(s)) {
+            return Some(Lost::Skill { skill: s.clone() });
+        }
+    }
+    for (name, needed, has) in eff.levels.pairs(&a.competences) {
+        if has < needed {
+            return Some(Lost::Level {
+                competence: name.to_owned(),
+                has,
+                needs: needed,
+            });
+        }
+    }
+    None
+}
+
+/// The ranking of a fit agent, best first when compared descending: matching skills, the sum of
+/// the competences the needs name, then free capacity (least load), then the longest idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Rank {
+    skills: u32,
+    competence: u32,
+    /// Free share of capacity, in thousandths (higher = less loaded).
+    free: u32,
+    /// Negated idle-since: higher = idle longer.
+    idle: i64,
+    /// Negated id: a stable tie-break.
+    id: i64,
+}
+
+fn rank(c: &Candidate, needs: &Needs) -> Rank {
+    let a = &c.agent;
+    let skills = needs.skills.iter().filter(|s| a.skills.contains(s)).count() as u32;
+    let competence = needs
+        .levels
+        .pairs(&a.competences)
         .iter()
-        .filter(|s| agent.skills.contains(s))
-        .count() as u32;
-    locale + skills
+        .filter(|(_, needed, _)| *needed > 0)
+        .map(|(_, _, has)| u32::from(*has))
+        .sum();
+    let cap = u64::from(a.capacity.max(1));
+    let free = (cap.saturating_sub(u64::from(c.load)) * 1000 / cap) as u32;
+    Rank {
+        skills,
+        competence,
+        free,
+        idle: -c.idle_since_ms,
+        id: -a.id.0,
+    }
 }
 
-/// Picks the agent for one conversation.
-pub fn pick(needs: &Needs, candidates: &[Candidate]) -> Option<AgentId> {
-    candidates
+fn lost_to(winner: Rank, other: Rank) -> Lost {
+    if (other.skills, other.competence) != (winner.skills, winner.competence) {
+        Lost::LowerFit
+    } else if other.free != winner.free {
+        Lost::MoreLoad
+    } else {
+        Lost::LessIdle
+    }
+}
+
+/// One agent who did not get the conversation, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Other {
+    pub agent: AgentId,
+    pub name: String,
+    #[serde(flatten)]
+    pub lost: Lost,
+}
+
+/// How many of the agents who did not get a conversation its explanation names.
+pub const OTHERS_SHOWN: usize = 6;
+
+/// Why a conversation went where it did: stored with the `assigned` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Why {
+    pub reasons: Vec<Reason>,
+    /// The needs as they were handed off.
+    pub levels: Levels,
+    pub skills: Vec<String>,
+    pub locale: String,
+    /// The levels in force when it was assigned (after relaxation).
+    pub levels_in_force: Levels,
+    pub skills_required: bool,
+    pub waited_secs: i64,
+    /// The relaxation step in force, as "levels -N" or "any".
+    pub relaxed: Option<String>,
+    pub agent: AgentId,
+    pub agent_name: String,
+    /// Agents looked at, and how many of them were fit.
+    pub considered: u32,
+    pub fit: u32,
+    /// The best runners-up first, then agents who could not take it.
+    pub others: Vec<Other>,
+}
+
+impl Why {
+    /// The explanation in one line, for the console ("de" or "en").
+    pub fn line(&self, locale: &str) -> String {
+        let de = locale == "de";
+        let mut needs: Vec<String> = Vec::new();
+        for (name, v) in [
+            ("people", self.levels.people),
+            ("situational", self.levels.situational),
+            ("self", self.levels.self_),
+        ] {
+            if v > 0 {
+                needs.push(format!("{} ≥ {v}", competence_word(name, de)));
+            }
+        }
+        needs.extend(self.skills.iter().cloned());
+        needs.push(self.locale.clone());
+        let reasons: Vec<&str> = self.reasons.iter().map(|r| r.as_str()).collect();
+        let mut line = format!(
+            "{}: {} → {}",
+            if de { "Warum" } else { "Why" },
+            if reasons.is_empty() {
+                "-".to_owned()
+            } else {
+                reasons.join(", ")
+            },
+            needs.join(", ")
+        );
+        if let Some(r) = &self.relaxed {
+            line.push_str(&if de {
+                format!(" (gelockert nach {} s: {r})", self.waited_secs)
+            } else {
+                format!(" (relaxed after {} s: {r})", self.waited_secs)
+            });
+        }
+        line.push_str(&if de {
+            format!(
+                " · {} passt am besten ({} von {} Personen passten)",
+                self.agent_name, self.fit, self.considered
+            )
+        } else {
+            format!(
+                " · {} fits best ({} of {} people fit)",
+                self.agent_name, self.fit, self.considered
+            )
+        });
+        for o in &self.others {
+            line.push_str(" · ");
+            line.push_str(&o.name);
+            line.push(' ');
+            line.push_str(&lost_words(&o.lost, de));
+        }
+        line
+    }
+}
+
+fn competence_word(name: &str, de: bool) -> &str {
+    match (name, de) {
+        ("people", true) => "Menschen",
+        ("situational", true) => "Situativ",
+        ("self", true) => "Selbst",
+        (n, _) => n,
+    }
+}
+
+fn lost_words(l: &Lost, de: bool) -> String {
+    match (l, de) {
+        (Lost::NotOnline, true) => "nicht online".into(),
+        (Lost::NotOnline, false) => "not online".into(),
+        (Lost::AtCapacity, true) => "ausgelastet".into(),
+        (Lost::AtCapacity, false) => "at capacity".into(),
+        (Lost::RulesOut { what }, true) => format!("schließt {what} aus"),
+        (Lost::RulesOut { what }, false) => format!("rules out {what}"),
+        (Lost::Locale { locale }, true) => format!("spricht kein {locale}"),
+        (Lost::Locale { locale }, false) => format!("does not speak {locale}"),
+        (Lost::Skill { skill }, true) => format!("ohne Skill {skill}"),
+        (Lost::Skill { skill }, false) => format!("lacks skill {skill}"),
+        (
+            Lost::Level {
+                competence,
+                has,
+                needs,
+            },
+            de,
+        ) => format!("{} {has} < {needs}", competence_word(competence, de)),
+        (Lost::LowerFit, true) => "passt weniger gut".into(),
+        (Lost::LowerFit, false) => "fits less well".into(),
+        (Lost::MoreLoad, true) => "hat mehr zu tun".into(),
+        (Lost::MoreLoad, false) => "has more load".into(),
+        (Lost::LessIdle, true) => "war kürzer frei".into(),
+        (Lost::LessIdle, false) => "was idle less long".into(),
+    }
+}
+
+/// Picks the agent for one conversation at `now_ms`: the index into `candidates`, with the
+/// explanation. `None` when nobody fit is free; the conversation keeps waiting.
+pub fn decide(
+    waiting: &Waiting<impl Sized>,
+    candidates: &[Candidate],
+    rules: &Rules,
+    now_ms: i64,
+) -> Option<(usize, Why)> {
+    let needs = &waiting.needs;
+    let waited_ms = now_ms.saturating_sub(waiting.queued_at_ms).max(0);
+    let eff = Effective::of(needs, rules, waited_ms);
+    let mut best: Option<(usize, Rank)> = None;
+    let mut fit = 0u32;
+    for (i, c) in candidates.iter().enumerate() {
+        if unfit(c, needs, &eff).is_some() {
+            continue;
+        }
+        fit += 1;
+        let r = rank(c, needs);
+        if best.is_none_or(|(_, b)| r > b) {
+            best = Some((i, r));
+        }
+    }
+    let (winner, winner_rank) = best?;
+    // The explanation: the best runners-up, then those who could not take it.
+    let mut runners: Vec<(Rank, usize)> = Vec::new();
+    let mut unfit_shown: Vec<Other> = Vec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        if i == winner {
+            continue;
+        }
+        match unfit(c, needs, &eff) {
+            None => {
+                runners.push((rank(c, needs), i));
+            }
+            Some(lost) if unfit_shown.len() < OTHERS_SHOWN && lost != Lost::NotOnline => {
+                unfit_shown.push(Other {
+                    agent: c.agent.id,
+                    name: c.agent.name.clone(),
+                    lost,
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    runners.sort_unstable_by_key(|r| std::cmp::Reverse(r.0));
+    let mut others: Vec<Other> = runners
         .iter()
-        .filter(|c| eligible(c, needs))
-        .max_by(|a, b| {
-            let load = |c: &Candidate| c.load as f64 / c.agent.capacity.max(1) as f64;
-            fit(&a.agent, needs)
-                .cmp(&fit(&b.agent, needs))
-                .then(load(b).total_cmp(&load(a)))
-                .then(b.agent.id.cmp(&a.agent.id))
+        .take(OTHERS_SHOWN / 2)
+        .map(|(r, i)| Other {
+            agent: candidates[*i].agent.id,
+            name: candidates[*i].agent.name.clone(),
+            lost: lost_to(winner_rank, *r),
         })
-        .map(|c| c.agent.id)
+        .collect();
+    let room = OTHERS_SHOWN.saturating_sub(others.len());
+    others.extend(unfit_shown.into_iter().take(room));
+    let chosen = &candidates[winner].agent;
+    let why = Why {
+        reasons: needs.reasons.clone(),
+        levels: needs.levels,
+        skills: needs.skills.clone(),
+        locale: needs.locale.clone(),
+        levels_in_force: eff.levels,
+        skills_required: eff.skills_required,
+        waited_secs: waited_ms / 1000,
+        // Named only when the step changed what was required.
+        relaxed: eff
+            .step
+            .filter(|_| {
+                eff.levels != needs.levels || (!eff.skills_required && !needs.skills.is_empty())
+            })
+            .map(|s| {
+                if s.any {
+                    "any".to_owned()
+                } else {
+                    format!("levels -{}", s.lower_levels)
+                }
+            }),
+        agent: chosen.id,
+        agent_name: chosen.name.clone(),
+        considered: candidates.len() as u32,
+        fit,
+        others,
+    };
+    Some((winner, why))
+}
+
+/// One planned assignment.
+#[derive(Debug, Clone)]
+pub struct Assignment<K> {
+    pub key: K,
+    pub agent: AgentId,
+    pub why: Why,
 }
 
 /// Plans assignments for a queue (already ordered by priority, then age): each conversation in
-/// turn gets the best eligible agent, whose load then grows. Pure: the store applies the plan
-/// atomically.
-pub fn plan<K: Clone>(queue: &[Waiting<K>], candidates: &mut [Candidate]) -> Vec<(K, AgentId)> {
+/// turn gets the best fit agent, whose load then grows and whose idle time restarts. Pure: the
+/// store applies the plan atomically.
+pub fn plan<K: Clone>(
+    queue: &[Waiting<K>],
+    candidates: &mut [Candidate],
+    rules: &Rules,
+    now_ms: i64,
+) -> Vec<Assignment<K>> {
     let mut out = Vec::new();
     for waiting in queue {
-        if let Some(id) = pick(&waiting.needs, candidates) {
-            if let Some(c) = candidates.iter_mut().find(|c| c.agent.id == id) {
-                c.load += 1;
-            }
-            out.push((waiting.key.clone(), id));
+        // Nobody has room left: the rest of the queue keeps waiting.
+        if !candidates
+            .iter()
+            .any(|c| c.agent.presence == Presence::Online && c.load < c.agent.capacity)
+        {
+            break;
+        }
+        if let Some((i, why)) = decide(waiting, candidates, rules, now_ms) {
+            let c = &mut candidates[i];
+            c.load += 1;
+            c.idle_since_ms = now_ms;
+            out.push(Assignment {
+                key: waiting.key.clone(),
+                agent: c.agent.id,
+                why,
+            });
         }
     }
     out
+}
+
+/// Picks another agent for a conversation its assignee `from` did not answer in time: the same
+/// rules, with `from` left out. The candidates' loads follow the move.
+pub fn reassign<K>(
+    waiting: &Waiting<K>,
+    candidates: &mut [Candidate],
+    from: AgentId,
+    rules: &Rules,
+    now_ms: i64,
+) -> Option<(AgentId, Why)> {
+    let others: Vec<Candidate> = candidates
+        .iter()
+        .filter(|c| c.agent.id != from)
+        .cloned()
+        .collect();
+    let (i, why) = decide(waiting, &others, rules, now_ms)?;
+    let to = others[i].agent.id;
+    for c in candidates.iter_mut() {
+        if c.agent.id == to {
+            c.load += 1;
+            c.idle_since_ms = now_ms;
+        } else if c.agent.id == from {
+            c.load = c.load.saturating_sub(1);
+        }
+    }
+    Some((to, why))
+}
+
+/// Whether the agent could ever take a conversation with these needs while online, however long
+/// it waits: only what never relaxes counts (limits, locale), not load.
+pub fn could_take(agent: &Agent, needs: &Needs) -> bool {
+    let c = Candidate {
+        agent: Agent {
+            presence: Presence::Online,
+            ..agent.clone()
+        },
+        load: 0,
+        idle_since_ms: 0,
+    };
+    let most_relaxed = Effective {
+        levels: Levels::default(),
+        skills_required: false,
+        step: None,
+    };
+    agent.capacity > 0 && unfit(&c, needs, &most_relaxed).is_none()
+}
+
+/// How long a conversation at `position` (1-based) in the queue can expect to wait: the
+/// conversations ahead are shared among the free places of the fit people online, each taking
+/// about `avg_handle_secs`. An estimate for the customer, not a promise.
+pub fn expected_wait_secs(position: usize, online_capacity: u32, avg_handle_secs: u32) -> u64 {
+    let lanes = u64::from(online_capacity.max(1));
+    (position as u64).div_ceil(lanes) * u64::from(avg_handle_secs)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::agent::{Competences, Role};
-    use nlu::Reason;
 
     fn agent(id: i64, presence: Presence, capacity: u32, limits: &[&str]) -> Agent {
         Agent {
@@ -91,69 +689,195 @@ mod tests {
         }
     }
 
-    fn needs(reasons: Vec<Reason>) -> Needs {
-        Needs {
-            reasons,
-            skills: vec![],
-            locale: "de".into(),
-            priority: 0,
+    fn cand(agent: Agent, load: u32) -> Candidate {
+        Candidate {
+            agent,
+            load,
+            idle_since_ms: 0,
         }
     }
 
-    #[test]
-    fn least_loaded_online_agent_wins() {
-        let c = vec![
-            Candidate {
-                agent: agent(1, Presence::Online, 2, &[]),
-                load: 1,
-            },
-            Candidate {
-                agent: agent(2, Presence::Online, 2, &[]),
-                load: 0,
-            },
-            Candidate {
-                agent: agent(3, Presence::Away, 2, &[]),
-                load: 0,
-            },
-        ];
-        assert_eq!(pick(&needs(vec![]), &c), Some(AgentId(2)));
+    fn needs(reasons: Vec<Reason>) -> Needs {
+        let rules = Rules::default();
+        let (levels, skills) = rules.needs_of(&reasons, &[]);
+        Needs {
+            priority: crate::handoff::priority(&reasons),
+            reasons,
+            skills,
+            locale: "de".into(),
+            levels,
+        }
+    }
+
+    fn waiting(needs: Needs, queued_at_ms: i64) -> Waiting<u32> {
+        Waiting {
+            key: 0,
+            needs,
+            queued_at_ms,
+        }
+    }
+
+    fn pick(n: Needs, c: &[Candidate], now: i64) -> Option<AgentId> {
+        decide(&waiting(n, 0), c, &Rules::default(), now).map(|(i, _)| c[i].agent.id)
+    }
+
+    fn with_comp(mut a: Agent, people: u8, situational: u8) -> Agent {
+        a.competences = Competences {
+            self_: 3,
+            people,
+            situational,
+        };
+        a
     }
 
     #[test]
-    fn limits_and_capacity_are_never_relaxed() {
+    fn reasons_become_levels_and_skills() {
+        let r = Rules::default();
+        let (l, s) = r.needs_of(&[Reason::Complaint, Reason::NegativeSentiment], &[]);
+        assert_eq!((l.people, l.situational), (4, 4));
+        assert!(s.is_empty());
+        let solar = ["solar".to_string()];
+        let (l, s) = r.needs_of(&[Reason::ComplexSales, Reason::IntentRequiresHuman], &solar);
+        assert_eq!(l.situational, 4);
+        assert_eq!(s, vec!["sales".to_string(), "solar".to_string()]);
+        // The intent's skills only when the intent is why a person must take it.
+        assert_eq!(
+            r.needs_of(&[Reason::Complaint], &solar).1,
+            Vec::<String>::new()
+        );
+        let (l, s) = r.needs_of(&[Reason::HumanRequested], &[]);
+        assert!(l.is_empty() && s.is_empty());
+    }
+
+    #[test]
+    fn playbook_overrides_replace_defaults() {
+        let p = playbook::Playbook::parse(
+            "[desk]\nname = \"x\"\n[routing]\nrelax = [{ after_secs = 10, any = true }]\n[routing.needs.human_requested]\npeople = 2\nskills = [\"vip\"]\n",
+        )
+        .expect("playbook");
+        let r = Rules::from_playbook(&p);
+        let (l, s) = r.needs_of(&[Reason::HumanRequested], &[]);
+        assert_eq!(l.people, 2);
+        assert_eq!(s, vec!["vip".to_string()]);
+        assert_eq!(r.relax.len(), 1);
+        assert!(r.step(10_000).is_some_and(|s| s.any));
+        // Reasons not overridden keep their defaults.
+        assert_eq!(r.needs_of(&[Reason::Complaint], &[]).0.situational, 4);
+    }
+
+    #[test]
+    fn upset_customer_goes_to_the_highest_people_competence() {
         let c = vec![
-            Candidate {
-                agent: agent(1, Presence::Online, 1, &[]),
-                load: 1,
-            },
-            Candidate {
-                agent: agent(2, Presence::Online, 3, &["complaint"]),
-                load: 0,
-            },
+            cand(with_comp(agent(1, Presence::Online, 2, &[]), 4, 3), 0),
+            cand(with_comp(agent(2, Presence::Online, 2, &[]), 5, 1), 1),
+            cand(with_comp(agent(3, Presence::Online, 2, &[]), 3, 5), 0),
         ];
-        assert_eq!(pick(&needs(vec![Reason::Complaint]), &c), None);
+        assert_eq!(
+            pick(needs(vec![Reason::NegativeSentiment]), &c, 0),
+            Some(AgentId(2))
+        );
+    }
+
+    #[test]
+    fn least_load_then_longest_idle_break_ties() {
+        let mut c = vec![
+            cand(agent(1, Presence::Online, 2, &[]), 1),
+            cand(agent(2, Presence::Online, 2, &[]), 0),
+            cand(agent(3, Presence::Away, 2, &[]), 0),
+            cand(agent(4, Presence::Online, 2, &[]), 0),
+        ];
+        c[1].idle_since_ms = 500;
+        c[3].idle_since_ms = 100;
+        assert_eq!(pick(needs(vec![]), &c, 0), Some(AgentId(4)));
+    }
+
+    #[test]
+    fn limits_capacity_and_locale_are_never_relaxed() {
+        let mut en = agent(3, Presence::Online, 3, &[]);
+        en.locales = vec!["en".into()];
+        let c = vec![
+            cand(agent(1, Presence::Online, 1, &[]), 1),
+            cand(agent(2, Presence::Online, 3, &["complaint"]), 0),
+            cand(en, 0),
+        ];
+        // Not even after an hour.
+        assert_eq!(pick(needs(vec![Reason::Complaint]), &c, 3_600_000), None);
+    }
+
+    #[test]
+    fn requirements_relax_over_time() {
+        // Only a people-3 agent is online; the upset customer needs people ≥ 4.
+        let c = vec![cand(with_comp(agent(1, Presence::Online, 2, &[]), 3, 3), 0)];
+        let n = needs(vec![Reason::NegativeSentiment]);
+        assert_eq!(pick(n.clone(), &c, 59_999), None);
+        let (_, why) = decide(&waiting(n.clone(), 0), &c, &Rules::default(), 60_000)
+            .expect("levels -1 after 60 s");
+        assert_eq!(why.relaxed.as_deref(), Some("levels -1"));
+        assert_eq!(why.levels_in_force.people, 3);
+        // A people-2 agent only after 180 s, when any fit agent will do.
+        let c = vec![cand(with_comp(agent(1, Presence::Online, 2, &[]), 2, 3), 0)];
+        assert_eq!(pick(n.clone(), &c, 179_000), None);
+        assert_eq!(pick(n, &c, 180_000), Some(AgentId(1)));
+        // A wait that relaxed nothing is not called a relaxation.
+        let (_, why) =
+            decide(&waiting(needs(vec![]), 0), &c, &Rules::default(), 200_000).expect("anyone");
+        assert_eq!(why.relaxed, None);
+        // Skills too become preferences then.
+        let mut s = needs(vec![Reason::ComplexSales]);
+        s.skills = vec!["sales".into()];
+        assert_eq!(pick(s.clone(), &c, 179_000), None);
+        assert_eq!(pick(s, &c, 180_000), Some(AgentId(1)));
+    }
+
+    #[test]
+    fn skills_decide_a_quote() {
+        let mut sales = with_comp(agent(1, Presence::Online, 2, &[]), 3, 4);
+        sales.skills = vec!["sales".into(), "solar".into()];
+        let mut other = with_comp(agent(2, Presence::Online, 2, &[]), 5, 5);
+        other.skills = vec!["sales".into()];
+        let c = vec![cand(other, 0), cand(sales, 1)];
+        let mut n = needs(vec![Reason::ComplexSales]);
+        n.skills.push("solar".into());
+        let (i, why) = decide(&waiting(n, 0), &c, &Rules::default(), 0).expect("fit agent");
+        assert_eq!(c[i].agent.id, AgentId(1));
+        assert_eq!(
+            why.others[0].lost,
+            Lost::Skill {
+                skill: "solar".into()
+            }
+        );
+        assert!(
+            why.line("en").contains("a2 lacks skill solar"),
+            "{}",
+            why.line("en")
+        );
+        assert!(why.line("de").contains("a2 ohne Skill solar"));
     }
 
     #[test]
     fn plan_spreads_a_queue_and_respects_capacity() {
         let mut c = vec![
-            Candidate {
-                agent: agent(1, Presence::Online, 1, &[]),
-                load: 0,
-            },
-            Candidate {
-                agent: agent(2, Presence::Online, 1, &[]),
-                load: 0,
-            },
+            cand(agent(1, Presence::Online, 1, &[]), 0),
+            cand(agent(2, Presence::Online, 1, &[]), 0),
         ];
         let queue: Vec<_> = (0..3)
             .map(|k| Waiting {
                 key: k,
                 needs: needs(vec![]),
+                queued_at_ms: 0,
             })
             .collect();
-        let plan = plan(&queue, &mut c);
+        let plan = plan(&queue, &mut c, &Rules::default(), 0);
         assert_eq!(plan.len(), 2);
-        assert_ne!(plan[0].1, plan[1].1);
+        assert_ne!(plan[0].agent, plan[1].agent);
+    }
+
+    #[test]
+    fn old_stored_needs_without_levels_still_read() {
+        let n: Needs = serde_json::from_str(
+            r#"{"reasons":["complaint"],"skills":[],"locale":"de","priority":2}"#,
+        )
+        .expect("old needs");
+        assert!(n.levels.is_empty());
     }
 }

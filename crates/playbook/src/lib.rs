@@ -22,9 +22,67 @@ pub struct Playbook {
     pub out_of_scope: OutOfScope,
     #[serde(default, rename = "article")]
     pub articles: Vec<Article>,
-    /// Routing overrides (reason → needs); interpreted by the desk's router.
+    /// Routing overrides (reason → needs, relaxation steps); interpreted by the desk's router.
     #[serde(default)]
-    pub routing: Option<toml::Table>,
+    pub routing: Option<Routing>,
+}
+
+/// The handoff reasons a `[routing.needs.<reason>]` entry may name (DESIGN.md vocabulary).
+pub const REASONS: [&str; 8] = [
+    "human_requested",
+    "low_confidence",
+    "negative_sentiment",
+    "repeated_failure",
+    "complaint",
+    "complex_sales",
+    "sensitive_topic",
+    "intent_requires_human",
+];
+
+/// `[routing]`: overrides of the desk's default routing rules.
+///
+/// ```toml
+/// [routing.needs.complaint]          # replaces the default for this reason
+/// situational = 4
+/// people = 3
+/// skills = ["billing"]
+///
+/// [routing]
+/// relax = [{ after_secs = 60, levels = -1 }, { after_secs = 180, any = true }]
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Routing {
+    /// Reason → the competence levels and skills it needs.
+    #[serde(default)]
+    pub needs: BTreeMap<String, ReasonNeeds>,
+    /// Relaxation steps by waiting time; absent means the desk's defaults.
+    pub relax: Option<Vec<RelaxStep>>,
+}
+
+/// What one handoff reason needs from a person: minimum competence levels (1–5) and skills.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReasonNeeds {
+    #[serde(rename = "self")]
+    pub self_: Option<u8>,
+    pub people: Option<u8>,
+    pub situational: Option<u8>,
+    #[serde(default)]
+    pub skills: Vec<String>,
+}
+
+/// One relaxation step: after the conversation has waited `after_secs`, competence levels drop by
+/// `levels` (a negative number), or with `any = true` any agent who speaks the locale and has not
+/// ruled the conversation out will do. Limits and locale never relax.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RelaxStep {
+    pub after_secs: u64,
+    #[serde(default)]
+    pub levels: i8,
+    #[serde(default)]
+    pub any: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -164,6 +222,52 @@ impl Playbook {
                 ));
             }
         }
+        if let Some(routing) = &self.routing {
+            routing.validate().map_err(PlaybookError::Invalid)?;
+        }
+        Ok(())
+    }
+}
+
+impl Routing {
+    fn validate(&self) -> Result<(), String> {
+        for (reason, needs) in &self.needs {
+            if !REASONS.contains(&reason.as_str()) {
+                return Err(format!(
+                    "[routing.needs.{reason}]: unknown reason; use one of {}",
+                    REASONS.join(", ")
+                ));
+            }
+            for (name, level) in [
+                ("self", needs.self_),
+                ("people", needs.people),
+                ("situational", needs.situational),
+            ] {
+                if let Some(v) = level {
+                    if !(1..=5).contains(&v) {
+                        return Err(format!(
+                            "[routing.needs.{reason}] {name} must be 1–5, got {v}"
+                        ));
+                    }
+                }
+            }
+            if needs.skills.iter().any(|s| s.trim().is_empty()) {
+                return Err(format!("[routing.needs.{reason}] skills must not be blank"));
+            }
+        }
+        let mut last = None;
+        for step in self.relax.iter().flatten() {
+            if !(-4..=0).contains(&step.levels) {
+                return Err(format!(
+                    "[routing] relax: levels must be between -4 and 0, got {}",
+                    step.levels
+                ));
+            }
+            if last.is_some_and(|l| step.after_secs <= l) {
+                return Err("[routing] relax: after_secs must increase from step to step".into());
+            }
+            last = Some(step.after_secs);
+        }
         Ok(())
     }
 }
@@ -182,6 +286,38 @@ impl Intent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn routing_overrides_parse_and_bad_ones_are_named() {
+        let base = "[desk]\nname = \"x\"\n";
+        let ok = format!(
+            "{base}[routing]\nrelax = [{{ after_secs = 30, levels = -1 }}, {{ after_secs = 90, any = true }}]\n[routing.needs.complaint]\nsituational = 5\nskills = [\"billing\"]\n"
+        );
+        let p = Playbook::parse(&ok).expect("valid routing section");
+        let r = p.routing.expect("routing");
+        assert_eq!(r.needs["complaint"].situational, Some(5));
+        assert_eq!(r.relax.map(|v| v.len()), Some(2));
+        for (bad, says) in [
+            ("[routing.needs.angry]\npeople = 4\n", "unknown reason"),
+            (
+                "[routing.needs.complaint]\npeople = 6\n",
+                "people must be 1–5",
+            ),
+            (
+                "[routing]\nrelax = [{ after_secs = 60 }, { after_secs = 30 }]\n",
+                "must increase",
+            ),
+            (
+                "[routing]\nrelax = [{ after_secs = 60, levels = 2 }]\n",
+                "between -4 and 0",
+            ),
+        ] {
+            let err = Playbook::parse(&format!("{base}{bad}"))
+                .expect_err(bad)
+                .to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
+    }
 
     #[test]
     fn demo_parses_with_service_and_sales_intents() {

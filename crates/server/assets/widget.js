@@ -18,7 +18,12 @@
     you: de ? "Sie" : "You",
     bot: de ? "Assistent" : "Assistant",
     agent: de ? "Mitarbeiter" : "Agent",
-    queued: de ? "Sie sind in der Warteschlange – gleich ist jemand für Sie da." : "You are in the queue – someone will be with you shortly.",
+    queued: de ? "Sie sind in der Warteschlange" : "You are in the queue",
+    soon: de ? " – gleich ist jemand für Sie da." : " – someone will be with you shortly.",
+    place: de ? " – Platz " : " – position ",
+    wait: de ? ", Wartezeit etwa " : ", expected wait about ",
+    minutes: de ? " Min." : " min.",
+    nobody: de ? ". Gerade ist niemand erreichbar – schreiben Sie uns gern, wir melden uns." : ". Nobody is available right now – leave a message and we will get back to you.",
     assigned: de ? "Verbunden mit " : "Connected with ",
     resolved: de ? "Wie zufrieden waren Sie?" : "How satisfied were you?",
     thanks: de ? "Danke für Ihre Bewertung!" : "Thank you for your rating!",
@@ -122,10 +127,31 @@
     log.scrollTop = log.scrollHeight;
   }
 
+  /* The queue position and expected wait: read with the conversation, refreshed while queued. */
+  var queueTimer = null;
+  function queueText(q) {
+    if (!q) return T.soon;
+    var text = T.place + q.position;
+    if (q.expected_wait_secs == null) return text + T.nobody;
+    return text + T.wait + Math.max(1, Math.round(q.expected_wait_secs / 60)) + T.minutes;
+  }
+  function refreshQueue() {
+    if (!conv) return;
+    api("GET", "/api/v1/conversations/" + conv.id).then(function (c) {
+      if (c) showState(c);
+    }).catch(function () {});
+  }
+
   function showState(s) {
     rate.hidden = true;
-    if (s.state === "queued") status.textContent = T.queued;
-    else if (s.state === "assigned" && s.assignee) status.textContent = T.assigned + s.assignee.name;
+    if (s.state === "queued") {
+      status.textContent = T.queued + queueText(s.queue);
+      if (s.queue === undefined) refreshQueue();
+      if (!queueTimer) queueTimer = setInterval(refreshQueue, 20000);
+      return;
+    }
+    if (queueTimer) { clearInterval(queueTimer); queueTimer = null; }
+    if (s.state === "assigned" && s.assignee) status.textContent = T.assigned + s.assignee.name;
     else if (s.state === "resolved") { status.textContent = ""; showRating(); }
     else status.textContent = "";
   }

@@ -12,6 +12,8 @@ pub struct DemoLogin {
     pub password: &'static str,
     pub role: Role,
     pub skills: &'static [&'static str],
+    /// self, people, situational.
+    pub competences: (u8, u8, u8),
 }
 
 pub const DEMO_LOGINS: &[DemoLogin] = &[
@@ -21,6 +23,7 @@ pub const DEMO_LOGINS: &[DemoLogin] = &[
         password: "tandem-demo-admin",
         role: Role::Admin,
         skills: &[],
+        competences: (4, 3, 3),
     },
     DemoLogin {
         name: "Ben Berger",
@@ -28,6 +31,8 @@ pub const DEMO_LOGINS: &[DemoLogin] = &[
         password: "tandem-demo-ben",
         role: Role::Agent,
         skills: &["logistics", "billing"],
+        // Service: patient with upset customers, fair in complaints.
+        competences: (4, 5, 4),
     },
     DemoLogin {
         name: "Clara Chen",
@@ -35,6 +40,8 @@ pub const DEMO_LOGINS: &[DemoLogin] = &[
         password: "tandem-demo-clara",
         role: Role::Agent,
         skills: &["sales", "account"],
+        // Sales: argues within the customer's values.
+        competences: (4, 4, 4),
     },
 ];
 
@@ -91,9 +98,9 @@ pub async fn demo_agents(store: &dyn Store) -> anyhow::Result<bool> {
                 locales: vec!["de".into(), "en".into()],
                 skills: d.skills.iter().map(|s| s.to_string()).collect(),
                 competences: Competences {
-                    self_: 4,
-                    people: 4,
-                    situational: 3,
+                    self_: d.competences.0,
+                    people: d.competences.1,
+                    situational: d.competences.2,
                 },
                 limits: vec![],
                 capacity: 3,

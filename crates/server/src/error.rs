@@ -60,6 +60,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(_) => {
                 ApiError::new(StatusCode::CONFLICT, "conflict", "that already exists")
             }
+            StoreError::Refused(message) => ApiError::new(StatusCode::CONFLICT, "refused", message),
             StoreError::WrongState { expected, actual } => ApiError::new(
                 StatusCode::CONFLICT,
                 "wrong_state",

@@ -62,7 +62,7 @@ pub async fn start(
             let decision = handoff::decide(&triage, &[], &state.playbook, &locale, |a, b| {
                 state.tier.similarity(a, b)
             });
-            reply_to(text, decision)
+            reply_to(text, honest(state, decision, &locale).await)
         }
         None => (Vec::new(), None),
     };
@@ -160,6 +160,7 @@ pub async fn customer_message(
         &conversation.locale,
         |a, b| state.tier.similarity(a, b),
     );
+    let decision = honest(state, decision, &conversation.locale).await;
     let (messages, change) = reply_to(text, decision);
     let handed_off = change.is_some();
     let result = state
@@ -267,16 +268,146 @@ pub async fn handback(
     Ok(appended)
 }
 
+/// The assignee passes the conversation to a colleague (who gets it at once) or to a skill
+/// (it is routed again with the skill needed).
+pub async fn transfer(
+    state: &AppState,
+    conversation: &Conversation,
+    by: AgentId,
+    to: store::TransferTo,
+) -> ApiResult<Appended> {
+    let appended = state
+        .store
+        .transfer(&conversation.id, by, to, state.clock.now_ms())
+        .await?;
+    state.hub.publish(&appended);
+    route(state).await;
+    Ok(appended)
+}
+
 /// Gives queued conversations to free agents. Failures are logged; the queue stays intact and
 /// the next event retries.
 pub async fn route(state: &AppState) {
-    match state.store.assign_queued().await {
+    match state
+        .store
+        .assign_queued(&state.rules, state.clock.now_ms())
+        .await
+    {
         Ok(assigned) => {
             for a in &assigned {
                 state.hub.publish(a);
             }
         }
         Err(e) => tracing::error!(error = %e, "routing the queue failed"),
+    }
+}
+
+/// One routing tick at the desk's current time: conversations whose assignee has not replied
+/// within the first-response timeout move on, then the queue is routed (with the requirements
+/// relaxed as far as each wait allows).
+pub async fn tick(state: &AppState) {
+    if let Some(timeout_ms) = state.first_response_timeout_ms {
+        match state
+            .store
+            .reassign_unanswered(&state.rules, state.clock.now_ms(), timeout_ms)
+            .await
+        {
+            Ok(moved) => {
+                for a in &moved {
+                    state.hub.publish(a);
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "moving unanswered conversations failed"),
+        }
+    }
+    route(state).await;
+}
+
+/// The periodic routing tick: requirements relax as conversations wait, so the queue is routed
+/// again now and then even when no event drains it. On PostgreSQL every node ticks; the
+/// routing lock in the store makes concurrent ticks safe (one plans, the others find nothing).
+pub async fn tick_every(state: AppState, period: std::time::Duration) {
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        tick(&state).await;
+    }
+}
+
+/// Why the conversation went to its current assignee: the explanation stored with its latest
+/// `assigned` (or `reassigned`) event, while a person has it.
+pub async fn why_assigned(
+    state: &AppState,
+    conversation: &Conversation,
+) -> ApiResult<Option<desk::routing::Why>> {
+    if conversation.state != ConversationState::Assigned {
+        return Ok(None);
+    }
+    let events = state.store.events(&conversation.id).await?;
+    Ok(events
+        .iter()
+        .rev()
+        .find(|e| e.kind == "assigned" || e.kind == "reassigned")
+        .and_then(|e| serde_json::from_value(e.data.get("why")?.clone()).ok()))
+}
+
+/// How long a person takes for a conversation, on average, for the customer's wait estimate.
+pub const AVERAGE_HANDLE_SECS: u32 = 300;
+
+/// Where a queued conversation stands: its position, and the expected wait from the free places
+/// of the people online who could take it.
+pub async fn queue_info(
+    state: &AppState,
+    conversation: &Conversation,
+) -> ApiResult<Option<crate::wire::Queue>> {
+    if conversation.state != ConversationState::Queued {
+        return Ok(None);
+    }
+    let queue = state.store.queue().await?;
+    let position = queue
+        .iter()
+        .position(|c| c.id == conversation.id)
+        .map_or(queue.len() + 1, |i| i + 1);
+    let needs = conversation.handoff.clone().unwrap_or_default();
+    let places: u32 = state
+        .store
+        .agents()
+        .await?
+        .iter()
+        .filter(|a| a.presence == desk::Presence::Online && desk::routing::could_take(a, &needs))
+        .map(|a| a.capacity)
+        .sum();
+    Ok(Some(crate::wire::Queue {
+        position: u32::try_from(position).unwrap_or(u32::MAX),
+        expected_wait_secs: (places > 0)
+            .then(|| desk::routing::expected_wait_secs(position, places, AVERAGE_HANDLE_SECS)),
+    }))
+}
+
+/// Whether anyone online could take a conversation with these needs (however long it waits).
+async fn anyone_online_for(state: &AppState, needs: &desk::Needs) -> bool {
+    match state.store.agents().await {
+        Ok(agents) => agents
+            .iter()
+            .any(|a| a.presence == desk::Presence::Online && desk::routing::could_take(a, needs)),
+        // Unknown: say the usual words rather than claim nobody is there.
+        Err(_) => true,
+    }
+}
+
+/// On a handoff when nobody who could take it is online, the bot says so honestly.
+async fn honest(state: &AppState, decision: Decision, locale: &str) -> Decision {
+    match decision {
+        Decision::Handoff { needs, text } => {
+            let text = if anyone_online_for(state, &needs).await {
+                text
+            } else {
+                desk::replies::handoff_nobody_online(locale).to_owned()
+            };
+            Decision::Handoff { needs, text }
+        }
+        other => other,
     }
 }
 

@@ -35,7 +35,13 @@ pub struct Settings {
     pub rate_limits: bool,
     /// Mark cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
+    /// Seconds an assigned agent has for a first reply before the conversation moves to another
+    /// fit agent; 0 turns the timeout off.
+    pub first_response_timeout_secs: u64,
 }
+
+/// The default first-response timeout (`TANDEM_FIRST_RESPONSE_TIMEOUT_SECS`).
+pub const FIRST_RESPONSE_TIMEOUT_SECS: u64 = 120;
 
 /// The running desk: bound to its port, ready to serve.
 pub struct Application {
@@ -52,7 +58,14 @@ impl Application {
             .map_err(|_| anyhow::anyhow!("cannot hash with argon2"))?;
         let hub = live::Hub::default();
         live::relay(store.clone(), hub.clone());
+        let rules = desk::routing::Rules::from_playbook(&settings.playbook);
         let state = AppState::new(Inner {
+            rules,
+            clock: state::Clock::default(),
+            first_response_timeout_ms: (settings.first_response_timeout_secs > 0).then(|| {
+                i64::try_from(settings.first_response_timeout_secs.saturating_mul(1000))
+                    .unwrap_or(i64::MAX)
+            }),
             store,
             tier: Arc::new(tier),
             playbook: Arc::new(settings.playbook),

@@ -26,6 +26,35 @@ pub struct Inner {
     /// takes as long either way.
     pub dummy_hash: String,
     pub secure_cookies: bool,
+    /// The routing rules: defaults with the playbook's `[routing]` overrides.
+    pub rules: desk::routing::Rules,
+    /// The desk's clock for time-based routing (relaxation, first-response timeout).
+    pub clock: Clock,
+    /// How long an assigned agent has for a first reply before the conversation moves on;
+    /// `None` turns the timeout off.
+    pub first_response_timeout_ms: Option<i64>,
+}
+
+/// Wall-clock time in ms, plus an offset that tests advance instead of sleeping.
+#[derive(Default)]
+pub struct Clock {
+    offset_ms: std::sync::atomic::AtomicI64,
+}
+
+impl Clock {
+    pub fn now_ms(&self) -> i64 {
+        let wall = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default();
+        wall + self.offset_ms.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Moves the desk's time forward (tests).
+    pub fn advance(&self, ms: i64) {
+        self.offset_ms
+            .fetch_add(ms, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Deref for AppState {

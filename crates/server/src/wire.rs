@@ -130,6 +130,45 @@ pub struct Conversation {
     pub messages: Vec<Message>,
     pub assignee: Option<Assignee>,
     pub handoff: Option<Handoff>,
+    /// While queued: where the conversation stands (extension).
+    pub queue: Option<Queue>,
+}
+
+/// An agent's own routing settings: what they rule out, and how many conversations at once.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LimitsIn {
+    pub limits: Vec<String>,
+    pub capacity: u32,
+}
+
+/// Where to pass a conversation: exactly one of a colleague's id or a skill.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TransferIn {
+    pub agent: Option<i64>,
+    pub skill: Option<String>,
+}
+
+impl TransferIn {
+    pub fn target(self) -> Result<store::TransferTo, String> {
+        match (self.agent, self.skill.map(|s| s.trim().to_owned())) {
+            (Some(id), None) => Ok(store::TransferTo::Agent(desk::AgentId(id))),
+            (None, Some(skill)) if !skill.is_empty() && skill.chars().count() <= 64 => {
+                Ok(store::TransferTo::Skill(skill))
+            }
+            _ => Err(
+                "give either \"agent\" (a colleague's id) or \"skill\" (1–64 characters)".into(),
+            ),
+        }
+    }
+}
+
+/// A queued conversation's place in the queue and the expected wait (extension).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Queue {
+    /// 1 is next (the queue is ordered by priority, then age).
+    pub position: u32,
+    /// An estimate; `null` when nobody who could take it is online.
+    pub expected_wait_secs: Option<u64>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -80,15 +80,28 @@ async fn another_business_runs_the_whole_flow() {
         .clone();
     assert!(reasons.iter().any(|r| r == "complaint"), "{reasons:?}");
 
-    // An agent comes online and gets both, oldest and most urgent first; replies; resolves.
+    // Both agents come online. The tariff change needs `sales`, so Clara gets it; the
+    // complaint was recognised as a tariff matter too, so it also needs `sales`. The assignee
+    // replies and resolves.
     let ben = app.token_for(BEN.0, BEN.1).await;
     app.online(BEN.0, &ben).await;
-    assert_eq!(app.conversation(&conv).await["state"], "assigned");
-    assert_eq!(app.conversation(&tariff).await["state"], "assigned");
+    assert_eq!(app.conversation(&tariff).await["state"], "queued");
+    let clara = app.token_for(CLARA.0, CLARA.1).await;
+    app.online(CLARA.0, &clara).await;
+    let tariff_now = app.conversation(&tariff).await;
+    assert_eq!(tariff_now["state"], "assigned");
+    assert_eq!(tariff_now["assignee"]["name"], "Clara Chen");
+    let conv_now = app.conversation(&conv).await;
+    assert_eq!(conv_now["state"], "assigned", "{conv_now}");
+    let assignee = if conv_now["assignee"]["name"] == "Clara Chen" {
+        clara
+    } else {
+        ben
+    };
     let reply = app
         .post(
             &format!("/api/v1/conversations/{}/messages", conv.id),
-            Some(&ben),
+            Some(&assignee),
             json!({"text": "Das tut mir leid – ich prüfe Ihre Abrechnung."}),
         )
         .await;
@@ -96,7 +109,7 @@ async fn another_business_runs_the_whole_flow() {
     let res = app
         .post(
             &format!("/api/v1/conversations/{}/resolve", conv.id),
-            Some(&ben),
+            Some(&assignee),
             json!({}),
         )
         .await;

@@ -12,6 +12,7 @@ pub mod sqlite;
 pub use records::*;
 
 use async_trait::async_trait;
+use desk::routing::Rules;
 use desk::{Agent, AgentId, ConversationId, ConversationState, MessageId, Presence};
 use tokio::sync::broadcast;
 
@@ -22,6 +23,10 @@ pub enum StoreError {
     /// A uniqueness rule was broken (e.g. an e-mail already taken).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The change is not possible as asked; the message is meant for people (e.g. a colleague
+    /// who is not online).
+    #[error("refused: {0}")]
+    Refused(String),
     /// The conversation was not in the state the change expected.
     #[error("conversation is {actual}, expected {expected}")]
     WrongState {
@@ -46,6 +51,9 @@ pub trait Store: Send + Sync + 'static {
     async fn agents(&self) -> Result<Vec<Agent>>;
     async fn count_agents(&self) -> Result<u64>;
     async fn set_presence(&self, id: AgentId, presence: Presence) -> Result<()>;
+    /// Sets what the agent rules out for themselves and how many conversations they take at
+    /// once.
+    async fn set_limits(&self, id: AgentId, limits: Vec<String>, capacity: u32) -> Result<()>;
 
     // Sessions (API tokens and console cookies), kept by token hash only.
     async fn create_session(&self, session: Session) -> Result<()>;
@@ -68,8 +76,31 @@ pub trait Store: Send + Sync + 'static {
         messages: Vec<NewMessage>,
         change: Option<Change>,
     ) -> Result<Appended>;
-    /// Gives queued conversations to eligible agents in one atomic step (see `desk::routing`).
-    async fn assign_queued(&self) -> Result<Vec<Appended>>;
+    /// Gives queued conversations to fit agents in one atomic step (see `desk::routing`), with
+    /// the requirements relaxed as far as each conversation's wait at `now_ms` allows. Each
+    /// assignment logs an `assigned` event whose data holds the agent and the explanation
+    /// (`{"agent", "why": desk::routing::Why}`).
+    async fn assign_queued(&self, rules: &Rules, now_ms: i64) -> Result<Vec<Appended>>;
+    /// Moves every assigned conversation whose assignee has not replied within `timeout_ms` of
+    /// getting it to another fit agent, atomically; logs a `reassigned` event (`{"from",
+    /// "agent", "cause", "why"}`) and tells both in the transcript. Conversations nobody else
+    /// fits stay with their assignee.
+    async fn reassign_unanswered(
+        &self,
+        rules: &Rules,
+        now_ms: i64,
+        timeout_ms: i64,
+    ) -> Result<Vec<Appended>>;
+    /// The assignee `by` passes an assigned conversation on (see [`TransferTo`]), atomically;
+    /// logs `transferred` and says so in the transcript. A colleague who is not online, has no
+    /// room, or could not take it (limits, locale) is `Refused`, with a message for people.
+    async fn transfer(
+        &self,
+        id: &ConversationId,
+        by: AgentId,
+        to: TransferTo,
+        now_ms: i64,
+    ) -> Result<Appended>;
     async fn rate(&self, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()>;
     /// Conversations assigned to the agent and not resolved.
     async fn assigned_to(&self, agent: AgentId) -> Result<Vec<Conversation>>;

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use desk::routing::Rules;
 use desk::{Agent, AgentId, ConversationId, ConversationState, MessageId, Presence};
 use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
@@ -23,7 +24,10 @@ use crate::{
     NewAgent, NewConversation, NewMessage, Result, Session, Store, StoreError,
 };
 
-const MIGRATIONS: &[&str] = &[include_str!("postgres/migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("postgres/migrations/0001_init.sql"),
+    include_str!("postgres/migrations/0002_routing.sql"),
+];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
 const MIGRATION_LOCK: i64 = 0x7461_6e64_656d_0001;
@@ -276,6 +280,24 @@ impl Store for PgStore {
         Ok(n.max(0) as u64)
     }
 
+    async fn set_limits(&self, id: AgentId, limits: Vec<String>, capacity: u32) -> Result<()> {
+        let client = self.client().await?;
+        let stmt = client
+            .prepare_cached("UPDATE agents SET limits = $1, capacity = $2 WHERE id = $3")
+            .await?;
+        let capacity = i32::try_from(capacity).unwrap_or(i32::MAX);
+        match client
+            .execute(
+                &stmt,
+                &[&tokio_postgres::types::Json(&limits), &capacity, &id.0],
+            )
+            .await?
+        {
+            0 => Err(StoreError::NotFound),
+            _ => Ok(()),
+        }
+    }
+
     async fn set_presence(&self, id: AgentId, presence: Presence) -> Result<()> {
         let client = self.client().await?;
         let stmt = client
@@ -344,15 +366,47 @@ impl Store for PgStore {
         Ok(appended)
     }
 
-    async fn assign_queued(&self) -> Result<Vec<Appended>> {
+    async fn assign_queued(&self, rules: &Rules, now_ms: i64) -> Result<Vec<Appended>> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let assigned = queries::assign_queued(&tx, ROUTING_LOCK).await?;
+        let assigned = queries::assign_queued(&tx, ROUTING_LOCK, rules, now_ms).await?;
         for a in &assigned {
             self.notify(&tx, a).await?;
         }
         tx.commit().await?;
         Ok(assigned)
+    }
+
+    async fn reassign_unanswered(
+        &self,
+        rules: &Rules,
+        now_ms: i64,
+        timeout_ms: i64,
+    ) -> Result<Vec<Appended>> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let moved =
+            queries::reassign_unanswered(&tx, ROUTING_LOCK, rules, now_ms, timeout_ms).await?;
+        for a in &moved {
+            self.notify(&tx, a).await?;
+        }
+        tx.commit().await?;
+        Ok(moved)
+    }
+
+    async fn transfer(
+        &self,
+        id: &ConversationId,
+        by: AgentId,
+        to: crate::TransferTo,
+        now_ms: i64,
+    ) -> Result<Appended> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let moved = queries::transfer(&tx, ROUTING_LOCK, id, by, &to, now_ms).await?;
+        self.notify(&tx, &moved).await?;
+        tx.commit().await?;
+        Ok(moved)
     }
 
     async fn rate(&self, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()> {

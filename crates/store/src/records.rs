@@ -63,6 +63,10 @@ pub struct Conversation {
     pub assignee: Option<Assignee>,
     /// The needs of the latest handoff (reasons, skills, locale), while it matters.
     pub handoff: Option<Needs>,
+    /// When the conversation joined the queue (its latest handoff).
+    pub queued_at_ms: Option<i64>,
+    /// When the current assignee got it.
+    pub assigned_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
 }
@@ -143,6 +147,15 @@ pub enum Change {
     Reopen,
 }
 
+/// Where an agent passes a conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransferTo {
+    /// A colleague who is online, has room and has not ruled it out: they get it at once.
+    Agent(AgentId),
+    /// Whoever has this skill: the skill joins the needs and the conversation is routed again.
+    Skill(String),
+}
+
 /// What one atomic write produced: the conversation as it is now and the new messages.
 #[derive(Debug, Clone)]
 pub struct Appended {
@@ -206,4 +219,46 @@ pub struct ConversationRecord {
     pub queued_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
+}
+
+/// Checks that `by` may pass the conversation on: it is assigned to them. Returns their name.
+pub(crate) fn transfer_from(conv: &Conversation, by: AgentId) -> crate::Result<String> {
+    if conv.state != desk::ConversationState::Assigned {
+        return Err(crate::StoreError::WrongState {
+            expected: "assigned".into(),
+            actual: conv.state,
+        });
+    }
+    match &conv.assignee {
+        Some(a) if a.id == by => Ok(a.name.clone()),
+        _ => Err(crate::StoreError::Refused(
+            "only the assigned agent can pass this conversation on".into(),
+        )),
+    }
+}
+
+/// Checks that the colleague can take the conversation now: online, with room, and not ruled
+/// out by their limits or their languages. Returns their name.
+pub(crate) fn transfer_target(
+    candidates: &[desk::routing::Candidate],
+    to: AgentId,
+    by: AgentId,
+    needs: &Needs,
+) -> crate::Result<String> {
+    let conflict = |m: &str| Err(crate::StoreError::Refused(m.to_owned()));
+    if to == by {
+        return conflict("the conversation is already yours");
+    }
+    let Some(target) = candidates.iter().find(|c| c.agent.id == to) else {
+        return conflict("that colleague is not online");
+    };
+    if target.load >= target.agent.capacity {
+        return conflict("that colleague has no free capacity");
+    }
+    if !desk::routing::could_take(&target.agent, needs) {
+        return conflict(
+            "that colleague has ruled this out or does not speak the customer's language",
+        );
+    }
+    Ok(target.agent.name.clone())
 }

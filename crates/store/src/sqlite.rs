@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use desk::routing::Rules;
 use desk::{Agent, AgentId, ConversationId, ConversationState, MessageId, Presence};
 use rusqlite::{Connection, OpenFlags};
 
@@ -23,6 +24,7 @@ use writer::Writer;
 const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/migrations/0001_init.sql"),
     include_str!("sqlite/migrations/0002_rate_counters.sql"),
+    include_str!("sqlite/migrations/0003_routing.sql"),
 ];
 const READERS_KEPT: usize = 8;
 
@@ -166,6 +168,23 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_limits(&self, id: AgentId, limits: Vec<String>, capacity: u32) -> Result<()> {
+        let limits =
+            serde_json::to_string(&limits).map_err(|e| StoreError::Backend(e.to_string()))?;
+        self.writer
+            .write(move |c| {
+                let n = c.execute(
+                    "UPDATE agents SET limits = ?1, capacity = ?2 WHERE id = ?3",
+                    (&limits, capacity, id.0),
+                )?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            })
+            .await
+    }
+
     async fn set_presence(&self, id: AgentId, presence: Presence) -> Result<()> {
         self.writer
             .write(move |c| {
@@ -244,8 +263,36 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn assign_queued(&self) -> Result<Vec<Appended>> {
-        self.writer.write(queries::assign_queued).await
+    async fn assign_queued(&self, rules: &Rules, now_ms: i64) -> Result<Vec<Appended>> {
+        let rules = rules.clone();
+        self.writer
+            .write(move |c| queries::assign_queued(c, &rules, now_ms))
+            .await
+    }
+
+    async fn reassign_unanswered(
+        &self,
+        rules: &Rules,
+        now_ms: i64,
+        timeout_ms: i64,
+    ) -> Result<Vec<Appended>> {
+        let rules = rules.clone();
+        self.writer
+            .write(move |c| queries::reassign_unanswered(c, &rules, now_ms, timeout_ms))
+            .await
+    }
+
+    async fn transfer(
+        &self,
+        id: &ConversationId,
+        by: AgentId,
+        to: crate::TransferTo,
+        now_ms: i64,
+    ) -> Result<Appended> {
+        let id = id.clone();
+        self.writer
+            .write(move |c| queries::transfer(c, &id, by, &to, now_ms))
+            .await
     }
 
     async fn rate(&self, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()> {

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use desk::routing::Rules;
 use desk::{
     AgentId, Competences, ConversationId, ConversationState, Needs, Presence, Reason, Role,
 };
@@ -54,7 +55,15 @@ fn handoff(reasons: Vec<Reason>) -> Change {
         reasons,
         skills: vec![],
         locale: "de".into(),
+        levels: Default::default(),
     })
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
 }
 
 async fn agents_are_unique_by_email(s: Arc<dyn Store>) {
@@ -140,6 +149,56 @@ async fn conversations_keep_messages_in_order_and_check_state(s: Arc<dyn Store>)
         .is_none());
 }
 
+/// Requirements relax by the time passed in, not by the wall clock: the store routes as of `now`.
+async fn relaxation_follows_the_time_passed_in(s: Arc<dyn Store>) {
+    let mut calm = agent("calm@x.org", 2, &[]);
+    calm.competences = Competences {
+        self_: 3,
+        people: 3,
+        situational: 2,
+    };
+    let calm = s.create_agent(calm).await.expect("calm");
+    s.set_presence(calm.id, Presence::Online)
+        .await
+        .expect("online");
+    let rules = Rules::default();
+    let mut c = new_conversation("c_upset");
+    c.change = Some(Change::Handoff(Needs::new(
+        &rules,
+        vec![Reason::NegativeSentiment],
+        &[],
+        "de",
+    )));
+    let t0 = now_ms();
+    s.create_conversation(c).await.expect("create");
+    // People ≥ 4 is needed; the only agent has 3.
+    assert!(s.assign_queued(&rules, t0).await.expect("now").is_empty());
+    assert!(s
+        .assign_queued(&rules, t0 + 30_000)
+        .await
+        .expect("30 s")
+        .is_empty());
+    // After 60 s (and a little slack for the create) the levels drop by one: people ≥ 3.
+    let assigned = s.assign_queued(&rules, t0 + 65_000).await.expect("65 s");
+    assert_eq!(assigned.len(), 1);
+    assert_eq!(
+        assigned[0].conversation.assignee.as_ref().map(|a| a.id),
+        Some(calm.id)
+    );
+    let events = s
+        .events(&ConversationId::parse("c_upset").expect("id"))
+        .await
+        .expect("events");
+    let why = &events
+        .iter()
+        .find(|e| e.kind == "assigned")
+        .expect("assigned event")
+        .data["why"];
+    assert_eq!(why["relaxed"], "levels -1");
+    assert_eq!(why["levels"]["people"], 4);
+    assert_eq!(why["levels_in_force"]["people"], 3);
+}
+
 async fn assignment_respects_capacity_limits_and_priority(s: Arc<dyn Store>) {
     let ben = s
         .create_agent(agent("ben@x.org", 1, &[]))
@@ -158,14 +217,21 @@ async fn assignment_respects_capacity_limits_and_priority(s: Arc<dyn Store>) {
         c.change = Some(handoff(reasons));
         s.create_conversation(c).await.expect("create");
     }
-    assert!(s.assign_queued().await.expect("nobody online").is_empty());
+    assert!(s
+        .assign_queued(&Rules::default(), now_ms())
+        .await
+        .expect("nobody online")
+        .is_empty());
     s.set_presence(ben.id, Presence::Online)
         .await
         .expect("online");
     s.set_presence(cleo.id, Presence::Online)
         .await
         .expect("online");
-    let assigned = s.assign_queued().await.expect("assign");
+    let assigned = s
+        .assign_queued(&Rules::default(), now_ms())
+        .await
+        .expect("assign");
     // The complaint has the highest priority; Cleo rules complaints out, so Ben (capacity 1) takes it.
     let by_id = |id: &str| {
         assigned
@@ -178,7 +244,11 @@ async fn assignment_respects_capacity_limits_and_priority(s: Arc<dyn Store>) {
     assert_eq!(by_id("c_low").flatten().map(|a| a.id), Some(cleo.id));
     assert_eq!(s.assigned_to(ben.id).await.expect("ben's").len(), 1);
     // Nothing is assigned twice.
-    assert!(s.assign_queued().await.expect("again").is_empty());
+    assert!(s
+        .assign_queued(&Rules::default(), now_ms())
+        .await
+        .expect("again")
+        .is_empty());
     assert!(s.queue().await.expect("queue").is_empty());
 }
 
@@ -252,7 +322,9 @@ async fn concurrent_routing_assigns_each_conversation_once(stores: Vec<Arc<dyn S
             let mut c = new_conversation(&format!("c_r{i}"));
             c.change = Some(handoff(vec![Reason::HumanRequested]));
             s.create_conversation(c).await.expect("create");
-            s.assign_queued().await.expect("route")
+            s.assign_queued(&Rules::default(), now_ms())
+                .await
+                .expect("route")
         }));
     }
     let mut assigned = Vec::new();
@@ -389,6 +461,7 @@ on_both_backends!(
     agents_are_unique_by_email,
     conversations_keep_messages_in_order_and_check_state,
     assignment_respects_capacity_limits_and_priority,
+    relaxation_follows_the_time_passed_in,
     sessions_expire,
     rate_counters_count_per_key_and_window,
     notices_name_the_messages_of_a_write

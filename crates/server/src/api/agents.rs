@@ -76,6 +76,52 @@ pub async fn set_presence(state: &AppState, id: AgentId, presence: Presence) -> 
     Ok(())
 }
 
+/// Set an agent's limits (reasons or skills they rule out) and capacity: the agent themselves or
+/// an admin. The queue is routed at once, since places may have opened.
+#[utoipa::path(put, path = "/api/v1/agents/{id}/limits", params(("id" = i64, Path)),
+    request_body = wire::LimitsIn,
+    responses((status = 204), (status = 400), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn limits(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<wire::LimitsIn>,
+) -> ApiResult<StatusCode> {
+    let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
+    let caller = auth::agent(&state, &headers, true).await?;
+    if caller.id.0 != id && caller.role != Role::Admin {
+        return Err(ApiError::forbidden("you can only set your own limits"));
+    }
+    set_limits(&state, AgentId(id), body.limits, body.capacity).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks and stores an agent's limits and capacity, then routes the queue.
+pub async fn set_limits(
+    state: &AppState,
+    id: AgentId,
+    limits: Vec<String>,
+    capacity: u32,
+) -> ApiResult<()> {
+    if !(1..=100).contains(&capacity) {
+        return Err(ApiError::bad_request("capacity must be 1–100"));
+    }
+    let limits: Vec<String> = limits
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if limits.len() > 50 || limits.iter().any(|l| l.chars().count() > 64) {
+        return Err(ApiError::bad_request(
+            "at most 50 limits of at most 64 characters",
+        ));
+    }
+    state.store.set_limits(id, limits, capacity).await?;
+    flow::route(state).await;
+    Ok(())
+}
+
 /// Validates an agent account from the API or the admin form.
 pub fn validate_new_agent(
     body: wire::NewAgent,

@@ -78,6 +78,7 @@ pub async fn get_one(
         messages: wire::messages(&messages),
         assignee: change.assignee,
         handoff: change.handoff,
+        queue: flow::queue_info(&state, &c).await?,
     }))
 }
 
@@ -176,6 +177,24 @@ pub async fn handback(
 ) -> ApiResult<Json<wire::StateChange>> {
     let (c, agent) = agent_action(&state, &headers, &id).await?;
     let appended = flow::handback(&state, &c, agent.id).await?;
+    Ok(Json(wire::StateChange::from(&appended.conversation)))
+}
+
+/// Pass the conversation to a colleague (`{"agent": id}`: online, with room, not ruled out) or
+/// to a skill (`{"skill": "solar"}`: routed again with the skill needed). Assigned agent only.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/transfer", params(("id" = String, Path)),
+    request_body = wire::TransferIn,
+    responses((status = 200, body = wire::StateChange), (status = 400), (status = 401), (status = 403), (status = 404), (status = 409)),
+    security(("bearer" = [])))]
+pub async fn transfer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<wire::TransferIn>,
+) -> ApiResult<Json<wire::StateChange>> {
+    let to = body.target().map_err(ApiError::bad_request)?;
+    let (c, agent) = agent_action(&state, &headers, &id).await?;
+    let appended = flow::transfer(&state, &c, agent.id, to).await?;
     Ok(Json(wire::StateChange::from(&appended.conversation)))
 }
 

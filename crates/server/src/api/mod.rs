@@ -4,7 +4,7 @@ mod agents;
 mod conversations;
 mod events;
 
-pub use agents::{set_presence, validate_new_agent};
+pub use agents::{set_limits, set_presence, validate_new_agent};
 
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -18,12 +18,12 @@ use crate::wire;
     info(title = "Tandem REST API", version = "1", description = "Customer, agent and admin endpoints of the Tandem desk."),
     paths(
         conversations::create, conversations::get_one, conversations::post_message,
-        conversations::rate, conversations::resolve, conversations::handback,
+        conversations::rate, conversations::resolve, conversations::handback, conversations::transfer,
         conversations::suggestions, events::conversation_events, events::agent_events,
-        agents::token, agents::my_conversations, agents::presence, agents::create, agents::list,
+        agents::token, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list,
     ),
     components(schemas(
-        wire::Message, wire::Handoff, wire::Assignee, wire::StateChange, wire::CustomerIn,
+        wire::Message, wire::Handoff, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
         wire::NewConversation, wire::ConversationCreated, wire::NewMessage, wire::MessagePosted,
         wire::Conversation, wire::Rating, wire::Login, wire::Token, wire::ConversationSummary,
         wire::AgentConversations, wire::PresenceIn, wire::Competences, wire::NewAgent, wire::Agent,
@@ -71,6 +71,10 @@ pub fn router() -> Router<AppState> {
             post(conversations::handback),
         )
         .route(
+            "/api/v1/conversations/{id}/transfer",
+            post(conversations::transfer),
+        )
+        .route(
             "/api/v1/conversations/{id}/suggestions",
             get(conversations::suggestions),
         )
@@ -83,4 +87,5 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/agent/events", get(events::agent_events))
         .route("/api/v1/agents", post(agents::create).get(agents::list))
         .route("/api/v1/agents/{id}/presence", put(agents::presence))
+        .route("/api/v1/agents/{id}/limits", put(agents::limits))
 }

@@ -322,6 +322,17 @@ pub async fn inbox(
                 p #live-status.live role="status" aria-live="polite" {}
                 (conversation_list(lang, "mine", lang.t("Mir zugewiesen", "Assigned to me"), &mine, lang.t("Keine Gespräche zugewiesen.", "No conversations assigned.")))
                 (conversation_list(lang, "queue", lang.t("Warteschlange", "Queue"), &queue, lang.t("Niemand wartet.", "Nobody is waiting.")))
+                section aria-labelledby="limits-h" {
+                    h2 #limits-h { (lang.t("Meine Grenzen", "My limits")) }
+                    form #limits.limits method="post" action="/console/limits" {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for="my-limits" { (lang.t("Gründe oder Skills, die ich ausschließe (mit Komma getrennt)", "Reasons or skills I rule out (comma-separated)")) }
+                        input #my-limits type="text" name="limits" value=(agent.limits.join(", "));
+                        label for="my-capacity" { (lang.t("Gleichzeitige Gespräche", "Conversations at once")) }
+                        input #my-capacity type="number" name="capacity" min="1" max="100" value=(agent.capacity);
+                        button type="submit" { (lang.t("Speichern", "Save")) }
+                    }
+                }
             }
         },
     )
@@ -349,6 +360,15 @@ pub async fn conversation(
         Err(e) => return api_error_page(lang, e.into()),
     };
     let suggestions = flow::suggestions(&state, &c).await.unwrap_or_default();
+    let why = flow::why_assigned(&state, &c).await.unwrap_or_default();
+    let colleagues: Vec<Agent> = state
+        .store
+        .agents()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a.presence == Presence::Online && a.id != agent.id)
+        .collect();
     let mine = c.assignee.as_ref().is_some_and(|a| a.id == agent.id) || agent.role == Role::Admin;
     let path = format!("/console/c/{}", c.id);
     document(
@@ -361,6 +381,7 @@ pub async fn conversation(
                 h1 { (lang.t("Gespräch mit ", "Conversation with ")) (c.customer.name.as_deref().or(c.customer.email.as_deref()).unwrap_or(lang.t("Kunde", "Customer"))) }
                 p { (lang.t("Status: ", "State: ")) span #conv-state { (state_label(lang, c.state.as_str())) } " · " (lang.t("Sprache: ", "Language: ")) (c.locale) }
                 (reasons_list(lang, &c))
+                @if let Some(why) = &why { p #why.why { (why.line(lang.code())) } }
                 p #live-status.live role="status" aria-live="polite" {}
                 ol #transcript.transcript role="log" aria-label=(lang.t("Verlauf", "Transcript")) {
                     @for m in &messages {
@@ -391,6 +412,19 @@ pub async fn conversation(
                         form method="post" action={(path) "/handback"} {
                             input type="hidden" name="csrf" value=(csrf);
                             button type="submit" { (lang.t("An den Bot zurückgeben", "Hand back to the bot")) }
+                        }
+                    }
+                    @if c.state == desk::ConversationState::Assigned {
+                        form #transfer.transfer method="post" action={(path) "/transfer"} {
+                            input type="hidden" name="csrf" value=(csrf);
+                            label for="transfer-agent" { (lang.t("Übergeben an", "Transfer to")) }
+                            select #transfer-agent name="agent" {
+                                option value="" { (lang.t("– Kollegin/Kollege –", "– colleague –")) }
+                                @for a in &colleagues { option value=(a.id.0) { (a.name) } }
+                            }
+                            label for="transfer-skill" { (lang.t("oder an Skill", "or to skill")) }
+                            input #transfer-skill type="text" name="skill" maxlength="64";
+                            button type="submit" { (lang.t("Übergeben", "Transfer")) }
                         }
                     }
                 } @else {
@@ -447,6 +481,25 @@ async fn form_action(
         },
         Action::Resolve => flow::resolve(state, &c, Some(agent.id)).await,
         Action::Handback => flow::handback(state, &c, agent.id).await,
+        Action::Transfer(colleague, skill) => {
+            let colleague = colleague.filter(|s| !s.trim().is_empty());
+            let skill = Some(skill.trim()).filter(|s| !s.is_empty());
+            let target = crate::wire::TransferIn {
+                agent: match colleague.map(|s| s.trim().parse::<i64>()) {
+                    Some(Ok(id)) => Some(id),
+                    Some(Err(_)) => {
+                        return api_error_page(lang, ApiError::bad_request("unknown colleague"))
+                    }
+                    None => None,
+                },
+                skill: skill.map(str::to_owned),
+            }
+            .target();
+            match target {
+                Ok(to) => flow::transfer(state, &c, agent.id, to).await,
+                Err(m) => Err(ApiError::bad_request(m)),
+            }
+        }
     };
     match (done, act) {
         (Err(e), _) => api_error_page(lang, e),
@@ -460,6 +513,27 @@ enum Action<'a> {
     Reply(&'a str),
     Resolve,
     Handback,
+    /// To a colleague (their id) or to a skill.
+    Transfer(Option<&'a str>, &'a str),
+}
+
+#[derive(Deserialize)]
+pub struct TransferForm {
+    csrf: String,
+    #[serde(default)]
+    agent: Option<String>,
+    #[serde(default)]
+    skill: String,
+}
+
+pub async fn transfer(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<TransferForm>,
+) -> Response {
+    let act = Action::Transfer(f.agent.as_deref(), &f.skill);
+    form_action(&state, &headers, &id, &f.csrf, act).await
 }
 
 pub async fn reply(
@@ -487,6 +561,37 @@ pub async fn handback(
     Form(f): Form<CsrfForm>,
 ) -> Response {
     form_action(&state, &headers, &id, &f.csrf, Action::Handback).await
+}
+
+#[derive(Deserialize)]
+pub struct LimitsForm {
+    csrf: String,
+    limits: String,
+    capacity: String,
+}
+
+/// The agent's own limits and capacity (the self competence made concrete).
+pub async fn limits(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<LimitsForm>,
+) -> Response {
+    let lang = lang_of(&state, &LangQuery::default(), &headers);
+    let (session, agent) = match signed_in(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if let Err(r) = check_csrf(&session, &f.csrf) {
+        return r.into_response();
+    }
+    let Ok(capacity) = f.capacity.trim().parse::<u32>() else {
+        return error_page(lang, StatusCode::BAD_REQUEST, "capacity: 1–100");
+    };
+    let limits = desk::agent::parse_list(&f.limits);
+    match crate::api::set_limits(&state, agent.id, limits, capacity).await {
+        Ok(()) => Redirect::to("/console").into_response(),
+        Err(e) => api_error_page(lang, e),
+    }
 }
 
 #[derive(Deserialize)]

@@ -27,10 +27,12 @@ pub fn router() -> Router<AppState> {
         .route("/console/logout", post(console::logout))
         .route("/console", get(console::inbox))
         .route("/console/presence", post(console::presence))
+        .route("/console/limits", post(console::limits))
         .route("/console/c/{id}", get(console::conversation))
         .route("/console/c/{id}/reply", post(console::reply))
         .route("/console/c/{id}/resolve", post(console::resolve))
         .route("/console/c/{id}/handback", post(console::handback))
+        .route("/console/c/{id}/transfer", post(console::transfer))
         .route("/admin", get(admin::show))
         .route("/admin/agents", post(admin::create))
 }

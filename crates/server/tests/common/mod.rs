@@ -1,4 +1,7 @@
-//! Test helpers: the real app on port 0 with a fresh SQLite database per test.
+//! Test helpers: the real app on port 0 with a fresh database per test: SQLite in a temporary
+//! directory, or (for the scenarios that must hold on both backends) a fresh PostgreSQL
+//! database at `TANDEM_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432`), dropped
+//! afterwards.
 
 #![allow(dead_code)]
 
@@ -16,8 +19,98 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub store: Arc<dyn Store>,
+    /// The app's shared state: its clock can be advanced, and routing run, without HTTP.
+    pub state: server::AppState,
     _dir: tempfile::TempDir,
     _stop: oneshot::Sender<()>,
+    _pg: Option<PgDatabase>,
+}
+
+/// Which store a test app runs on.
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The real app on the given backend, with the demo agents and no rate limits (scenarios log
+/// many people in).
+pub async fn spawn_on(backend: Backend, playbook: Playbook, test: &str) -> TestApp {
+    match backend {
+        Backend::Sqlite => spawn_with(playbook, false).await,
+        Backend::Postgres => {
+            let db = PgDatabase::create(test).await;
+            let store: Arc<dyn Store> = Arc::new(
+                store::postgres::PgStore::connect(&db.url)
+                    .await
+                    .expect("connect to the test database"),
+            );
+            let mut app = spawn_store(store, playbook, false).await;
+            app._pg = Some(db);
+            app
+        }
+    }
+}
+
+/// A fresh PostgreSQL database for one test, dropped when the guard goes (also on panic).
+pub struct PgDatabase {
+    admin: String,
+    name: String,
+    pub url: String,
+}
+
+fn pg_server() -> String {
+    std::env::var("TANDEM_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+        .trim_end_matches('/')
+        .to_owned()
+}
+
+async fn pg_admin(admin: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("PostgreSQL is required for these tests and cannot be reached at {admin}: {e}")
+        });
+    tokio::spawn(connection);
+    client
+}
+
+impl PgDatabase {
+    pub async fn create(test: &str) -> Self {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let server = pg_server();
+        let admin = format!("{server}/postgres");
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("tandem_s{}_{n}_{test}", std::process::id());
+        let name: String = name.chars().take(63).collect();
+        pg_admin(&admin)
+            .await
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("create test database");
+        let url = format!("{server}/{name}");
+        Self { admin, name, url }
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        let admin = self.admin.clone();
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        // Drop runs inside the test's runtime: use a thread with its own to wait for the drop.
+        let dropped = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async { pg_admin(&admin).await.batch_execute(&sql).await })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(()))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -28,6 +121,13 @@ pub async fn spawn_with(playbook: Playbook, rate_limits: bool) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(dir.path().join("tandem.db")).expect("open store"));
+    let mut app = spawn_store(store, playbook, rate_limits).await;
+    app._dir = dir;
+    app
+}
+
+async fn spawn_store(store: Arc<dyn Store>, playbook: Playbook, rate_limits: bool) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
     bootstrap::demo_agents(store.as_ref())
         .await
         .expect("demo agents");
@@ -37,12 +137,14 @@ pub async fn spawn_with(playbook: Playbook, rate_limits: bool) -> TestApp {
             playbook,
             rate_limits,
             secure_cookies: false,
+            first_response_timeout_secs: server::FIRST_RESPONSE_TIMEOUT_SECS,
         },
         store.clone(),
     )
     .await
     .expect("build app");
     let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(app.run_until(async move {
         let _ = stopped.await;
@@ -55,8 +157,10 @@ pub async fn spawn_with(playbook: Playbook, rate_limits: bool) -> TestApp {
         base,
         client,
         store,
+        state,
         _dir: dir,
         _stop: stop,
+        _pg: None,
     }
 }
 

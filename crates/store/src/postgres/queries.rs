@@ -4,14 +4,14 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use deadpool_postgres::GenericClient;
-use desk::routing::{self, Candidate, Waiting};
+use desk::routing::{self, Candidate, Rules, Waiting};
 use desk::{
     Agent, AgentId, ConversationId, ConversationState, MessageId, Needs, Presence, Transition,
 };
 use tokio_postgres::types::Json;
 use tokio_postgres::Row;
 
-use crate::records::reasons_json;
+use crate::records::{reasons_json, transfer_from, transfer_target};
 use crate::{
     AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Customer, Event,
     Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind, StoreError,
@@ -215,8 +215,8 @@ pub(crate) async fn session<C: GenericClient>(
 }
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.token_hash, c.state, c.locale, c.customer_name,
-    c.customer_email, c.assignee_id, a.name, c.needs, c.created_at, c.updated_at
-    FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id";
+    c.customer_email, c.assignee_id, a.name, c.needs, c.created_at, c.updated_at, c.queued_at,
+    c.assigned_at FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id";
 
 fn conversation_row(r: &Row) -> Result<Conversation> {
     let assignee = match (
@@ -242,6 +242,8 @@ fn conversation_row(r: &Row) -> Result<Conversation> {
         handoff: r.try_get::<_, Option<Json<Needs>>>(8)?.map(|j| j.0),
         created_at_ms: r.try_get(9)?,
         updated_at_ms: r.try_get(10)?,
+        queued_at_ms: r.try_get(11)?,
+        assigned_at_ms: r.try_get(12)?,
     })
 }
 
@@ -385,6 +387,18 @@ async fn log_event<C: GenericClient>(
     Ok(())
 }
 
+/// The conversation's assignee (if any) has just finished it: their idle time starts now.
+async fn finished<C: GenericClient>(c: &C, id: &ConversationId, now: i64) -> Result<()> {
+    exec(
+        c,
+        "UPDATE agents SET idle_since = $2
+         WHERE id = (SELECT assignee_id FROM conversations WHERE id = $1 AND state = 'assigned')",
+        &[&id.as_str(), &now],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Applies a state change to the (locked) row and logs it.
 async fn apply_change<C: GenericClient>(
     c: &C,
@@ -424,6 +438,7 @@ async fn apply_change<C: GenericClient>(
             )
         }
         Change::Resolve { by } => {
+            finished(c, id, now).await?;
             exec(
                 c,
                 "UPDATE conversations SET state = $2, updated_at = $3 WHERE id = $1",
@@ -433,6 +448,7 @@ async fn apply_change<C: GenericClient>(
             ("resolved", serde_json::json!({"by": by.map(|a| a.0)}))
         }
         Change::Handback { by } => {
+            finished(c, id, now).await?;
             exec(
                 c,
                 "UPDATE conversations SET state = $2, assignee_id = NULL, needs = NULL, updated_at = $3 WHERE id = $1",
@@ -543,7 +559,207 @@ pub(crate) async fn append<C: GenericClient>(
         )
         .await?;
     }
+    if new.iter().any(|m| m.author == desk::Author::Agent) {
+        exec(
+            c,
+            "UPDATE conversations SET replied = true WHERE id = $1",
+            &[&id.as_str()],
+        )
+        .await?;
+    }
     let messages = insert_messages(c, id, new, now).await?;
+    let conversation = conversation(c, id).await?.ok_or(StoreError::NotFound)?;
+    Ok(Appended {
+        conversation,
+        messages,
+        state_changed,
+    })
+}
+
+/// The online agents with their load and idle time, as the router sees them.
+async fn online_candidates<C: GenericClient>(c: &C) -> Result<Vec<Candidate>> {
+    let sql = format!(
+        "SELECT {AGENT_COLUMNS}, (SELECT COUNT(*) FROM conversations c
+             WHERE c.assignee_id = agents.id AND c.state = 'assigned'), idle_since
+         FROM agents WHERE presence = $1 ORDER BY id"
+    );
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for r in query(c, &sql, &[&Presence::Online.as_str()]).await? {
+        let load: i64 = r.try_get(10)?;
+        candidates.push(Candidate {
+            agent: agent_row(&r)?,
+            load: load.max(0) as u32,
+            idle_since_ms: r.try_get(11)?,
+        });
+    }
+    Ok(candidates)
+}
+
+/// Moves every conversation whose assignee has not replied within `timeout_ms` of getting it to
+/// another fit agent (never back to the same one). Holds the routing lock, so it never plans
+/// against stale loads; the rows are locked, so a reply committed meanwhile wins.
+pub(crate) async fn reassign_unanswered<C: GenericClient>(
+    c: &C,
+    lock: i64,
+    rules: &Rules,
+    now: i64,
+    timeout_ms: i64,
+) -> Result<Vec<Appended>> {
+    let cutoff = now.saturating_sub(timeout_ms);
+    let any: bool = query_opt(
+        c,
+        "SELECT EXISTS (SELECT 1 FROM conversations
+             WHERE state = 'assigned' AND NOT replied AND assigned_at <= $1)",
+        &[&cutoff],
+    )
+    .await?
+    .map(|r| r.try_get(0))
+    .transpose()?
+    .unwrap_or(false);
+    if !any {
+        return Ok(Vec::new());
+    }
+    exec(c, "SELECT pg_advisory_xact_lock($1)", &[&lock]).await?;
+    let sql = format!(
+        "{CONVERSATION_SELECT} WHERE c.state = 'assigned' AND NOT c.replied AND c.assigned_at <= $1
+         ORDER BY c.assigned_at FOR UPDATE OF c"
+    );
+    let stale: Vec<Conversation> = query(c, &sql, &[&cutoff])
+        .await?
+        .iter()
+        .map(conversation_row)
+        .collect::<Result<_>>()?;
+    let mut candidates = online_candidates(c).await?;
+    let mut out = Vec::new();
+    for conv in stale {
+        let Some(from) = conv.assignee.clone() else {
+            continue;
+        };
+        let waiting = Waiting {
+            key: (),
+            needs: conv.handoff.clone().unwrap_or_default(),
+            queued_at_ms: conv.queued_at_ms.unwrap_or(conv.updated_at_ms),
+        };
+        let Some((to, why)) = routing::reassign(&waiting, &mut candidates, from.id, rules, now)
+        else {
+            continue;
+        };
+        exec(
+            c,
+            "UPDATE conversations SET assignee_id = $2, assigned_at = $3, replied = false,
+             updated_at = $3 WHERE id = $1",
+            &[&conv.id.as_str(), &to.0, &now],
+        )
+        .await?;
+        exec(
+            c,
+            "UPDATE agents SET idle_since = $2 WHERE id = $1",
+            &[&to.0, &now],
+        )
+        .await?;
+        log_event(
+            c,
+            &conv.id,
+            "reassigned",
+            serde_json::json!({"from": from.id.0, "agent": to.0, "cause": "no_first_response", "why": why}),
+            now,
+        )
+        .await?;
+        let text = desk::replies::moved(&conv.locale, &from.name, &why.agent_name);
+        let messages = insert_messages(c, &conv.id, vec![NewMessage::system(text)], now).await?;
+        let conversation = conversation(c, &conv.id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        out.push(Appended {
+            conversation,
+            messages,
+            state_changed: true,
+        });
+    }
+    Ok(out)
+}
+
+/// Passes an assigned conversation from `by` to a colleague or a skill. Holds the routing lock
+/// (the colleague's free capacity cannot change meanwhile) and the conversation's row lock.
+pub(crate) async fn transfer<C: GenericClient>(
+    c: &C,
+    lock: i64,
+    id: &ConversationId,
+    by: AgentId,
+    to: &crate::TransferTo,
+    now: i64,
+) -> Result<Appended> {
+    exec(c, "SELECT pg_advisory_xact_lock($1)", &[&lock]).await?;
+    query_opt(
+        c,
+        "SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE",
+        &[&id.as_str()],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let conv = conversation(c, id).await?.ok_or(StoreError::NotFound)?;
+    let from = transfer_from(&conv, by)?;
+    let mut needs = conv.handoff.clone().unwrap_or_default();
+    let (text, data, state_changed) = match to {
+        crate::TransferTo::Agent(to) => {
+            let candidates = online_candidates(c).await?;
+            let target = transfer_target(&candidates, *to, by, &needs)?;
+            exec(
+                c,
+                "UPDATE conversations SET assignee_id = $2, assigned_at = $3, replied = false,
+                 updated_at = $3 WHERE id = $1",
+                &[&id.as_str(), &to.0, &now],
+            )
+            .await?;
+            exec(
+                c,
+                "UPDATE agents SET idle_since = $2 WHERE id = $1 OR id = $3",
+                &[&to.0, &now, &by.0],
+            )
+            .await?;
+            (
+                desk::replies::transferred(&conv.locale, &from, &target),
+                serde_json::json!({"by": by.0, "to": to.0}),
+                false,
+            )
+        }
+        crate::TransferTo::Skill(skill) => {
+            let to_state =
+                conv.state
+                    .apply(Transition::Requeue)
+                    .map_err(|_| StoreError::WrongState {
+                        expected: "assigned".into(),
+                        actual: conv.state,
+                    })?;
+            if !needs.skills.contains(skill) {
+                needs.skills.push(skill.clone());
+            }
+            finished(c, id, now).await?;
+            // A fresh wait: the skill is required until the relaxation steps come round again.
+            exec(
+                c,
+                "UPDATE conversations SET state = $2, assignee_id = NULL, needs = $3, queued_at = $4,
+                 assigned_at = NULL, updated_at = $4 WHERE id = $1",
+                &[&id.as_str(), &to_state.as_str(), &Json(&needs), &now],
+            )
+            .await?;
+            log_event(
+                c,
+                id,
+                "state",
+                serde_json::json!({"from": conv.state.as_str(), "to": to_state.as_str()}),
+                now,
+            )
+            .await?;
+            (
+                desk::replies::transferred_to_skill(&conv.locale, &from, skill),
+                serde_json::json!({"by": by.0, "skill": skill}),
+                true,
+            )
+        }
+    };
+    log_event(c, id, "transferred", data, now).await?;
+    let messages = insert_messages(c, id, vec![NewMessage::system(text)], now).await?;
     let conversation = conversation(c, id).await?.ok_or(StoreError::NotFound)?;
     Ok(Appended {
         conversation,
@@ -555,7 +771,12 @@ pub(crate) async fn append<C: GenericClient>(
 /// Routes the whole queue in one transaction. The advisory lock lets one node at a time plan,
 /// so two plans never share an agent's free capacity; the queued rows are locked too, so a
 /// conversation resolved meanwhile on another node is left alone.
-pub(crate) async fn assign_queued<C: GenericClient>(c: &C, lock: i64) -> Result<Vec<Appended>> {
+pub(crate) async fn assign_queued<C: GenericClient>(
+    c: &C,
+    lock: i64,
+    rules: &Rules,
+    now: i64,
+) -> Result<Vec<Appended>> {
     let waiting: bool = query_opt(
         c,
         "SELECT EXISTS (SELECT 1 FROM conversations WHERE state = 'queued')",
@@ -579,36 +800,21 @@ pub(crate) async fn assign_queued<C: GenericClient>(c: &C, lock: i64) -> Result<
     if queued.is_empty() {
         return Ok(Vec::new());
     }
-    let sql = format!(
-        "SELECT {AGENT_COLUMNS}, (SELECT COUNT(*) FROM conversations c
-             WHERE c.assignee_id = agents.id AND c.state = 'assigned')
-         FROM agents WHERE presence = $1 ORDER BY id"
-    );
-    let mut candidates: Vec<Candidate> = Vec::new();
-    for r in query(c, &sql, &[&Presence::Online.as_str()]).await? {
-        let load: i64 = r.try_get(10)?;
-        candidates.push(Candidate {
-            agent: agent_row(&r)?,
-            load: load.max(0) as u32,
-        });
-    }
+    let mut candidates = online_candidates(c).await?;
     let waiting: Vec<Waiting<usize>> = queued
         .iter()
         .enumerate()
         .map(|(i, conv)| Waiting {
             key: i,
             needs: conv.handoff.clone().unwrap_or_default(),
+            queued_at_ms: conv.queued_at_ms.unwrap_or(conv.updated_at_ms),
         })
         .collect();
-    let now = now_ms();
     let mut out = Vec::new();
-    for (i, agent_id) in routing::plan(&waiting, &mut candidates) {
-        let conv = &queued[i];
-        let name = candidates
-            .iter()
-            .find(|c| c.agent.id == agent_id)
-            .map(|c| c.agent.name.clone())
-            .unwrap_or_default();
+    for a in routing::plan(&waiting, &mut candidates, rules, now) {
+        let conv = &queued[a.key];
+        let agent_id = a.agent;
+        let name = a.why.agent_name.clone();
         let to = conv
             .state
             .apply(Transition::Assign)
@@ -618,15 +824,22 @@ pub(crate) async fn assign_queued<C: GenericClient>(c: &C, lock: i64) -> Result<
             })?;
         exec(
             c,
-            "UPDATE conversations SET state = $2, assignee_id = $3, updated_at = $4 WHERE id = $1",
+            "UPDATE conversations SET state = $2, assignee_id = $3, updated_at = $4, assigned_at = $4,
+             replied = false WHERE id = $1",
             &[&conv.id.as_str(), &to.as_str(), &agent_id.0, &now],
+        )
+        .await?;
+        exec(
+            c,
+            "UPDATE agents SET idle_since = $2 WHERE id = $1",
+            &[&agent_id.0, &now],
         )
         .await?;
         log_event(
             c,
             &conv.id,
             "assigned",
-            serde_json::json!({"agent": agent_id.0}),
+            serde_json::json!({"agent": agent_id.0, "why": a.why}),
             now,
         )
         .await?;

@@ -2,14 +2,13 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use desk::routing::{self, Candidate, Waiting};
+use desk::routing::{self, Candidate, Rules, Waiting};
 use desk::{
-    Agent, AgentId, Author, ConversationId, ConversationState, MessageId, Needs, Presence,
-    Transition,
+    Agent, AgentId, Author, ConversationId, ConversationState, MessageId, Needs, Transition,
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::records::reasons_json;
+use crate::records::{reasons_json, transfer_from, transfer_target};
 use crate::{
     AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Customer, Event,
     Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind, StoreError,
@@ -144,8 +143,8 @@ pub(crate) fn session(c: &Connection, token_hash: &str, now: i64) -> Result<Opti
 }
 
 const CONVERSATION_SELECT: &str = "SELECT c.id, c.token_hash, c.state, c.locale, c.customer_name,
-    c.customer_email, c.assignee_id, a.name, c.needs, c.created_at, c.updated_at
-    FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id";
+    c.customer_email, c.assignee_id, a.name, c.needs, c.created_at, c.updated_at, c.queued_at,
+    c.assigned_at FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id";
 
 fn conversation_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let id: String = r.get(0)?;
@@ -176,6 +175,8 @@ fn conversation_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         handoff: needs.as_deref().map(parse_json::<Needs>).transpose()?,
         created_at_ms: r.get(9)?,
         updated_at_ms: r.get(10)?,
+        queued_at_ms: r.get(11)?,
+        assigned_at_ms: r.get(12)?,
     })
 }
 
@@ -302,6 +303,17 @@ fn log_event(
     Ok(())
 }
 
+/// The conversation's assignee (if any) has just finished it: their idle time starts now.
+fn finished(c: &Connection, id: &ConversationId, now: i64) -> Result<()> {
+    exec(
+        c,
+        "UPDATE agents SET idle_since = ?2
+         WHERE id = (SELECT assignee_id FROM conversations WHERE id = ?1 AND state = 'assigned')",
+        params![id.as_str(), now],
+    )?;
+    Ok(())
+}
+
 /// Applies a state change to the row and logs it. The caller has checked the current state.
 fn apply_change(
     c: &Connection,
@@ -337,6 +349,7 @@ fn apply_change(
             )?;
         }
         Change::Resolve { by } => {
+            finished(c, id, now)?;
             exec(
                 c,
                 "UPDATE conversations SET state = ?2, updated_at = ?3 WHERE id = ?1",
@@ -351,6 +364,7 @@ fn apply_change(
             )?;
         }
         Change::Handback { by } => {
+            finished(c, id, now)?;
             exec(
         c,
                 "UPDATE conversations SET state = ?2, assignee_id = NULL, needs = NULL, updated_at = ?3 WHERE id = ?1",
@@ -446,6 +460,13 @@ pub(crate) fn append(
             params![id.as_str(), now],
         )?;
     }
+    if new.iter().any(|m| m.author == Author::Agent) {
+        exec(
+            c,
+            "UPDATE conversations SET replied = 1 WHERE id = ?1",
+            [id.as_str()],
+        )?;
+    }
     let messages = insert_messages(c, id, new, now)?;
     let conversation = conversation(c, id)?.ok_or(StoreError::NotFound)?;
     Ok(Appended {
@@ -455,44 +476,186 @@ pub(crate) fn append(
     })
 }
 
+/// The online agents with their load and idle time, as the router sees them.
+fn online_candidates(c: &Connection) -> Result<Vec<Candidate>> {
+    let sql = format!(
+        "SELECT {AGENT_COLUMNS}, idle_since, (SELECT COUNT(*) FROM conversations c
+             WHERE c.assignee_id = agents.id AND c.state = 'assigned')
+         FROM agents WHERE presence = 'online' ORDER BY id"
+    );
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok(Candidate {
+            agent: agent_row(r)?,
+            idle_since_ms: r.get(10)?,
+            load: r.get(11)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Moves every conversation whose assignee has not replied within `timeout_ms` of getting it to
+/// another fit agent (never back to the same one), in one step of the single writer. A
+/// conversation nobody else fits stays where it is.
+pub(crate) fn reassign_unanswered(
+    c: &Connection,
+    rules: &Rules,
+    now: i64,
+    timeout_ms: i64,
+) -> Result<Vec<Appended>> {
+    let stale = conversations_where(
+        c,
+        "c.state = 'assigned' AND c.replied = 0 AND c.assigned_at <= ?1 ORDER BY c.assigned_at",
+        [now.saturating_sub(timeout_ms)],
+    )?;
+    if stale.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut candidates = online_candidates(c)?;
+    let mut out = Vec::new();
+    for conv in stale {
+        let Some(from) = conv.assignee.clone() else {
+            continue;
+        };
+        let Some((to, why)) =
+            routing::reassign(&conv_waiting(&conv), &mut candidates, from.id, rules, now)
+        else {
+            continue;
+        };
+        exec(
+            c,
+            "UPDATE conversations SET assignee_id = ?2, assigned_at = ?3, replied = 0, updated_at = ?3
+             WHERE id = ?1",
+            params![conv.id.as_str(), to.0, now],
+        )?;
+        exec(
+            c,
+            "UPDATE agents SET idle_since = ?2 WHERE id = ?1",
+            params![to.0, now],
+        )?;
+        log_event(
+            c,
+            &conv.id,
+            "reassigned",
+            serde_json::json!({"from": from.id.0, "agent": to.0, "cause": "no_first_response", "why": why}),
+            now,
+        )?;
+        let text = desk::replies::moved(&conv.locale, &from.name, &why.agent_name);
+        let messages = insert_messages(c, &conv.id, vec![NewMessage::system(text)], now)?;
+        let conversation = conversation(c, &conv.id)?.ok_or(StoreError::NotFound)?;
+        out.push(Appended {
+            conversation,
+            messages,
+            state_changed: true,
+        });
+    }
+    Ok(out)
+}
+
+/// Passes an assigned conversation from `by` to a colleague or a skill, in one step of the
+/// single writer (so the colleague's free capacity cannot change meanwhile).
+pub(crate) fn transfer(
+    c: &Connection,
+    id: &ConversationId,
+    by: AgentId,
+    to: &crate::TransferTo,
+    now: i64,
+) -> Result<Appended> {
+    let conv = conversation(c, id)?.ok_or(StoreError::NotFound)?;
+    let from = transfer_from(&conv, by)?;
+    let mut needs = conv.handoff.clone().unwrap_or_default();
+    let (text, data, state_changed) = match to {
+        crate::TransferTo::Agent(to) => {
+            let candidates = online_candidates(c)?;
+            let target = transfer_target(&candidates, *to, by, &needs)?;
+            exec(
+                c,
+                "UPDATE conversations SET assignee_id = ?2, assigned_at = ?3, replied = 0, updated_at = ?3
+                 WHERE id = ?1",
+                params![id.as_str(), to.0, now],
+            )?;
+            exec(
+                c,
+                "UPDATE agents SET idle_since = ?2 WHERE id IN (?1, ?3)",
+                params![to.0, now, by.0],
+            )?;
+            (
+                desk::replies::transferred(&conv.locale, &from, &target),
+                serde_json::json!({"by": by.0, "to": to.0}),
+                false,
+            )
+        }
+        crate::TransferTo::Skill(skill) => {
+            let to_state =
+                conv.state
+                    .apply(Transition::Requeue)
+                    .map_err(|_| StoreError::WrongState {
+                        expected: "assigned".into(),
+                        actual: conv.state,
+                    })?;
+            if !needs.skills.contains(skill) {
+                needs.skills.push(skill.clone());
+            }
+            finished(c, id, now)?;
+            // A fresh wait: the skill is required until the relaxation steps come round again.
+            exec(
+                c,
+                "UPDATE conversations SET state = ?2, assignee_id = NULL, needs = ?3, queued_at = ?4,
+                 assigned_at = NULL, updated_at = ?4 WHERE id = ?1",
+                params![id.as_str(), to_state.as_str(), json(&needs), now],
+            )?;
+            log_event(
+                c,
+                id,
+                "state",
+                serde_json::json!({"from": conv.state.as_str(), "to": to_state.as_str()}),
+                now,
+            )?;
+            (
+                desk::replies::transferred_to_skill(&conv.locale, &from, skill),
+                serde_json::json!({"by": by.0, "skill": skill}),
+                true,
+            )
+        }
+    };
+    log_event(c, id, "transferred", data, now)?;
+    let messages = insert_messages(c, id, vec![NewMessage::system(text)], now)?;
+    let conversation = conversation(c, id)?.ok_or(StoreError::NotFound)?;
+    Ok(Appended {
+        conversation,
+        messages,
+        state_changed,
+    })
+}
+
+fn conv_waiting(conv: &Conversation) -> Waiting<()> {
+    Waiting {
+        key: (),
+        needs: conv.handoff.clone().unwrap_or_default(),
+        queued_at_ms: conv.queued_at_ms.unwrap_or(conv.updated_at_ms),
+    }
+}
+
 /// Routes the whole queue in one step of the single writer, so no conversation is assigned twice
 /// and no agent goes over capacity.
-pub(crate) fn assign_queued(c: &Connection) -> Result<Vec<Appended>> {
+pub(crate) fn assign_queued(c: &Connection, rules: &Rules, now: i64) -> Result<Vec<Appended>> {
     let queued = queue(c)?;
     if queued.is_empty() {
         return Ok(Vec::new());
     }
-    let mut candidates: Vec<Candidate> = {
-        let mut stmt = c.prepare_cached(
-            "SELECT COUNT(*) FROM conversations WHERE assignee_id = ?1 AND state = 'assigned'",
-        )?;
-        let mut out = Vec::new();
-        for agent in agents(c)?
-            .into_iter()
-            .filter(|a| a.presence == Presence::Online)
-        {
-            let load: u32 = stmt.query_row([agent.id.0], |r| r.get(0))?;
-            out.push(Candidate { agent, load });
-        }
-        out
-    };
+    let mut candidates = online_candidates(c)?;
     let waiting: Vec<Waiting<usize>> = queued
         .iter()
         .enumerate()
         .map(|(i, conv)| Waiting {
             key: i,
             needs: conv.handoff.clone().unwrap_or_default(),
+            queued_at_ms: conv.queued_at_ms.unwrap_or(conv.updated_at_ms),
         })
         .collect();
-    let now = now_ms();
     let mut out = Vec::new();
-    for (i, agent_id) in routing::plan(&waiting, &mut candidates) {
-        let conv = &queued[i];
-        let name = candidates
-            .iter()
-            .find(|c| c.agent.id == agent_id)
-            .map(|c| c.agent.name.clone())
-            .unwrap_or_default();
+    for a in routing::plan(&waiting, &mut candidates, rules, now) {
+        let conv = &queued[a.key];
         let to = conv
             .state
             .apply(Transition::Assign)
@@ -502,14 +665,20 @@ pub(crate) fn assign_queued(c: &Connection) -> Result<Vec<Appended>> {
             })?;
         exec(
             c,
-            "UPDATE conversations SET state = ?2, assignee_id = ?3, updated_at = ?4 WHERE id = ?1",
-            params![conv.id.as_str(), to.as_str(), agent_id.0, now],
+            "UPDATE conversations SET state = ?2, assignee_id = ?3, updated_at = ?4, assigned_at = ?4,
+             replied = 0 WHERE id = ?1",
+            params![conv.id.as_str(), to.as_str(), a.agent.0, now],
+        )?;
+        exec(
+            c,
+            "UPDATE agents SET idle_since = ?2 WHERE id = ?1",
+            params![a.agent.0, now],
         )?;
         log_event(
             c,
             &conv.id,
             "assigned",
-            serde_json::json!({"agent": agent_id.0}),
+            serde_json::json!({"agent": a.agent.0, "why": a.why}),
             now,
         )?;
         log_event(
@@ -519,7 +688,7 @@ pub(crate) fn assign_queued(c: &Connection) -> Result<Vec<Appended>> {
             serde_json::json!({"from": conv.state.as_str(), "to": to.as_str()}),
             now,
         )?;
-        let text = desk::replies::assigned(&conv.locale, &name);
+        let text = desk::replies::assigned(&conv.locale, &a.why.agent_name);
         let messages = insert_messages(
             c,
             &conv.id,

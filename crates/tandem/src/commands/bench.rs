@@ -2,7 +2,7 @@
 //! concurrency, against a running desk (`--url`) or one started in-process on a temporary
 //! SQLite database. With `--peer-url`, it measures instead how long a message posted on one node
 //! takes to reach an SSE listener on another. A benchmark, not a test: it reports what it
-//! measured.
+//! measured. `tandem bench routing` measures the router instead (see `bench_routing`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -11,8 +11,17 @@ use anyhow::Context;
 use playbook::Playbook;
 use server::{Application, Settings};
 
+#[derive(clap::Subcommand, Debug)]
+pub enum BenchWhat {
+    /// The router: decision latency and queue drain with many agents and a long queue.
+    Routing(super::bench_routing::RoutingBenchArgs),
+}
+
 #[derive(clap::Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
 pub struct BenchArgs {
+    #[command(subcommand)]
+    pub what: Option<BenchWhat>,
     /// A running desk to measure (started with TANDEM_RATE_LIMITS=false). Without it, a desk
     /// with the demo playbook is started in this process on a temporary database.
     #[arg(long)]
@@ -47,7 +56,10 @@ const QUESTIONS: &[&str] = &[
     "When is customer service available?",
 ];
 
-pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
+    if let Some(BenchWhat::Routing(routing)) = args.what.take() {
+        return super::bench_routing::run(routing);
+    }
     anyhow::ensure!(
         args.concurrency > 0 && args.messages > 0,
         "concurrency and messages must be > 0"
@@ -212,6 +224,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
                     playbook: Playbook::demo(),
                     rate_limits: false,
                     secure_cookies: false,
+                    first_response_timeout_secs: 0,
                 },
                 store,
             )

@@ -1,5 +1,6 @@
 //! One module per CLI command.
 pub mod bench;
+pub mod bench_routing;
 pub mod eval;
 pub mod migrate_store;
 pub mod serve;

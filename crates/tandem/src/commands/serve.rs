@@ -32,7 +32,14 @@ pub struct ServeArgs {
     /// Mark cookies `Secure`; set this when the desk is served over HTTPS.
     #[arg(long, env = "TANDEM_SECURE_COOKIES", default_value_t = false, action = ArgAction::Set)]
     pub secure_cookies: bool,
+    /// Seconds an assigned agent has for a first reply before the conversation moves to another
+    /// fit agent (0: never).
+    #[arg(long, env = "TANDEM_FIRST_RESPONSE_TIMEOUT_SECS", default_value_t = server::FIRST_RESPONSE_TIMEOUT_SECS)]
+    pub first_response_timeout_secs: u64,
 }
+
+/// How often queued conversations are routed again, so requirements relax as they wait.
+const ROUTING_TICK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Opens the store the URL names: SQLite in the data dir by default, `sqlite://PATH`, or
 /// `postgres://…` / `postgresql://…`. The scheme alone picks the backend.
@@ -93,10 +100,11 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let name = playbook.desk.name.clone();
         let intents = playbook.intents.len();
         let app = Application::build(
-            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies },
+            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs },
             store,
         )
         .await?;
+        tokio::spawn(server::flow::tick_every(app.state().clone(), ROUTING_TICK));
         let addr = app.local_addr()?;
         println!("Tandem desk \"{name}\" ({intents} intents) on http://{addr}/");
         println!("  widget demo: http://{addr}/   console: http://{addr}/console   admin: http://{addr}/admin");

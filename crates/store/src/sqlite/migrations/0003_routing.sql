@@ -1,0 +1,6 @@
+-- Tandem on SQLite, schema version 3: routing by competence. When an agent last got or finished
+-- a conversation (the router prefers whoever has been idle longest), and when an assigned
+-- conversation was assigned and whether its assignee has replied (the first-response timeout).
+ALTER TABLE agents ADD COLUMN idle_since INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conversations ADD COLUMN assigned_at INTEGER;
+ALTER TABLE conversations ADD COLUMN replied INTEGER NOT NULL DEFAULT 0;
