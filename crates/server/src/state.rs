@@ -26,6 +26,8 @@ pub struct Inner {
     /// takes as long either way.
     pub dummy_hash: String,
     pub secure_cookies: bool,
+    /// The help center: CAPTCHA, search index, public rate limits, trusted proxies.
+    pub help: crate::help::HelpCenter,
 }
 
 impl Deref for AppState {
