@@ -79,13 +79,16 @@ impl PublicLimit {
     }
 }
 
+/// Which articles, at which version, an index was built from.
+type Fingerprint = Vec<(String, i64)>;
+
 pub struct HelpCenter {
     pub captcha: Captcha,
     pub trusted_proxies: Vec<IpAddr>,
     captcha_limiter: DefaultKeyedRateLimiter<IpAddr>,
     post_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// The search index over the published articles, and what it was built from.
-    index: Mutex<Option<(Vec<(String, i64)>, Arc<Knowledge>)>>,
+    index: Mutex<Option<(Fingerprint, Arc<Knowledge>)>>,
 }
 
 fn quota((per_minute, burst): (u32, u32)) -> Quota {
@@ -130,7 +133,7 @@ impl HelpCenter {
     /// Searches the published articles; `articles` is the current published list (the index is
     /// rebuilt when it differs from what the index was built from).
     pub fn search(&self, articles: &[Article], text: &str, limit: usize) -> Vec<String> {
-        let fingerprint: Vec<(String, i64)> = articles
+        let fingerprint: Fingerprint = articles
             .iter()
             .map(|a| (a.id.clone(), a.updated_at_ms))
             .collect();
