@@ -24,6 +24,8 @@ pub const TTL_SECS: i64 = 600;
 pub const MAX_NUMBER: u64 = 50_000;
 /// The shortest secret accepted from the configuration.
 const MIN_SECRET_CHARS: usize = 32;
+/// Wrong answers to one math question before it is spent.
+const MAX_WRONG_MATH: u32 = 3;
 /// The store setting that holds the generated secret (shared by all nodes).
 pub const SECRET_SETTING: &str = "captcha_secret";
 
@@ -226,7 +228,28 @@ impl Captcha {
 
     /// Checks an answer and uses it up (once, across nodes). Refusals store nothing.
     pub async fn verify(&self, store: &dyn Store, answer: &Answer, now_secs: i64) -> ApiResult<()> {
-        let (key, expires_ms) = self.check(answer, now_secs)?;
+        let (key, expires_ms) = match self.check(answer, now_secs) {
+            Ok(k) => k,
+            Err(e) => {
+                // A math question has few possible answers: after a few wrong ones it is spent.
+                if let Answer::Math { id, .. } = answer {
+                    let nonce = id
+                        .split('.')
+                        .nth(2)
+                        .filter(|n| n.len() == 24 && n.bytes().all(|b| b.is_ascii_hexdigit()));
+                    if let Some(nonce) = nonce {
+                        let key = format!("captcha-wrong:{nonce}");
+                        let tries = store.count_hit(&key, TTL_SECS * 1000).await?;
+                        if tries >= MAX_WRONG_MATH {
+                            store
+                                .use_captcha(&format!("m:{nonce}"), (now_secs + TTL_SECS) * 1000)
+                                .await?;
+                        }
+                    }
+                }
+                return Err(e);
+            }
+        };
         if store.use_captcha(&key, expires_ms).await? {
             Ok(())
         } else {

@@ -66,8 +66,8 @@ impl PublicLimit {
     /// (per minute, burst)
     fn rule(self) -> (u32, u32) {
         match self {
-            PublicLimit::Captcha => (60, 30),
-            PublicLimit::Post => (20, 10),
+            PublicLimit::Captcha => (60, 60),
+            PublicLimit::Post => (30, 30),
         }
     }
 

@@ -67,7 +67,14 @@ fn error_page(lang: Lang, e: ApiError) -> Response {
             }
         },
     );
-    (e.status, body).into_response()
+    let mut res = (e.status, body).into_response();
+    if e.status == StatusCode::TOO_MANY_REQUESTS {
+        res.headers_mut().insert(
+            axum::http::header::RETRY_AFTER,
+            axum::http::HeaderValue::from_static("60"),
+        );
+    }
+    res
 }
 
 fn not_found(lang: Lang) -> Response {
