@@ -289,6 +289,35 @@ async fn refusals_on(app: &App, path: &str, base: Value) {
         "replayed altcha",
     )
     .await;
+    let n = solve(&issued.altcha);
+    refused(
+        app,
+        path,
+        with(json!({"captcha": {"altcha": altcha(&issued.altcha, n, "00")}})),
+        "forged, nested",
+    )
+    .await;
+    refused(app, path, with(json!({"captcha": 7})), "a bare number").await;
+    refused(
+        app,
+        path,
+        with(json!({"captcha": {"altcha": solved(&issued)}})),
+        "replayed, nested",
+    )
+    .await;
+    // The payload is also accepted inside "captcha", the math answer as a string.
+    let issued = app.captcha().await;
+    let (s, b) = app
+        .post(path, with(json!({"captcha": {"altcha": solved(&issued)}})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
+    let (s, b) = app
+        .post(
+            path,
+            with(json!({"captcha": {"id": issued.id, "answer": math_sum(&issued).to_string()}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{b}");
 }
 
 #[tokio::test]
@@ -296,9 +325,9 @@ async fn comments_refuse_every_bad_captcha_and_store_nothing() {
     let (app, _dir) = sqlite_app().await;
     let path = format!("/api/v1/articles/{ARTICLE}/comments");
     refusals_on(&app, &path, comment(json!({}))).await;
-    // Only the two accepted comments were stored, both pending.
+    // Only the four accepted comments were stored, all pending.
     let all = app.store.comments(None, None).await.expect("comments");
-    assert_eq!(all.len(), 2);
+    assert_eq!(all.len(), 4);
     assert!(all
         .iter()
         .all(|c| c.status == store::CommentStatus::Pending));

@@ -20,23 +20,26 @@ const MAX_NAME_CHARS: usize = 200;
 const MAX_TITLE_CHARS: usize = 300;
 const MAX_BODY_CHARS: usize = 100_000;
 
-/// The math answer: `{"id", "answer"}` (the answer as a number or a string).
-#[derive(Debug, Deserialize, ToSchema)]
-pub struct MathAnswer {
-    pub id: String,
-    #[schema(value_type = String)]
-    pub answer: serde_json::Value,
-}
-
-/// The CAPTCHA part of a public form: the math answer or the ALTCHA widget's payload, plus the
-/// honeypot (`website`), which people leave empty.
+/// The CAPTCHA part of a public form: `"captcha": {"id", "answer"}` (the math answer, as a
+/// number or a string) or the ALTCHA widget's payload, as `"altcha": "<base64>"` (also accepted
+/// as `"captcha": {"altcha": …}` or `"captcha": "<base64>"`), plus the honeypot (`website`),
+/// which people leave empty.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct CaptchaFields {
-    pub captcha: Option<MathAnswer>,
+    #[schema(value_type = Object)]
+    pub captcha: Option<serde_json::Value>,
     /// base64 of the ALTCHA payload JSON `{algorithm, challenge, number, salt, signature}`.
     pub altcha: Option<String>,
     /// Honeypot: must be absent or empty.
     pub website: Option<String>,
+}
+
+fn text_of(v: &serde_json::Value) -> Option<String> {
+    match v {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
 }
 
 impl CaptchaFields {
@@ -48,15 +51,20 @@ impl CaptchaFields {
         {
             return Err(captcha::invalid("this looks automated"));
         }
-        let math_answer = self.captcha.as_ref().map(|c| match &c.answer {
-            serde_json::Value::String(s) => s.clone(),
-            other => other.to_string(),
-        });
-        captcha::answer_of(
-            self.altcha.as_deref(),
-            self.captcha.as_ref().map(|c| c.id.as_str()),
-            math_answer.as_deref(),
-        )
+        let mut altcha = self.altcha.clone();
+        let (mut id, mut answer) = (None, None);
+        match &self.captcha {
+            Some(serde_json::Value::Object(o)) => {
+                if altcha.is_none() {
+                    altcha = o.get("altcha").and_then(text_of);
+                }
+                id = o.get("id").and_then(text_of);
+                answer = o.get("answer").and_then(text_of);
+            }
+            Some(serde_json::Value::String(s)) if altcha.is_none() => altcha = Some(s.clone()),
+            _ => {}
+        }
+        captcha::answer_of(altcha.as_deref(), id.as_deref(), answer.as_deref())
     }
 }
 

@@ -32,7 +32,7 @@ use crate::wire;
         wire::AgentConversations, wire::PresenceIn, wire::Competences, wire::NewAgent, wire::Agent,
         wire::ArticleSuggestion,
         crate::captcha::Issued, crate::captcha::MathQuestion, crate::captcha::AltchaChallenge,
-        help::MathAnswer, help::CaptchaFields, help::NewComment, help::CommentCreated,
+        help::CaptchaFields, help::NewComment, help::CommentCreated,
         help::CommentOut, help::CommentList, help::ArticleOut, help::ArticleList, help::ArticleIn,
         help::Vote, help::ContactIn, help::ContactCreated,
     )),
