@@ -73,3 +73,14 @@ pub struct Helpfulness {
     pub yes: u64,
     pub no: u64,
 }
+
+/// The help center's rows, for `tandem migrate-store` (ids and times kept).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HelpExport {
+    pub articles: Vec<Article>,
+    pub comments: Vec<Comment>,
+    /// (article id, helpful, created at ms)
+    pub votes: Vec<(String, bool, i64)>,
+    /// (name, value), e.g. the generated CAPTCHA secret.
+    pub settings: Vec<(String, String)>,
+}

@@ -501,6 +501,15 @@ impl PgStore {
         queries::import_events(&self.client().await?, rows).await
     }
 
+    /// The help center's rows, in one transaction.
+    pub async fn import_help(&self, rows: &crate::HelpExport) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        help::import(&tx, rows).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Moves the id sequences past the imported ids, so new rows get fresh ones.
     pub async fn finish_import(&self) -> Result<()> {
         let client = self.client().await?;

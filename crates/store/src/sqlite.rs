@@ -131,6 +131,11 @@ impl SqliteStore {
             .await
     }
 
+    /// The help center: articles, comments, votes and settings.
+    pub async fn export_help(&self) -> Result<crate::HelpExport> {
+        self.read(help::export).await
+    }
+
     /// Up to `limit` events with ids above `after`, by id.
     pub async fn export_events(&self, after: i64, limit: u32) -> Result<Vec<Event>> {
         self.read(move |c| queries::export_events(c, after, limit))

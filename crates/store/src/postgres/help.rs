@@ -247,3 +247,65 @@ pub(super) async fn setting_or_init<C: GenericClient>(
         .ok_or(StoreError::NotFound)?;
     Ok(row.try_get(0)?)
 }
+
+/// Writes exported help-center rows (ids and times kept) and moves the id sequences past them.
+pub(super) async fn import<C: GenericClient>(c: &C, h: &crate::HelpExport) -> Result<()> {
+    for a in &h.articles {
+        exec(
+            c,
+            "INSERT INTO articles (id, locale, title, body, category, published, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                &a.id,
+                &a.locale,
+                &a.title,
+                &a.body,
+                &a.category,
+                &a.published,
+                &a.updated_at_ms,
+            ],
+        )
+        .await?;
+    }
+    for m in &h.comments {
+        exec(
+            c,
+            "INSERT INTO comments (id, article_id, author, text, status, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6)",
+            &[
+                &m.id,
+                &m.article_id,
+                &m.author,
+                &m.text,
+                &m.status.as_str(),
+                &m.created_at_ms,
+            ],
+        )
+        .await?;
+    }
+    for (article, helpful, at) in &h.votes {
+        exec(
+            c,
+            "INSERT INTO article_votes (article_id, helpful, created_at) VALUES ($1, $2, $3)",
+            &[article, helpful, at],
+        )
+        .await?;
+    }
+    for (name, value) in &h.settings {
+        exec(
+            c,
+            "INSERT INTO settings (name, value) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            &[name, value],
+        )
+        .await?;
+    }
+    exec(
+        c,
+        "SELECT setval(pg_get_serial_sequence('comments', 'id'),
+                COALESCE((SELECT MAX(id) FROM comments), 0) + 1, false)",
+        &[],
+    )
+    .await?;
+    Ok(())
+}

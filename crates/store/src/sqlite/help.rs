@@ -198,3 +198,23 @@ pub(super) fn setting_or_init(c: &Connection, name: &str, candidate: &str) -> Re
             .query_row([name], |r| r.get(0))?,
     )
 }
+
+pub(super) fn export(c: &Connection) -> Result<crate::HelpExport> {
+    let articles = articles(c, false)?;
+    let comments = comments(c, None, None)?;
+    let mut stmt =
+        c.prepare("SELECT article_id, helpful, created_at FROM article_votes ORDER BY id")?;
+    let votes = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut stmt = c.prepare("SELECT name, value FROM settings ORDER BY name")?;
+    let settings = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(crate::HelpExport {
+        articles,
+        comments,
+        votes,
+        settings,
+    })
+}
