@@ -4,9 +4,11 @@
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
+pub mod captcha;
 pub mod error;
 pub mod extract;
 pub mod flow;
+pub mod help;
 pub mod live;
 mod pages;
 mod security;
@@ -53,6 +55,18 @@ pub struct Application {
 impl Application {
     /// Trains the machine tier, binds the port (0 picks a free one) and assembles the routes.
     pub async fn build(settings: Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        Self::build_with(settings, store, help::HelpOptions::from_env()?).await
+    }
+
+    /// As [`Application::build`], with the help center's options given instead of read from
+    /// the environment.
+    pub async fn build_with(
+        settings: Settings,
+        store: Arc<dyn Store>,
+        help_options: help::HelpOptions,
+    ) -> anyhow::Result<Self> {
+        let help =
+            help::HelpCenter::start(store.as_ref(), &settings.playbook, help_options).await?;
         let tier = MachineTier::train(&settings.playbook)?;
         let dummy_hash = auth::hash_password(&auth::new_token(""))
             .map_err(|_| anyhow::anyhow!("cannot hash with argon2"))?;
@@ -73,6 +87,7 @@ impl Application {
             limits: settings.rate_limits.then(RateLimits::default),
             dummy_hash,
             secure_cookies: settings.secure_cookies,
+            help,
         });
         let listener = TcpListener::bind(&settings.bind)
             .await

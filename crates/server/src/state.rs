@@ -33,6 +33,8 @@ pub struct Inner {
     /// How long an assigned agent has for a first reply before the conversation moves on;
     /// `None` turns the timeout off.
     pub first_response_timeout_ms: Option<i64>,
+    /// The help center: CAPTCHA, search index, public rate limits, trusted proxies.
+    pub help: crate::help::HelpCenter,
 }
 
 /// Wall-clock time in ms, plus an offset that tests advance instead of sleeping.

@@ -5,10 +5,12 @@
 //! one runs. Every change that matters to analytics (handoff, assignment, state change, rating)
 //! is also written to the `events` log in the same transaction as the change itself.
 
+mod help;
 pub mod postgres;
 mod records;
 pub mod sqlite;
 
+pub use help::*;
 pub use records::*;
 
 use async_trait::async_trait;
@@ -123,4 +125,33 @@ pub trait Store: Send + Sync + 'static {
     /// Counts one hit on `key` in the current fixed window of `window_ms` and returns the hits
     /// in that window so far, this one included.
     async fn count_hit(&self, key: &str, window_ms: i64) -> Result<u32>;
+
+    // Help center
+    /// Imports the playbook's articles at start: inserts new ones as published and updates the
+    /// text of known ones, keeping their published flag (an admin's unpublish survives restarts).
+    async fn import_articles(&self, articles: Vec<NewArticle>) -> Result<()>;
+    /// Creates or replaces an article (the admin editor).
+    async fn save_article(&self, article: NewArticle) -> Result<Article>;
+    async fn article(&self, id: &str) -> Result<Option<Article>>;
+    /// All articles, or only the published ones, by category then title.
+    async fn articles(&self, published_only: bool) -> Result<Vec<Article>>;
+    /// Stores a new comment as pending.
+    async fn add_comment(&self, article_id: &str, author: &str, text: &str) -> Result<Comment>;
+    /// Comments, oldest first, optionally of one article and in one status.
+    async fn comments(
+        &self,
+        article_id: Option<&str>,
+        status: Option<CommentStatus>,
+    ) -> Result<Vec<Comment>>;
+    /// Moderates a comment. `NotFound` when there is no such comment.
+    async fn set_comment_status(&self, id: i64, status: CommentStatus) -> Result<Comment>;
+    /// Records one "Was this helpful?" answer (a row per vote, so analytics can count by time).
+    async fn vote(&self, article_id: &str, helpful: bool) -> Result<()>;
+    async fn helpfulness(&self, article_id: &str) -> Result<Helpfulness>;
+    /// Marks a CAPTCHA as used, atomically across nodes (a unique key): `true` the first time,
+    /// `false` on every later try. Keys whose CAPTCHA expired are swept.
+    async fn use_captcha(&self, key: &str, expires_at_ms: i64) -> Result<bool>;
+    /// The setting `name`; stores `candidate` first if it has none, so every node gets the value
+    /// the first one stored.
+    async fn setting_or_init(&self, name: &str, candidate: &str) -> Result<String>;
 }

@@ -4,6 +4,7 @@
 //! `NOTIFY tandem_events` in the same transaction as each write so other nodes hear of it
 //! exactly when it commits.
 
+mod help;
 mod queries;
 
 use std::hash::{BuildHasher, Hasher};
@@ -23,10 +24,12 @@ use crate::{
     AgentRecord, Appended, Change, ChangeNotice, Conversation, ConversationRecord, Event, Message,
     NewAgent, NewConversation, NewMessage, Result, Session, Store, StoreError,
 };
+use crate::{Article, Comment, CommentStatus, Helpfulness, NewArticle};
 
 const MIGRATIONS: &[&str] = &[
     include_str!("postgres/migrations/0001_init.sql"),
     include_str!("postgres/migrations/0002_routing.sql"),
+    include_str!("postgres/migrations/0003_help_center.sql"),
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
@@ -443,6 +446,57 @@ impl Store for PgStore {
         }
         Ok(hits)
     }
+
+    async fn import_articles(&self, articles: Vec<NewArticle>) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        help::import_articles(&tx, &articles).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn save_article(&self, article: NewArticle) -> Result<Article> {
+        help::save_article(&self.client().await?, &article).await
+    }
+
+    async fn article(&self, id: &str) -> Result<Option<Article>> {
+        help::article(&self.client().await?, id).await
+    }
+
+    async fn articles(&self, published_only: bool) -> Result<Vec<Article>> {
+        help::articles(&self.client().await?, published_only).await
+    }
+
+    async fn add_comment(&self, article_id: &str, author: &str, text: &str) -> Result<Comment> {
+        help::add_comment(&self.client().await?, article_id, author, text).await
+    }
+
+    async fn comments(
+        &self,
+        article_id: Option<&str>,
+        status: Option<CommentStatus>,
+    ) -> Result<Vec<Comment>> {
+        help::comments(&self.client().await?, article_id, status).await
+    }
+
+    async fn set_comment_status(&self, id: i64, status: CommentStatus) -> Result<Comment> {
+        help::set_comment_status(&self.client().await?, id, status).await
+    }
+
+    async fn vote(&self, article_id: &str, helpful: bool) -> Result<()> {
+        help::vote(&self.client().await?, article_id, helpful).await
+    }
+
+    async fn helpfulness(&self, article_id: &str) -> Result<Helpfulness> {
+        help::helpfulness(&self.client().await?, article_id).await
+    }
+
+    async fn use_captcha(&self, key: &str, expires_at_ms: i64) -> Result<bool> {
+        help::use_captcha(&self.client().await?, key, expires_at_ms).await
+    }
+
+    async fn setting_or_init(&self, name: &str, candidate: &str) -> Result<String> {
+        help::setting_or_init(&self.client().await?, name, candidate).await
+    }
 }
 
 /// Writing a whole desk in, for `tandem migrate-store`: ids are kept, and the id sequences are
@@ -497,6 +551,15 @@ impl PgStore {
 
     pub async fn import_events(&self, rows: &[Event]) -> Result<()> {
         queries::import_events(&self.client().await?, rows).await
+    }
+
+    /// The help center's rows, in one transaction.
+    pub async fn import_help(&self, rows: &crate::HelpExport) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        help::import(&tx, rows).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Moves the id sequences past the imported ids, so new rows get fresh ones.

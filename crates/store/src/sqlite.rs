@@ -4,6 +4,7 @@
 //! A write is acknowledged only after its transaction has committed, so whatever the API
 //! answered 201 for survives `kill -9`.
 
+mod help;
 mod queries;
 mod writer;
 
@@ -19,12 +20,14 @@ use crate::{
     AgentRecord, Appended, Change, Conversation, ConversationRecord, Event, Message, NewAgent,
     NewConversation, NewMessage, Result, Session, Store, StoreError,
 };
+use crate::{Article, Comment, CommentStatus, Helpfulness, NewArticle};
 use writer::Writer;
 
 const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/migrations/0001_init.sql"),
     include_str!("sqlite/migrations/0002_rate_counters.sql"),
     include_str!("sqlite/migrations/0003_routing.sql"),
+    include_str!("sqlite/migrations/0004_help_center.sql"),
 ];
 const READERS_KEPT: usize = 8;
 
@@ -128,6 +131,11 @@ impl SqliteStore {
     pub async fn export_messages(&self, after: i64, limit: u32) -> Result<Vec<Message>> {
         self.read(move |c| queries::export_messages(c, after, limit))
             .await
+    }
+
+    /// The help center: articles, comments, votes and settings.
+    pub async fn export_help(&self) -> Result<crate::HelpExport> {
+        self.read(help::export).await
     }
 
     /// Up to `limit` events with ids above `after`, by id.
@@ -319,6 +327,77 @@ impl Store for SqliteStore {
         let key = key.to_owned();
         self.writer
             .write(move |c| queries::count_hit(c, &key, window_ms))
+            .await
+    }
+
+    async fn import_articles(&self, articles: Vec<NewArticle>) -> Result<()> {
+        self.writer
+            .write(move |c| help::import_articles(c, &articles))
+            .await
+    }
+
+    async fn save_article(&self, article: NewArticle) -> Result<Article> {
+        self.writer
+            .write(move |c| help::save_article(c, &article))
+            .await
+    }
+
+    async fn article(&self, id: &str) -> Result<Option<Article>> {
+        let id = id.to_owned();
+        self.read(move |c| help::article(c, &id)).await
+    }
+
+    async fn articles(&self, published_only: bool) -> Result<Vec<Article>> {
+        self.read(move |c| help::articles(c, published_only)).await
+    }
+
+    async fn add_comment(&self, article_id: &str, author: &str, text: &str) -> Result<Comment> {
+        let (article_id, author, text) =
+            (article_id.to_owned(), author.to_owned(), text.to_owned());
+        self.writer
+            .write(move |c| help::add_comment(c, &article_id, &author, &text))
+            .await
+    }
+
+    async fn comments(
+        &self,
+        article_id: Option<&str>,
+        status: Option<CommentStatus>,
+    ) -> Result<Vec<Comment>> {
+        let article_id = article_id.map(str::to_owned);
+        self.read(move |c| help::comments(c, article_id.as_deref(), status))
+            .await
+    }
+
+    async fn set_comment_status(&self, id: i64, status: CommentStatus) -> Result<Comment> {
+        self.writer
+            .write(move |c| help::set_comment_status(c, id, status))
+            .await
+    }
+
+    async fn vote(&self, article_id: &str, helpful: bool) -> Result<()> {
+        let article_id = article_id.to_owned();
+        self.writer
+            .write(move |c| help::vote(c, &article_id, helpful))
+            .await
+    }
+
+    async fn helpfulness(&self, article_id: &str) -> Result<Helpfulness> {
+        let article_id = article_id.to_owned();
+        self.read(move |c| help::helpfulness(c, &article_id)).await
+    }
+
+    async fn use_captcha(&self, key: &str, expires_at_ms: i64) -> Result<bool> {
+        let key = key.to_owned();
+        self.writer
+            .write(move |c| help::use_captcha(c, &key, expires_at_ms))
+            .await
+    }
+
+    async fn setting_or_init(&self, name: &str, candidate: &str) -> Result<String> {
+        let (name, candidate) = (name.to_owned(), candidate.to_owned());
+        self.writer
+            .write(move |c| help::setting_or_init(c, &name, &candidate))
             .await
     }
 }

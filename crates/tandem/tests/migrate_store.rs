@@ -68,6 +68,30 @@ async fn a_sqlite_desk_moves_to_postgres_with_nothing_lost() {
         .as_str()
         .expect("token")
         .to_owned();
+    // A reader's comment in the help center (math CAPTCHA).
+    let captcha = json_of(
+        client
+            .get(format!("{}/api/v1/captcha", sqlite.base))
+            .send()
+            .await
+            .expect("captcha"),
+    )
+    .await;
+    let sum: u32 = captcha["math"]["question"]
+        .as_str()
+        .expect("question")
+        .trim_end_matches(" = ?")
+        .split(" + ")
+        .filter_map(|x| x.parse::<u32>().ok())
+        .sum();
+    let res = client
+        .post(format!("{}/api/v1/articles/returns/comments", sqlite.base))
+        .json(&json!({"author": "Kim", "text": "Danke!",
+                      "captcha": {"id": captcha["id"], "answer": sum}}))
+        .send()
+        .await
+        .expect("comment");
+    assert_eq!(res.status().as_u16(), 201);
     let mut before = Vec::new();
     for (id, token) in &conversations {
         before.push(conversation(&client, &sqlite.base, id, token).await);
@@ -132,4 +156,21 @@ async fn a_sqlite_desk_moves_to_postgres_with_nothing_lost() {
         .expect("events")
         .get(0);
     assert_eq!(events, 1, "the event log moved");
+    for (sql, what) in [
+        (
+            "SELECT COUNT(*) FROM comments WHERE text = 'Danke!'",
+            "the comment moved",
+        ),
+        (
+            "SELECT COUNT(*) FROM articles WHERE id = 'returns'",
+            "the articles moved",
+        ),
+        (
+            "SELECT COUNT(*) FROM settings WHERE name = 'captcha_secret'",
+            "the CAPTCHA secret moved",
+        ),
+    ] {
+        let n: i64 = pgc.query_one(sql, &[]).await.expect(what).get(0);
+        assert_eq!(n, 1, "{what}");
+    }
 }

@@ -3,6 +3,7 @@
 mod agents;
 mod conversations;
 mod events;
+pub mod help;
 
 pub use agents::{set_limits, set_presence, validate_new_agent};
 
@@ -21,6 +22,8 @@ use crate::wire;
         conversations::rate, conversations::resolve, conversations::handback, conversations::transfer,
         conversations::suggestions, events::conversation_events, events::agent_events,
         agents::token, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list,
+        help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
+        help::contact, help::comments, help::approve, help::reject,
     ),
     components(schemas(
         wire::Message, wire::Handoff, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
@@ -28,6 +31,10 @@ use crate::wire;
         wire::Conversation, wire::Rating, wire::Login, wire::Token, wire::ConversationSummary,
         wire::AgentConversations, wire::PresenceIn, wire::Competences, wire::NewAgent, wire::Agent,
         wire::ArticleSuggestion,
+        crate::captcha::Issued, crate::captcha::MathQuestion, crate::captcha::AltchaChallenge,
+        help::CaptchaFields, help::NewComment, help::CommentCreated,
+        help::CommentOut, help::CommentList, help::ArticleOut, help::ArticleList, help::ArticleIn,
+        help::Vote, help::ContactIn, help::ContactCreated,
     )),
     modifiers(&BearerAuth),
 )]
@@ -88,4 +95,18 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/agents", post(agents::create).get(agents::list))
         .route("/api/v1/agents/{id}/presence", put(agents::presence))
         .route("/api/v1/agents/{id}/limits", put(agents::limits))
+        .merge(help_routes())
+}
+
+fn help_routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/captcha", get(help::issue))
+        .route("/api/v1/articles", get(help::list))
+        .route("/api/v1/articles/{id}", get(help::get_one).put(help::put))
+        .route("/api/v1/articles/{id}/comments", post(help::comment))
+        .route("/api/v1/articles/{id}/helpful", post(help::vote))
+        .route("/api/v1/contact", post(help::contact))
+        .route("/api/v1/comments", get(help::comments))
+        .route("/api/v1/comments/{id}/approve", post(help::approve))
+        .route("/api/v1/comments/{id}/reject", post(help::reject))
 }

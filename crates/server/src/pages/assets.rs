@@ -40,3 +40,39 @@ pub async fn console_js() -> impl IntoResponse {
         include_str!("../../assets/console.js"),
     )
 }
+
+pub async fn help_css() -> impl IntoResponse {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/help.css"),
+    )
+}
+
+/// The vendored ALTCHA widget (MIT, see `assets/altcha/LICENSE.txt`), unchanged.
+pub async fn altcha_js() -> impl IntoResponse {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/altcha/altcha.js"),
+    )
+}
+
+pub async fn altcha_worker_js() -> impl IntoResponse {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/altcha/worker.js"),
+    )
+}
+
+pub async fn altcha_css() -> impl IntoResponse {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/altcha/altcha.css"),
+    )
+}
+
+pub async fn altcha_license() -> impl IntoResponse {
+    asset(
+        "text/plain; charset=utf-8",
+        include_str!("../../assets/altcha/LICENSE.txt"),
+    )
+}

@@ -1,9 +1,12 @@
-//! Server-rendered pages: the demo shop with the widget, the agent console and the admin.
+//! Server-rendered pages: the demo shop with the widget, the help center, the agent console
+//! and the admin.
 //! Every page is built with maud, which escapes all interpolated text; no raw user HTML.
 
 mod admin;
 mod assets;
 mod console;
+mod help;
+mod help_admin;
 mod layout;
 mod shop;
 
@@ -35,4 +38,27 @@ pub fn router() -> Router<AppState> {
         .route("/console/c/{id}/transfer", post(console::transfer))
         .route("/admin", get(admin::show))
         .route("/admin/agents", post(admin::create))
+        .merge(help_routes())
+}
+
+fn help_routes() -> Router<AppState> {
+    Router::new()
+        .route("/help", get(help::index))
+        .route("/help/contact", get(help::contact).post(help::post_contact))
+        .route("/help/{id}", get(help::article))
+        .route("/help/{id}/comments", post(help::post_comment))
+        .route("/help/{id}/helpful", post(help::post_vote))
+        .route("/assets/help.css", get(assets::help_css))
+        .route("/assets/altcha/altcha.js", get(assets::altcha_js))
+        .route("/assets/altcha/worker.js", get(assets::altcha_worker_js))
+        .route("/assets/altcha/altcha.css", get(assets::altcha_css))
+        .route("/assets/altcha/LICENSE.txt", get(assets::altcha_license))
+        .route("/console/comments", get(help_admin::comments))
+        .route("/console/comments/{id}/approve", post(help_admin::approve))
+        .route("/console/comments/{id}/reject", post(help_admin::reject))
+        .route(
+            "/admin/articles",
+            get(help_admin::articles).post(help_admin::save),
+        )
+        .route("/admin/articles/{id}/publish", post(help_admin::publish))
 }

@@ -82,12 +82,21 @@ async fn migrate(args: MigrateStoreArgs) -> anyhow::Result<()> {
         events += page.len();
         eprintln!("migrate-store: {events} events");
     }
+    let help = from.export_help().await?;
+    to.import_help(&help).await?;
+    eprintln!(
+        "migrate-store: {} articles, {} comments, {} votes",
+        help.articles.len(),
+        help.comments.len(),
+        help.votes.len()
+    );
     to.finish_import().await?;
     println!(
-        "Copied {} agents, {} sessions, {} conversations, {messages} messages and {events} events to PostgreSQL.",
+        "Copied {} agents, {} sessions, {} conversations, {messages} messages, {events} events and {} help-center articles to PostgreSQL.",
         agents.len(),
         sessions.len(),
-        conversations.len()
+        conversations.len(),
+        help.articles.len()
     );
     Ok(())
 }

@@ -1,0 +1,341 @@
+//! The help center's shared pieces: its state (CAPTCHA, search index, public rate limits,
+//! trusted proxies), the client address behind trusted proxies, safe Markdown rendering, and
+//! the search over published articles (the machine tier's tantivy index code, rebuilt when the
+//! published articles change, on whichever node notices first).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use nlu::knowledge::Knowledge;
+use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
+use store::{Article, NewArticle, Store};
+
+use crate::captcha::Captcha;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+
+/// Configuration of the help center, from the environment (`TANDEM_CAPTCHA_SECRET`,
+/// `TANDEM_TRUSTED_PROXIES`) or set directly (tests).
+#[derive(Debug, Clone, Default)]
+pub struct HelpOptions {
+    pub captcha_secret: Option<String>,
+    /// Peers whose `X-Forwarded-For` is believed. Default: none.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl HelpOptions {
+    pub fn from_env() -> anyhow::Result<Self> {
+        let captcha_secret = std::env::var("TANDEM_CAPTCHA_SECRET").ok();
+        let trusted_proxies = match std::env::var("TANDEM_TRUSTED_PROXIES") {
+            Ok(list) => parse_proxies(&list)?,
+            Err(_) => Vec::new(),
+        };
+        Ok(Self {
+            captcha_secret,
+            trusted_proxies,
+        })
+    }
+}
+
+/// `"10.0.0.1, 10.0.0.2"` → addresses; anything unreadable stops the start.
+pub fn parse_proxies(list: &str) -> anyhow::Result<Vec<IpAddr>> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|_| anyhow::anyhow!("TANDEM_TRUSTED_PROXIES: {s:?} is not an IP address"))
+        })
+        .collect()
+}
+
+/// The public endpoints' limits per client address: generous for people, tight for bots.
+#[derive(Clone, Copy)]
+pub enum PublicLimit {
+    /// `GET /api/v1/captcha` and the form pages that embed one.
+    Captcha,
+    /// Comments, contact messages, votes.
+    Post,
+}
+
+impl PublicLimit {
+    /// (per minute, burst)
+    fn rule(self) -> (u32, u32) {
+        match self {
+            PublicLimit::Captcha => (60, 60),
+            PublicLimit::Post => (30, 30),
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            PublicLimit::Captcha => "captcha",
+            PublicLimit::Post => "post",
+        }
+    }
+}
+
+/// Which articles, at which version, an index was built from.
+type Fingerprint = Vec<(String, i64)>;
+
+pub struct HelpCenter {
+    pub captcha: Captcha,
+    pub trusted_proxies: Vec<IpAddr>,
+    captcha_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    post_limiter: DefaultKeyedRateLimiter<IpAddr>,
+    /// The search index over the published articles, and what it was built from.
+    index: Mutex<Option<(Fingerprint, Arc<Knowledge>)>>,
+}
+
+fn quota((per_minute, burst): (u32, u32)) -> Quota {
+    Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
+}
+
+impl HelpCenter {
+    /// Imports the playbook's articles and loads the CAPTCHA secret. Fails (and the desk does
+    /// not start) without a secret.
+    pub async fn start(
+        store: &dyn Store,
+        playbook: &playbook::Playbook,
+        options: HelpOptions,
+    ) -> anyhow::Result<Self> {
+        let articles = playbook
+            .articles
+            .iter()
+            .map(|a| NewArticle {
+                id: a.id.clone(),
+                locale: a.locale.clone(),
+                title: a.title.clone(),
+                body: a.body.clone(),
+                category: a.category.clone(),
+                published: true,
+            })
+            .collect();
+        store
+            .import_articles(articles)
+            .await
+            .map_err(|e| anyhow::anyhow!("cannot import the playbook's articles: {e}"))?;
+        let secret = crate::captcha::load_secret(store, options.captcha_secret.as_deref()).await?;
+        Ok(Self {
+            captcha: Captcha::new(&secret),
+            trusted_proxies: options.trusted_proxies,
+            captcha_limiter: RateLimiter::keyed(quota(PublicLimit::Captcha.rule())),
+            post_limiter: RateLimiter::keyed(quota(PublicLimit::Post.rule())),
+            index: Mutex::new(None),
+        })
+    }
+
+    /// Searches the published articles; `articles` is the current published list (the index is
+    /// rebuilt when it differs from what the index was built from).
+    pub fn search(&self, articles: &[Article], text: &str, limit: usize) -> Vec<String> {
+        let fingerprint: Fingerprint = articles
+            .iter()
+            .map(|a| (a.id.clone(), a.updated_at_ms))
+            .collect();
+        let knowledge = {
+            let Ok(mut guard) = self.index.lock() else {
+                return Vec::new();
+            };
+            match guard.as_ref() {
+                Some((f, k)) if *f == fingerprint => k.clone(),
+                _ => {
+                    let docs: Vec<playbook::Article> = articles
+                        .iter()
+                        .map(|a| playbook::Article {
+                            id: a.id.clone(),
+                            locale: a.locale.clone(),
+                            title: a.title.clone(),
+                            body: a.body.clone(),
+                            category: a.category.clone(),
+                        })
+                        .collect();
+                    match Knowledge::build(&docs) {
+                        Ok(k) => {
+                            let k = Arc::new(k);
+                            *guard = Some((fingerprint, k.clone()));
+                            k
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "cannot build the help-center index");
+                            return Vec::new();
+                        }
+                    }
+                }
+            }
+        };
+        knowledge
+            .hits(text, limit)
+            .into_iter()
+            .map(|h| h.id)
+            .collect()
+    }
+}
+
+impl AppState {
+    /// Counts a public request against its per-address limit: in memory on one node, in the
+    /// store when nodes share it (as [`AppState::check_rate`]).
+    pub async fn check_public_rate(&self, what: PublicLimit, ip: IpAddr) -> ApiResult<()> {
+        if self.limits.is_none() {
+            return Ok(());
+        }
+        let ok = if self.store.shared() {
+            let (per_minute, burst) = what.rule();
+            let window_ms = i64::from(burst) * 60_000 / i64::from(per_minute.max(1));
+            let key = format!("help-{}:{ip}", what.name());
+            self.store.count_hit(&key, window_ms).await? <= burst
+        } else {
+            match what {
+                PublicLimit::Captcha => self.help.captcha_limiter.check_key(&ip).is_ok(),
+                PublicLimit::Post => self.help.post_limiter.check_key(&ip).is_ok(),
+            }
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(ApiError::too_many_requests())
+        }
+    }
+}
+
+/// The client's address: the TCP peer, or, when the peer is a trusted proxy, the last address
+/// in `X-Forwarded-For` that is not itself a trusted proxy.
+pub struct PublicIp(pub IpAddr);
+
+impl FromRequestParts<AppState> for PublicIp {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let trusted = &state.help.trusted_proxies;
+        if !trusted.contains(&peer) {
+            return Ok(PublicIp(peer));
+        }
+        let hops: Vec<IpAddr> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        let client = hops
+            .iter()
+            .rev()
+            .find(|ip| !trusted.contains(ip))
+            .copied()
+            .unwrap_or(peer);
+        Ok(PublicIp(client))
+    }
+}
+
+/// Markdown to HTML with no raw HTML at all: HTML blocks and inline HTML become text (escaped),
+/// and links or images may only point to http(s), mailto or relative addresses.
+pub fn render_markdown(markdown: &str) -> String {
+    let parser = Parser::new_ext(
+        markdown,
+        Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH,
+    )
+    .map(|event| match event {
+        Event::Html(s) | Event::InlineHtml(s) => Event::Text(s),
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        Event::Start(Tag::Image {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Image {
+            link_type,
+            dest_url: safe_url(dest_url),
+            title,
+            id,
+        }),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, parser);
+    out
+}
+
+fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
+    let lower = url.trim().to_ascii_lowercase();
+    let scheme = lower
+        .split_once(':')
+        .map(|(s, _)| s)
+        .filter(|s| !s.contains('/') && !s.contains('?') && !s.contains('#'));
+    match scheme {
+        None | Some("http" | "https" | "mailto") => url,
+        Some(_) => CowStr::Borrowed("#"),
+    }
+}
+
+/// Article ids: `[a-z0-9_-]`, 1–64 characters.
+pub fn valid_article_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
+}
+
+/// A published article, or 404 (an unpublished one answers exactly like a missing one).
+pub async fn published_article(state: &AppState, id: &str) -> ApiResult<Article> {
+    if !valid_article_id(id) {
+        return Err(ApiError::not_found());
+    }
+    match state.store.article(id).await? {
+        Some(a) if a.published => Ok(a),
+        _ => Err(ApiError::not_found()),
+    }
+}
+
+pub fn now_secs() -> i64 {
+    crate::auth::now_ms() / 1000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markdown_never_passes_html_or_script_urls() {
+        let html = render_markdown(
+            "# Hi\n\n<script>alert(1)</script>\n\nText <img src=x onerror=alert(1)> [a](javascript:alert(1)) [b](https://x.org) ![i](data:text/html,x)",
+        );
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("<img src=\"x\""), "{html}");
+        assert!(html.contains("&lt;script&gt;"), "{html}");
+        assert!(!html.contains("javascript:"), "{html}");
+        assert!(!html.contains("data:"), "{html}");
+        assert!(html.contains("href=\"https://x.org\""), "{html}");
+        assert!(html.contains("<h1>Hi</h1>"), "{html}");
+    }
+
+    #[test]
+    fn proxies_parse() {
+        assert_eq!(
+            parse_proxies(" 10.0.0.1, ::1 ").map(|v| v.len()).ok(),
+            Some(2)
+        );
+        assert!(parse_proxies("nope").is_err());
+        assert!(parse_proxies("").map(|v| v.is_empty()).unwrap_or(false));
+    }
+}
