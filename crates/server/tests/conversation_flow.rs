@@ -268,3 +268,87 @@ async fn live_events_deliver_an_agent_reply_to_the_customer() {
     assert!(seen.contains("event: message"));
     assert!(seen.contains("\"author\":\"agent\""));
 }
+
+#[tokio::test]
+async fn the_summary_counts_machine_and_people_for_admins_only() {
+    let app = spawn_app().await;
+    let bot = app.start(Some("Wo ist meine Bestellung?")).await;
+    assert_eq!(bot.body["state"], "bot");
+    let person = app
+        .start(Some("Ich möchte mit einem Menschen sprechen"))
+        .await;
+    assert_ne!(person.body["state"], "bot");
+
+    let admin = app.token_for(ADMIN.0, ADMIN.1).await;
+    let res = app.get("/api/v1/metrics/summary", Some(&admin)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["conversations"], 2, "{body}");
+    assert_eq!(body["self_service_rate"], 0.5, "{body}");
+    assert_eq!(body["handoff_rate"], 0.5, "{body}");
+    assert_eq!(body["handoff_reasons"]["human_requested"], 1, "{body}");
+    assert_eq!(body["contacts_per_customer"], 1.0, "{body}");
+    assert_eq!(body["csat"]["count"], 0, "{body}");
+
+    // A range before any of it, in unix ms and RFC 3339.
+    let res = app
+        .get(
+            "/api/v1/metrics/summary?from=0&to=2000-01-01T00:00:00Z",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["conversations"], 0, "{body}");
+
+    let (status, code) = error_code(
+        app.get("/api/v1/metrics/summary?from=yesterday", Some(&admin))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    let ben = app.token_for(BEN.0, BEN.1).await;
+    let res = app.get("/api/v1/metrics/summary", Some(&ben)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app.get("/api/v1/metrics/summary", None).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_dashboard_draws_svg_charts_in_both_languages() {
+    let app = spawn_app().await;
+    app.start(Some("Wo ist meine Bestellung?")).await;
+    app.start(Some("Ich möchte mit einem Menschen sprechen"))
+        .await;
+    let admin = app.token_for(ADMIN.0, ADMIN.1).await;
+    for (lang, heading) in [
+        ("en", "Self-service rate over time"),
+        ("de", "Übergabegründe"),
+    ] {
+        let res = app
+            .get(&format!("/admin/dashboard?lang={lang}"), Some(&admin))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.expect("page");
+        assert!(page.contains(heading), "{lang}");
+        assert!(page.contains("<svg"), "{lang}");
+        assert!(page.contains("id=\"chart-reasons\""), "{lang}");
+    }
+    let res = app
+        .get(
+            "/admin/dashboard?from=2026-01-01&to=2026-01-31",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .get("/admin/dashboard?from=nonsense", Some(&admin))
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let ben = app.token_for(BEN.0, BEN.1).await;
+    let res = app.get("/admin/dashboard", Some(&ben)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

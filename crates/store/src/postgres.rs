@@ -22,7 +22,7 @@ use tokio_postgres::{AsyncMessage, NoTls};
 
 use crate::{
     AgentRecord, Appended, Change, ChangeNotice, Conversation, ConversationRecord, Event, Message,
-    NewAgent, NewConversation, NewMessage, Result, Session, Store, StoreError,
+    NewAgent, NewConversation, NewMessage, Result, Session, Store, StoreError, Summary,
 };
 use crate::{Article, Comment, CommentStatus, Helpfulness, NewArticle};
 
@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/migrations/0001_init.sql"),
     include_str!("postgres/migrations/0002_routing.sql"),
     include_str!("postgres/migrations/0003_help_center.sql"),
+    include_str!("postgres/migrations/0004_analytics.sql"),
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
@@ -426,6 +427,20 @@ impl Store for PgStore {
 
     async fn events(&self, id: &ConversationId) -> Result<Vec<Event>> {
         queries::events(&self.client().await?, id).await
+    }
+
+    async fn summary(&self, from_ms: i64, to_ms: i64) -> Result<Summary> {
+        // One read-only snapshot, so every figure sees the same data.
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let out = queries::summary(&tx, from_ms, to_ms).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     fn shared(&self) -> bool {

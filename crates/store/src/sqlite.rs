@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::{
     AgentRecord, Appended, Change, Conversation, ConversationRecord, Event, Message, NewAgent,
-    NewConversation, NewMessage, Result, Session, Store, StoreError,
+    NewConversation, NewMessage, Result, Session, Store, StoreError, Summary,
 };
 use crate::{Article, Comment, CommentStatus, Helpfulness, NewArticle};
 use writer::Writer;
@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/migrations/0002_rate_counters.sql"),
     include_str!("sqlite/migrations/0003_routing.sql"),
     include_str!("sqlite/migrations/0004_help_center.sql"),
+    include_str!("sqlite/migrations/0005_analytics.sql"),
 ];
 const READERS_KEPT: usize = 8;
 
@@ -321,6 +322,17 @@ impl Store for SqliteStore {
     async fn events(&self, id: &ConversationId) -> Result<Vec<Event>> {
         let id = id.clone();
         self.read(move |c| queries::events(c, &id)).await
+    }
+
+    async fn summary(&self, from_ms: i64, to_ms: i64) -> Result<Summary> {
+        // One read transaction, so every figure sees the same snapshot.
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let out = queries::summary(&tx, from_ms, to_ms);
+            tx.finish()?;
+            out
+        })
+        .await
     }
 
     async fn count_hit(&self, key: &str, window_ms: i64) -> Result<u32> {
