@@ -352,3 +352,39 @@ async fn the_dashboard_draws_svg_charts_in_both_languages() {
     let res = app.get("/admin/dashboard", Some(&ben)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn exports_are_csv_without_formulas() {
+    let app = spawn_app().await;
+    let res = app
+        .post(
+            "/api/v1/conversations",
+            None,
+            json!({"text": "Wo ist meine Bestellung?", "customer": {"name": "=HYPERLINK(\"x\")", "email": "kim@x.org"}}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let admin = app.token_for(ADMIN.0, ADMIN.1).await;
+    let res = app.get("/api/v1/conversations.csv", Some(&admin)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv")));
+    let body = res.text().await.expect("csv");
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines.len(), 2, "{body}");
+    assert!(lines[0].starts_with("id,created_at,"));
+    assert!(
+        lines[1].contains(",\"'=HYPERLINK(\"\"x\"\")\",kim@x.org,"),
+        "{body}"
+    );
+    let res = app.get("/api/v1/metrics/summary.csv", Some(&admin)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.expect("csv");
+    assert!(body.contains("total,conversations,1\r\n"), "{body}");
+    let ben = app.token_for(BEN.0, BEN.1).await;
+    let res = app.get("/api/v1/conversations.csv", Some(&ben)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

@@ -429,6 +429,15 @@ impl Store for PgStore {
         queries::events(&self.client().await?, id).await
     }
 
+    async fn conversations_created(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Conversation>> {
+        queries::conversations_created(&self.client().await?, from_ms, to_ms, limit).await
+    }
+
     async fn summary(&self, from_ms: i64, to_ms: i64) -> Result<Summary> {
         // One read-only snapshot, so every figure sees the same data.
         let mut client = self.client().await?;

@@ -324,6 +324,16 @@ impl Store for SqliteStore {
         self.read(move |c| queries::events(c, &id)).await
     }
 
+    async fn conversations_created(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Conversation>> {
+        self.read(move |c| queries::conversations_created(c, from_ms, to_ms, limit))
+            .await
+    }
+
     async fn summary(&self, from_ms: i64, to_ms: i64) -> Result<Summary> {
         // One read transaction, so every figure sees the same snapshot.
         self.read(move |c| {

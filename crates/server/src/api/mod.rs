@@ -25,7 +25,7 @@ use crate::wire;
         agents::token, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list,
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
-        metrics::summary,
+        metrics::summary, metrics::summary_csv, metrics::conversations_csv,
     ),
     components(schemas(
         wire::Message, wire::Handoff, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
@@ -104,6 +104,8 @@ pub fn router() -> Router<AppState> {
 fn help_routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/metrics/summary", get(metrics::summary))
+        .route("/api/v1/metrics/summary.csv", get(metrics::summary_csv))
+        .route("/api/v1/conversations.csv", get(metrics::conversations_csv))
         .route("/api/v1/captcha", get(help::issue))
         .route("/api/v1/articles", get(help::list))
         .route("/api/v1/articles/{id}", get(help::get_one).put(help::put))

@@ -274,6 +274,23 @@ pub(crate) async fn assigned_to<C: GenericClient>(
         .collect()
 }
 
+pub(crate) async fn conversations_created<C: GenericClient>(
+    c: &C,
+    from: i64,
+    to: i64,
+    limit: u32,
+) -> Result<Vec<Conversation>> {
+    let sql = format!(
+        "{CONVERSATION_SELECT} WHERE c.created_at >= $1 AND c.created_at < $2
+         ORDER BY c.created_at, c.id LIMIT $3"
+    );
+    query(c, &sql, &[&from, &to, &i64::from(limit)])
+        .await?
+        .iter()
+        .map(conversation_row)
+        .collect()
+}
+
 const QUEUE_ORDER: &str = "WHERE c.state = 'queued' ORDER BY c.priority DESC, c.queued_at ASC";
 
 pub(crate) async fn queue<C: GenericClient>(c: &C) -> Result<Vec<Conversation>> {

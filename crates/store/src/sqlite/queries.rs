@@ -206,6 +206,19 @@ pub(crate) fn assigned_to(c: &Connection, agent: AgentId) -> Result<Vec<Conversa
     )
 }
 
+pub(crate) fn conversations_created(
+    c: &Connection,
+    from: i64,
+    to: i64,
+    limit: u32,
+) -> Result<Vec<Conversation>> {
+    conversations_where(
+        c,
+        "c.created_at >= ?1 AND c.created_at < ?2 ORDER BY c.created_at, c.id LIMIT ?3",
+        params![from, to, limit],
+    )
+}
+
 pub(crate) fn queue(c: &Connection) -> Result<Vec<Conversation>> {
     conversations_where(
         c,
