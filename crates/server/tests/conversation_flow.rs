@@ -388,3 +388,59 @@ async fn exports_are_csv_without_formulas() {
     let res = app.get("/api/v1/conversations.csv", Some(&ben)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+/// One sample line of the Prometheus text format: `name{label="value",...} number`.
+fn is_sample(line: &str) -> bool {
+    let (series, value) = match line.rsplit_once(' ') {
+        Some(parts) => parts,
+        None => return false,
+    };
+    let number = value.parse::<f64>().is_ok() || ["+Inf", "-Inf", "NaN"].contains(&value);
+    let (name, labels) = match series.split_once('{') {
+        Some((name, rest)) => (name, rest.strip_suffix('}')),
+        None => (series, Some("")),
+    };
+    let name_ok = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+    let labels_ok = labels.is_some_and(|l| {
+        l.is_empty()
+            || l.split("\",").all(|pair| {
+                pair.split_once("=\"").is_some_and(|(k, _)| {
+                    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+            })
+    });
+    number && name_ok && labels_ok
+}
+
+#[tokio::test]
+async fn metrics_are_exposed_in_the_prometheus_text_format() {
+    let app = spawn_app().await;
+    app.start(Some("Ich möchte mit einem Menschen sprechen"))
+        .await;
+    let res = app.get("/metrics", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.expect("text");
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(comment) = line.strip_prefix('#') {
+            assert!(
+                comment.starts_with(" TYPE ") || comment.starts_with(" HELP "),
+                "{line}"
+            );
+        } else {
+            assert!(is_sample(line), "not a sample: {line:?}");
+        }
+    }
+    for wanted in [
+        "tandem_messages_total{author=\"customer\"}",
+        "tandem_handoffs_total{reason=\"human_requested\"}",
+        "tandem_queue_length ",
+        "tandem_triage_seconds_bucket{le=",
+        "tandem_http_request_seconds_bucket{le=",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing in\n{text}");
+    }
+}
