@@ -76,7 +76,7 @@ pub async fn show(
     while start < to {
         let end = (start + bucket).min(to);
         match state.store.summary(start, end).await {
-            Ok(s) => over_time.push((start, s.conversations, s.self_service_rate)),
+            Ok(s) => over_time.push((end - 1, s.conversations, s.self_service_rate)),
             Err(e) => return error_response(lang, e.into()),
         }
         start = end;
