@@ -100,6 +100,16 @@ fn random_node_id() -> String {
 impl PgStore {
     /// Connects to `postgres://…`, applies pending migrations (one node at a time) and starts
     /// listening for other nodes' changes. Fails if the database cannot be reached.
+    /// `tandem bench summary` only: bulk-inserts `n` synthetic conversations (ids `bench_…`)
+    /// with their messages and events over `[from_ms, from_ms + span_ms)`, in one transaction.
+    pub async fn seed_bench(&self, n: i64, from_ms: i64, span_ms: i64, agent: i64) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        queries::seed_bench(&tx, n, from_ms, span_ms, agent).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn connect(url: &str) -> Result<Self> {
         let mut config: tokio_postgres::Config = url
             .parse()

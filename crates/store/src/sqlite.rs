@@ -81,6 +81,18 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
+    /// `tandem bench summary` only: bulk-inserts `n` synthetic conversations (ids `bench_…`)
+    /// with their messages and events over `[from_ms, from_ms + span_ms)`, in one transaction.
+    pub async fn seed_bench(&self, n: i64, from_ms: i64, span_ms: i64, agent: i64) -> Result<()> {
+        self.writer
+            .write(move |c| {
+                queries::seed_bench(c, n, from_ms, span_ms, agent)?;
+                c.execute_batch("ANALYZE")?;
+                Ok(())
+            })
+            .await
+    }
+
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
         let mut conn = open(&path, true)?;

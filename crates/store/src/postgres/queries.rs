@@ -1209,3 +1209,59 @@ pub(crate) async fn summary<C: GenericClient>(c: &C, from: i64, to: i64) -> Resu
     }
     .into_summary(from, to))
 }
+
+/// `tandem bench summary` only: the same synthetic desk as the SQLite backend's `seed_bench`.
+pub(crate) async fn seed_bench<C: GenericClient>(
+    c: &C,
+    n: i64,
+    from: i64,
+    span: i64,
+    agent: i64,
+) -> Result<()> {
+    const S: &str = "WITH t AS (SELECT i, 'bench_' || lpad(i::text, 8, '0') AS id,
+        $2::bigint + i * $3::bigint / $1::bigint AS at FROM generate_series(0::bigint, $1::bigint - 1) AS i)";
+    let n = n.max(1);
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO conversations (id, token_hash, state, locale, customer_email, created_at, updated_at)
+             SELECT id, 'bench', CASE WHEN i % 10 >= 7 THEN 'resolved' ELSE 'bot' END, 'de',
+               CASE WHEN i % 3 = 0 THEN NULL ELSE 'c' || (i % 400000) || '@bench.example' END, at, at
+             FROM t"
+        ),
+        &[&n, &from, &span],
+    )
+    .await?;
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO messages (conversation_id, author, agent_id, action, text, created_at)
+             SELECT id, 'customer', NULL::bigint, NULL, 'Hallo', at FROM t
+             UNION ALL SELECT id, 'bot', NULL::bigint, 'answer', 'Hallo!', at + 1000 FROM t
+             UNION ALL SELECT id, 'agent', $4::bigint, NULL, 'Ich helfe gern.', at + 60000 + (i % 600) * 1000
+               FROM t WHERE i % 10 >= 7"
+        ),
+        &[&n, &from, &span, &agent],
+    )
+    .await?;
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO events (conversation_id, kind, data, created_at)
+             SELECT id, 'handoff', (CASE i % 4
+                 WHEN 0 THEN '{{\"reasons\":[\"human_requested\"],\"skills\":[],\"locale\":\"de\"}}'
+                 WHEN 1 THEN '{{\"reasons\":[\"complaint\"],\"skills\":[],\"locale\":\"de\"}}'
+                 WHEN 2 THEN '{{\"reasons\":[\"low_confidence\"],\"skills\":[],\"locale\":\"de\"}}'
+                 ELSE '{{\"reasons\":[\"negative_sentiment\",\"human_requested\"],\"skills\":[],\"locale\":\"de\"}}'
+               END)::jsonb, at + 2000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'assigned', jsonb_build_object('agent', $4::bigint), at + 3000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'resolved', jsonb_build_object('by', $4::bigint), at + 90000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'rating', jsonb_build_object('score', 1 + i % 5, 'comment', NULL), at + 100000
+               FROM t WHERE i % 5 = 2"
+        ),
+        &[&n, &from, &span, &agent],
+    )
+    .await?;
+    exec(c, "ANALYZE", &[]).await?;
+    Ok(())
+}

@@ -1015,3 +1015,52 @@ pub(crate) fn summary(c: &Connection, from: i64, to: i64) -> Result<Summary> {
     }
     .into_summary(from, to))
 }
+
+/// `tandem bench summary` only: `n` synthetic conversations over `[from, from + span)`, 30 %
+/// handed off for one of four reason sets, answered by `agent`, resolved, a fifth rated; a third
+/// without e-mail, the rest spread over 400,000 returning customers. Ids start `bench_`.
+pub(crate) fn seed_bench(c: &Connection, n: i64, from: i64, span: i64, agent: i64) -> Result<()> {
+    const S: &str =
+        "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < ?1),
+        t(i, id, at) AS (SELECT i, printf('bench_%08d', i), ?2 + i * ?3 / ?1 FROM s)";
+    let n = n.max(1);
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO conversations (id, token_hash, state, locale, customer_email, created_at, updated_at)
+             SELECT id, 'bench', CASE WHEN i % 10 >= 7 THEN 'resolved' ELSE 'bot' END, 'de',
+               CASE WHEN i % 3 = 0 THEN NULL ELSE 'c' || (i % 400000) || '@bench.example' END, at, at
+             FROM t"
+        ),
+        params![n, from, span],
+    )?;
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO messages (conversation_id, author, agent_id, action, text, created_at)
+             SELECT id, 'customer', NULL, NULL, 'Hallo', at FROM t
+             UNION ALL SELECT id, 'bot', NULL, 'answer', 'Hallo!', at + 1000 FROM t
+             UNION ALL SELECT id, 'agent', ?4, NULL, 'Ich helfe gern.', at + 60000 + (i % 600) * 1000
+               FROM t WHERE i % 10 >= 7"
+        ),
+        params![n, from, span, agent],
+    )?;
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO events (conversation_id, kind, data, created_at)
+             SELECT id, 'handoff', CASE i % 4
+                 WHEN 0 THEN '{{\"reasons\":[\"human_requested\"],\"skills\":[],\"locale\":\"de\"}}'
+                 WHEN 1 THEN '{{\"reasons\":[\"complaint\"],\"skills\":[],\"locale\":\"de\"}}'
+                 WHEN 2 THEN '{{\"reasons\":[\"low_confidence\"],\"skills\":[],\"locale\":\"de\"}}'
+                 ELSE '{{\"reasons\":[\"negative_sentiment\",\"human_requested\"],\"skills\":[],\"locale\":\"de\"}}'
+               END, at + 2000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'assigned', '{{\"agent\":' || ?4 || '}}', at + 3000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'resolved', '{{\"by\":' || ?4 || '}}', at + 90000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'rating', '{{\"score\":' || (1 + i % 5) || ',\"comment\":null}}', at + 100000
+               FROM t WHERE i % 5 = 2"
+        ),
+        params![n, from, span, agent],
+    )?;
+    Ok(())
+}
