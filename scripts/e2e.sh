@@ -7,7 +7,7 @@
 # Installs what is missing (Chromium via apt-get, the npm packages via `npm ci`) and fails loudly
 # when it cannot. Quick and idempotent when everything is present. It never downloads a browser:
 # playwright-core drives /usr/bin/chromium.
-# Screenshots go to docs/screenshots/ (widget.png, console.png, help-article.png); on failure, to e2e/test-results/.
+# Screenshots go to docs/screenshots/ (widget.png, console.png, help-article.png, dashboard.png); on failure, to e2e/test-results/.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -50,4 +50,4 @@ TANDEM_BIN="$(cd "$(dirname "$TANDEM_BIN")" && pwd)/$(basename "$TANDEM_BIN")"
 export TANDEM_BIN
 
 cd e2e
-exec node --test --test-concurrency=1 --test-reporter=spec desk.test.mjs help.test.mjs
+exec node --test --test-concurrency=1 --test-reporter=spec desk.test.mjs help.test.mjs analytics.test.mjs

@@ -55,7 +55,10 @@ pub async fn start(
     let mut locale = desk_locale(state, locale);
     let (messages, change) = match text {
         Some(text) => {
-            let triage = state.tier.triage(text);
+            let triage = {
+                let _timer = crate::telemetry::triage_timer();
+                state.tier.triage(text)
+            };
             if state.playbook.desk.locales.contains(&triage.locale) {
                 locale = triage.locale.clone();
             }
@@ -78,7 +81,7 @@ pub async fn start(
             change,
         })
         .await?;
-    state.hub.publish(&appended);
+    crate::telemetry::publish(&state.hub, &appended);
     if handed_off {
         route(state).await;
     }
@@ -134,7 +137,7 @@ pub async fn customer_message(
                 Some(Change::Reopen),
             )
             .await?;
-        state.hub.publish(&appended);
+        crate::telemetry::publish(&state.hub, &appended);
         state_now = appended.conversation.state;
         reopened = Some(appended);
     }
@@ -148,11 +151,14 @@ pub async fn customer_message(
                 None,
             )
             .await?;
-        state.hub.publish(&appended);
+        crate::telemetry::publish(&state.hub, &appended);
         return Ok(appended);
     }
     let history = state.store.messages(&conversation.id).await?;
-    let triage = state.tier.triage(text);
+    let triage = {
+        let _timer = crate::telemetry::triage_timer();
+        state.tier.triage(text)
+    };
     let decision = handoff::decide(
         &triage,
         &turns(&history),
@@ -188,7 +194,7 @@ pub async fn customer_message(
         }
         Err(e) => return Err(e.into()),
     };
-    state.hub.publish(&appended);
+    crate::telemetry::publish(&state.hub, &appended);
     if handed_off {
         route(state).await;
     }
@@ -220,7 +226,7 @@ pub async fn agent_message(
             None,
         )
         .await?;
-    state.hub.publish(&appended);
+    crate::telemetry::publish(&state.hub, &appended);
     Ok(appended)
 }
 
@@ -243,7 +249,7 @@ pub async fn resolve(
             Some(Change::Resolve { by }),
         )
         .await?;
-    state.hub.publish(&appended);
+    crate::telemetry::publish(&state.hub, &appended);
     route(state).await;
     Ok(appended)
 }
@@ -263,7 +269,7 @@ pub async fn handback(
             Some(Change::Handback { by }),
         )
         .await?;
-    state.hub.publish(&appended);
+    crate::telemetry::publish(&state.hub, &appended);
     route(state).await;
     Ok(appended)
 }
@@ -280,7 +286,7 @@ pub async fn transfer(
         .store
         .transfer(&conversation.id, by, to, state.clock.now_ms())
         .await?;
-    state.hub.publish(&appended);
+    crate::telemetry::publish(&state.hub, &appended);
     route(state).await;
     Ok(appended)
 }
@@ -295,7 +301,7 @@ pub async fn route(state: &AppState) {
     {
         Ok(assigned) => {
             for a in &assigned {
-                state.hub.publish(a);
+                crate::telemetry::publish(&state.hub, a);
             }
         }
         Err(e) => tracing::error!(error = %e, "routing the queue failed"),
@@ -314,7 +320,7 @@ pub async fn tick(state: &AppState) {
         {
             Ok(moved) => {
                 for a in &moved {
-                    state.hub.publish(a);
+                    crate::telemetry::publish(&state.hub, a);
                 }
             }
             Err(e) => tracing::error!(error = %e, "moving unanswered conversations failed"),

@@ -13,6 +13,7 @@ pub mod live;
 mod pages;
 mod security;
 pub mod state;
+pub mod telemetry;
 pub mod wire;
 
 use std::net::SocketAddr;
@@ -139,9 +140,12 @@ impl Application {
 }
 
 fn routes(state: AppState) -> Router {
+    telemetry::handle();
     Router::new()
         .merge(api::router())
         .merge(pages::router())
+        .route("/metrics", axum::routing::get(telemetry::scrape))
+        .layer(axum::middleware::from_fn(telemetry::http_latency))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(security::cors())
         .layer(axum::middleware::from_fn(security::headers))

@@ -268,3 +268,179 @@ async fn live_events_deliver_an_agent_reply_to_the_customer() {
     assert!(seen.contains("event: message"));
     assert!(seen.contains("\"author\":\"agent\""));
 }
+
+#[tokio::test]
+async fn the_summary_counts_machine_and_people_for_admins_only() {
+    let app = spawn_app().await;
+    let bot = app.start(Some("Wo ist meine Bestellung?")).await;
+    assert_eq!(bot.body["state"], "bot");
+    let person = app
+        .start(Some("Ich möchte mit einem Menschen sprechen"))
+        .await;
+    assert_ne!(person.body["state"], "bot");
+
+    let admin = app.token_for(ADMIN.0, ADMIN.1).await;
+    let res = app.get("/api/v1/metrics/summary", Some(&admin)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["conversations"], 2, "{body}");
+    assert_eq!(body["self_service_rate"], 0.5, "{body}");
+    assert_eq!(body["handoff_rate"], 0.5, "{body}");
+    assert_eq!(body["handoff_reasons"]["human_requested"], 1, "{body}");
+    assert_eq!(body["contacts_per_customer"], 1.0, "{body}");
+    assert_eq!(body["csat"]["count"], 0, "{body}");
+
+    // A range before any of it, in unix ms and RFC 3339.
+    let res = app
+        .get(
+            "/api/v1/metrics/summary?from=0&to=2000-01-01T00:00:00Z",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["conversations"], 0, "{body}");
+
+    let (status, code) = error_code(
+        app.get("/api/v1/metrics/summary?from=yesterday", Some(&admin))
+            .await,
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
+    let ben = app.token_for(BEN.0, BEN.1).await;
+    let res = app.get("/api/v1/metrics/summary", Some(&ben)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = app.get("/api/v1/metrics/summary", None).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn the_dashboard_draws_svg_charts_in_both_languages() {
+    let app = spawn_app().await;
+    app.start(Some("Wo ist meine Bestellung?")).await;
+    app.start(Some("Ich möchte mit einem Menschen sprechen"))
+        .await;
+    let admin = app.token_for(ADMIN.0, ADMIN.1).await;
+    for (lang, heading) in [
+        ("en", "Self-service rate over time"),
+        ("de", "Übergabegründe"),
+    ] {
+        let res = app
+            .get(&format!("/admin/dashboard?lang={lang}"), Some(&admin))
+            .await;
+        assert_eq!(res.status(), StatusCode::OK);
+        let page = res.text().await.expect("page");
+        assert!(page.contains(heading), "{lang}");
+        assert!(page.contains("<svg"), "{lang}");
+        assert!(page.contains("id=\"chart-reasons\""), "{lang}");
+    }
+    let res = app
+        .get(
+            "/admin/dashboard?from=2026-01-01&to=2026-01-31",
+            Some(&admin),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = app
+        .get("/admin/dashboard?from=nonsense", Some(&admin))
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let ben = app.token_for(BEN.0, BEN.1).await;
+    let res = app.get("/admin/dashboard", Some(&ben)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn exports_are_csv_without_formulas() {
+    let app = spawn_app().await;
+    let res = app
+        .post(
+            "/api/v1/conversations",
+            None,
+            json!({"text": "Wo ist meine Bestellung?", "customer": {"name": "=HYPERLINK(\"x\")", "email": "kim@x.org"}}),
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let admin = app.token_for(ADMIN.0, ADMIN.1).await;
+    let res = app.get("/api/v1/conversations.csv", Some(&admin)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert!(res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/csv")));
+    let body = res.text().await.expect("csv");
+    let lines: Vec<&str> = body.lines().collect();
+    assert_eq!(lines.len(), 2, "{body}");
+    assert!(lines[0].starts_with("id,created_at,"));
+    assert!(
+        lines[1].contains(",\"'=HYPERLINK(\"\"x\"\")\",kim@x.org,"),
+        "{body}"
+    );
+    let res = app.get("/api/v1/metrics/summary.csv", Some(&admin)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let body = res.text().await.expect("csv");
+    assert!(body.contains("total,conversations,1\r\n"), "{body}");
+    let ben = app.token_for(BEN.0, BEN.1).await;
+    let res = app.get("/api/v1/conversations.csv", Some(&ben)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
+
+/// One sample line of the Prometheus text format: `name{label="value",...} number`.
+fn is_sample(line: &str) -> bool {
+    let (series, value) = match line.rsplit_once(' ') {
+        Some(parts) => parts,
+        None => return false,
+    };
+    let number = value.parse::<f64>().is_ok() || ["+Inf", "-Inf", "NaN"].contains(&value);
+    let (name, labels) = match series.split_once('{') {
+        Some((name, rest)) => (name, rest.strip_suffix('}')),
+        None => (series, Some("")),
+    };
+    let name_ok = !name.is_empty()
+        && !name.starts_with(|c: char| c.is_ascii_digit())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':');
+    let labels_ok = labels.is_some_and(|l| {
+        l.is_empty()
+            || l.split("\",").all(|pair| {
+                pair.split_once("=\"").is_some_and(|(k, _)| {
+                    !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
+            })
+    });
+    number && name_ok && labels_ok
+}
+
+#[tokio::test]
+async fn metrics_are_exposed_in_the_prometheus_text_format() {
+    let app = spawn_app().await;
+    app.start(Some("Ich möchte mit einem Menschen sprechen"))
+        .await;
+    let res = app.get("/metrics", None).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let text = res.text().await.expect("text");
+    for line in text.lines().filter(|l| !l.is_empty()) {
+        if let Some(comment) = line.strip_prefix('#') {
+            assert!(
+                comment.starts_with(" TYPE ") || comment.starts_with(" HELP "),
+                "{line}"
+            );
+        } else {
+            assert!(is_sample(line), "not a sample: {line:?}");
+        }
+    }
+    for wanted in [
+        "tandem_messages_total{author=\"customer\"}",
+        "tandem_handoffs_total{reason=\"human_requested\"}",
+        "tandem_queue_length ",
+        "tandem_triage_seconds_bucket{le=",
+        "tandem_http_request_seconds_bucket{le=",
+    ] {
+        assert!(text.contains(wanted), "{wanted} missing in\n{text}");
+    }
+}

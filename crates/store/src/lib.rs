@@ -111,6 +111,18 @@ pub trait Store: Send + Sync + 'static {
     /// The event log of one conversation, oldest first.
     async fn events(&self, id: &ConversationId) -> Result<Vec<Event>>;
 
+    // Analytics
+    /// The analytics summary of `[from_ms, to_ms)`, computed by queries over the event log and
+    /// the messages (never from counters), so it is the same on every node.
+    async fn summary(&self, from_ms: i64, to_ms: i64) -> Result<Summary>;
+    /// Conversations created in `[from_ms, to_ms)`, oldest first, at most `limit` (the export).
+    async fn conversations_created(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Conversation>>;
+
     // Several nodes on one store
     /// Whether several `tandem serve` processes may share this store. Then whatever must hold
     /// across nodes (rate-limit counters) is counted here rather than in a node's memory.

@@ -22,7 +22,7 @@ use tokio_postgres::{AsyncMessage, NoTls};
 
 use crate::{
     AgentRecord, Appended, Change, ChangeNotice, Conversation, ConversationRecord, Event, Message,
-    NewAgent, NewConversation, NewMessage, Result, Session, Store, StoreError,
+    NewAgent, NewConversation, NewMessage, Result, Session, Store, StoreError, Summary,
 };
 use crate::{Article, Comment, CommentStatus, Helpfulness, NewArticle};
 
@@ -30,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/migrations/0001_init.sql"),
     include_str!("postgres/migrations/0002_routing.sql"),
     include_str!("postgres/migrations/0003_help_center.sql"),
+    include_str!("postgres/migrations/0004_analytics.sql"),
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
@@ -99,6 +100,16 @@ fn random_node_id() -> String {
 impl PgStore {
     /// Connects to `postgres://…`, applies pending migrations (one node at a time) and starts
     /// listening for other nodes' changes. Fails if the database cannot be reached.
+    /// `tandem bench summary` only: bulk-inserts `n` synthetic conversations (ids `bench_…`)
+    /// with their messages and events over `[from_ms, from_ms + span_ms)`, in one transaction.
+    pub async fn seed_bench(&self, n: i64, from_ms: i64, span_ms: i64, agent: i64) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        queries::seed_bench(&tx, n, from_ms, span_ms, agent).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn connect(url: &str) -> Result<Self> {
         let mut config: tokio_postgres::Config = url
             .parse()
@@ -426,6 +437,29 @@ impl Store for PgStore {
 
     async fn events(&self, id: &ConversationId) -> Result<Vec<Event>> {
         queries::events(&self.client().await?, id).await
+    }
+
+    async fn conversations_created(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Conversation>> {
+        queries::conversations_created(&self.client().await?, from_ms, to_ms, limit).await
+    }
+
+    async fn summary(&self, from_ms: i64, to_ms: i64) -> Result<Summary> {
+        // One read-only snapshot, so every figure sees the same data.
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let out = queries::summary(&tx, from_ms, to_ms).await?;
+        tx.commit().await?;
+        Ok(out)
     }
 
     fn shared(&self) -> bool {

@@ -262,3 +262,145 @@ pub(crate) fn transfer_target(
     }
     Ok(target.agent.name.clone())
 }
+
+/// An average over a number of ratings; `average` is `None` when there are none.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct Csat {
+    pub average: Option<f64>,
+    pub count: u64,
+}
+
+/// Time from the first handoff to the first agent message, in seconds; `None` when no
+/// conversation in the range got one.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct FirstResponse {
+    pub median: Option<f64>,
+    pub p90: Option<f64>,
+}
+
+/// One agent's figures in a summary.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AgentFigures {
+    pub id: i64,
+    pub name: String,
+    /// Conversations assigned to them now (not a figure of the range).
+    pub load: u64,
+    /// Conversations of the range they were given (assigned, moved or transferred to them).
+    pub handled: u64,
+    /// Latest ratings of the conversations of the range they were the last to be given.
+    pub csat: Csat,
+}
+
+/// The analytics summary of a time range `[from, to)`, computed from the event log and the
+/// messages. Its conversations are those with at least one customer message in the range; every
+/// other figure is about those conversations.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Summary {
+    pub from_ms: i64,
+    pub to_ms: i64,
+    pub conversations: u64,
+    /// The share never handed off (0 without conversations).
+    pub self_service_rate: f64,
+    pub handoff_rate: f64,
+    /// Conversations handed off for each reason (one conversation may count for several).
+    pub handoff_reasons: std::collections::BTreeMap<String, u64>,
+    pub first_response_secs: FirstResponse,
+    /// The latest rating of each conversation.
+    pub csat: Csat,
+    /// Conversations per distinct customer (by e-mail where known, else each conversation is
+    /// its own customer); 0 without conversations.
+    pub contacts_per_customer: f64,
+    pub agents: Vec<AgentFigures>,
+    /// The CSAT of the conversations handed off for each reason.
+    pub reasons_csat: std::collections::BTreeMap<String, Csat>,
+}
+
+/// The nearest-rank percentile `p` (0..=100) of ascending `sorted` values.
+pub fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
+    if sorted.is_empty() {
+        return None;
+    }
+    let n = sorted.len();
+    let rank = (n * p as usize).div_ceil(100).clamp(1, n);
+    sorted.get(rank - 1).copied()
+}
+
+/// The counts a backend's queries yield, turned into a [`Summary`].
+pub(crate) struct SummaryParts {
+    pub conversations: u64,
+    pub handed_off: u64,
+    pub customers: u64,
+    pub reasons: Vec<(String, u64)>,
+    /// First-response waits in ms, ascending.
+    pub waits_ms: Vec<i64>,
+    pub csat: Csat,
+    pub agents: Vec<(i64, String)>,
+    pub load: Vec<(i64, u64)>,
+    pub handled: Vec<(i64, u64)>,
+    pub agents_csat: Vec<(i64, Csat)>,
+    pub reasons_csat: Vec<(String, Csat)>,
+}
+
+impl SummaryParts {
+    pub(crate) fn into_summary(self, from_ms: i64, to_ms: i64) -> Summary {
+        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+        let find = |v: &[(i64, u64)], id: i64| {
+            v.iter()
+                .find(|(a, _)| *a == id)
+                .map(|(_, n)| *n)
+                .unwrap_or(0)
+        };
+        let secs = |ms: Option<i64>| ms.map(|ms| ms as f64 / 1000.0);
+        Summary {
+            from_ms,
+            to_ms,
+            conversations: self.conversations,
+            self_service_rate: ratio(
+                self.conversations.saturating_sub(self.handed_off),
+                self.conversations,
+            ),
+            handoff_rate: ratio(self.handed_off, self.conversations),
+            handoff_reasons: self.reasons.into_iter().collect(),
+            first_response_secs: FirstResponse {
+                median: secs(percentile(&self.waits_ms, 50)),
+                p90: secs(percentile(&self.waits_ms, 90)),
+            },
+            csat: self.csat,
+            contacts_per_customer: ratio(self.conversations, self.customers),
+            agents: self
+                .agents
+                .into_iter()
+                .map(|(id, name)| AgentFigures {
+                    id,
+                    name,
+                    load: find(&self.load, id),
+                    handled: find(&self.handled, id),
+                    csat: self
+                        .agents_csat
+                        .iter()
+                        .find(|(a, _)| *a == id)
+                        .map(|(_, c)| *c)
+                        .unwrap_or_default(),
+                })
+                .collect(),
+            reasons_csat: self.reasons_csat.into_iter().collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percentile;
+
+    #[test]
+    fn percentiles_use_the_nearest_rank() {
+        assert_eq!(percentile(&[], 50), None);
+        assert_eq!(percentile(&[7], 90), Some(7));
+        assert_eq!(percentile(&[1, 2], 50), Some(1));
+        assert_eq!(percentile(&[1, 2], 90), Some(2));
+        let v: Vec<i64> = (1..=10).collect();
+        assert_eq!(percentile(&v, 50), Some(5));
+        assert_eq!(percentile(&v, 90), Some(9));
+        assert_eq!(percentile(&v, 100), Some(10));
+    }
+}

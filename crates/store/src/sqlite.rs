@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags};
 
 use crate::{
     AgentRecord, Appended, Change, Conversation, ConversationRecord, Event, Message, NewAgent,
-    NewConversation, NewMessage, Result, Session, Store, StoreError,
+    NewConversation, NewMessage, Result, Session, Store, StoreError, Summary,
 };
 use crate::{Article, Comment, CommentStatus, Helpfulness, NewArticle};
 use writer::Writer;
@@ -28,6 +28,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/migrations/0002_rate_counters.sql"),
     include_str!("sqlite/migrations/0003_routing.sql"),
     include_str!("sqlite/migrations/0004_help_center.sql"),
+    include_str!("sqlite/migrations/0005_analytics.sql"),
 ];
 const READERS_KEPT: usize = 8;
 
@@ -80,6 +81,18 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file and applies pending migrations.
+    /// `tandem bench summary` only: bulk-inserts `n` synthetic conversations (ids `bench_…`)
+    /// with their messages and events over `[from_ms, from_ms + span_ms)`, in one transaction.
+    pub async fn seed_bench(&self, n: i64, from_ms: i64, span_ms: i64, agent: i64) -> Result<()> {
+        self.writer
+            .write(move |c| {
+                queries::seed_bench(c, n, from_ms, span_ms, agent)?;
+                c.execute_batch("ANALYZE")?;
+                Ok(())
+            })
+            .await
+    }
+
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
         let mut conn = open(&path, true)?;
@@ -321,6 +334,27 @@ impl Store for SqliteStore {
     async fn events(&self, id: &ConversationId) -> Result<Vec<Event>> {
         let id = id.clone();
         self.read(move |c| queries::events(c, &id)).await
+    }
+
+    async fn conversations_created(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<Conversation>> {
+        self.read(move |c| queries::conversations_created(c, from_ms, to_ms, limit))
+            .await
+    }
+
+    async fn summary(&self, from_ms: i64, to_ms: i64) -> Result<Summary> {
+        // One read transaction, so every figure sees the same snapshot.
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let out = queries::summary(&tx, from_ms, to_ms);
+            tx.finish()?;
+            out
+        })
+        .await
     }
 
     async fn count_hit(&self, key: &str, window_ms: i64) -> Result<u32> {

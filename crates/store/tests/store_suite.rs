@@ -556,6 +556,148 @@ async fn settings_keep_the_first_value(s: Arc<dyn Store>) {
     );
 }
 
+/// A known mix: two bot-only conversations, three handoffs for several reasons, ratings (one
+/// changed), a returning customer (by e-mail, case-insensitive), one unrated, one resolved.
+async fn summary_is_computed_from_the_log(s: Arc<dyn Store>) {
+    let from = now_ms() - 1_000;
+    let ben = s
+        .create_agent(agent("ben@x.org", 1, &[]))
+        .await
+        .expect("ben");
+    let cleo = s
+        .create_agent(agent("cleo@x.org", 5, &["complaint"]))
+        .await
+        .expect("cleo");
+    let with = |id: &str, email: Option<&str>, reasons: Option<Vec<Reason>>| {
+        let mut c = new_conversation(id);
+        c.customer.email = email.map(str::to_owned);
+        c.change = reasons.map(handoff);
+        c
+    };
+    for c in [
+        with("m_bot_a", Some("a@x.org"), None),
+        with(
+            "m_complaint",
+            Some("a@x.org"),
+            Some(vec![Reason::Complaint]),
+        ),
+        with(
+            "m_human_upset",
+            None,
+            Some(vec![Reason::HumanRequested, Reason::NegativeSentiment]),
+        ),
+        with(
+            "m_human",
+            Some("B@x.org"),
+            Some(vec![Reason::HumanRequested]),
+        ),
+        with("m_bot_b", Some("b@x.org"), None),
+    ] {
+        s.create_conversation(c).await.expect("create");
+    }
+    for a in [ben.id, cleo.id] {
+        s.set_presence(a, Presence::Online).await.expect("online");
+    }
+    let assigned = s
+        .assign_queued(&Rules::default(), now_ms())
+        .await
+        .expect("assign");
+    assert_eq!(assigned.len(), 3);
+    let id = |s: &str| ConversationId::parse(s).expect("id");
+    s.append(
+        &id("m_complaint"),
+        &[ConversationState::Assigned],
+        vec![NewMessage::agent(ben.id, "Das tut mir leid.")],
+        None,
+    )
+    .await
+    .expect("ben replies");
+    s.append(
+        &id("m_human_upset"),
+        &[ConversationState::Assigned],
+        vec![NewMessage::agent(cleo.id, "Ich bin da.")],
+        None,
+    )
+    .await
+    .expect("cleo replies");
+    s.append(
+        &id("m_complaint"),
+        &[ConversationState::Assigned],
+        vec![],
+        Some(Change::Resolve { by: Some(ben.id) }),
+    )
+    .await
+    .expect("resolve");
+    s.rate(&id("m_complaint"), 5, None).await.expect("rate");
+    s.rate(&id("m_complaint"), 2, Some("changed my mind".into()))
+        .await
+        .expect("rate again");
+    s.rate(&id("m_human_upset"), 4, None).await.expect("rate");
+
+    let got = s.summary(from, now_ms() + 60_000).await.expect("summary");
+    assert_eq!(got.conversations, 5);
+    assert_eq!(got.self_service_rate, 2.0 / 5.0);
+    assert_eq!(got.handoff_rate, 3.0 / 5.0);
+    let counts: Vec<(&str, u64)> = got
+        .handoff_reasons
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![
+            ("complaint", 1),
+            ("human_requested", 2),
+            ("negative_sentiment", 1)
+        ]
+    );
+    assert_eq!(
+        got.csat,
+        store::Csat {
+            average: Some(3.0),
+            count: 2
+        }
+    );
+    assert_eq!(got.contacts_per_customer, 5.0 / 3.0);
+    let median = got.first_response_secs.median.expect("median");
+    let p90 = got.first_response_secs.p90.expect("p90");
+    assert!(median >= 0.0 && median <= p90, "{median} {p90}");
+    let agents: Vec<(i64, u64, u64, store::Csat)> = got
+        .agents
+        .iter()
+        .map(|a| (a.id, a.load, a.handled, a.csat))
+        .collect();
+    let csat = |average: f64| store::Csat {
+        average: Some(average),
+        count: 1,
+    };
+    assert_eq!(
+        agents,
+        vec![(ben.id.0, 0, 1, csat(2.0)), (cleo.id.0, 2, 2, csat(4.0))]
+    );
+    let reasons_csat: Vec<(&str, store::Csat)> = got
+        .reasons_csat
+        .iter()
+        .map(|(k, v)| (k.as_str(), *v))
+        .collect();
+    assert_eq!(
+        reasons_csat,
+        vec![
+            ("complaint", csat(2.0)),
+            ("human_requested", csat(4.0)),
+            ("negative_sentiment", csat(4.0))
+        ]
+    );
+
+    // A range before any of it is empty, without dividing by zero.
+    let empty = s.summary(0, from).await.expect("empty");
+    assert_eq!(empty.conversations, 0);
+    assert_eq!(empty.self_service_rate, 0.0);
+    assert_eq!(empty.first_response_secs.median, None);
+    assert_eq!(empty.csat.count, 0);
+    assert_eq!(empty.agents.len(), 2);
+}
+
 macro_rules! on_both_backends {
     ($($name:ident),+) => {
         mod sqlite_backend {
@@ -605,7 +747,8 @@ on_both_backends!(
     comments_are_moderated,
     votes_are_counted,
     captchas_are_used_once,
-    settings_keep_the_first_value
+    settings_keep_the_first_value,
+    summary_is_computed_from_the_log
 );
 
 #[tokio::test]

@@ -4,6 +4,7 @@ mod agents;
 mod conversations;
 mod events;
 pub mod help;
+pub mod metrics;
 
 pub use agents::{set_limits, set_presence, validate_new_agent};
 
@@ -24,6 +25,7 @@ use crate::wire;
         agents::token, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list,
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
+        metrics::summary, metrics::summary_csv, metrics::conversations_csv,
     ),
     components(schemas(
         wire::Message, wire::Handoff, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
@@ -35,6 +37,7 @@ use crate::wire;
         help::CaptchaFields, help::NewComment, help::CommentCreated,
         help::CommentOut, help::CommentList, help::ArticleOut, help::ArticleList, help::ArticleIn,
         help::Vote, help::ContactIn, help::ContactCreated,
+        metrics::Summary, metrics::Csat, metrics::FirstResponse, metrics::AgentFigures,
     )),
     modifiers(&BearerAuth),
 )]
@@ -100,6 +103,9 @@ pub fn router() -> Router<AppState> {
 
 fn help_routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/metrics/summary", get(metrics::summary))
+        .route("/api/v1/metrics/summary.csv", get(metrics::summary_csv))
+        .route("/api/v1/conversations.csv", get(metrics::conversations_csv))
         .route("/api/v1/captcha", get(help::issue))
         .route("/api/v1/articles", get(help::list))
         .route("/api/v1/articles/{id}", get(help::get_one).put(help::put))

@@ -237,6 +237,7 @@ pub(super) fn top_bar(lang: Lang, agent: &Agent, csrf: &str, path: &str) -> Mark
             nav aria-label=(lang.t("Hauptmenü", "Main menu")) {
                 a href="/console" { (lang.t("Posteingang", "Inbox")) }
                 @if agent.role == Role::Admin { " · " a href="/admin" { (lang.t("Verwaltung", "Admin")) } }
+                @if agent.role == Role::Admin { " · " a href="/admin/dashboard" { (lang.t("Auswertung", "Dashboard")) } }
                 " · " a href="/console/comments" { (lang.t("Kommentare", "Comments")) }
                 @if agent.role == Role::Admin { " · " a href="/admin/articles" { (lang.t("Artikel", "Articles")) } }
             }

@@ -5,6 +5,7 @@
 mod admin;
 mod assets;
 mod console;
+mod dashboard;
 mod help;
 mod help_admin;
 mod layout;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/c/{id}/handback", post(console::handback))
         .route("/console/c/{id}/transfer", post(console::transfer))
         .route("/admin", get(admin::show))
+        .route("/admin/dashboard", get(dashboard::show))
         .route("/admin/agents", post(admin::create))
         .merge(help_routes())
 }

@@ -11,10 +11,11 @@ use desk::{
 use tokio_postgres::types::Json;
 use tokio_postgres::Row;
 
-use crate::records::{reasons_json, transfer_from, transfer_target};
+use crate::records::{reasons_json, transfer_from, transfer_target, SummaryParts};
 use crate::{
-    AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Customer, Event,
-    Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind, StoreError,
+    AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Csat, Customer,
+    Event, Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind,
+    StoreError, Summary,
 };
 
 pub(crate) fn now_ms() -> i64 {
@@ -267,6 +268,23 @@ pub(crate) async fn assigned_to<C: GenericClient>(
         "{CONVERSATION_SELECT} WHERE c.assignee_id = $1 AND c.state = 'assigned' ORDER BY c.updated_at DESC"
     );
     query(c, &sql, &[&agent.0])
+        .await?
+        .iter()
+        .map(conversation_row)
+        .collect()
+}
+
+pub(crate) async fn conversations_created<C: GenericClient>(
+    c: &C,
+    from: i64,
+    to: i64,
+    limit: u32,
+) -> Result<Vec<Conversation>> {
+    let sql = format!(
+        "{CONVERSATION_SELECT} WHERE c.created_at >= $1 AND c.created_at < $2
+         ORDER BY c.created_at, c.id LIMIT $3"
+    );
+    query(c, &sql, &[&from, &to, &i64::from(limit)])
         .await?
         .iter()
         .map(conversation_row)
@@ -1023,5 +1041,227 @@ pub(crate) async fn import_events<C: GenericClient>(c: &C, rows: &[Event]) -> Re
         &[&ids, &convs, &kinds, &data, &times],
     )
     .await?;
+    Ok(())
+}
+
+/// The conversations of a summary: those with a customer message in `[$1, $2)`.
+const SCOPE: &str = "WITH scope AS (SELECT DISTINCT conversation_id AS id FROM messages
+    WHERE author = 'customer' AND created_at >= $1 AND created_at < $2)";
+/// The agent an assignment-like event gave the conversation to.
+const HANDLER: &str = "COALESCE(e.data->>'agent', e.data->>'to')::bigint";
+/// The latest rating of each conversation of the scope.
+const RATED: &str = ", rated AS (SELECT e.conversation_id AS id, MAX(e.id) AS eid FROM scope s
+    JOIN events e ON e.conversation_id = s.id AND e.kind = 'rating' GROUP BY e.conversation_id)";
+
+fn count(r: &Row, at: usize) -> Result<u64> {
+    Ok(r.try_get::<_, i64>(at)?.max(0) as u64)
+}
+
+fn csat_at(r: &Row, at: usize) -> Result<Csat> {
+    Ok(Csat {
+        count: count(r, at)?,
+        average: r.try_get(at + 1)?,
+    })
+}
+
+async fn summary_pairs<C: GenericClient, K, V>(
+    c: &C,
+    sql: &str,
+    from: i64,
+    to: i64,
+    value: impl Fn(&Row) -> Result<V>,
+) -> Result<Vec<(K, V)>>
+where
+    K: for<'a> tokio_postgres::types::FromSql<'a>,
+{
+    query(c, sql, &[&from, &to])
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, value(r)?)))
+        .collect()
+}
+
+pub(crate) async fn summary<C: GenericClient>(c: &C, from: i64, to: i64) -> Result<Summary> {
+    let totals = query(
+        c,
+        &format!(
+            "{SCOPE} SELECT (SELECT COUNT(*) FROM scope),
+             (SELECT COUNT(*) FROM scope s WHERE EXISTS
+                (SELECT 1 FROM events e WHERE e.conversation_id = s.id AND e.kind = 'handoff')),
+             (SELECT COUNT(DISTINCT COALESCE(NULLIF(lower(trim(c.customer_email)), ''), 'id:' || c.id))
+                FROM scope s JOIN conversations c ON c.id = s.id)"
+        ),
+        &[&from, &to],
+    )
+    .await?;
+    let totals = totals.first().ok_or_else(|| bad_row("no summary row"))?;
+    let reasons = summary_pairs(
+        c,
+        &format!(
+            "{SCOPE} SELECT r.reason, COUNT(DISTINCT e.conversation_id) FROM scope s
+             JOIN events e ON e.conversation_id = s.id AND e.kind = 'handoff',
+             jsonb_array_elements_text(e.data->'reasons') AS r(reason)
+             GROUP BY r.reason ORDER BY r.reason"
+        ),
+        from,
+        to,
+        |r| count(r, 1),
+    )
+    .await?;
+    let waits_ms = query(
+        c,
+        &format!(
+            "{SCOPE}, h AS (SELECT e.conversation_id AS id, MIN(e.created_at) AS at FROM scope s
+               JOIN events e ON e.conversation_id = s.id AND e.kind = 'handoff'
+               GROUP BY e.conversation_id)
+             SELECT wait FROM (SELECT (SELECT MIN(m.created_at) FROM messages m
+                 WHERE m.conversation_id = h.id AND m.author = 'agent' AND m.created_at >= h.at)
+                 - h.at AS wait FROM h) w
+             WHERE wait IS NOT NULL ORDER BY wait"
+        ),
+        &[&from, &to],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get::<_, i64>(0)?))
+    .collect::<Result<Vec<_>>>()?;
+    let csat_rows = query(
+        c,
+        &format!(
+            "{SCOPE}{RATED} SELECT COUNT(*), AVG((e.data->>'score')::float8)
+             FROM rated x JOIN events e ON e.id = x.eid"
+        ),
+        &[&from, &to],
+    )
+    .await?;
+    let csat = csat_at(csat_rows.first().ok_or_else(|| bad_row("no CSAT row"))?, 0)?;
+    let agents = query(c, "SELECT id, name FROM agents ORDER BY id", &[])
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get::<_, i64>(0)?, r.try_get::<_, String>(1)?)))
+        .collect::<Result<Vec<_>>>()?;
+    let load = query(
+        c,
+        "SELECT assignee_id, COUNT(*) FROM conversations
+         WHERE state = 'assigned' AND assignee_id IS NOT NULL GROUP BY assignee_id",
+        &[],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok((r.try_get::<_, i64>(0)?, count(r, 1)?)))
+    .collect::<Result<Vec<_>>>()?;
+    let handled = summary_pairs(
+        c,
+        &format!(
+            "{SCOPE} SELECT {HANDLER} AS agent, COUNT(DISTINCT e.conversation_id) FROM scope s
+             JOIN events e ON e.conversation_id = s.id
+               AND e.kind IN ('assigned', 'reassigned', 'transferred')
+             WHERE {HANDLER} IS NOT NULL GROUP BY agent"
+        ),
+        from,
+        to,
+        |r| count(r, 1),
+    )
+    .await?;
+    let agents_csat = summary_pairs(
+        c,
+        &format!(
+            "{SCOPE}{RATED}, handler AS (SELECT e.conversation_id AS id, MAX(e.id) AS eid
+               FROM rated x JOIN events e ON e.conversation_id = x.id
+               AND e.kind IN ('assigned', 'reassigned', 'transferred')
+               WHERE {HANDLER} IS NOT NULL GROUP BY e.conversation_id)
+             SELECT {HANDLER} AS agent, COUNT(*), AVG((re.data->>'score')::float8)
+             FROM rated x JOIN events re ON re.id = x.eid
+             JOIN handler h ON h.id = x.id JOIN events e ON e.id = h.eid GROUP BY agent"
+        ),
+        from,
+        to,
+        |r| csat_at(r, 1),
+    )
+    .await?;
+    let reasons_csat = summary_pairs(
+        c,
+        &format!(
+            "{SCOPE}{RATED}, hr AS (SELECT DISTINCT e.conversation_id AS id, r.reason
+               FROM rated x JOIN events e ON e.conversation_id = x.id AND e.kind = 'handoff',
+               jsonb_array_elements_text(e.data->'reasons') AS r(reason))
+             SELECT hr.reason, COUNT(*), AVG((re.data->>'score')::float8)
+             FROM hr JOIN rated x ON x.id = hr.id JOIN events re ON re.id = x.eid
+             GROUP BY hr.reason ORDER BY hr.reason"
+        ),
+        from,
+        to,
+        |r| csat_at(r, 1),
+    )
+    .await?;
+    Ok(SummaryParts {
+        conversations: count(totals, 0)?,
+        handed_off: count(totals, 1)?,
+        customers: count(totals, 2)?,
+        reasons,
+        waits_ms,
+        csat,
+        agents,
+        load,
+        handled,
+        agents_csat,
+        reasons_csat,
+    }
+    .into_summary(from, to))
+}
+
+/// `tandem bench summary` only: the same synthetic desk as the SQLite backend's `seed_bench`.
+pub(crate) async fn seed_bench<C: GenericClient>(
+    c: &C,
+    n: i64,
+    from: i64,
+    span: i64,
+    agent: i64,
+) -> Result<()> {
+    const S: &str = "WITH t AS (SELECT i, 'bench_' || lpad(i::text, 8, '0') AS id,
+        $2::bigint + i * $3::bigint / $1::bigint AS at FROM generate_series(0::bigint, $1::bigint - 1) AS i)";
+    let n = n.max(1);
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO conversations (id, token_hash, state, locale, customer_email, created_at, updated_at)
+             SELECT id, 'bench', CASE WHEN i % 10 >= 7 THEN 'resolved' ELSE 'bot' END, 'de',
+               CASE WHEN i % 3 = 0 THEN NULL ELSE 'c' || (i % 400000) || '@bench.example' END, at, at
+             FROM t"
+        ),
+        &[&n, &from, &span],
+    )
+    .await?;
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO messages (conversation_id, author, agent_id, action, text, created_at)
+             SELECT id, 'customer', NULL::bigint, NULL, 'Hallo', at FROM t
+             UNION ALL SELECT id, 'bot', NULL::bigint, 'answer', 'Hallo!', at + 1000 FROM t
+             UNION ALL SELECT id, 'agent', $4::bigint, NULL, 'Ich helfe gern.', at + 60000 + (i % 600) * 1000
+               FROM t WHERE i % 10 >= 7"
+        ),
+        &[&n, &from, &span, &agent],
+    )
+    .await?;
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO events (conversation_id, kind, data, created_at)
+             SELECT id, 'handoff', (CASE i % 4
+                 WHEN 0 THEN '{{\"reasons\":[\"human_requested\"],\"skills\":[],\"locale\":\"de\"}}'
+                 WHEN 1 THEN '{{\"reasons\":[\"complaint\"],\"skills\":[],\"locale\":\"de\"}}'
+                 WHEN 2 THEN '{{\"reasons\":[\"low_confidence\"],\"skills\":[],\"locale\":\"de\"}}'
+                 ELSE '{{\"reasons\":[\"negative_sentiment\",\"human_requested\"],\"skills\":[],\"locale\":\"de\"}}'
+               END)::jsonb, at + 2000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'assigned', jsonb_build_object('agent', $4::bigint), at + 3000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'resolved', jsonb_build_object('by', $4::bigint), at + 90000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'rating', jsonb_build_object('score', 1 + i % 5, 'comment', NULL), at + 100000
+               FROM t WHERE i % 5 = 2"
+        ),
+        &[&n, &from, &span, &agent],
+    )
+    .await?;
+    exec(c, "ANALYZE", &[]).await?;
     Ok(())
 }

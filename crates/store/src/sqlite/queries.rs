@@ -8,10 +8,11 @@ use desk::{
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::records::{reasons_json, transfer_from, transfer_target};
+use crate::records::{reasons_json, transfer_from, transfer_target, SummaryParts};
 use crate::{
-    AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Customer, Event,
-    Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind, StoreError,
+    AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Csat, Customer,
+    Event, Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind,
+    StoreError, Summary,
 };
 
 pub(crate) fn now_ms() -> i64 {
@@ -202,6 +203,19 @@ pub(crate) fn assigned_to(c: &Connection, agent: AgentId) -> Result<Vec<Conversa
         c,
         "c.assignee_id = ?1 AND c.state = 'assigned' ORDER BY c.updated_at DESC",
         [agent.0],
+    )
+}
+
+pub(crate) fn conversations_created(
+    c: &Connection,
+    from: i64,
+    to: i64,
+    limit: u32,
+) -> Result<Vec<Conversation>> {
+    conversations_where(
+        c,
+        "c.created_at >= ?1 AND c.created_at < ?2 ORDER BY c.created_at, c.id LIMIT ?3",
+        params![from, to, limit],
     )
 }
 
@@ -858,4 +872,195 @@ pub(crate) fn export_events(c: &Connection, after: i64, limit: u32) -> Result<Ve
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The conversations of a summary: those with a customer message in `[?1, ?2)`.
+const SCOPE: &str = "WITH scope AS (SELECT DISTINCT conversation_id AS id FROM messages
+    WHERE author = 'customer' AND created_at >= ?1 AND created_at < ?2)";
+/// The agent an assignment-like event gave the conversation to.
+const HANDLER: &str = "COALESCE(json_extract(e.data, '$.agent'), json_extract(e.data, '$.to'))";
+/// The latest rating of each conversation of the scope, and its last handler.
+const RATED: &str = ", rated AS (SELECT e.conversation_id AS id, MAX(e.id) AS eid FROM scope s
+    JOIN events e ON e.conversation_id = s.id AND e.kind = 'rating' GROUP BY e.conversation_id)";
+
+fn csat_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Csat> {
+    Ok(Csat {
+        count: r.get::<_, i64>(at)?.max(0) as u64,
+        average: r.get(at + 1)?,
+    })
+}
+
+fn pairs<K: rusqlite::types::FromSql, V>(
+    c: &Connection,
+    sql: &str,
+    from: i64,
+    to: i64,
+    value: impl Fn(&Row<'_>) -> rusqlite::Result<V>,
+) -> Result<Vec<(K, V)>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, value(r)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn count_at(r: &Row<'_>) -> rusqlite::Result<u64> {
+    Ok(r.get::<_, i64>(1)?.max(0) as u64)
+}
+
+pub(crate) fn summary(c: &Connection, from: i64, to: i64) -> Result<Summary> {
+    let (conversations, handed_off, customers): (i64, i64, i64) = c
+        .prepare_cached(&format!(
+            "{SCOPE} SELECT (SELECT COUNT(*) FROM scope),
+             (SELECT COUNT(*) FROM scope s WHERE EXISTS
+                (SELECT 1 FROM events e WHERE e.conversation_id = s.id AND e.kind = 'handoff')),
+             (SELECT COUNT(DISTINCT COALESCE(NULLIF(lower(trim(c.customer_email)), ''), 'id:' || c.id))
+                FROM scope s JOIN conversations c ON c.id = s.id)"
+        ))?
+        .query_row(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let reasons = pairs(
+        c,
+        &format!(
+            "{SCOPE} SELECT r.value, COUNT(DISTINCT e.conversation_id) FROM scope s
+             JOIN events e ON e.conversation_id = s.id AND e.kind = 'handoff',
+             json_each(e.data, '$.reasons') r GROUP BY r.value ORDER BY r.value"
+        ),
+        from,
+        to,
+        count_at,
+    )?;
+    let waits_ms = {
+        let mut stmt = c.prepare_cached(&format!(
+            "{SCOPE}, h AS (SELECT e.conversation_id AS id, MIN(e.created_at) AS at FROM scope s
+               JOIN events e ON e.conversation_id = s.id AND e.kind = 'handoff'
+               GROUP BY e.conversation_id)
+             SELECT wait FROM (SELECT (SELECT MIN(m.created_at) FROM messages m
+                 WHERE m.conversation_id = h.id AND m.author = 'agent' AND m.created_at >= h.at)
+                 - h.at AS wait FROM h) w
+             WHERE wait IS NOT NULL ORDER BY wait"
+        ))?;
+        let rows = stmt.query_map(params![from, to], |r| r.get::<_, i64>(0))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let csat = c
+        .prepare_cached(&format!(
+            "{SCOPE}{RATED} SELECT COUNT(*), AVG(json_extract(e.data, '$.score'))
+             FROM rated x JOIN events e ON e.id = x.eid"
+        ))?
+        .query_row(params![from, to], |r| csat_row(r, 0))?;
+    let agents = {
+        let mut stmt = c.prepare_cached("SELECT id, name FROM agents ORDER BY id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let load = {
+        let mut stmt = c.prepare_cached(
+            "SELECT assignee_id, COUNT(*) FROM conversations
+             WHERE state = 'assigned' AND assignee_id IS NOT NULL GROUP BY assignee_id",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, count_at(r)?)))?;
+        rows.collect::<rusqlite::Result<Vec<_>>>()?
+    };
+    let handled = pairs(
+        c,
+        &format!(
+            "{SCOPE} SELECT {HANDLER} AS agent, COUNT(DISTINCT e.conversation_id) FROM scope s
+             JOIN events e ON e.conversation_id = s.id
+               AND e.kind IN ('assigned', 'reassigned', 'transferred')
+             WHERE {HANDLER} IS NOT NULL GROUP BY agent"
+        ),
+        from,
+        to,
+        count_at,
+    )?;
+    let agents_csat = pairs(
+        c,
+        &format!(
+            "{SCOPE}{RATED}, handler AS (SELECT e.conversation_id AS id, MAX(e.id) AS eid
+               FROM rated x JOIN events e ON e.conversation_id = x.id
+               AND e.kind IN ('assigned', 'reassigned', 'transferred')
+               WHERE {HANDLER} IS NOT NULL GROUP BY e.conversation_id)
+             SELECT {HANDLER} AS agent, COUNT(*), AVG(json_extract(re.data, '$.score'))
+             FROM rated x JOIN events re ON re.id = x.eid
+             JOIN handler h ON h.id = x.id JOIN events e ON e.id = h.eid GROUP BY agent"
+        ),
+        from,
+        to,
+        |r| csat_row(r, 1),
+    )?;
+    let reasons_csat = pairs(
+        c,
+        &format!(
+            "{SCOPE}{RATED}, hr AS (SELECT DISTINCT e.conversation_id AS id, r.value AS reason
+               FROM rated x JOIN events e ON e.conversation_id = x.id AND e.kind = 'handoff',
+               json_each(e.data, '$.reasons') r)
+             SELECT hr.reason, COUNT(*), AVG(json_extract(re.data, '$.score'))
+             FROM hr JOIN rated x ON x.id = hr.id JOIN events re ON re.id = x.eid
+             GROUP BY hr.reason ORDER BY hr.reason"
+        ),
+        from,
+        to,
+        |r| csat_row(r, 1),
+    )?;
+    Ok(SummaryParts {
+        conversations: conversations.max(0) as u64,
+        handed_off: handed_off.max(0) as u64,
+        customers: customers.max(0) as u64,
+        reasons,
+        waits_ms,
+        csat,
+        agents,
+        load,
+        handled,
+        agents_csat,
+        reasons_csat,
+    }
+    .into_summary(from, to))
+}
+
+/// `tandem bench summary` only: `n` synthetic conversations over `[from, from + span)`, 30 %
+/// handed off for one of four reason sets, answered by `agent`, resolved, a fifth rated; a third
+/// without e-mail, the rest spread over 400,000 returning customers. Ids start `bench_`.
+pub(crate) fn seed_bench(c: &Connection, n: i64, from: i64, span: i64, agent: i64) -> Result<()> {
+    const S: &str =
+        "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < ?1),
+        t(i, id, at) AS (SELECT i, printf('bench_%08d', i), ?2 + i * ?3 / ?1 FROM s)";
+    let n = n.max(1);
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO conversations (id, token_hash, state, locale, customer_email, created_at, updated_at)
+             SELECT id, 'bench', CASE WHEN i % 10 >= 7 THEN 'resolved' ELSE 'bot' END, 'de',
+               CASE WHEN i % 3 = 0 THEN NULL ELSE 'c' || (i % 400000) || '@bench.example' END, at, at
+             FROM t"
+        ),
+        params![n, from, span],
+    )?;
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO messages (conversation_id, author, agent_id, action, text, created_at)
+             SELECT id, 'customer', NULL, NULL, 'Hallo', at FROM t
+             UNION ALL SELECT id, 'bot', NULL, 'answer', 'Hallo!', at + 1000 FROM t
+             UNION ALL SELECT id, 'agent', ?4, NULL, 'Ich helfe gern.', at + 60000 + (i % 600) * 1000
+               FROM t WHERE i % 10 >= 7"
+        ),
+        params![n, from, span, agent],
+    )?;
+    exec(
+        c,
+        &format!(
+            "{S} INSERT INTO events (conversation_id, kind, data, created_at)
+             SELECT id, 'handoff', CASE i % 4
+                 WHEN 0 THEN '{{\"reasons\":[\"human_requested\"],\"skills\":[],\"locale\":\"de\"}}'
+                 WHEN 1 THEN '{{\"reasons\":[\"complaint\"],\"skills\":[],\"locale\":\"de\"}}'
+                 WHEN 2 THEN '{{\"reasons\":[\"low_confidence\"],\"skills\":[],\"locale\":\"de\"}}'
+                 ELSE '{{\"reasons\":[\"negative_sentiment\",\"human_requested\"],\"skills\":[],\"locale\":\"de\"}}'
+               END, at + 2000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'assigned', '{{\"agent\":' || ?4 || '}}', at + 3000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'resolved', '{{\"by\":' || ?4 || '}}', at + 90000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'rating', '{{\"score\":' || (1 + i % 5) || ',\"comment\":null}}', at + 100000
+               FROM t WHERE i % 5 = 2"
+        ),
+        params![n, from, span, agent],
+    )?;
+    Ok(())
 }

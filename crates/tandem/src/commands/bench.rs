@@ -15,6 +15,8 @@ use server::{Application, Settings};
 pub enum BenchWhat {
     /// The router: decision latency and queue drain with many agents and a long queue.
     Routing(super::bench_routing::RoutingBenchArgs),
+    /// The analytics summary over a large synthetic desk (SQLite or PostgreSQL).
+    Summary(super::bench_summary::SummaryBenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -57,8 +59,10 @@ const QUESTIONS: &[&str] = &[
 ];
 
 pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
-    if let Some(BenchWhat::Routing(routing)) = args.what.take() {
-        return super::bench_routing::run(routing);
+    match args.what.take() {
+        Some(BenchWhat::Routing(routing)) => return super::bench_routing::run(routing),
+        Some(BenchWhat::Summary(summary)) => return super::bench_summary::run(summary),
+        None => {}
     }
     anyhow::ensure!(
         args.concurrency > 0 && args.messages > 0,

@@ -1,6 +1,7 @@
 //! One module per CLI command.
 pub mod bench;
 pub mod bench_routing;
+pub mod bench_summary;
 pub mod eval;
 pub mod migrate_store;
 pub mod serve;

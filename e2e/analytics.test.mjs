@@ -1,0 +1,208 @@
+// The browser end-to-end test of the analytics dashboard.
+//
+// Starts the real `tandem serve` binary, creates conversations through the REST API (one the bot
+// answers, one handed off), then an admin logs in to the console, follows the top bar's link to
+// the dashboard and sees its server-drawn SVG charts, in German and in English.
+// Screenshot: docs/screenshots/dashboard.png. Run it with scripts/e2e.sh.
+
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { chromium } from "playwright-core";
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const BIN = resolve(ROOT, process.env.TANDEM_BIN || "target/debug/tandem");
+const CHROMIUM = process.env.TANDEM_E2E_CHROMIUM || "/usr/bin/chromium";
+const SHOTS = join(ROOT, "docs", "screenshots");
+const START_TIMEOUT_MS = 120_000;
+
+const ADMIN = { email: "admin@demo.tandem", password: "tandem-demo-admin" };
+
+/** Starts `tandem serve` on 127.0.0.1:0 and resolves once it prints the address it listens on. */
+async function startDesk() {
+  const dataDir = mkdtempSync(join(tmpdir(), "tandem-e2e-"));
+  // A TANDEM_* variable from the caller's shell (playbook, database URL, bind, ...) must not leak in.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TANDEM_") || k === "TANDEM_LOG"));
+  env.NO_COLOR = "1";
+  const child = spawn(BIN, ["serve", "--bind", "127.0.0.1:0", "--data-dir", dataDir], {
+    cwd: dataDir,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output = []; // the last lines, shown when something fails
+  const keep = (line) => {
+    output.push(line);
+    if (output.length > 200) output.shift();
+  };
+  createInterface({ input: child.stderr }).on("line", keep);
+  const exited = new Promise((res) => child.once("exit", (code, signal) => res({ code, signal })));
+  const killOnExit = () => child.kill("SIGKILL");
+  process.once("exit", killOnExit);
+
+  const url = await new Promise((res, rej) => {
+    const timer = setTimeout(() => rej(new Error(`tandem did not report its address within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    child.once("error", (e) => {
+      clearTimeout(timer);
+      rej(new Error(`cannot start ${BIN}: ${e.message}`));
+    });
+    exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      rej(new Error(`tandem exited before listening (code ${code}, signal ${signal})`));
+    });
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      keep(line);
+      // `Tandem desk "Beispiel-Shop" (16 intents) on http://127.0.0.1:PORT/`
+      const m = /^Tandem desk ".*" \(\d+ intents\) on (http:\/\/127\.0\.0\.1:\d+)\/?\s*$/.exec(line.replace(/\x1b\[[0-9;]*m/g, ""));
+      if (m) {
+        clearTimeout(timer);
+        res(m[1]);
+      }
+    });
+  }).catch((e) => {
+    child.kill("SIGKILL");
+    rmSync(dataDir, { recursive: true, force: true });
+    e.message += `\n--- tandem output ---\n${output.join("\n")}`;
+    throw e;
+  });
+
+  return {
+    url,
+    output,
+    async stop() {
+      process.removeListener("exit", killOnExit);
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill("SIGTERM");
+        const forced = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        await exited;
+        clearTimeout(forced);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Accessibility smoke problems of the current page: language, labels, button names, title. */
+function a11yProblems(page) {
+  return page.evaluate(() => {
+    const problems = [];
+    const text = (el) => (el ? el.textContent.replace(/\s+/g, " ").trim() : "");
+    const byIds = (ids) => ids.split(/\s+/).map((id) => text(document.getElementById(id))).join(" ").trim();
+    const describe = (el) => `<${el.tagName.toLowerCase()}${el.id ? " id=" + el.id : ""}${el.name ? " name=" + el.name : ""}>`;
+    if (!/^[a-z]{2}(-[A-Za-z]{2})?$/.test(document.documentElement.lang || "")) problems.push(`<html> has no valid lang ("${document.documentElement.lang}")`);
+    if (!document.title.trim()) problems.push("the page has no <title>");
+    for (const el of document.querySelectorAll("input, textarea, select")) {
+      if (el.type === "hidden") continue;
+      const name =
+        (el.getAttribute("aria-label") || "").trim() ||
+        (el.getAttribute("aria-labelledby") ? byIds(el.getAttribute("aria-labelledby")) : "") ||
+        Array.from(el.labels || []).map(text).join(" ").trim();
+      if (!name) problems.push(`${describe(el)} has no label`);
+    }
+    for (const el of document.querySelectorAll("button, [role=button]")) {
+      const name = (el.getAttribute("aria-label") || "").trim() || text(el);
+      if (!name) problems.push(`${describe(el)} has no accessible name`);
+    }
+    for (const el of document.querySelectorAll("img")) {
+      if (!el.hasAttribute("alt")) problems.push(`${describe(el)} has no alt`);
+    }
+    const ids = {};
+    for (const el of document.querySelectorAll("[id]")) {
+      if (ids[el.id]) problems.push(`duplicate id "${el.id}"`);
+      ids[el.id] = true;
+    }
+    return problems;
+  });
+}
+
+async function assertA11y(page, lang) {
+  assert.equal(await page.getAttribute("html", "lang"), lang, `page ${page.url()} has lang`);
+  assert.deepEqual(await a11yProblems(page), [], `accessibility problems on ${page.url()}`);
+}
+
+
+// ---------------------------------------------------------------------------------------------
+
+let desk;
+let browser;
+
+before(async () => {
+  desk = await startDesk();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  await desk?.stop();
+});
+
+/** A page that records CSP violations and script errors. */
+async function watchedPage(context) {
+  const page = await context.newPage();
+  page.problems = [];
+  page.on("console", (m) => {
+    if (m.type() === "error" && /Content Security Policy|Refused to/i.test(m.text())) page.problems.push(m.text());
+  });
+  page.on("pageerror", (e) => page.problems.push(`page error: ${e.message}`));
+  return page;
+}
+
+async function startConversation(text) {
+  const res = await fetch(desk.url + "/api/v1/conversations", {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ text, customer: { email: "kim@example.org" } }),
+  });
+  assert.equal(res.status, 201);
+}
+
+describe("analytics dashboard", () => {
+  it("shows SVG charts to an admin, in German and English", async () => {
+    await startConversation("Wie lange dauert der Versand?");
+    await startConversation("Ich möchte mit einem Mitarbeiter sprechen");
+    const ctx = await browser.newContext({ locale: "de-DE", viewport: { width: 1000, height: 1400 } });
+    try {
+      const page = await watchedPage(ctx);
+      await page.goto(desk.url + "/console/login");
+      await page.getByLabel("E-Mail").fill(ADMIN.email);
+      await page.getByLabel("Passwort").fill(ADMIN.password);
+      await page.getByRole("button", { name: "Anmelden" }).click();
+      await page.waitForURL((u) => u.pathname === "/console");
+      await page.getByRole("link", { name: "Auswertung" }).click();
+      await page.waitForURL((u) => u.pathname === "/admin/dashboard");
+      await page.getByRole("heading", { level: 1, name: "Auswertung" }).waitFor();
+      await page.locator("svg#chart-reasons rect.bar").first().waitFor();
+      assert.ok((await page.locator("svg.chart").count()) >= 5, "five or more charts");
+      assert.equal(await page.locator("#f-conversations").textContent(), "2");
+      const box = await page.locator("svg#chart-self-service").boundingBox();
+      assert.ok(box && box.width > 100 && box.height > 50, "the line chart is drawn");
+      await assertA11y(page, "de");
+      await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
+
+      await page.getByRole("link", { name: "English" }).click();
+      await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
+      await page.locator("svg#chart-reasons rect.bar").first().waitFor();
+      assert.ok((await page.locator("svg.chart").count()) >= 5, "five or more charts");
+      await assertA11y(page, "en");
+
+      // The date-range form: a range before any conversation shows none.
+      await page.getByLabel("From", { exact: true }).fill("2020-01-01");
+      await page.getByLabel("To (inclusive)", { exact: true }).fill("2020-01-31");
+      await page.getByRole("button", { name: "Show" }).click();
+      await page.waitForURL((u) => u.searchParams.get("from") === "2020-01-01");
+      assert.equal(await page.locator("#f-conversations").textContent(), "0");
+      assert.deepEqual(page.problems, []);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
