@@ -14,77 +14,11 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
+import { BIN, CHROMIUM, ROOT, SHOTS, startDesk } from "./support.mjs";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const BIN = resolve(ROOT, process.env.TANDEM_BIN || "target/debug/tandem");
-const CHROMIUM = process.env.TANDEM_E2E_CHROMIUM || "/usr/bin/chromium";
-const SHOTS = join(ROOT, "docs", "screenshots");
-const START_TIMEOUT_MS = 120_000;
 
 const ADMIN = { email: "admin@demo.tandem", password: "tandem-demo-admin" };
 
-/** Starts `tandem serve` on 127.0.0.1:0 and resolves once it prints the address it listens on. */
-async function startDesk() {
-  const dataDir = mkdtempSync(join(tmpdir(), "tandem-e2e-"));
-  // A TANDEM_* variable from the caller's shell (playbook, database URL, bind, ...) must not leak in.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TANDEM_") || k === "TANDEM_LOG"));
-  env.NO_COLOR = "1";
-  const child = spawn(BIN, ["serve", "--bind", "127.0.0.1:0", "--data-dir", dataDir], {
-    cwd: dataDir,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output = []; // the last lines, shown when something fails
-  const keep = (line) => {
-    output.push(line);
-    if (output.length > 200) output.shift();
-  };
-  createInterface({ input: child.stderr }).on("line", keep);
-  const exited = new Promise((res) => child.once("exit", (code, signal) => res({ code, signal })));
-  const killOnExit = () => child.kill("SIGKILL");
-  process.once("exit", killOnExit);
-
-  const url = await new Promise((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`tandem did not report its address within ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
-    child.once("error", (e) => {
-      clearTimeout(timer);
-      rej(new Error(`cannot start ${BIN}: ${e.message}`));
-    });
-    exited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      rej(new Error(`tandem exited before listening (code ${code}, signal ${signal})`));
-    });
-    createInterface({ input: child.stdout }).on("line", (line) => {
-      keep(line);
-      // `Tandem desk "Beispiel-Shop" (16 intents) on http://127.0.0.1:PORT/`
-      const m = /^Tandem desk ".*" \(\d+ intents\) on (http:\/\/127\.0\.0\.1:\d+)\/?\s*$/.exec(line.replace(/\x1b\[[0-9;]*m/g, ""));
-      if (m) {
-        clearTimeout(timer);
-        res(m[1]);
-      }
-    });
-  }).catch((e) => {
-    child.kill("SIGKILL");
-    rmSync(dataDir, { recursive: true, force: true });
-    e.message += `\n--- tandem output ---\n${output.join("\n")}`;
-    throw e;
-  });
-
-  return {
-    url,
-    output,
-    async stop() {
-      process.removeListener("exit", killOnExit);
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill("SIGTERM");
-        const forced = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        await exited;
-        clearTimeout(forced);
-      }
-      rmSync(dataDir, { recursive: true, force: true });
-    },
-  };
-}
 
 /** Accessibility smoke problems of the current page: language, labels, button names, title. */
 function a11yProblems(page) {
