@@ -18,7 +18,7 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { BIN, CHROMIUM, ROOT, SHOTS, startDesk } from "./support.mjs";
+import { BIN, CHROMIUM, ROOT, SHOTS, startDesk, assertA11y } from "./support.mjs";
 
 const FAILURES = join(ROOT, "e2e", "test-results");
 
@@ -32,7 +32,6 @@ const THANKS = "Super, vielen Dank!";
 
 // ---------------------------------------------------------------------------------------------
 // The desk process
-
 
 // ---------------------------------------------------------------------------------------------
 // Page helpers
@@ -61,44 +60,6 @@ function transcript(page) {
 /** Waits until the widget script has built its launcher and panel. */
 async function widgetReady(page) {
   await page.locator('.tandem-widget[data-ready="true"]').waitFor({ state: "attached" });
-}
-
-/** Accessibility smoke problems of the current page: language, labels, button names, title. */
-function a11yProblems(page) {
-  return page.evaluate(() => {
-    const problems = [];
-    const text = (el) => (el ? el.textContent.replace(/\s+/g, " ").trim() : "");
-    const byIds = (ids) => ids.split(/\s+/).map((id) => text(document.getElementById(id))).join(" ").trim();
-    const describe = (el) => `<${el.tagName.toLowerCase()}${el.id ? " id=" + el.id : ""}${el.name ? " name=" + el.name : ""}>`;
-    if (!/^[a-z]{2}(-[A-Za-z]{2})?$/.test(document.documentElement.lang || "")) problems.push(`<html> has no valid lang ("${document.documentElement.lang}")`);
-    if (!document.title.trim()) problems.push("the page has no <title>");
-    for (const el of document.querySelectorAll("input, textarea, select")) {
-      if (el.type === "hidden") continue;
-      const name =
-        (el.getAttribute("aria-label") || "").trim() ||
-        (el.getAttribute("aria-labelledby") ? byIds(el.getAttribute("aria-labelledby")) : "") ||
-        Array.from(el.labels || []).map(text).join(" ").trim();
-      if (!name) problems.push(`${describe(el)} has no label`);
-    }
-    for (const el of document.querySelectorAll("button, [role=button]")) {
-      const name = (el.getAttribute("aria-label") || "").trim() || text(el);
-      if (!name) problems.push(`${describe(el)} has no accessible name`);
-    }
-    for (const el of document.querySelectorAll("img")) {
-      if (!el.hasAttribute("alt")) problems.push(`${describe(el)} has no alt`);
-    }
-    const ids = {};
-    for (const el of document.querySelectorAll("[id]")) {
-      if (ids[el.id]) problems.push(`duplicate id "${el.id}"`);
-      ids[el.id] = true;
-    }
-    return problems;
-  });
-}
-
-async function assertA11y(page, lang) {
-  assert.equal(await page.getAttribute("html", "lang"), lang, `page ${page.url()} has lang`);
-  assert.deepEqual(await a11yProblems(page), [], `accessibility problems on ${page.url()}`);
 }
 
 // ---------------------------------------------------------------------------------------------

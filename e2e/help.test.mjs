@@ -17,54 +17,13 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { BIN, CHROMIUM, ROOT, SHOTS, startDesk } from "./support.mjs";
-
+import { BIN, CHROMIUM, ROOT, SHOTS, startDesk, assertA11y, watchedPage } from "./support.mjs";
 
 const ARTICLE = "returns";
 const ARTICLE_TITLE = "Rücksendung und Umtausch";
 const AGENT = { email: "ben@demo.tandem", password: "tandem-demo-ben" };
 const COMMENT = "Hat super geklappt – das Rücksendeetikett kam sofort. <b>Danke</b>!";
 const NOJS_COMMENT = "Ohne JavaScript geht es auch.";
-
-
-/** Accessibility smoke problems of the current page: language, labels, button names, title. */
-function a11yProblems(page) {
-  return page.evaluate(() => {
-    const problems = [];
-    const text = (el) => (el ? el.textContent.replace(/\s+/g, " ").trim() : "");
-    const byIds = (ids) => ids.split(/\s+/).map((id) => text(document.getElementById(id))).join(" ").trim();
-    const describe = (el) => `<${el.tagName.toLowerCase()}${el.id ? " id=" + el.id : ""}${el.name ? " name=" + el.name : ""}>`;
-    if (!/^[a-z]{2}(-[A-Za-z]{2})?$/.test(document.documentElement.lang || "")) problems.push(`<html> has no valid lang ("${document.documentElement.lang}")`);
-    if (!document.title.trim()) problems.push("the page has no <title>");
-    for (const el of document.querySelectorAll("input, textarea, select")) {
-      if (el.type === "hidden") continue;
-      const name =
-        (el.getAttribute("aria-label") || "").trim() ||
-        (el.getAttribute("aria-labelledby") ? byIds(el.getAttribute("aria-labelledby")) : "") ||
-        Array.from(el.labels || []).map(text).join(" ").trim();
-      if (!name) problems.push(`${describe(el)} has no label`);
-    }
-    for (const el of document.querySelectorAll("button, [role=button]")) {
-      const name = (el.getAttribute("aria-label") || "").trim() || text(el);
-      if (!name) problems.push(`${describe(el)} has no accessible name`);
-    }
-    for (const el of document.querySelectorAll("img")) {
-      if (!el.hasAttribute("alt")) problems.push(`${describe(el)} has no alt`);
-    }
-    const ids = {};
-    for (const el of document.querySelectorAll("[id]")) {
-      if (ids[el.id]) problems.push(`duplicate id "${el.id}"`);
-      ids[el.id] = true;
-    }
-    return problems;
-  });
-}
-
-async function assertA11y(page, lang) {
-  assert.equal(await page.getAttribute("html", "lang"), lang, `page ${page.url()} has lang`);
-  assert.deepEqual(await a11yProblems(page), [], `accessibility problems on ${page.url()}`);
-}
-
 
 // ---------------------------------------------------------------------------------------------
 
@@ -85,17 +44,6 @@ after(async () => {
   await browser?.close();
   await desk?.stop();
 });
-
-/** A page that records CSP violations and script errors. */
-async function watchedPage(context) {
-  const page = await context.newPage();
-  page.problems = [];
-  page.on("console", (m) => {
-    if (m.type() === "error" && /Content Security Policy|Refused to/i.test(m.text())) page.problems.push(m.text());
-  });
-  page.on("pageerror", (e) => page.problems.push(`page error: ${e.message}`));
-  return page;
-}
 
 async function agentApproves(text) {
   const ctx = await browser.newContext({ locale: "de-DE" });
