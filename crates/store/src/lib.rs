@@ -42,6 +42,14 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Wall-clock time in milliseconds since the Unix epoch: the timestamps every backend stores.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
 /// The desk's storage. Implementations must make each method atomic.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {

@@ -156,6 +156,18 @@ pub enum TransferTo {
     Skill(String),
 }
 
+impl Change {
+    /// The state-machine step this change makes.
+    pub fn transition(&self) -> desk::Transition {
+        match self {
+            Change::Handoff(_) => desk::Transition::Handoff,
+            Change::Resolve { .. } => desk::Transition::Resolve,
+            Change::Handback { .. } => desk::Transition::Handback,
+            Change::Reopen => desk::Transition::Reopen,
+        }
+    }
+}
+
 /// What one atomic write produced: the conversation as it is now and the new messages.
 #[derive(Debug, Clone)]
 pub struct Appended {

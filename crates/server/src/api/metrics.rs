@@ -70,9 +70,7 @@ fn given(v: Option<&str>) -> Option<&str> {
     v.filter(|s| !s.trim().is_empty())
 }
 
-pub fn now_ms() -> i64 {
-    i64::try_from(OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0)
-}
+pub use store::now_ms;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Csat {

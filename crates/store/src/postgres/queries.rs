@@ -1,8 +1,6 @@
 //! The SQL of the PostgreSQL backend. Each function runs on the client or inside the transaction
 //! it is given; the caller commits.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use deadpool_postgres::GenericClient;
 use desk::routing::{self, Candidate, Rules, Waiting};
 use desk::{
@@ -18,12 +16,7 @@ use crate::{
     StoreError, Summary,
 };
 
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
+pub(crate) use crate::now_ms;
 
 fn bad_row(what: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("unreadable row: {what}"))
@@ -425,12 +418,7 @@ async fn apply_change<C: GenericClient>(
     change: Change,
     now: i64,
 ) -> Result<ConversationState> {
-    let transition = match &change {
-        Change::Handoff(_) => Transition::Handoff,
-        Change::Resolve { .. } => Transition::Resolve,
-        Change::Handback { .. } => Transition::Handback,
-        Change::Reopen => Transition::Reopen,
-    };
+    let transition = change.transition();
     let to = from.apply(transition).map_err(|_| StoreError::WrongState {
         expected: format!("a state that allows {transition:?}"),
         actual: from,

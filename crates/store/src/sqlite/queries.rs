@@ -1,7 +1,5 @@
 //! The SQL of the SQLite backend. Each function runs inside the caller's transaction or read.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use desk::routing::{self, Candidate, Rules, Waiting};
 use desk::{
     Agent, AgentId, Author, ConversationId, ConversationState, MessageId, Needs, Transition,
@@ -15,12 +13,7 @@ use crate::{
     StoreError, Summary,
 };
 
-pub(crate) fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
+pub(crate) use crate::now_ms;
 
 /// Executes one statement through the connection's statement cache: hot paths never re-parse SQL.
 fn exec<P: rusqlite::Params>(c: &Connection, sql: &str, params: P) -> rusqlite::Result<usize> {
@@ -336,12 +329,7 @@ fn apply_change(
     change: Change,
     now: i64,
 ) -> Result<ConversationState> {
-    let transition = match &change {
-        Change::Handoff(_) => Transition::Handoff,
-        Change::Resolve { .. } => Transition::Resolve,
-        Change::Handback { .. } => Transition::Handback,
-        Change::Reopen => Transition::Reopen,
-    };
+    let transition = change.transition();
     let to = from.apply(transition).map_err(|_| StoreError::WrongState {
         expected: format!("a state that allows {transition:?}"),
         actual: from,

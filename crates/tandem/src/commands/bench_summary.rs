@@ -24,12 +24,7 @@ pub struct SummaryBenchArgs {
 
 const DAY_MS: i64 = 86_400_000;
 
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
+use store::now_ms;
 
 pub fn run(args: SummaryBenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
