@@ -7,7 +7,7 @@ use desk::{agent::parse_list, Role};
 use maud::html;
 use serde::Deserialize;
 
-use super::console::{console_top_bar, error_response, head, require_console, require_csrf};
+use super::console::{console_top_bar, error_response, head, require_console, signed_in_form};
 use super::layout::{document, Lang, LangQuery};
 use crate::auth;
 use crate::error::ApiError;
@@ -135,13 +135,10 @@ pub async fn create(
         &headers,
         state.playbook.default_locale(),
     );
-    let (session, agent) = match require_console(&state, &headers).await {
+    let (_, agent) = match signed_in_form(&state, &headers, &f.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = require_csrf(&session, &f.csrf) {
-        return r.into_response();
-    }
     if agent.role != Role::Admin {
         return error_response(lang, ApiError::forbidden("admins only"));
     }

@@ -85,6 +85,17 @@ pub(super) fn check_csrf(session: &Session, sent: &str) -> Result<(), ApiError> 
     }
 }
 
+/// The signed-in agent behind a console form, once the form's CSRF token is checked.
+pub(super) async fn signed_in_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    csrf: &str,
+) -> Result<(Session, Agent), Response> {
+    let (session, agent) = signed_in(state, headers).await?;
+    check_csrf(&session, csrf).map_err(IntoResponse::into_response)?;
+    Ok((session, agent))
+}
+
 fn login_form(lang: Lang, csrf: &str, error: Option<&str>) -> Markup {
     document(
         lang,
@@ -207,13 +218,10 @@ pub async fn logout(
     headers: HeaderMap,
     Form(form): Form<CsrfForm>,
 ) -> Response {
-    let (session, agent) = match signed_in(&state, &headers).await {
+    let (session, agent) = match signed_in_form(&state, &headers, &form.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = check_csrf(&session, &form.csrf) {
-        return r.into_response();
-    }
     let _ = crate::api::set_presence(&state, agent.id, Presence::Offline).await;
     let _ = state.store.delete_session(&session.token_hash).await;
     let res = Redirect::to("/console/login").into_response();
@@ -463,12 +471,8 @@ async fn form_action(
     act: Action<'_>,
 ) -> Response {
     let lang = lang_of(state, &LangQuery::default(), headers);
-    let (session, _) = match signed_in(state, headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if let Err(r) = check_csrf(&session, csrf) {
-        return r.into_response();
+    if let Err(r) = signed_in_form(state, headers, csrf).await {
+        return r;
     }
     // The CSRF token came in the form and was checked above.
     let (c, agent) =
@@ -580,13 +584,10 @@ pub async fn limits(
     Form(f): Form<LimitsForm>,
 ) -> Response {
     let lang = lang_of(&state, &LangQuery::default(), &headers);
-    let (session, agent) = match signed_in(&state, &headers).await {
+    let (_, agent) = match signed_in_form(&state, &headers, &f.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = check_csrf(&session, &f.csrf) {
-        return r.into_response();
-    }
     let Ok(capacity) = f.capacity.trim().parse::<u32>() else {
         return error_page(lang, StatusCode::BAD_REQUEST, "capacity: 1–100");
     };
@@ -609,13 +610,10 @@ pub async fn presence(
     Form(f): Form<PresenceForm>,
 ) -> Response {
     let lang = lang_of(&state, &LangQuery::default(), &headers);
-    let (session, agent) = match signed_in(&state, &headers).await {
+    let (_, agent) = match signed_in_form(&state, &headers, &f.csrf).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(r) = check_csrf(&session, &f.csrf) {
-        return r.into_response();
-    }
     let Ok(presence) = f.status.parse::<Presence>() else {
         return error_page(lang, StatusCode::BAD_REQUEST, "online | away | offline");
     };
