@@ -9,12 +9,14 @@
 //! - [`features`]: TF-IDF word and character n-gram vectors;
 //! - [`model`]: the intent model trait, the lexical model and the cascade;
 //! - [`calibrate`]: confidence learned by cross-validation on the playbook;
+//! - [`embedding`]: the seam for an optional sentence encoder;
 //! - [`signals`]: handoff reasons from rules and word lists;
 //! - [`locale`]: German or English;
 //! - [`knowledge`]: the article index (tantivy);
 //! - [`eval`]: cases and metrics for `tandem eval`.
 
 pub mod calibrate;
+pub mod embedding;
 pub mod eval;
 pub mod features;
 pub mod knowledge;
