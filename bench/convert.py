@@ -161,6 +161,27 @@ def xsid_de(data: Path):
     return ["de"], group(train), intent_cases(test)
 
 
+def xsid_cross(data: Path):
+    """Cross-lingual: the playbook has only the English examples, customers write German."""
+    train = read_conll(data / "xsid-de/en.valid.conll")
+    test = read_conll(data / "xsid-de/de.test.conll")
+    assert len(train) == 300 and len(test) == 500, (len(train), len(test))
+    return ["de", "en"], group(train), intent_cases(test)
+
+
+def clinc150_10shot(data: Path, split="test"):
+    """Few-shot: the first 10 training examples of each intent; the full test incl. out-of-scope."""
+    d = json.loads((data / "clinc150/data_full.json").read_text(encoding="utf-8"))
+    intents = OrderedDict((k, v[:10]) for k, v in group(d["train"]).items())
+    cases = intent_cases(d[split]) + oos_cases(t for t, _ in d[f"oos_{split}"])
+    return ["en"], intents, cases
+
+
+def clinc150_10shot_val(data: Path):
+    """The same few-shot playbook against CLINC's validation split: for design choices, never the test."""
+    return clinc150_10shot(data, "val")
+
+
 def germeval2017(data: Path):
     """Evaluation only: the playbook holds one unrelated placeholder intent; every post is a handoff case."""
     cases = []
@@ -180,6 +201,9 @@ BENCHMARKS = OrderedDict([
     ("banking77-oos", banking77_oos),
     ("xsid-de", xsid_de),
     ("germeval2017", germeval2017),
+    ("xsid-cross", xsid_cross),
+    ("clinc150-10shot", clinc150_10shot),
+    ("clinc150-10shot-val", clinc150_10shot_val),
 ])
 
 

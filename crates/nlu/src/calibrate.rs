@@ -93,6 +93,122 @@ pub struct Outcome {
     pub top2_right: bool,
 }
 
+/// How the playbook's examples are split for cross-validation: whole intents held out per fold
+/// (pseudo-out-of-scope) and the remaining examples stratified over the folds.
+struct Folds {
+    intent_fold: Vec<usize>,
+    example_fold: Vec<usize>,
+    folds: usize,
+}
+
+impl Folds {
+    fn assign(labels: &[ClassId], classes: usize, oos_class: Option<ClassId>, seed: u64) -> Self {
+        let mut rng = Rng::new(seed ^ 0x5eed);
+        let intents: Vec<ClassId> = (0..classes).filter(|c| Some(*c) != oos_class).collect();
+        let hold_out_intents = intents.len() >= 3;
+        let mut intent_fold = vec![usize::MAX; classes];
+        let mut shuffled = intents.clone();
+        rng.shuffle(&mut shuffled);
+        for (i, c) in shuffled.iter().enumerate() {
+            if hold_out_intents {
+                intent_fold[*c] = i % FOLDS;
+            }
+        }
+        let mut example_fold = vec![0usize; labels.len()];
+        for c in 0..classes {
+            let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
+            rng.shuffle(&mut members);
+            let offset = (rng.next() % FOLDS as u64) as usize;
+            for (k, i) in members.into_iter().enumerate() {
+                example_fold[i] = (k + offset) % FOLDS;
+            }
+        }
+        let folds = if labels.len() > LARGE_PLAYBOOK {
+            LARGE_PLAYBOOK_FOLDS
+        } else {
+            FOLDS
+        };
+        Folds {
+            intent_fold,
+            example_fold,
+            folds,
+        }
+    }
+
+    /// Local class ids for the classes known in fold `k` (`usize::MAX`: held out), and how many.
+    fn local(&self, k: usize) -> (Vec<usize>, usize) {
+        let mut local = vec![usize::MAX; self.intent_fold.len()];
+        let mut n_local = 0;
+        for (c, slot) in local.iter_mut().enumerate() {
+            if self.intent_fold[c] != k {
+                *slot = n_local;
+                n_local += 1;
+            }
+        }
+        (local, n_local)
+    }
+}
+
+/// One fold's split: training example indices with their local labels, and held-out indices.
+pub(crate) struct FoldSplit {
+    pub train: Vec<usize>,
+    pub train_labels: Vec<ClassId>,
+    pub held_out: Vec<usize>,
+    /// Local class of every example (`usize::MAX`: its intent is held out in this fold).
+    pub local: Vec<usize>,
+    pub n_local: usize,
+    pub local_oos: Option<ClassId>,
+    pub fold: usize,
+}
+
+/// The cross-validation splits of the playbook's examples, in fold order.
+pub(crate) fn splits(
+    labels: &[ClassId],
+    classes: usize,
+    oos_class: Option<ClassId>,
+    seed: u64,
+) -> Vec<FoldSplit> {
+    let folds = Folds::assign(labels, classes, oos_class, seed);
+    let mut out = Vec::new();
+    for k in 0..folds.folds {
+        let (local, n_local) = folds.local(k);
+        let train: Vec<usize> = (0..labels.len())
+            .filter(|&i| folds.example_fold[i] != k && local[labels[i]] != usize::MAX)
+            .collect();
+        if n_local < 2 || train.is_empty() {
+            continue;
+        }
+        out.push(FoldSplit {
+            train_labels: train.iter().map(|&i| local[labels[i]]).collect(),
+            train,
+            held_out: (0..labels.len())
+                .filter(|&i| folds.example_fold[i] == k)
+                .collect(),
+            local: labels.iter().map(|&l| local[l]).collect(),
+            n_local,
+            local_oos: oos_class.map(|c| local[c]),
+            fold: k,
+        });
+    }
+    out
+}
+
+impl Outcome {
+    /// Score a held-out example's evidence against its true local class.
+    pub(crate) fn judge(evidence: Evidence, truth: usize, local_oos: Option<ClassId>) -> Outcome {
+        let in_scope = truth != usize::MAX && Some(truth) != local_oos;
+        let top: Vec<ClassId> = evidence.ranked.iter().map(|r| r.0).collect();
+        let top1_right = in_scope && top.first() == Some(&truth);
+        let top2_right = in_scope && top.iter().take(2).any(|&c| c == truth);
+        Outcome {
+            evidence,
+            in_scope,
+            top1_right,
+            top2_right,
+        }
+    }
+}
+
 /// Cross-validate the core on the playbook's examples. `labels[i]` is a class in `0..classes`;
 /// `oos_class` (if any) is the class of the playbook's out-of-scope examples and is never held
 /// out as an intent.
@@ -103,90 +219,59 @@ pub fn cross_validate(
     oos_class: Option<ClassId>,
     seed: u64,
 ) -> Vec<Outcome> {
-    let mut rng = Rng::new(seed ^ 0x5eed);
-    let intents: Vec<ClassId> = (0..classes).filter(|c| Some(*c) != oos_class).collect();
-    let hold_out_intents = intents.len() >= 3;
-    // which fold holds out each intent
-    let mut intent_fold = vec![usize::MAX; classes];
-    let mut shuffled = intents.clone();
-    rng.shuffle(&mut shuffled);
-    for (i, c) in shuffled.iter().enumerate() {
-        if hold_out_intents {
-            intent_fold[*c] = i % FOLDS;
-        }
-    }
-    // stratified example folds
-    let mut example_fold = vec![0usize; labels.len()];
-    for c in 0..classes {
-        let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == c).collect();
-        rng.shuffle(&mut members);
-        let offset = (rng.next() % FOLDS as u64) as usize;
-        for (k, i) in members.into_iter().enumerate() {
-            example_fold[i] = (k + offset) % FOLDS;
-        }
-    }
-    let folds = if labels.len() > LARGE_PLAYBOOK {
-        LARGE_PLAYBOOK_FOLDS
-    } else {
-        FOLDS
-    };
     let mut outcomes = Vec::new();
-    for k in 0..folds {
-        // local class ids for the classes known in this fold
-        let mut local = vec![usize::MAX; classes];
-        let mut n_local = 0;
-        for c in 0..classes {
-            if intent_fold[c] != k {
-                local[c] = n_local;
-                n_local += 1;
-            }
-        }
-        let local_oos = oos_class.map(|c| local[c]);
-        let train: Vec<usize> = (0..labels.len())
-            .filter(|&i| example_fold[i] != k && local[labels[i]] != usize::MAX)
-            .collect();
-        if n_local < 2 || train.is_empty() {
-            continue;
-        }
-        let train_raw: Vec<&RawFeatures> = train.iter().map(|&i| &raws[i]).collect();
-        let train_y: Vec<ClassId> = train.iter().map(|&i| local[labels[i]]).collect();
-        let core = Core::fit(&train_raw, &train_y, n_local, seed.wrapping_add(k as u64));
-        for i in (0..labels.len()).filter(|&i| example_fold[i] == k) {
-            let evidence = core.evidence(&raws[i]);
-            let truth = local[labels[i]];
-            let in_scope = truth != usize::MAX && Some(truth) != local_oos;
-            let top: Vec<ClassId> = evidence.ranked.iter().map(|r| r.0).collect();
-            let top1_right = in_scope && top.first() == Some(&truth);
-            let top2_right = in_scope && top.iter().take(2).any(|&c| c == truth);
-            outcomes.push(Outcome {
-                evidence,
-                in_scope,
-                top1_right,
-                top2_right,
-            });
+    for split in splits(labels, classes, oos_class, seed) {
+        let train_raw: Vec<&RawFeatures> = split.train.iter().map(|&i| &raws[i]).collect();
+        let core = Core::fit(
+            &train_raw,
+            &split.train_labels,
+            split.n_local,
+            seed.wrapping_add(split.fold as u64),
+        );
+        for &i in &split.held_out {
+            outcomes.push(Outcome::judge(
+                core.evidence(&raws[i]),
+                split.local[i],
+                split.local_oos,
+            ));
         }
     }
     outcomes
+}
+
+/// The weight of each outcome when fitting: out-of-scope outcomes share [`OUT_OF_SCOPE_PRIOR`]
+/// of the total, in-scope outcomes the rest.
+pub(crate) fn outcome_weight<'a>(
+    outcomes: impl Iterator<Item = &'a Outcome>,
+) -> impl Fn(&Outcome) -> f32 {
+    let (mut n_in, mut n_out) = (0usize, 0usize);
+    for o in outcomes {
+        if o.in_scope {
+            n_in += 1;
+        } else {
+            n_out += 1;
+        }
+    }
+    move |o: &Outcome| {
+        if n_out == 0 {
+            1.0 / n_in.max(1) as f32
+        } else if o.in_scope {
+            (1.0 - OUT_OF_SCOPE_PRIOR) / n_in.max(1) as f32
+        } else {
+            OUT_OF_SCOPE_PRIOR / n_out as f32
+        }
+    }
 }
 
 /// Fit the calibrator on cross-validation outcomes; out-of-scope outcomes get
 /// [`OUT_OF_SCOPE_PRIOR`] of the total weight. Falls back to [`Calibrator::prior`] when there is too little to learn from.
 pub fn fit(outcomes: &[Outcome]) -> Calibrator {
     let n_in = outcomes.iter().filter(|o| o.in_scope).count();
-    let n_out = outcomes.len() - n_in;
     let prior = Calibrator::prior();
     if n_in < 4 {
         return prior;
     }
-    let weight = |o: &Outcome| {
-        if n_out == 0 {
-            1.0 / n_in as f32
-        } else if o.in_scope {
-            (1.0 - OUT_OF_SCOPE_PRIOR) / n_in as f32
-        } else {
-            OUT_OF_SCOPE_PRIOR / n_out as f32
-        }
-    };
+    let weight = outcome_weight(outcomes.iter());
     let singles: Vec<([f32; DIM], f32, f32)> = outcomes
         .iter()
         .map(|o| {
@@ -214,7 +299,7 @@ pub fn fit(outcomes: &[Outcome]) -> Calibrator {
 }
 
 /// Weighted logistic regression by Newton's method with a small ridge.
-fn logistic<const N: usize>(data: &[([f32; N], f32, f32)]) -> Option<[f32; N]> {
+pub(crate) fn logistic<const N: usize>(data: &[([f32; N], f32, f32)]) -> Option<[f32; N]> {
     let mut w = [0f64; N];
     let total: f64 = data.iter().map(|d| f64::from(d.2)).sum();
     if total <= 0.0 {

@@ -3,9 +3,12 @@
 //! Titles and bodies are indexed in folded form (see [`crate::normalize`]) plus 4-grams inside
 //! words, so umlaut spellings, inflections and German compounds still find their article. Used for
 //! agents' suggested articles and for answering with an article when no intent fits but one
-//! article clearly does ([`Knowledge::clear_match`]).
+//! article clearly does ([`Knowledge::clear_match`]). With a sentence encoder, suggestions are
+//! hybrid: BM25 and vector similarity ranks fused by reciprocal rank, so an English question also
+//! finds a German-worded article and paraphrases find theirs.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use tantivy::collector::TopDocs;
 use tantivy::query::{BooleanQuery, BoostQuery, Occur, Query, TermQuery};
@@ -14,6 +17,7 @@ use tantivy::schema::{
 };
 use tantivy::{doc, Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
+use crate::embedding::{cosine, EmbedError, Embedder};
 use crate::normalize::{self, stopwords};
 use crate::ArticleHit;
 
@@ -23,9 +27,24 @@ const CLEAR_COVERAGE: f32 = 0.6;
 /// The best article must score this much higher than the runner-up in the same locale.
 const CLEAR_LEAD: f32 = 1.3;
 
+/// Reciprocal-rank-fusion constant (the usual 60).
+const RRF_K: f32 = 60.0;
+/// A vector-only candidate must come this close to the best article's cosine.
+const VECTOR_BAND: f32 = 0.03;
+
 #[derive(Debug, thiserror::Error)]
-#[error("knowledge base: {0}")]
-pub struct KnowledgeError(#[from] tantivy::TantivyError);
+pub enum KnowledgeError {
+    #[error("knowledge base: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    #[error("knowledge base: {0}")]
+    Encoder(#[from] EmbedError),
+}
+
+/// The articles' vectors and the encoder that made them.
+struct Vectors {
+    embedder: Arc<dyn Embedder>,
+    of_article: Vec<Vec<f32>>,
+}
 
 struct Entry {
     id: String,
@@ -39,6 +58,7 @@ pub struct Knowledge {
     entries: Vec<Entry>,
     reader: Option<IndexReader>,
     fields: Fields,
+    vectors: Option<Vectors>,
 }
 
 #[derive(Clone, Copy)]
@@ -84,6 +104,27 @@ fn related(a: &str, b: &str) -> bool {
 }
 
 impl Knowledge {
+    /// Index the articles; with an encoder, also embed them for hybrid suggestions.
+    pub fn build_with(
+        articles: &[playbook::Article],
+        encoder: Option<Arc<dyn Embedder>>,
+    ) -> Result<Self, KnowledgeError> {
+        let mut k = Self::build(articles)?;
+        if let Some(embedder) = encoder.filter(|_| !articles.is_empty()) {
+            let texts: Vec<String> = articles
+                .iter()
+                .map(|a| format!("{}. {}", a.title, a.body))
+                .collect();
+            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+            let of_article = crate::cascade::embed_all(embedder.as_ref(), &refs, &mut |_, _| {})?;
+            k.vectors = Some(Vectors {
+                embedder,
+                of_article,
+            });
+        }
+        Ok(k)
+    }
+
     pub fn build(articles: &[playbook::Article]) -> Result<Self, KnowledgeError> {
         let text_options = TextOptions::default().set_indexing_options(
             TextFieldIndexing::default()
@@ -113,6 +154,7 @@ impl Knowledge {
                 entries,
                 reader: None,
                 fields,
+                vectors: None,
             });
         }
         let index = Index::create_in_ram(sb.build());
@@ -136,6 +178,7 @@ impl Knowledge {
             entries,
             reader: Some(reader),
             fields,
+            vectors: None,
         })
     }
 
@@ -188,8 +231,45 @@ impl Knowledge {
             .collect()
     }
 
+    /// Lexical hits, fused with vector similarity when an encoder is present (a failing encoder
+    /// leaves the lexical ranking).
+    pub fn ranked(&self, text: &str, limit: usize) -> Vec<(usize, f32)> {
+        let lexical = self.search(text, limit.max(10));
+        let Some(v) = &self.vectors else {
+            return lexical.into_iter().take(limit).collect();
+        };
+        let Some(q) = v.embedder.embed(&[text]).ok().and_then(|mut e| e.pop()) else {
+            return lexical.into_iter().take(limit).collect();
+        };
+        let mut sims: Vec<(usize, f32)> = v
+            .of_article
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (i, cosine(a, &q)))
+            .collect();
+        sims.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let best = sims.first().map_or(0.0, |s| s.1);
+        let mut fused: Vec<(usize, f32)> = Vec::new();
+        let mut add = |i: usize, rank: usize| match fused.iter_mut().find(|f| f.0 == i) {
+            Some(f) => f.1 += 1.0 / (RRF_K + rank as f32),
+            None => fused.push((i, 1.0 / (RRF_K + rank as f32))),
+        };
+        for (rank, (i, _)) in lexical.iter().enumerate() {
+            add(*i, rank + 1);
+        }
+        for (rank, (i, s)) in sims.iter().enumerate() {
+            let lexical_hit = lexical.iter().any(|l| l.0 == *i);
+            if lexical_hit || *s >= best - VECTOR_BAND {
+                add(*i, rank + 1);
+            }
+        }
+        fused.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        fused.truncate(limit);
+        fused
+    }
+
     pub fn hits(&self, text: &str, limit: usize) -> Vec<ArticleHit> {
-        self.search(text, limit)
+        self.ranked(text, limit)
             .into_iter()
             .map(|(i, score)| ArticleHit {
                 id: self.entries[i].id.clone(),

@@ -7,7 +7,9 @@
 //! Module map:
 //! - [`normalize`]: the canonical folding of German/English text;
 //! - [`features`]: TF-IDF word and character n-gram vectors;
-//! - [`model`]: the intent model trait, the lexical model and the cascade;
+//! - [`model`]: the lexical model (the fast path);
+//! - [`semantic`]: the optional encoder stage;
+//! - [`cascade`]: fast path first, the encoder only when it is unsure;
 //! - [`calibrate`]: confidence learned by cross-validation on the playbook;
 //! - [`embedding`]: the seam for an optional sentence encoder;
 //! - [`signals`]: handoff reasons from rules and word lists;
@@ -16,6 +18,7 @@
 //! - [`eval`]: cases and metrics for `tandem eval`.
 
 pub mod calibrate;
+pub mod cascade;
 pub mod embedding;
 pub mod eval;
 pub mod features;
@@ -23,6 +26,7 @@ pub mod knowledge;
 pub mod locale;
 pub mod model;
 pub mod normalize;
+pub mod semantic;
 pub mod signals;
 
 use std::fmt;
@@ -30,10 +34,14 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use std::sync::Arc;
+
 use crate::calibrate::ANSWER_THRESHOLD;
-use crate::features::{RawFeatures, Vectorizer};
+use crate::cascade::{Cascade, CascadeReport, Examples};
+use crate::embedding::{EmbedError, Embedder};
+use crate::features::Vectorizer;
 use crate::knowledge::Knowledge;
-use crate::model::{Cascade, ClassId, Core, IntentModel, LexicalModel, Prediction};
+use crate::model::ClassId;
 
 /// What to do with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -137,6 +145,8 @@ pub struct Explanation {
     pub pair_confidence: f32,
     pub nearest: f32,
     pub evidence: Vec<(&'static str, f32)>,
+    /// Which cascade stage decided (`lexical`, `encoder`, `encoder_alone`).
+    pub stage: &'static str,
 }
 
 /// A suggested knowledge-base article.
@@ -153,6 +163,8 @@ pub enum NluError {
     NoExamples,
     #[error(transparent)]
     Knowledge(#[from] knowledge::KnowledgeError),
+    #[error(transparent)]
+    Encoder(#[from] EmbedError),
 }
 
 struct IntentInfo {
@@ -174,30 +186,28 @@ const SEED: u64 = 0x007a_4de3;
 /// Clarify only when the runner-up's probability is at least this share of the best intent's.
 const CLARIFY_CLOSENESS: f32 = 0.7;
 
-/// Lets the cascade own the lexical model while the tier keeps its vectorizer.
-struct Stage(LexicalModel);
-
-impl IntentModel for Stage {
-    fn name(&self) -> &'static str {
-        self.0.name()
-    }
-    fn predict(&self, text: &str) -> Prediction {
-        self.0.predict(text)
-    }
-}
-
 impl MachineTier {
     /// Learn intents, confidence calibration and the article index from a playbook.
     pub fn train(playbook: &playbook::Playbook) -> Result<MachineTier, NluError> {
-        let mut raws: Vec<RawFeatures> = Vec::new();
+        Self::train_with(playbook, None, &mut |_, _| {}).map(|(tier, _)| tier)
+    }
+
+    /// Like [`MachineTier::train`], with an optional sentence encoder as the cascade's second
+    /// stage; `progress` hears (examples embedded, total) while training embeds the playbook.
+    pub fn train_with(
+        playbook: &playbook::Playbook,
+        encoder: Option<Arc<dyn Embedder>>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(MachineTier, CascadeReport), NluError> {
+        let mut texts: Vec<&str> = Vec::new();
         let mut labels: Vec<ClassId> = Vec::new();
         for (c, intent) in playbook.intents.iter().enumerate() {
             for e in intent.examples.iter().filter(|e| !e.trim().is_empty()) {
-                raws.push(features::of_text(e));
+                texts.push(e);
                 labels.push(c);
             }
         }
-        if raws.is_empty() {
+        if texts.is_empty() {
             return Err(NluError::NoExamples);
         }
         let n_intents = playbook.intents.len();
@@ -209,31 +219,41 @@ impl MachineTier {
             .collect();
         let oos_class = (!oos.is_empty()).then_some(n_intents);
         for e in oos {
-            raws.push(features::of_text(e));
+            texts.push(e);
             labels.push(n_intents);
         }
-        let classes = n_intents + usize::from(oos_class.is_some());
-        let outcomes = calibrate::cross_validate(&raws, &labels, classes, oos_class, SEED);
-        let calibrator = calibrate::fit(&outcomes);
-        let refs: Vec<&RawFeatures> = raws.iter().collect();
-        let core = Core::fit(&refs, &labels, classes, SEED);
-        let vectorizer = core.vectorizer.clone();
-        let lexical = LexicalModel::new(core, calibrator);
-        Ok(MachineTier {
-            intents: playbook
-                .intents
-                .iter()
-                .map(|i| IntentInfo {
-                    id: i.id.clone(),
-                    handoff: i.handoff,
-                })
-                .collect(),
+        let examples = Examples {
+            texts,
+            labels,
+            classes: n_intents + usize::from(oos_class.is_some()),
             oos_class,
-            cascade: Cascade::new(Box::new(Stage(lexical)), ANSWER_THRESHOLD),
-            vectorizer,
-            knowledge: Knowledge::build(&playbook.articles)?,
-            locales: playbook.desk.locales.clone(),
-        })
+        };
+        let (cascade, report) = Cascade::train(&examples, encoder.clone(), SEED, progress)?;
+        let vectorizer = cascade.lexical_core().vectorizer.clone();
+        let knowledge = Knowledge::build_with(&playbook.articles, encoder)?;
+        Ok((
+            MachineTier {
+                intents: playbook
+                    .intents
+                    .iter()
+                    .map(|i| IntentInfo {
+                        id: i.id.clone(),
+                        handoff: i.handoff,
+                    })
+                    .collect(),
+                oos_class,
+                cascade,
+                vectorizer,
+                knowledge,
+                locales: playbook.desk.locales.clone(),
+            },
+            report,
+        ))
+    }
+
+    /// Whether a sentence encoder backs this tier.
+    pub fn has_encoder(&self) -> bool {
+        self.cascade.has_encoder()
     }
 
     fn intent_of(&self, class: Option<ClassId>) -> Option<&IntentInfo> {
@@ -244,12 +264,18 @@ impl MachineTier {
 
     /// Decide one message on its own (conversation-level reasons are the desk's business).
     pub fn triage(&self, text: &str) -> Triage {
+        self.triage_explained(text).0
+    }
+
+    /// [`MachineTier::triage`] and the intent model's view behind it, from one prediction.
+    pub fn triage_explained(&self, text: &str) -> (Triage, Explanation) {
         let found = signals::detect(text);
         let locale = locale::detect(text, &self.locales);
         let prediction = self.cascade.predict(text);
+        let explanation = self.explanation(&prediction);
         let mut reasons = found.reasons;
         let top = self.intent_of(prediction.top());
-        let confident = top.is_some() && !prediction.is_unsure(self.cascade.threshold());
+        let confident = top.is_some() && !prediction.is_unsure(ANSWER_THRESHOLD);
         let intent = if confident { top } else { None };
         if intent.is_some_and(|i| i.handoff) {
             reasons.push(Reason::IntentRequiresHuman);
@@ -260,7 +286,7 @@ impl MachineTier {
             let second = self.intent_of(prediction.ranked.get(1).map(|r| r.0));
             if let (Some(a), Some(b)) = (top, second) {
                 // Too close to call: the pair is likely right and the runner-up nearly as strong.
-                if prediction.pair_confidence >= self.cascade.threshold()
+                if prediction.pair_confidence >= ANSWER_THRESHOLD
                     && prediction.closeness >= CLARIFY_CLOSENESS
                 {
                     candidates = vec![a.id.clone(), b.id.clone()];
@@ -289,7 +315,7 @@ impl MachineTier {
             Action::Clarify => candidates.first().cloned(),
             _ => intent.map(|i| i.id.clone()),
         };
-        Triage {
+        let triage = Triage {
             text: text.to_string(),
             intent,
             confidence: prediction.confidence.clamp(0.0, 1.0),
@@ -299,7 +325,8 @@ impl MachineTier {
             article,
             sentiment: found.sentiment,
             candidates,
-        }
+        };
+        (triage, explanation)
     }
 
     /// Knowledge-base articles for `text`, best first.
@@ -316,7 +343,10 @@ impl MachineTier {
     /// The intent model's view of `text`: ranked intents (`None` = the out-of-scope class) with
     /// their scores, and the calibrated confidences. For diagnostics and the agent console.
     pub fn explain(&self, text: &str) -> Explanation {
-        let p = self.cascade.predict(text);
+        self.explanation(&self.cascade.predict(text))
+    }
+
+    fn explanation(&self, p: &model::Prediction) -> Explanation {
         Explanation {
             ranked: p
                 .ranked
@@ -326,7 +356,8 @@ impl MachineTier {
             confidence: p.confidence,
             pair_confidence: p.pair_confidence,
             nearest: p.nearest,
-            evidence: p.evidence,
+            evidence: p.evidence.clone(),
+            stage: p.stage,
         }
     }
 

@@ -1,12 +1,11 @@
 //! The intent model: which of the playbook's intents a text asks for, and how sure we are.
 //!
-//! [`IntentModel`] is the seam for a cascade: the fast lexical model ([`LexicalModel`]: TF-IDF
-//! features, a softmax linear classifier and nearest-example similarity, calibrated on the
-//! playbook) always runs; slower stages (a multilingual sentence encoder) can be appended to a
-//! [`Cascade`] and are consulted only when the earlier stage [`Prediction::is_unsure`].
+//! The fast path: [`LexicalModel`] (TF-IDF features, a softmax linear classifier and
+//! nearest-example similarity, calibrated on the playbook) always runs first; the
+//! [`crate::cascade::Cascade`] consults the optional encoder stage only when it is unsure.
 
 use crate::calibrate::Calibrator;
-use crate::features::{self, RawFeatures, SparseVec, Vectorizer};
+use crate::features::{RawFeatures, SparseVec, Vectorizer};
 
 /// Index of a class: the playbook's intents in order, then optionally the out-of-scope class.
 pub type ClassId = usize;
@@ -27,6 +26,9 @@ pub struct Prediction {
     pub closeness: f32,
     /// The raw evidence behind the confidence, by name (for diagnostics).
     pub evidence: Vec<(&'static str, f32)>,
+    /// Which stage decided: `lexical`, `encoder` (fused with the fast path) or `encoder_alone`
+    /// (a language the playbook's examples barely cover).
+    pub stage: &'static str,
 }
 
 impl Prediction {
@@ -37,65 +39,6 @@ impl Prediction {
 
     pub fn top(&self) -> Option<ClassId> {
         self.ranked.first().map(|r| r.0)
-    }
-
-    fn empty() -> Self {
-        Prediction {
-            ranked: Vec::new(),
-            confidence: 0.0,
-            pair_confidence: 0.0,
-            nearest: 0.0,
-            closeness: 0.0,
-            evidence: Vec::new(),
-        }
-    }
-}
-
-/// An intent classifier trained from a playbook. Implementations must be cheap to call
-/// concurrently.
-pub trait IntentModel: Send + Sync {
-    /// A short name for logs and eval output.
-    fn name(&self) -> &'static str;
-    fn predict(&self, text: &str) -> Prediction;
-}
-
-/// Stages tried in order; a later stage is consulted only while the best answer so far is unsure.
-pub struct Cascade {
-    stages: Vec<Box<dyn IntentModel>>,
-    threshold: f32,
-}
-
-impl Cascade {
-    pub fn new(first: Box<dyn IntentModel>, threshold: f32) -> Self {
-        Cascade {
-            stages: vec![first],
-            threshold,
-        }
-    }
-
-    /// Append a slower, stronger stage (e.g. a sentence encoder over the same classes).
-    pub fn then(mut self, stage: Box<dyn IntentModel>) -> Self {
-        self.stages.push(stage);
-        self
-    }
-
-    pub fn threshold(&self) -> f32 {
-        self.threshold
-    }
-
-    pub fn predict(&self, text: &str) -> Prediction {
-        let mut best: Option<Prediction> = None;
-        for stage in &self.stages {
-            let p = stage.predict(text);
-            let better = best.as_ref().is_none_or(|b| p.confidence > b.confidence);
-            if better {
-                best = Some(p);
-            }
-            if best.as_ref().is_some_and(|b| !b.is_unsure(self.threshold)) {
-                break;
-            }
-        }
-        best.unwrap_or_else(Prediction::empty)
     }
 }
 
@@ -319,6 +262,14 @@ impl Core {
         self.classes
     }
 
+    /// The linear classifier's probability for every class.
+    pub fn probabilities(&self, raw: &RawFeatures) -> Vec<f32> {
+        let x = self.vectorizer.transform(raw);
+        let mut probs = vec![0f32; self.classes];
+        self.linear.probabilities_into(&x, &mut probs);
+        probs
+    }
+
     pub fn evidence(&self, raw: &RawFeatures) -> Evidence {
         let (x, coverage) = self.vectorizer.transform_with_coverage(raw);
         let mut probs = vec![0f32; self.classes];
@@ -347,17 +298,21 @@ impl Core {
 
 /// The fast path: the lexical core plus a calibrator learned by cross-validation on the playbook.
 pub struct LexicalModel {
-    core: Core,
+    core: std::sync::Arc<Core>,
     calibrator: Calibrator,
 }
 
 impl LexicalModel {
-    pub fn new(core: Core, calibrator: Calibrator) -> Self {
+    pub fn new(core: std::sync::Arc<Core>, calibrator: Calibrator) -> Self {
         LexicalModel { core, calibrator }
     }
 
-    pub fn core(&self) -> &Core {
+    pub fn core(&self) -> &std::sync::Arc<Core> {
         &self.core
+    }
+
+    pub fn calibrator(&self) -> &Calibrator {
+        &self.calibrator
     }
 
     pub fn predict_raw(&self, raw: &RawFeatures) -> Prediction {
@@ -380,16 +335,7 @@ impl LexicalModel {
                 ("coverage", ev.coverage),
             ],
             ranked: ev.ranked,
+            stage: "lexical",
         }
-    }
-}
-
-impl IntentModel for LexicalModel {
-    fn name(&self) -> &'static str {
-        "lexical"
-    }
-
-    fn predict(&self, text: &str) -> Prediction {
-        self.predict_raw(&features::of_text(text))
     }
 }

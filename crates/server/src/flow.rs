@@ -55,10 +55,7 @@ pub async fn start(
     let mut locale = desk_locale(state, locale);
     let (messages, change) = match text {
         Some(text) => {
-            let triage = {
-                let _timer = crate::telemetry::triage_timer();
-                state.tier.triage(text)
-            };
+            let triage = triage(state, text).await?;
             if state.playbook.desk.locales.contains(&triage.locale) {
                 locale = triage.locale.clone();
             }
@@ -155,10 +152,7 @@ pub async fn customer_message(
         return Ok(appended);
     }
     let history = state.store.messages(&conversation.id).await?;
-    let triage = {
-        let _timer = crate::telemetry::triage_timer();
-        state.tier.triage(text)
-    };
+    let triage = triage(state, text).await?;
     let decision = handoff::decide(
         &triage,
         &turns(&history),
@@ -422,6 +416,20 @@ pub fn reasons(c: &Conversation) -> Option<Vec<Reason>> {
     c.handoff.as_ref().map(|n| n.reasons.clone())
 }
 
+/// Triage one customer message. With a sentence encoder the decision may take milliseconds of
+/// CPU, so it runs on the blocking pool instead of holding up the async workers.
+async fn triage(state: &AppState, text: &str) -> ApiResult<nlu::Triage> {
+    let _timer = crate::telemetry::triage_timer();
+    if !state.tier.has_encoder() {
+        return Ok(state.tier.triage(text));
+    }
+    let tier = state.tier.clone();
+    let text = text.to_string();
+    tokio::task::spawn_blocking(move || tier.triage(&text))
+        .await
+        .map_err(|_| ApiError::internal())
+}
+
 /// Articles that may help the agent: searched with everything the customer wrote.
 pub async fn suggestions(
     state: &AppState,
@@ -434,9 +442,16 @@ pub async fn suggestions(
         .map(|m| m.text.as_str())
         .collect();
     let locale = &conversation.locale;
-    Ok(state
-        .tier
-        .suggest_articles(&text.join("\n"), 6)
+    let joined = text.join("\n");
+    let hits = if state.tier.has_encoder() {
+        let tier = state.tier.clone();
+        tokio::task::spawn_blocking(move || tier.suggest_articles(&joined, 6))
+            .await
+            .map_err(|_| ApiError::internal())?
+    } else {
+        state.tier.suggest_articles(&joined, 6)
+    };
+    Ok(hits
         .into_iter()
         // Only articles in the customer's language (or in none in particular).
         .filter(|hit| {

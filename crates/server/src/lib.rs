@@ -41,6 +41,8 @@ pub struct Settings {
     /// Seconds an assigned agent has for a first reply before the conversation moves to another
     /// fit agent; 0 turns the timeout off.
     pub first_response_timeout_secs: u64,
+    /// The optional sentence encoder for the machine tier's second stage (`--encoder`).
+    pub encoder: Option<Arc<dyn nlu::embedding::Embedder>>,
 }
 
 /// The default first-response timeout (`TANDEM_FIRST_RESPONSE_TIMEOUT_SECS`).
@@ -68,7 +70,17 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let help =
             help::HelpCenter::start(store.as_ref(), &settings.playbook, help_options).await?;
-        let tier = MachineTier::train(&settings.playbook)?;
+        let encoder = settings.encoder.clone();
+        let with_encoder = encoder.is_some();
+        let started = std::time::Instant::now();
+        let (tier, report) = MachineTier::train_with(&settings.playbook, encoder, &mut |_, _| {})?;
+        if with_encoder {
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                fast_path_sure = report.sure.unwrap_or(1.0),
+                "machine tier trained with the sentence encoder"
+            );
+        }
         let dummy_hash = auth::hash_password(&auth::new_token(""))
             .map_err(|_| anyhow::anyhow!("cannot hash with argon2"))?;
         let hub = live::Hub::default();

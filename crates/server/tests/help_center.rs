@@ -42,6 +42,7 @@ async fn start(store: Arc<dyn Store>, options: HelpOptions, rate_limits: bool) -
             rate_limits,
             secure_cookies: false,
             first_response_timeout_secs: server::FIRST_RESPONSE_TIMEOUT_SECS,
+            encoder: None,
         },
         store.clone(),
         options,
@@ -834,6 +835,7 @@ fn a_short_configured_secret_stops_the_start() {
                 rate_limits: true,
                 secure_cookies: false,
                 first_response_timeout_secs: server::FIRST_RESPONSE_TIMEOUT_SECS,
+                encoder: None,
             },
             store,
             HelpOptions {

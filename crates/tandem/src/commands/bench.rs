@@ -229,6 +229,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
                     rate_limits: false,
                     secure_cookies: false,
                     first_response_timeout_secs: 0,
+                    encoder: None,
                 },
                 store,
             )

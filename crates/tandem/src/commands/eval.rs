@@ -16,6 +16,8 @@ pub struct EvalArgs {
     /// Print the metrics as one JSON object.
     #[arg(long, env = "TANDEM_JSON")]
     pub json: bool,
+    #[command(flatten)]
+    pub encoder: super::encoder_arg::EncoderArgs,
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
@@ -24,53 +26,79 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read cases {}", args.cases.display()))?;
     let cases = nlu::eval::parse_cases(&text)
         .with_context(|| format!("invalid cases file {}", args.cases.display()))?;
+    let encoder = args.encoder.load()?;
+    let with_encoder = encoder.is_some();
     let started = Instant::now();
-    let tier = nlu::MachineTier::train(&playbook)
+    let mut progress = super::encoder_arg::progress("playbook examples");
+    let (tier, cascade) = nlu::MachineTier::train_with(&playbook, encoder, &mut progress)
         .with_context(|| format!("cannot train on {}", args.playbook.display()))?;
     let train_ms = started.elapsed().as_secs_f64() * 1000.0;
     let mut decisions = Vec::with_capacity(cases.len());
     let mut latencies = Vec::with_capacity(cases.len());
+    let mut top1_right = 0usize;
+    let mut top1_total = 0usize;
+    let mut by_stage: std::collections::BTreeMap<&'static str, usize> = Default::default();
     for case in &cases {
         let t0 = Instant::now();
-        let d = tier.triage(&case.text);
+        let (d, why) = tier.triage_explained(&case.text);
         latencies.push(t0.elapsed().as_secs_f64() * 1e6);
+        *by_stage.entry(why.stage).or_default() += 1;
+        if let nlu::eval::Expected::Intent(expected) = &case.expected {
+            top1_total += 1;
+            let best = why.ranked.into_iter().next().and_then(|(id, _)| id);
+            top1_right += usize::from(best.as_deref() == Some(expected.as_str()));
+        }
         decisions.push(d);
+    }
+    if with_encoder && !args.json {
+        eprintln!();
     }
     if std::env::var_os("TANDEM_EVAL_DUMP").is_some() {
         dump(&cases, &decisions);
     }
     let report = nlu::eval::score(&cases, &decisions, &latencies, train_ms);
-    let top1 = top1(&tier, &cases);
+    // Share of intent cases whose best-ranked intent is the expected one, whatever the action.
+    let top1 = (top1_total > 0).then(|| top1_right as f64 / top1_total as f64);
+    let mean_us = latencies.iter().sum::<f64>() / latencies.len().max(1) as f64;
+    let decided_by: serde_json::Map<String, serde_json::Value> = by_stage
+        .iter()
+        .map(|(k, v)| {
+            (
+                (*k).to_string(),
+                serde_json::json!(*v as f64 / cases.len().max(1) as f64),
+            )
+        })
+        .collect();
     if args.json {
-        // Extension: `in_scope.top1`, the classifier's best guess before any threshold, to
-        // compare with peers that never hand off.
+        // Extensions: `in_scope.top1`, the classifier's best guess before any threshold, to
+        // compare with peers that never hand off; `triage_us.mean`; `cascade`: whether the
+        // encoder ran, which stage decided what share of cases, and the fast path's "sure" level.
         let mut value = serde_json::to_value(&report)?;
         value["in_scope"]["top1"] = serde_json::json!(top1);
+        value["triage_us"]["mean"] = serde_json::json!(mean_us);
+        value["cascade"] = serde_json::json!({
+            "encoder": with_encoder,
+            "decided_by": decided_by,
+            "fast_path_sure": cascade.sure,
+        });
         println!("{value}");
     } else {
         print_table(&report);
         println!("top-1 (no threshold) {:>7}", pct(top1));
-    }
-    Ok(())
-}
-
-/// Share of intent cases whose best-ranked intent is the expected one, whatever the action.
-fn top1(tier: &nlu::MachineTier, cases: &[nlu::eval::Case]) -> Option<f64> {
-    let mut total = 0usize;
-    let mut right = 0usize;
-    for case in cases {
-        if let nlu::eval::Expected::Intent(expected) = &case.expected {
-            total += 1;
-            let best = tier
-                .explain(&case.text)
-                .ranked
-                .into_iter()
-                .next()
-                .and_then(|(id, _)| id);
-            right += usize::from(best.as_deref() == Some(expected.as_str()));
+        println!("triage mean          {mean_us:.0} µs");
+        if with_encoder {
+            let shares: Vec<String> = decided_by
+                .iter()
+                .map(|(k, v)| format!("{k} {:.1}%", v.as_f64().unwrap_or(0.0) * 100.0))
+                .collect();
+            println!(
+                "cascade              decided by {}; fast path sure from {:.2}",
+                shares.join(", "),
+                cascade.sure.unwrap_or(1.0)
+            );
         }
     }
-    (total > 0).then(|| right as f64 / total as f64)
+    Ok(())
 }
 
 /// With `TANDEM_EVAL_DUMP` set: every wrong decision on stderr, for error analysis.

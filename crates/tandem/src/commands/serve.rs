@@ -13,6 +13,8 @@ use store::Store;
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
+    #[command(flatten)]
+    pub encoder: super::encoder_arg::EncoderArgs,
     /// The playbook (TOML). Without it, the built-in demo shop runs, with demo agents.
     #[arg(long, env = "TANDEM_PLAYBOOK")]
     pub playbook: Option<PathBuf>,
@@ -99,8 +101,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         let name = playbook.desk.name.clone();
         let intents = playbook.intents.len();
+        let encoder = args.encoder.load()?;
         let app = Application::build(
-            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs },
+            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder },
             store,
         )
         .await?;

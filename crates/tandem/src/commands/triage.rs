@@ -13,13 +13,17 @@ pub struct TriageArgs {
     /// One JSON object per line instead of a readable line.
     #[arg(long, env = "TANDEM_JSON")]
     pub json: bool,
+    #[command(flatten)]
+    pub encoder: super::encoder_arg::EncoderArgs,
     /// Texts to decide; with none, one text per line is read from stdin.
     pub text: Vec<String>,
 }
 
 pub fn run(args: TriageArgs) -> anyhow::Result<()> {
     let playbook = playbook::Playbook::from_file(&args.playbook)?;
-    let tier = nlu::MachineTier::train(&playbook)
+    let encoder = args.encoder.load()?;
+    let mut progress = super::encoder_arg::progress("playbook examples");
+    let (tier, _) = nlu::MachineTier::train_with(&playbook, encoder, &mut progress)
         .with_context(|| format!("cannot train on {}", args.playbook.display()))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();

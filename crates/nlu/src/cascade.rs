@@ -1,0 +1,481 @@
+//! The cascade: the fast path decides alone when it is sure; the optional encoder stage is
+//! consulted only when it is not, or when the message's language is poorly covered.
+
+use std::sync::Arc;
+
+use crate::calibrate::{self, Calibrator, Outcome};
+use crate::embedding::{EmbedError, Embedder};
+use crate::features::{self, RawFeatures};
+use crate::model::{ClassId, Core, LexicalModel, Prediction};
+use crate::semantic::{self, Coverage, Fused, JointOutcome, SemanticCore, SemanticStage};
+
+/// How many texts go to the encoder at once while training.
+const EMBED_BATCH: usize = 32;
+
+/// The trained intent models of one playbook.
+pub struct Cascade {
+    fast: LexicalModel,
+    semantic: Option<SemanticStage>,
+}
+
+/// What training learned, for logs and `tandem eval`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CascadeReport {
+    /// Fast-path confidence from which the encoder is not consulted (`None`: no encoder).
+    pub sure: Option<f32>,
+}
+
+/// The playbook's labelled examples.
+pub struct Examples<'a> {
+    pub texts: Vec<&'a str>,
+    pub labels: Vec<ClassId>,
+    pub classes: usize,
+    pub oos_class: Option<ClassId>,
+}
+
+/// Embed many texts in batches, reporting progress as (done, total).
+pub fn embed_all(
+    embedder: &dyn Embedder,
+    texts: &[&str],
+    progress: &mut dyn FnMut(usize, usize),
+) -> Result<Vec<Vec<f32>>, EmbedError> {
+    let mut out = Vec::with_capacity(texts.len());
+    for chunk in texts.chunks(EMBED_BATCH) {
+        let vecs = embedder.embed(chunk)?;
+        if vecs.len() != chunk.len() {
+            return Err(EmbedError(format!(
+                "the encoder returned {} vectors for {} texts",
+                vecs.len(),
+                chunk.len()
+            )));
+        }
+        out.extend(vecs);
+        progress(out.len(), texts.len());
+    }
+    Ok(out)
+}
+
+impl Cascade {
+    /// Train the fast path and, with an encoder, the encoder stage (one cross-validation serves
+    /// both calibrations).
+    pub fn train(
+        examples: &Examples<'_>,
+        encoder: Option<Arc<dyn Embedder>>,
+        seed: u64,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(Cascade, CascadeReport), EmbedError> {
+        let raws: Vec<RawFeatures> = examples
+            .texts
+            .iter()
+            .map(|t| features::of_text(t))
+            .collect();
+        let refs: Vec<&RawFeatures> = raws.iter().collect();
+        let core = Arc::new(Core::fit(&refs, &examples.labels, examples.classes, seed));
+        let Some(embedder) = encoder else {
+            let outcomes = calibrate::cross_validate(
+                &raws,
+                &examples.labels,
+                examples.classes,
+                examples.oos_class,
+                seed,
+            );
+            let fast = LexicalModel::new(core, calibrate::fit(&outcomes));
+            return Ok((
+                Cascade {
+                    fast,
+                    semantic: None,
+                },
+                CascadeReport::default(),
+            ));
+        };
+        let vecs = embed_all(embedder.as_ref(), &examples.texts, progress)?;
+        let joint = joint_outcomes(&raws, &vecs, examples, seed);
+        let lexical_outcomes: Vec<Outcome> = joint.iter().map(|j| j.lexical.clone()).collect();
+        let calibrator: Calibrator = calibrate::fit(&lexical_outcomes);
+        let semantic_calibrator =
+            semantic::fit_calibrator(&joint, |o| calibrator.confidence(&o.evidence));
+        let vec_refs: Vec<&[f32]> = vecs.iter().map(Vec::as_slice).collect();
+        let semantic_core = SemanticCore::fit(&vec_refs, &examples.labels, examples.classes, seed);
+        let report = CascadeReport {
+            sure: Some(semantic_calibrator.sure),
+        };
+        let stage = SemanticStage {
+            embedder,
+            core: semantic_core,
+            calibrator: semantic_calibrator,
+            coverage: Coverage::of(examples.texts.iter().copied()),
+            lexical: core.clone(),
+        };
+        Ok((
+            Cascade {
+                fast: LexicalModel::new(core, calibrator),
+                semantic: Some(stage),
+            },
+            report,
+        ))
+    }
+
+    pub fn has_encoder(&self) -> bool {
+        self.semantic.is_some()
+    }
+
+    pub fn lexical_core(&self) -> &Core {
+        self.fast.core()
+    }
+
+    /// Decide one text: the fast path, then the encoder stage when the fast path is unsure or
+    /// cannot read the language. If the encoder fails, the fast path's answer stands.
+    pub fn predict(&self, text: &str) -> Prediction {
+        let raw = features::of_text(text);
+        let first = self.fast.predict_raw(&raw);
+        let Some(stage) = &self.semantic else {
+            return first;
+        };
+        let covered = stage.coverage.covers(text);
+        if covered && first.confidence >= stage.calibrator.sure {
+            return first;
+        }
+        match stage.predict(text, &raw, &first, covered) {
+            Ok(p) => p,
+            Err(_) => {
+                let mut p = first;
+                p.evidence.push(("encoder_failed", 1.0));
+                p
+            }
+        }
+    }
+
+    /// The encoder's vectors for texts, when the cascade has one (for article retrieval).
+    pub fn embedder(&self) -> Option<&Arc<dyn Embedder>> {
+        self.semantic.as_ref().map(|s| &s.embedder)
+    }
+}
+
+impl SemanticStage {
+    fn predict(
+        &self,
+        text: &str,
+        raw: &RawFeatures,
+        first: &Prediction,
+        covered: bool,
+    ) -> Result<Prediction, EmbedError> {
+        let v = self
+            .embedder
+            .embed(&[text])?
+            .into_iter()
+            .next()
+            .ok_or_else(|| EmbedError("the encoder returned no vector".into()))?;
+        let sem = self.core.evidence(&v);
+        let fused: Fused = if covered {
+            let probs = self.lexical.probabilities(raw);
+            semantic::fuse(Some((&probs, first.top(), first.confidence)), &sem)
+        } else {
+            semantic::fuse(None, &sem)
+        };
+        let alone = !covered;
+        Ok(Prediction {
+            confidence: self.calibrator.confidence(&fused, alone),
+            pair_confidence: self.calibrator.pair_confidence(&fused, alone),
+            nearest: fused.s_any,
+            closeness: if fused.c1 > 0.0 {
+                (fused.c2 / fused.c1).min(1.0)
+            } else {
+                0.0
+            },
+            evidence: vec![
+                ("lexical_confidence", first.confidence),
+                ("c1", fused.c1),
+                ("c2", fused.c2),
+                ("encoder_s1", fused.s1),
+                ("encoder_s_any", fused.s_any),
+            ],
+            ranked: fused.ranked,
+            stage: if alone { "encoder_alone" } else { "encoder" },
+        })
+    }
+}
+
+/// Cross-validate both models on the same folds.
+fn joint_outcomes(
+    raws: &[RawFeatures],
+    vecs: &[Vec<f32>],
+    examples: &Examples<'_>,
+    seed: u64,
+) -> Vec<JointOutcome> {
+    let mut out = Vec::new();
+    for split in calibrate::splits(&examples.labels, examples.classes, examples.oos_class, seed) {
+        let fold_seed = seed.wrapping_add(split.fold as u64);
+        let train_raw: Vec<&RawFeatures> = split.train.iter().map(|&i| &raws[i]).collect();
+        let core = Core::fit(&train_raw, &split.train_labels, split.n_local, fold_seed);
+        let train_vecs: Vec<&[f32]> = split.train.iter().map(|&i| vecs[i].as_slice()).collect();
+        let sem = SemanticCore::fit(&train_vecs, &split.train_labels, split.n_local, fold_seed);
+        for &i in &split.held_out {
+            let truth = split.local[i];
+            out.push(JointOutcome {
+                lexical: Outcome::judge(core.evidence(&raws[i]), truth, split.local_oos),
+                lexical_probs: core.probabilities(&raws[i]),
+                semantic: sem.evidence(&vecs[i]),
+                truth: (truth != usize::MAX).then_some(truth),
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// A stand-in encoder for the decision logic only: words map to shared "concepts" across
+    /// German and English through a small dictionary, like a multilingual encoder would.
+    struct ConceptEncoder {
+        calls: AtomicUsize,
+    }
+
+    const CONCEPTS: &[&[&str]] = &[
+        &[
+            "parcel",
+            "paket",
+            "package",
+            "order",
+            "bestellung",
+            "delivery",
+            "lieferung",
+        ],
+        &[
+            "where",
+            "wo",
+            "when",
+            "wann",
+            "status",
+            "track",
+            "verfolgen",
+        ],
+        &[
+            "pay", "payment", "bezahlen", "zahlung", "invoice", "rechnung", "paypal",
+        ],
+        &[
+            "return",
+            "retoure",
+            "zurucksenden",
+            "send",
+            "back",
+            "refund",
+            "erstattung",
+        ],
+        &[
+            "open",
+            "hours",
+            "offnungszeiten",
+            "geoffnet",
+            "shop",
+            "laden",
+            "store",
+        ],
+        &["weather", "wetter", "joke", "witz", "football", "fussball"],
+    ];
+
+    impl Embedder for ConceptEncoder {
+        fn dim(&self) -> usize {
+            CONCEPTS.len() + 2
+        }
+        fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            self.calls.fetch_add(texts.len(), Ordering::SeqCst);
+            Ok(texts
+                .iter()
+                .map(|t| {
+                    let mut v = vec![0f32; self.dim()];
+                    v[CONCEPTS.len() + 1] = 0.5; // a shared component, as real encoders have
+                    for tok in crate::normalize::tokens(t) {
+                        match CONCEPTS.iter().position(|c| c.contains(&tok.as_str())) {
+                            Some(c) => v[c] += 1.0,
+                            None => v[CONCEPTS.len()] += 0.2,
+                        }
+                    }
+                    let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                    v.iter().map(|x| x / n).collect()
+                })
+                .collect())
+        }
+    }
+
+    fn playbook_examples() -> (Vec<&'static str>, Vec<ClassId>) {
+        let intents: [&[&str]; 4] = [
+            &[
+                "where is my parcel",
+                "when will my order arrive",
+                "track my package",
+                "status of my delivery",
+                "where is my order",
+                "has my parcel shipped yet",
+            ],
+            &[
+                "how can I pay",
+                "can I pay with paypal",
+                "payment options",
+                "I need an invoice",
+                "which payment methods do you accept",
+                "pay by invoice",
+            ],
+            &[
+                "how do I return this",
+                "I want to send it back",
+                "return my order",
+                "how do I get a refund",
+                "return policy",
+                "can I send the shoes back",
+            ],
+            &[
+                "when are you open",
+                "opening hours",
+                "is the store open on sunday",
+                "shop hours",
+                "what time does the shop open",
+                "are you open today",
+            ],
+        ];
+        let mut texts = Vec::new();
+        let mut labels = Vec::new();
+        for (c, ex) in intents.iter().enumerate() {
+            for e in ex.iter() {
+                texts.push(*e);
+                labels.push(c);
+            }
+        }
+        (texts, labels)
+    }
+
+    fn trained(encoder: Option<Arc<ConceptEncoder>>) -> Cascade {
+        let (texts, labels) = playbook_examples();
+        let examples = Examples {
+            texts,
+            labels,
+            classes: 4,
+            oos_class: None,
+        };
+        let enc = encoder.map(|e| e as Arc<dyn Embedder>);
+        Cascade::train(&examples, enc, 11, &mut |_, _| {})
+            .expect("trains")
+            .0
+    }
+
+    #[test]
+    fn without_an_encoder_the_fast_path_decides() {
+        let c = trained(None);
+        assert!(!c.has_encoder());
+        let p = c.predict("where is my parcel");
+        assert_eq!(p.stage, "lexical");
+        assert_eq!(p.top(), Some(0));
+    }
+
+    #[test]
+    fn a_sure_fast_path_never_calls_the_encoder() {
+        let enc = Arc::new(ConceptEncoder {
+            calls: AtomicUsize::new(0),
+        });
+        let c = trained(Some(enc.clone()));
+        let trained_calls = enc.calls.load(Ordering::SeqCst);
+        assert_eq!(
+            trained_calls, 24,
+            "every example embedded once while training"
+        );
+        let p = c.predict("where is my parcel");
+        if p.stage == "lexical" {
+            assert_eq!(enc.calls.load(Ordering::SeqCst), trained_calls);
+        }
+        assert_eq!(p.top(), Some(0));
+        // an exact training example in the covered language is as sure as the fast path gets
+        let sure = c
+            .semantic
+            .as_ref()
+            .map(|s| s.calibrator.sure)
+            .unwrap_or(1.0);
+        let first = c.fast.predict_raw(&features::of_text("where is my parcel"));
+        assert_eq!(first.confidence >= sure, p.stage == "lexical");
+    }
+
+    #[test]
+    fn another_language_goes_to_the_encoder_alone() {
+        let enc = Arc::new(ConceptEncoder {
+            calls: AtomicUsize::new(0),
+        });
+        let c = trained(Some(enc.clone()));
+        let before = enc.calls.load(Ordering::SeqCst);
+        let p = c.predict("Wo ist mein Paket? Ich warte auf die Lieferung");
+        assert_eq!(enc.calls.load(Ordering::SeqCst), before + 1);
+        assert_eq!(p.stage, "encoder_alone");
+        assert_eq!(p.top(), Some(0), "{p:?}");
+        let p = c.predict("Wie kann ich die Rechnung bezahlen, geht PayPal?");
+        assert_eq!(p.top(), Some(1), "{p:?}");
+    }
+
+    #[test]
+    fn an_unsure_fast_path_consults_the_encoder() {
+        let enc = Arc::new(ConceptEncoder {
+            calls: AtomicUsize::new(0),
+        });
+        let c = trained(Some(enc.clone()));
+        // English, but worded unlike any example: only the concepts carry it
+        let p = c.predict("refund");
+        let first = c.fast.predict_raw(&features::of_text("refund"));
+        let sure = c
+            .semantic
+            .as_ref()
+            .map(|s| s.calibrator.sure)
+            .unwrap_or(1.0);
+        if first.confidence < sure {
+            assert_eq!(p.stage, "encoder");
+        }
+        assert_eq!(p.top(), Some(2), "{p:?}");
+    }
+
+    struct Broken;
+    impl Embedder for Broken {
+        fn dim(&self) -> usize {
+            3
+        }
+        fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+            if texts.len() > 1 || texts.first().is_some_and(|t| t.contains("x")) {
+                // training batches work; single messages with an x fail
+                if texts.iter().any(|t| t.contains("xyz")) {
+                    return Err(EmbedError("boom".into()));
+                }
+            }
+            Ok(texts.iter().map(|_| vec![0.6, 0.8, 0.0]).collect())
+        }
+    }
+
+    #[test]
+    fn an_encoder_failure_leaves_the_fast_path_answer() {
+        let (texts, labels) = playbook_examples();
+        let examples = Examples {
+            texts,
+            labels,
+            classes: 4,
+            oos_class: None,
+        };
+        let (c, _) =
+            Cascade::train(&examples, Some(Arc::new(Broken)), 3, &mut |_, _| {}).expect("trains");
+        let p = c.predict("xyz wetter");
+        assert_eq!(p.stage, "lexical");
+        assert!(p.evidence.iter().any(|e| e.0 == "encoder_failed"), "{p:?}");
+    }
+
+    #[test]
+    fn training_reports_progress() {
+        let (texts, labels) = playbook_examples();
+        let examples = Examples {
+            texts,
+            labels,
+            classes: 4,
+            oos_class: None,
+        };
+        let mut seen = Vec::new();
+        let enc = Arc::new(ConceptEncoder {
+            calls: AtomicUsize::new(0),
+        });
+        Cascade::train(&examples, Some(enc), 3, &mut |d, t| seen.push((d, t))).expect("trains");
+        assert_eq!(seen.last(), Some(&(24, 24)));
+    }
+}

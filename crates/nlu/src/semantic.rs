@@ -1,0 +1,492 @@
+//! The encoder stage: intent evidence from a multilingual sentence encoder.
+//!
+//! The lexical fast path decides alone when it is sure. When it is not, or when the message is
+//! written in a language the playbook's examples barely cover, this stage embeds the message,
+//! scores every class with a softmax classifier and the nearest example on the encoder's vectors,
+//! averages that with the lexical probabilities (or, across languages, uses it alone) and
+//! calibrates the result. Everything is learned from the playbook: the classifier from its
+//! examples, the calibration and the "fast path is sure" level from the same cross-validation
+//! that calibrates the fast path (whole intents held out as pseudo out-of-scope).
+
+use std::sync::Arc;
+
+use crate::calibrate::{self, Outcome};
+use crate::embedding::{cosine, Embedder};
+use crate::model::{ClassId, Core, Rng};
+
+/// The fast path counts as sure once its answers at that confidence were right this often in
+/// cross-validation (weighted with the assumed out-of-scope share).
+const FAST_PATH_PRECISION: f32 = 0.97;
+/// A language with less than this share of the playbook's examples is poorly covered: the
+/// lexical model cannot read it, so the encoder decides alone.
+const COVERED_SHARE: f32 = 0.2;
+const EPOCH_UPDATES: usize = 240_000;
+
+/// Softmax classifier and nearest examples over encoder vectors.
+#[derive(Debug, Clone)]
+pub struct SemanticCore {
+    classes: usize,
+    dim: usize,
+    /// Mean of the training vectors; vectors are centred before scoring (e5's vectors share a
+    /// large common component).
+    mean: Vec<f32>,
+    /// Class-major weights: `weights[class * dim + i]`.
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+    /// Training vectors (uncentred unit vectors, `dim` each) and their classes.
+    examples: Vec<f32>,
+    labels: Vec<ClassId>,
+}
+
+/// What the encoder sees in one text.
+#[derive(Debug, Clone)]
+pub struct SemanticEvidence {
+    /// Class probabilities from the classifier (all classes).
+    pub probs: Vec<f32>,
+    /// Highest cosine to a training example, per class.
+    pub sims: Vec<f32>,
+}
+
+impl SemanticEvidence {
+    pub fn nearest(&self) -> f32 {
+        self.sims.iter().copied().fold(0.0, f32::max)
+    }
+}
+
+fn centred(v: &[f32], mean: &[f32]) -> Vec<f32> {
+    let mut out: Vec<f32> = v.iter().zip(mean).map(|(a, m)| a - m).collect();
+    let norm = out.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        out.iter_mut().for_each(|x| *x /= norm);
+    }
+    out
+}
+
+fn softmax_in_place(z: &mut [f32]) {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for v in z.iter_mut() {
+        *v = (*v - max).exp();
+        sum += *v;
+    }
+    if sum > 0.0 {
+        z.iter_mut().for_each(|v| *v /= sum);
+    }
+}
+
+impl SemanticCore {
+    /// Train on unit vectors `xs` with classes `ys` (every class in `0..classes`).
+    pub fn fit(xs: &[&[f32]], ys: &[ClassId], classes: usize, seed: u64) -> Self {
+        let dim = xs.first().map_or(0, |x| x.len());
+        let mut mean = vec![0f32; dim];
+        for x in xs {
+            for (m, v) in mean.iter_mut().zip(x.iter()) {
+                *m += v;
+            }
+        }
+        if !xs.is_empty() {
+            mean.iter_mut().for_each(|m| *m /= xs.len() as f32);
+        }
+        let centred_xs: Vec<Vec<f32>> = xs.iter().map(|x| centred(x, &mean)).collect();
+        let mut weights = vec![0f32; classes * dim];
+        let mut bias = vec![0f32; classes];
+        let epochs = (EPOCH_UPDATES / xs.len().max(1)).clamp(8, 60);
+        let mut order: Vec<usize> = (0..xs.len()).collect();
+        let mut rng = Rng::new(seed ^ 0x5e3a_u64);
+        let mut z = vec![0f32; classes];
+        const L2: f32 = 1e-4;
+        // Centred unit vectors are well scaled; a large rate with decay converges in few epochs.
+        for epoch in 0..epochs {
+            rng.shuffle(&mut order);
+            let lr = 2.0 / (1.0 + epoch as f32 * 0.5);
+            for &i in &order {
+                let x = &centred_xs[i];
+                for c in 0..classes {
+                    let w = &weights[c * dim..(c + 1) * dim];
+                    z[c] = bias[c] + w.iter().zip(x).map(|(a, b)| a * b).sum::<f32>();
+                }
+                softmax_in_place(&mut z);
+                for c in 0..classes {
+                    let g = z[c] - if c == ys[i] { 1.0 } else { 0.0 };
+                    if g.abs() < 1e-4 {
+                        continue;
+                    }
+                    let w = &mut weights[c * dim..(c + 1) * dim];
+                    for (wi, xi) in w.iter_mut().zip(x) {
+                        *wi -= lr * (g * xi + L2 * *wi);
+                    }
+                    bias[c] -= lr * g;
+                }
+            }
+        }
+        SemanticCore {
+            classes,
+            dim,
+            mean,
+            weights,
+            bias,
+            examples: xs.iter().flat_map(|x| x.iter().copied()).collect(),
+            labels: ys.to_vec(),
+        }
+    }
+
+    pub fn classes(&self) -> usize {
+        self.classes
+    }
+
+    pub fn evidence(&self, v: &[f32]) -> SemanticEvidence {
+        let x = centred(v, &self.mean);
+        let mut probs: Vec<f32> = (0..self.classes)
+            .map(|c| {
+                let w = &self.weights[c * self.dim..(c + 1) * self.dim];
+                self.bias[c] + w.iter().zip(&x).map(|(a, b)| a * b).sum::<f32>()
+            })
+            .collect();
+        softmax_in_place(&mut probs);
+        let mut sims = vec![0f32; self.classes];
+        if self.dim > 0 {
+            for (example, &label) in self.examples.chunks_exact(self.dim).zip(&self.labels) {
+                let s = cosine(example, v);
+                if s > sims[label] {
+                    sims[label] = s;
+                }
+            }
+        }
+        SemanticEvidence { probs, sims }
+    }
+}
+
+/// Combined (or encoder-alone) evidence about one text, ready for calibration.
+#[derive(Debug, Clone)]
+pub struct Fused {
+    /// Classes best first with their fused probability (top few).
+    pub ranked: Vec<(ClassId, f32)>,
+    pub c1: f32,
+    pub c2: f32,
+    /// Encoder: nearest-example cosine within the best and second class, and over all classes.
+    pub s1: f32,
+    pub s2: f32,
+    pub s_any: f32,
+    /// Calibrated confidence of the fast path (0 when the language is not covered).
+    pub lexical: f32,
+    /// The fast path's best class agrees with the fused best class.
+    pub agree: bool,
+}
+
+/// Average the lexical and encoder probabilities (`lexical == None`: the encoder alone).
+pub fn fuse(lexical: Option<(&[f32], Option<ClassId>, f32)>, semantic: &SemanticEvidence) -> Fused {
+    let fused: Vec<f32> = match lexical {
+        Some((probs, _, _)) => probs
+            .iter()
+            .zip(&semantic.probs)
+            .map(|(a, b)| 0.5 * (a + b))
+            .collect(),
+        None => semantic.probs.clone(),
+    };
+    let mut ranked: Vec<(ClassId, f32)> = fused.iter().copied().enumerate().collect();
+    ranked.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    ranked.truncate(4);
+    let class = |i: usize| ranked.get(i).map(|r| r.0);
+    let sim = |i: usize| class(i).map_or(0.0, |c| semantic.sims[c]);
+    Fused {
+        c1: ranked.first().map_or(0.0, |r| r.1),
+        c2: ranked.get(1).map_or(0.0, |r| r.1),
+        s1: sim(0),
+        s2: sim(1),
+        s_any: semantic.nearest(),
+        lexical: lexical.map_or(0.0, |l| l.2),
+        agree: lexical.is_some_and(|l| l.1.is_some() && l.1 == class(0)),
+        ranked,
+    }
+}
+
+const FUSED_DIM: usize = 7;
+const FUSED_PAIR_DIM: usize = 4;
+const ALONE_DIM: usize = 5;
+const ALONE_PAIR_DIM: usize = 3;
+
+fn fused_features(f: &Fused) -> [f32; FUSED_DIM] {
+    [
+        f.c1,
+        f.c1 - f.c2,
+        f.s1,
+        f.s_any,
+        f.lexical,
+        if f.agree { 1.0 } else { 0.0 },
+        1.0,
+    ]
+}
+fn fused_pair_features(f: &Fused) -> [f32; FUSED_PAIR_DIM] {
+    [f.c1 + f.c2, f.s1.max(f.s2), f.lexical, 1.0]
+}
+fn alone_features(f: &Fused) -> [f32; ALONE_DIM] {
+    [f.c1, f.c1 - f.c2, f.s1, f.s_any, 1.0]
+}
+fn alone_pair_features(f: &Fused) -> [f32; ALONE_PAIR_DIM] {
+    [f.c1 + f.c2, f.s1.max(f.s2), 1.0]
+}
+
+/// Calibration of the fused evidence, and the level from which the fast path decides alone.
+#[derive(Debug, Clone)]
+pub struct SemanticCalibrator {
+    fused: [f32; FUSED_DIM],
+    fused_pair: [f32; FUSED_PAIR_DIM],
+    alone: [f32; ALONE_DIM],
+    alone_pair: [f32; ALONE_PAIR_DIM],
+    /// Lexical confidence at and above which the encoder is not consulted.
+    pub sure: f32,
+}
+
+fn sigmoid(z: f32) -> f32 {
+    1.0 / (1.0 + (-z).exp())
+}
+fn dotn<const N: usize>(w: &[f32; N], x: &[f32; N]) -> f32 {
+    w.iter().zip(x).map(|(a, b)| a * b).sum()
+}
+
+impl SemanticCalibrator {
+    /// For playbooks too small to cross-validate: trust the fused probability and similarity.
+    pub fn prior() -> Self {
+        SemanticCalibrator {
+            fused: [4.0, 2.0, 6.0, 0.0, 2.0, 1.0, -8.0],
+            fused_pair: [4.0, 6.0, 2.0, -8.0],
+            alone: [4.0, 2.0, 6.0, 0.0, -7.0],
+            alone_pair: [4.0, 6.0, -8.0],
+            sure: 0.9,
+        }
+    }
+
+    pub fn confidence(&self, f: &Fused, alone: bool) -> f32 {
+        if f.ranked.is_empty() {
+            return 0.0;
+        }
+        if alone {
+            sigmoid(dotn(&self.alone, &alone_features(f)))
+        } else {
+            sigmoid(dotn(&self.fused, &fused_features(f)))
+        }
+    }
+
+    pub fn pair_confidence(&self, f: &Fused, alone: bool) -> f32 {
+        if f.ranked.len() < 2 {
+            return self.confidence(f, alone);
+        }
+        if alone {
+            sigmoid(dotn(&self.alone_pair, &alone_pair_features(f)))
+        } else {
+            sigmoid(dotn(&self.fused_pair, &fused_pair_features(f)))
+        }
+    }
+}
+
+/// One held-out example seen by both models during cross-validation.
+#[derive(Debug, Clone)]
+pub struct JointOutcome {
+    pub lexical: Outcome,
+    /// The fast path's full class probabilities and best class for the same example.
+    pub lexical_probs: Vec<f32>,
+    pub semantic: SemanticEvidence,
+    /// The true class in the fold's local numbering (`None`: unknown to the fold's models).
+    pub truth: Option<ClassId>,
+}
+
+/// Fit the fused calibrators and the fast path's "sure" level on joint outcomes, given the
+/// fast path's fitted calibrator.
+pub fn fit_calibrator(
+    outcomes: &[JointOutcome],
+    lexical_confidence: impl Fn(&Outcome) -> f32,
+) -> SemanticCalibrator {
+    let prior = SemanticCalibrator::prior();
+    let n_in = outcomes.iter().filter(|o| o.lexical.in_scope).count();
+    if n_in < 4 {
+        return prior;
+    }
+    let weight = calibrate::outcome_weight(outcomes.iter().map(|o| &o.lexical));
+    let mut fused = Vec::new();
+    let mut fused_pair = Vec::new();
+    let mut alone = Vec::new();
+    let mut alone_pair = Vec::new();
+    let mut sure_points = Vec::new();
+    for o in outcomes {
+        let lc = lexical_confidence(&o.lexical);
+        let w = weight(&o.lexical);
+        let lex_top = o.lexical.evidence.ranked.first().map(|r| r.0);
+        let joint = fuse(Some((&o.lexical_probs, lex_top, lc)), &o.semantic);
+        let solo = fuse(None, &o.semantic);
+        let right = |f: &Fused, k: usize| {
+            let hit = o
+                .truth
+                .is_some_and(|t| f.ranked.iter().take(k).any(|r| r.0 == t));
+            if hit && o.lexical.in_scope {
+                1.0
+            } else {
+                0.0
+            }
+        };
+        fused.push((fused_features(&joint), right(&joint, 1), w));
+        fused_pair.push((fused_pair_features(&joint), right(&joint, 2), w));
+        alone.push((alone_features(&solo), right(&solo, 1), w));
+        alone_pair.push((alone_pair_features(&solo), right(&solo, 2), w));
+        sure_points.push((lc, o.lexical.top1_right, w));
+    }
+    let sure = sure_level(&mut sure_points);
+    match (
+        calibrate::logistic(&fused),
+        calibrate::logistic(&fused_pair),
+        calibrate::logistic(&alone),
+        calibrate::logistic(&alone_pair),
+    ) {
+        (Some(fused), Some(fused_pair), Some(alone), Some(alone_pair)) => SemanticCalibrator {
+            fused,
+            fused_pair,
+            alone,
+            alone_pair,
+            sure,
+        },
+        _ => SemanticCalibrator { sure, ..prior },
+    }
+}
+
+/// The lowest lexical confidence from which the fast path's answers were right at least
+/// [`FAST_PATH_PRECISION`] of the (weighted) time, scanning from the top; 1.0 (always consult)
+/// when even the most confident answers miss that.
+fn sure_level(points: &mut [(f32, bool, f32)]) -> f32 {
+    points.sort_unstable_by(|a, b| b.0.total_cmp(&a.0));
+    let (mut right, mut total) = (0f32, 0f32);
+    let mut level = 1.0f32;
+    let min_support: f32 = points.iter().map(|p| p.2).sum::<f32>() * 0.02;
+    for &(conf, ok, w) in points.iter() {
+        total += w;
+        if ok {
+            right += w;
+        }
+        if total >= min_support && right / total >= FAST_PATH_PRECISION {
+            level = conf;
+        } else if total >= min_support {
+            break;
+        }
+    }
+    level.max(calibrate::ANSWER_THRESHOLD)
+}
+
+/// Which languages the playbook's examples are written in, as shares.
+#[derive(Debug, Clone, Default)]
+pub struct Coverage {
+    shares: Vec<(&'static str, f32)>,
+}
+
+impl Coverage {
+    pub fn of<'a>(examples: impl Iterator<Item = &'a str>) -> Self {
+        let mut counts: Vec<(&'static str, usize)> = Vec::new();
+        let mut total = 0usize;
+        for e in examples {
+            if let Some(l) = crate::locale::guess(e) {
+                total += 1;
+                match counts.iter_mut().find(|c| c.0 == l) {
+                    Some(c) => c.1 += 1,
+                    None => counts.push((l, 1)),
+                }
+            }
+        }
+        Coverage {
+            shares: counts
+                .into_iter()
+                .map(|(l, n)| (l, n as f32 / total.max(1) as f32))
+                .collect(),
+        }
+    }
+
+    /// `false` when `text` is recognisably in a language the examples barely use.
+    pub fn covers(&self, text: &str) -> bool {
+        if self.shares.is_empty() {
+            return true;
+        }
+        match crate::locale::guess(text) {
+            Some(l) => self
+                .shares
+                .iter()
+                .any(|(sl, share)| *sl == l && *share >= COVERED_SHARE),
+            None => true,
+        }
+    }
+}
+
+/// The trained encoder stage for one playbook.
+pub struct SemanticStage {
+    pub embedder: Arc<dyn Embedder>,
+    pub core: SemanticCore,
+    pub calibrator: SemanticCalibrator,
+    pub coverage: Coverage,
+    /// The fast path's core, for its full class probabilities.
+    pub lexical: Arc<Core>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unit(v: &[f32]) -> Vec<f32> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect()
+    }
+
+    #[test]
+    fn classifier_separates_clusters() {
+        let xs: Vec<Vec<f32>> = vec![
+            unit(&[1.0, 0.1, 0.0, 0.3]),
+            unit(&[0.9, 0.0, 0.1, 0.3]),
+            unit(&[0.0, 1.0, 0.1, 0.3]),
+            unit(&[0.1, 0.9, 0.0, 0.3]),
+            unit(&[0.0, 0.1, 1.0, 0.3]),
+            unit(&[0.1, 0.0, 0.9, 0.3]),
+        ];
+        let refs: Vec<&[f32]> = xs.iter().map(|x| x.as_slice()).collect();
+        let core = SemanticCore::fit(&refs, &[0, 0, 1, 1, 2, 2], 3, 7);
+        let ev = core.evidence(&unit(&[0.05, 0.95, 0.05, 0.3]));
+        let best = (0..3).max_by(|&a, &b| ev.probs[a].total_cmp(&ev.probs[b]));
+        assert_eq!(best, Some(1), "{:?}", ev.probs);
+        assert!(ev.probs[1] > 0.6, "{:?}", ev.probs);
+        assert!(ev.sims[1] > 0.95 && ev.sims[0] < ev.sims[1]);
+        let total: f32 = ev.probs.iter().sum();
+        assert!((total - 1.0).abs() < 1e-4);
+    }
+
+    #[test]
+    fn fusion_averages_and_reports_agreement() {
+        let sem = SemanticEvidence {
+            probs: vec![0.1, 0.8, 0.1],
+            sims: vec![0.2, 0.9, 0.3],
+        };
+        let lex = [0.6, 0.3, 0.1];
+        let f = fuse(Some((&lex, Some(0), 0.4)), &sem);
+        assert_eq!(f.ranked[0].0, 1);
+        assert!((f.c1 - 0.55).abs() < 1e-6);
+        assert!(!f.agree);
+        assert!((f.s1 - 0.9).abs() < 1e-6 && (f.s_any - 0.9).abs() < 1e-6);
+        let alone = fuse(None, &sem);
+        assert!((alone.c1 - 0.8).abs() < 1e-6);
+        assert_eq!(alone.lexical, 0.0);
+    }
+
+    #[test]
+    fn sure_level_is_where_precision_holds() {
+        // 0.95..0.90 all right, below that half wrong
+        let mut pts: Vec<(f32, bool, f32)> = (0..50)
+            .map(|i| (0.95 - i as f32 * 0.001, true, 1.0))
+            .chain((0..50).map(|i| (0.6 - i as f32 * 0.001, i % 2 == 0, 1.0)))
+            .collect();
+        let level = sure_level(&mut pts);
+        assert!(level > 0.59 && level <= 0.951, "{level}");
+        let mut bad: Vec<(f32, bool, f32)> = (0..100).map(|i| (0.9, i % 3 == 0, 1.0)).collect();
+        assert_eq!(sure_level(&mut bad), 1.0);
+    }
+
+    #[test]
+    fn coverage_sees_the_language() {
+        let examples = ["where is my parcel", "how do I pay", "can I return this"];
+        let cov = Coverage::of(examples.iter().copied());
+        assert!(cov.covers("where is my order"));
+        assert!(!cov.covers("Wo ist meine Bestellung, ich warte schon lange"));
+        assert!(cov.covers("Paket"), "unsure language counts as covered");
+    }
+}

@@ -1,0 +1,44 @@
+//! `--encoder DIR` (or `TANDEM_ENCODER`) on `serve`, `triage` and `eval`: the optional
+//! multilingual sentence encoder as the machine tier's second stage.
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use nlu::embedding::Embedder;
+
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct EncoderArgs {
+    /// A model directory made by `tandem model fetch`. Adds the multilingual sentence encoder
+    /// (multilingual-e5-small) as the machine tier's second stage; without it Tandem stays as
+    /// light as before.
+    #[arg(long, env = "TANDEM_ENCODER", value_name = "DIR")]
+    pub encoder: Option<PathBuf>,
+}
+
+impl EncoderArgs {
+    /// Load the encoder once (shared by every request), reporting on stderr.
+    pub fn load(&self) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
+        let Some(dir) = &self.encoder else {
+            return Ok(None);
+        };
+        let started = Instant::now();
+        let _ = (started, dir);
+        anyhow::bail!("this build has no sentence encoder yet")
+    }
+}
+
+/// A progress printer for embedding the playbook: a line at every tenth, on stderr.
+pub fn progress(what: &'static str) -> impl FnMut(usize, usize) {
+    let mut last_tenth = 0usize;
+    let started = Instant::now();
+    move |done, total| {
+        let tenth = if total == 0 { 10 } else { done * 10 / total };
+        if tenth > last_tenth || done == total {
+            last_tenth = tenth;
+            eprintln!(
+                "{what}: {done}/{total} embedded ({:.1} s)",
+                started.elapsed().as_secs_f64()
+            );
+        }
+    }
+}
