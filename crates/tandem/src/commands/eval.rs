@@ -26,7 +26,16 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         .with_context(|| format!("cannot read cases {}", args.cases.display()))?;
     let cases = nlu::eval::parse_cases(&text)
         .with_context(|| format!("invalid cases file {}", args.cases.display()))?;
-    let encoder = args.encoder.load()?;
+    let mut cache = None;
+    let encoder = match (args.encoder.load()?, std::env::var_os("TANDEM_EMBED_CACHE")) {
+        (Some(inner), Some(file)) => {
+            let cached =
+                std::sync::Arc::new(super::embed_cache::CachedEmbedder::open(inner, file.into()));
+            cache = Some(cached.clone());
+            Some(cached as std::sync::Arc<dyn nlu::embedding::Embedder>)
+        }
+        (encoder, _) => encoder,
+    };
     let with_encoder = encoder.is_some();
     let started = Instant::now();
     let mut progress = super::encoder_arg::progress("playbook examples");
@@ -50,8 +59,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         }
         decisions.push(d);
     }
-    if with_encoder && !args.json {
-        eprintln!();
+    if let Some(cache) = cache {
+        cache.save().context("cannot write TANDEM_EMBED_CACHE")?;
     }
     if std::env::var_os("TANDEM_EVAL_DUMP").is_some() {
         dump(&cases, &decisions);

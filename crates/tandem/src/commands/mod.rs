@@ -2,6 +2,7 @@
 pub mod bench;
 pub mod bench_routing;
 pub mod bench_summary;
+pub mod embed_cache;
 pub mod encoder_arg;
 pub mod eval;
 pub mod migrate_store;
