@@ -202,7 +202,7 @@ pub fn fuse(lexical: Option<(&[f32], Option<ClassId>, f32)>, semantic: &Semantic
 
 const FUSED_DIM: usize = 7;
 const FUSED_PAIR_DIM: usize = 4;
-const ALONE_DIM: usize = 5;
+const ALONE_DIM: usize = 4;
 const ALONE_PAIR_DIM: usize = 3;
 
 fn fused_features(f: &Fused) -> [f32; FUSED_DIM] {
@@ -219,11 +219,14 @@ fn fused_features(f: &Fused) -> [f32; FUSED_DIM] {
 fn fused_pair_features(f: &Fused) -> [f32; FUSED_PAIR_DIM] {
     [f.c1 + f.c2, f.s1.max(f.s2), f.lexical, 1.0]
 }
+/// Across languages the encoder's cosines run lower than within one (a known trait of
+/// multilingual encoders), and the calibration data is all in the playbook's languages: so the
+/// encoder-alone calibration sees only relative evidence, never absolute cosine levels.
 fn alone_features(f: &Fused) -> [f32; ALONE_DIM] {
-    [f.c1, f.c1 - f.c2, f.s1, f.s_any, 1.0]
+    [f.c1, f.c1 - f.c2, f.s1 - f.s2, 1.0]
 }
 fn alone_pair_features(f: &Fused) -> [f32; ALONE_PAIR_DIM] {
-    [f.c1 + f.c2, f.s1.max(f.s2), 1.0]
+    [f.c1 + f.c2, f.c2, 1.0]
 }
 
 /// Calibration of the fused evidence, and the level from which the fast path decides alone.
@@ -250,8 +253,8 @@ impl SemanticCalibrator {
         SemanticCalibrator {
             fused: [4.0, 2.0, 6.0, 0.0, 2.0, 1.0, -8.0],
             fused_pair: [4.0, 6.0, 2.0, -8.0],
-            alone: [4.0, 2.0, 6.0, 0.0, -7.0],
-            alone_pair: [4.0, 6.0, -8.0],
+            alone: [4.0, 2.0, 4.0, -2.5],
+            alone_pair: [4.0, 0.0, -2.5],
             sure: 0.9,
         }
     }
