@@ -1,0 +1,149 @@
+//! The real multilingual encoder through the real binary: `tandem triage --encoder` understands
+//! a language the playbook has no examples in, and `tandem serve --encoder` answers over HTTP.
+//! Needs the model converted by `tandem model fetch` in `TANDEM_MODEL_DIR` (the README's test
+//! command fetches it); without it these tests fail, they never skip.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::{json, Value};
+
+fn model_dir() -> PathBuf {
+    let dir = std::env::var_os("TANDEM_MODEL_DIR").map(PathBuf::from).unwrap_or_else(|| {
+        panic!("TANDEM_MODEL_DIR is not set: run `tandem model fetch --dir DIR` and set TANDEM_MODEL_DIR=DIR")
+    });
+    assert!(
+        dir.is_dir(),
+        "no model at {} (TANDEM_MODEL_DIR): run `tandem model fetch --dir {}`",
+        dir.display(),
+        dir.display()
+    );
+    dir
+}
+
+/// An English-only playbook: German customers must still be understood.
+const ENGLISH_PLAYBOOK: &str = r#"
+[desk]
+name = "Bike shop"
+locales = ["de", "en"]
+
+[[intent]]
+id = "opening_hours"
+examples = ["When are you open?", "What are your opening hours?", "Are you open on Saturday?",
+  "What time do you close today?", "Is the shop open on holidays?", "When do you open in the morning?"]
+answer.en = "We are open Monday to Saturday, 9 am to 6 pm."
+
+[[intent]]
+id = "repair_appointment"
+examples = ["I need to book a repair", "Can you fix my bike?", "My brakes need servicing",
+  "I have a flat tyre, can you repair it?", "Book a service appointment", "How soon can you repair my bicycle?"]
+answer.en = "Book a repair slot on our website under Service."
+
+[[intent]]
+id = "gift_card"
+examples = ["Do you sell gift cards?", "I want to buy a voucher", "Can I redeem a gift card online?",
+  "How much is left on my gift card?", "gift voucher for a friend", "Does the gift card expire?"]
+answer.en = "Gift cards are sold in the shop and online, valid for three years."
+"#;
+
+fn triage(
+    playbook: &std::path::Path,
+    texts: &[&str],
+    encoder: Option<&std::path::Path>,
+) -> Vec<Value> {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tandem"));
+    cmd.arg("triage")
+        .arg("--json")
+        .arg("--playbook")
+        .arg(playbook);
+    if let Some(dir) = encoder {
+        cmd.arg("--encoder").arg(dir);
+    }
+    let out = cmd.args(texts).output().expect("run tandem triage");
+    assert!(
+        out.status.success(),
+        "tandem triage failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
+
+#[test]
+fn german_customers_are_understood_from_english_examples() {
+    let model = model_dir();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let playbook = dir.path().join("bikes.toml");
+    std::fs::write(&playbook, ENGLISH_PLAYBOOK).expect("write playbook");
+    let texts = [
+        "Wann haben Sie morgen geöffnet?",
+        "Mein Fahrrad hat einen Platten, können Sie das reparieren?",
+        "Verkaufen Sie Gutscheine?",
+    ];
+    let expected = ["opening_hours", "repair_appointment", "gift_card"];
+    let with = triage(&playbook, &texts, Some(&model));
+    for (t, want) in with.iter().zip(expected) {
+        assert_eq!(t["action"], "answer", "{t}");
+        assert_eq!(t["intent"], want, "{t}");
+        assert_eq!(t["locale"], "de", "{t}");
+    }
+    // Without the encoder the same messages cannot be read: the fast path hands them off.
+    let without = triage(&playbook, &texts, None);
+    let answered = without
+        .iter()
+        .zip(expected)
+        .filter(|(t, want)| t["action"] == "answer" && t["intent"] == *want)
+        .count();
+    assert!(answered < texts.len(), "{without:?}");
+}
+
+#[test]
+fn a_missing_model_dir_is_a_clear_error() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
+        .args(["triage", "--encoder", "/nonexistent/tandem-model", "hallo"])
+        .output()
+        .expect("run tandem triage");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("tandem model fetch"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_answers_with_the_encoder() {
+    let model = model_dir();
+    let data = tempfile::tempdir().expect("temp dir");
+    let desk = common::start(&[
+        "--rate-limits",
+        "false",
+        "--data-dir",
+        data.path().to_str().expect("utf-8"),
+        "--encoder",
+        model.to_str().expect("utf-8"),
+    ]);
+    let client = reqwest::Client::new();
+    // A paraphrase in neither the German nor the English examples of the demo playbook.
+    let res = client
+        .post(format!("{}/api/v1/conversations", desk.base))
+        .json(&json!({"text": "I can't remember the secret code for signing into my profile"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(res.status().as_u16(), 201);
+    let c: Value = res.json().await.expect("json");
+    let messages = c["messages"].as_array().expect("messages");
+    let bot = messages
+        .iter()
+        .find(|m| m["author"] == "bot")
+        .unwrap_or_else(|| panic!("the bot answered: {c}"));
+    assert!(
+        bot["text"]
+            .as_str()
+            .unwrap_or("")
+            .contains("Forgot password"),
+        "{c}"
+    );
+}
