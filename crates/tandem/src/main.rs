@@ -27,6 +27,8 @@ enum Command {
     Bench(commands::bench::BenchArgs),
     /// Copy a SQLite desk into an empty PostgreSQL database (to run several nodes).
     MigrateStore(commands::migrate_store::MigrateStoreArgs),
+    /// The optional multilingual encoder's model: `tandem model fetch`.
+    Model(commands::model::ModelArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -37,5 +39,6 @@ fn main() -> anyhow::Result<()> {
         Command::Eval(args) => commands::eval::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::MigrateStore(args) => commands::migrate_store::run(args),
+        Command::Model(args) => commands::model::run(args),
     }
 }

@@ -17,6 +17,8 @@ pub enum BenchWhat {
     Routing(super::bench_routing::RoutingBenchArgs),
     /// The analytics summary over a large synthetic desk (SQLite or PostgreSQL).
     Summary(super::bench_summary::SummaryBenchArgs),
+    /// The multilingual encoder: load time, memory, per-message latency, batch throughput.
+    Encoder(super::bench_encoder::EncoderBenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -62,6 +64,7 @@ pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
     match args.what.take() {
         Some(BenchWhat::Routing(routing)) => return super::bench_routing::run(routing),
         Some(BenchWhat::Summary(summary)) => return super::bench_summary::run(summary),
+        Some(BenchWhat::Encoder(encoder)) => return super::bench_encoder::run(encoder),
         None => {}
     }
     anyhow::ensure!(

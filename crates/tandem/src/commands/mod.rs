@@ -1,10 +1,12 @@
 //! One module per CLI command.
 pub mod bench;
+pub mod bench_encoder;
 pub mod bench_routing;
 pub mod bench_summary;
 pub mod embed_cache;
 pub mod encoder_arg;
 pub mod eval;
 pub mod migrate_store;
+pub mod model;
 pub mod serve;
 pub mod triage;

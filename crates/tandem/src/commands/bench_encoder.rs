@@ -1,0 +1,164 @@
+//! `tandem bench encoder`: the multilingual encoder on this machine — load time, resident
+//! memory after loading, latency of one short message at a time, and batch throughput. A
+//! benchmark, not a test: it reports what it measured.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+#[derive(clap::Args, Debug)]
+pub struct EncoderBenchArgs {
+    /// The model directory (written by `tandem model fetch`).
+    #[arg(long, env = "TANDEM_MODEL_DIR")]
+    pub encoder: Option<PathBuf>,
+    /// Short messages embedded one at a time (after 10 warm-up calls).
+    #[arg(long, default_value_t = 200)]
+    pub messages: usize,
+    /// Texts per call for the throughput run.
+    #[arg(long, default_value_t = 32)]
+    pub batch: usize,
+    /// Print the result as one JSON object.
+    #[arg(long)]
+    pub json: bool,
+}
+
+const OPENINGS: &[&str] = &[
+    "Wo ist meine Bestellung",
+    "Ich möchte meine Rechnung",
+    "Kann ich mit PayPal zahlen",
+    "Mein Paket ist beschädigt",
+    "Wie ändere ich meine Adresse",
+    "Where is my order",
+    "I want to cancel my subscription",
+    "How much is shipping",
+    "The package arrived broken",
+    "Can I talk to a person",
+];
+const ENDINGS: &[&str] = &[
+    "?",
+    ", bitte schnell!",
+    " seit Montag?",
+    " for order 4711?",
+    " – danke 🙂",
+    ", please help",
+    " heute noch?",
+    " to Austria?",
+    " über die App?",
+    " right now",
+];
+
+/// 100 distinct short German/English customer messages (about 10 to 20 tokens each).
+fn messages(n: usize) -> Vec<String> {
+    (0..n)
+        .map(|i| {
+            let o = OPENINGS[i % OPENINGS.len()];
+            let e = ENDINGS[(i / OPENINGS.len() + i) % ENDINGS.len()];
+            format!("{o}{e}")
+        })
+        .collect()
+}
+
+/// The resident and peak memory of this process in MB (`/proc/self/status`; Linux only).
+fn memory_mb() -> (Option<f64>, Option<f64>) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .map(|kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.messages > 0 && args.batch > 0,
+        "messages and batch must be > 0"
+    );
+    let dir = args.encoder.unwrap_or_else(encoder::default_model_dir);
+    let (rss_before, _) = memory_mb();
+    let started = Instant::now();
+    let model = encoder::Encoder::load(&dir)?;
+    let load = started.elapsed();
+    let (rss_loaded, peak_loaded) = memory_mb();
+
+    let texts = messages(args.messages);
+    let tokens: Vec<usize> = texts.iter().map(|t| model.token_ids(t).len()).collect();
+    for t in texts.iter().take(10) {
+        model.embed(&[t])?;
+    }
+    let mut times = Vec::with_capacity(texts.len());
+    for t in &texts {
+        let at = Instant::now();
+        let v = model.embed(&[t])?;
+        times.push(at.elapsed());
+        anyhow::ensure!(
+            v.len() == 1 && v[0].len() == model.dim(),
+            "wrong output shape"
+        );
+    }
+    let mean = times.iter().sum::<Duration>() / times.len() as u32;
+    times.sort();
+    let pct = |p: f64| {
+        times
+            .get(((times.len() as f64 * p).ceil() as usize).saturating_sub(1))
+            .copied()
+            .unwrap_or_default()
+    };
+
+    let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let at = Instant::now();
+    for chunk in refs.chunks(args.batch) {
+        model.embed(chunk).context("batch")?;
+    }
+    let batch_time = at.elapsed();
+    let (rss_end, peak_end) = memory_mb();
+
+    let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default".into());
+    let result = serde_json::json!({
+        "model_dir": dir.display().to_string(),
+        "load_ms": ms(load),
+        "rss_mb_before_load": rss_before,
+        "rss_mb_after_load": rss_loaded,
+        "peak_rss_mb_after_load": peak_loaded,
+        "rss_mb_end": rss_end,
+        "peak_rss_mb_end": peak_end,
+        "messages": texts.len(),
+        "mean_tokens": tokens.iter().sum::<usize>() as f64 / tokens.len() as f64,
+        "single_ms": {"p50": ms(pct(0.5)), "p99": ms(pct(0.99)), "mean": ms(mean)},
+        "batch": args.batch,
+        "batch_messages_per_s": texts.len() as f64 / batch_time.as_secs_f64(),
+        "rayon_num_threads": threads,
+    });
+    if args.json {
+        println!("{result}");
+        return Ok(());
+    }
+    let mb = |v: Option<f64>| v.map_or("?".to_string(), |v| format!("{v:.0} MB"));
+    println!(
+        "encoder bench ({}):\n  load {:.0} ms; RSS {} before, {} after load (peak {}), {} at the end (peak {})\n  \
+         one message at a time ({} messages, {:.1} tokens on average): p50 {:.1} ms, p99 {:.1} ms, mean {:.1} ms\n  \
+         batches of {}: {:.0} messages/s\n  threads: RAYON_NUM_THREADS={threads}",
+        dir.display(),
+        ms(load),
+        mb(rss_before),
+        mb(rss_loaded),
+        mb(peak_loaded),
+        mb(rss_end),
+        mb(peak_end),
+        texts.len(),
+        tokens.iter().sum::<usize>() as f64 / tokens.len() as f64,
+        ms(pct(0.5)),
+        ms(pct(0.99)),
+        ms(mean),
+        args.batch,
+        texts.len() as f64 / batch_time.as_secs_f64(),
+    );
+    Ok(())
+}
