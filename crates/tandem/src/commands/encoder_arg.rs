@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
+use anyhow::Context;
 use nlu::embedding::Embedder;
 
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -22,8 +23,19 @@ impl EncoderArgs {
             return Ok(None);
         };
         let started = Instant::now();
-        let _ = (started, dir);
-        anyhow::bail!("this build has no sentence encoder yet")
+        let encoder = encoder::Encoder::load(dir).with_context(|| {
+            format!(
+                "cannot load the sentence encoder from {} (run `tandem model fetch --dir {}` first)",
+                dir.display(),
+                dir.display()
+            )
+        })?;
+        eprintln!(
+            "sentence encoder loaded from {} in {} ms",
+            dir.display(),
+            started.elapsed().as_millis()
+        );
+        Ok(Some(Arc::new(encoder)))
     }
 }
 
