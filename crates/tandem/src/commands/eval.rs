@@ -42,6 +42,17 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let (tier, cascade) = nlu::MachineTier::train_with(&playbook, encoder, &mut progress)
         .with_context(|| format!("cannot train on {}", args.playbook.display()))?;
     let train_ms = started.elapsed().as_secs_f64() * 1000.0;
+    if let Some(cache) = cache
+        .as_ref()
+        .filter(|_| std::env::var_os("TANDEM_EMBED_CACHE_CASES").is_some())
+    {
+        // Development aid: put every case's vector in the cache too, for offline analysis.
+        use nlu::embedding::Embedder;
+        let texts: Vec<&str> = cases.iter().map(|c| c.text.as_str()).collect();
+        for chunk in texts.chunks(64) {
+            cache.embed(chunk)?;
+        }
+    }
     let mut decisions = Vec::with_capacity(cases.len());
     let mut latencies = Vec::with_capacity(cases.len());
     let mut top1_right = 0usize;
