@@ -23,6 +23,9 @@ pub struct Cascade {
 pub struct CascadeReport {
     /// Fast-path confidence from which the encoder is not consulted (`None`: no encoder).
     pub sure: Option<f32>,
+    /// The encoder stage's fusion weight of the fast path and its answer levels (fused, alone).
+    pub lexical_weight: Option<f32>,
+    pub answer_at: Option<(f32, f32)>,
 }
 
 /// The playbook's labelled examples.
@@ -98,6 +101,11 @@ impl Cascade {
         let semantic_core = SemanticCore::fit(&vec_refs, &examples.labels, examples.classes, seed);
         let report = CascadeReport {
             sure: Some(semantic_calibrator.sure),
+            lexical_weight: Some(semantic_calibrator.lexical_weight),
+            answer_at: Some((
+                semantic_calibrator.answer_at,
+                semantic_calibrator.answer_alone_at,
+            )),
         };
         let stage = SemanticStage {
             embedder,
@@ -168,9 +176,13 @@ impl SemanticStage {
         let sem = self.core.evidence(&v);
         let fused: Fused = if covered {
             let probs = self.lexical.probabilities(raw);
-            semantic::fuse(Some((&probs, first.top(), first.confidence)), &sem)
+            semantic::fuse(
+                Some((&probs, first.top(), first.confidence)),
+                &sem,
+                self.calibrator.lexical_weight,
+            )
         } else {
-            semantic::fuse(None, &sem)
+            semantic::fuse(None, &sem, self.calibrator.lexical_weight)
         };
         let alone = !covered;
         Ok(Prediction {
@@ -191,6 +203,11 @@ impl SemanticStage {
             ],
             ranked: fused.ranked,
             stage: if alone { "encoder_alone" } else { "encoder" },
+            answer_at: if alone {
+                self.calibrator.answer_alone_at
+            } else {
+                self.calibrator.answer_at
+            },
         })
     }
 }

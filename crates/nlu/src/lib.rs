@@ -275,7 +275,7 @@ impl MachineTier {
         let explanation = self.explanation(&prediction);
         let mut reasons = found.reasons;
         let top = self.intent_of(prediction.top());
-        let confident = top.is_some() && !prediction.is_unsure(ANSWER_THRESHOLD);
+        let confident = top.is_some() && !prediction.is_unsure();
         let intent = if confident { top } else { None };
         if intent.is_some_and(|i| i.handoff) {
             reasons.push(Reason::IntentRequiresHuman);

@@ -29,12 +29,14 @@ pub struct Prediction {
     /// Which stage decided: `lexical`, `encoder` (fused with the fast path) or `encoder_alone`
     /// (a language the playbook's examples barely cover).
     pub stage: &'static str,
+    /// The confidence from which this stage's answer is given (see `semantic` for the encoder's).
+    pub answer_at: f32,
 }
 
 impl Prediction {
-    /// `true` when the model would not answer on its own: a later cascade stage should look.
-    pub fn is_unsure(&self, threshold: f32) -> bool {
-        self.confidence < threshold
+    /// `true` when the stage would not answer on its own.
+    pub fn is_unsure(&self) -> bool {
+        self.confidence < self.answer_at
     }
 
     pub fn top(&self) -> Option<ClassId> {
@@ -336,6 +338,7 @@ impl LexicalModel {
             ],
             ranked: ev.ranked,
             stage: "lexical",
+            answer_at: crate::calibrate::ANSWER_THRESHOLD,
         }
     }
 }

@@ -21,6 +21,12 @@ const FAST_PATH_PRECISION: f32 = 0.97;
 /// lexical model cannot read it, so the encoder decides alone.
 const COVERED_SHARE: f32 = 0.2;
 const EPOCH_UPDATES: usize = 240_000;
+/// The encoder stage hands at least this share of the questions the playbook does not cover to
+/// a person: its answer level is where cross-validation's pseudo-out-of-scope questions reach
+/// it (capped at the even-odds level). A product choice, never fitted to test data.
+const HANDOFF_RECALL_TARGET: f32 = 0.75;
+/// Weights of the fast path's probabilities tried when fusing; cross-validation picks one.
+const LEXICAL_WEIGHTS: [f32; 4] = [0.0, 0.2, 0.35, 0.5];
 
 /// Softmax classifier and nearest examples over encoder vectors.
 #[derive(Debug, Clone)]
@@ -173,13 +179,17 @@ pub struct Fused {
     pub agree: bool,
 }
 
-/// Average the lexical and encoder probabilities (`lexical == None`: the encoder alone).
-pub fn fuse(lexical: Option<(&[f32], Option<ClassId>, f32)>, semantic: &SemanticEvidence) -> Fused {
+/// Mix the lexical and encoder probabilities (`lexical == None`: the encoder alone).
+pub fn fuse(
+    lexical: Option<(&[f32], Option<ClassId>, f32)>,
+    semantic: &SemanticEvidence,
+    lexical_weight: f32,
+) -> Fused {
     let fused: Vec<f32> = match lexical {
         Some((probs, _, _)) => probs
             .iter()
             .zip(&semantic.probs)
-            .map(|(a, b)| 0.5 * (a + b))
+            .map(|(a, b)| lexical_weight * a + (1.0 - lexical_weight) * b)
             .collect(),
         None => semantic.probs.clone(),
     };
@@ -238,6 +248,11 @@ pub struct SemanticCalibrator {
     alone_pair: [f32; ALONE_PAIR_DIM],
     /// Lexical confidence at and above which the encoder is not consulted.
     pub sure: f32,
+    /// Share of the fast path's probabilities in the fused ones.
+    pub lexical_weight: f32,
+    /// Confidence from which the fused / encoder-alone prediction answers.
+    pub answer_at: f32,
+    pub answer_alone_at: f32,
 }
 
 fn sigmoid(z: f32) -> f32 {
@@ -256,6 +271,9 @@ impl SemanticCalibrator {
             alone: [4.0, 2.0, 4.0, -2.5],
             alone_pair: [4.0, 0.0, -2.5],
             sure: 0.9,
+            lexical_weight: 0.35,
+            answer_at: calibrate::ANSWER_THRESHOLD,
+            answer_alone_at: calibrate::ANSWER_THRESHOLD,
         }
     }
 
@@ -305,17 +323,47 @@ pub fn fit_calibrator(
         return prior;
     }
     let weight = calibrate::outcome_weight(outcomes.iter().map(|o| &o.lexical));
+    let lexical_confidences: Vec<f32> = outcomes
+        .iter()
+        .map(|o| lexical_confidence(&o.lexical))
+        .collect();
+    let lex = |o: &'_ JointOutcome, lc: f32| {
+        let top = o.lexical.evidence.ranked.first().map(|r| r.0);
+        (o.lexical_probs.clone(), top, lc)
+    };
+    // The fusion weight that ranks the right intent first most often in cross-validation.
+    let lexical_weight = LEXICAL_WEIGHTS
+        .iter()
+        .copied()
+        .map(|w| {
+            let right: f32 = outcomes
+                .iter()
+                .zip(&lexical_confidences)
+                .filter(|(o, _)| o.lexical.in_scope)
+                .filter(|(o, lc)| {
+                    let (p, top, lc) = lex(o, **lc);
+                    let f = fuse(Some((&p, top, lc)), &o.semantic, w);
+                    o.truth == f.ranked.first().map(|r| r.0)
+                })
+                .count() as f32;
+            (w, right)
+        })
+        .fold(
+            (0.35f32, -1.0f32),
+            |best, (w, r)| if r > best.1 { (w, r) } else { best },
+        );
+    let lexical_weight = lexical_weight.0;
     let mut fused = Vec::new();
     let mut fused_pair = Vec::new();
     let mut alone = Vec::new();
     let mut alone_pair = Vec::new();
     let mut sure_points = Vec::new();
-    for o in outcomes {
-        let lc = lexical_confidence(&o.lexical);
+    let mut joints = Vec::new();
+    for (o, &lc) in outcomes.iter().zip(&lexical_confidences) {
         let w = weight(&o.lexical);
-        let lex_top = o.lexical.evidence.ranked.first().map(|r| r.0);
-        let joint = fuse(Some((&o.lexical_probs, lex_top, lc)), &o.semantic);
-        let solo = fuse(None, &o.semantic);
+        let (p, top, lc) = lex(o, lc);
+        let joint = fuse(Some((&p, top, lc)), &o.semantic, lexical_weight);
+        let solo = fuse(None, &o.semantic, lexical_weight);
         let right = |f: &Fused, k: usize| {
             let hit = o
                 .truth
@@ -331,23 +379,52 @@ pub fn fit_calibrator(
         alone.push((alone_features(&solo), right(&solo, 1), w));
         alone_pair.push((alone_pair_features(&solo), right(&solo, 2), w));
         sure_points.push((lc, o.lexical.top1_right, w));
+        joints.push((joint, solo, o.lexical.in_scope));
     }
     let sure = sure_level(&mut sure_points);
-    match (
+    let (Some(fused), Some(fused_pair), Some(alone), Some(alone_pair)) = (
         calibrate::logistic(&fused),
         calibrate::logistic(&fused_pair),
         calibrate::logistic(&alone),
         calibrate::logistic(&alone_pair),
-    ) {
-        (Some(fused), Some(fused_pair), Some(alone), Some(alone_pair)) => SemanticCalibrator {
-            fused,
-            fused_pair,
-            alone,
-            alone_pair,
+    ) else {
+        return SemanticCalibrator {
             sure,
-        },
-        _ => SemanticCalibrator { sure, ..prior },
+            lexical_weight,
+            ..prior
+        };
+    };
+    let mut cal = SemanticCalibrator {
+        fused,
+        fused_pair,
+        alone,
+        alone_pair,
+        sure,
+        lexical_weight,
+        answer_at: calibrate::ANSWER_THRESHOLD,
+        answer_alone_at: calibrate::ANSWER_THRESHOLD,
+    };
+    let uncovered: Vec<(f32, f32)> = joints
+        .iter()
+        .filter(|j| !j.2)
+        .map(|(joint, solo, _)| (cal.confidence(joint, false), cal.confidence(solo, true)))
+        .collect();
+    cal.answer_at = answer_level(uncovered.iter().map(|u| u.0).collect());
+    cal.answer_alone_at = answer_level(uncovered.iter().map(|u| u.1).collect());
+    cal
+}
+
+/// The confidence below which [`HANDOFF_RECALL_TARGET`] of the pseudo-out-of-scope questions
+/// fall, at most the even-odds level.
+fn answer_level(mut uncovered: Vec<f32>) -> f32 {
+    if uncovered.len() < 10 {
+        return calibrate::ANSWER_THRESHOLD;
     }
+    uncovered.sort_unstable_by(f32::total_cmp);
+    let k =
+        ((uncovered.len() as f32 * HANDOFF_RECALL_TARGET).ceil() as usize).min(uncovered.len() - 1);
+    // Just above the k-th lowest: that many are handed off.
+    (uncovered[k - 1] + 1e-6).min(calibrate::ANSWER_THRESHOLD)
 }
 
 /// The lowest lexical confidence from which the fast path's answers were right at least
@@ -461,12 +538,12 @@ mod tests {
             sims: vec![0.2, 0.9, 0.3],
         };
         let lex = [0.6, 0.3, 0.1];
-        let f = fuse(Some((&lex, Some(0), 0.4)), &sem);
+        let f = fuse(Some((&lex, Some(0), 0.4)), &sem, 0.5);
         assert_eq!(f.ranked[0].0, 1);
         assert!((f.c1 - 0.55).abs() < 1e-6);
         assert!(!f.agree);
         assert!((f.s1 - 0.9).abs() < 1e-6 && (f.s_any - 0.9).abs() < 1e-6);
-        let alone = fuse(None, &sem);
+        let alone = fuse(None, &sem, 0.5);
         assert!((alone.c1 - 0.8).abs() < 1e-6);
         assert_eq!(alone.lexical, 0.0);
     }

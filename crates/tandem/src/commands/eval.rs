@@ -100,6 +100,8 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             "encoder": with_encoder,
             "decided_by": decided_by,
             "fast_path_sure": cascade.sure,
+            "lexical_weight": cascade.lexical_weight,
+            "answer_at": cascade.answer_at,
         });
         println!("{value}");
     } else {
@@ -112,9 +114,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 .map(|(k, v)| format!("{k} {:.1}%", v.as_f64().unwrap_or(0.0) * 100.0))
                 .collect();
             println!(
-                "cascade              decided by {}; fast path sure from {:.2}",
+                "cascade              decided by {}; fast path sure from {:.2}; lexical weight {:.2}; encoder answers from {:.2} (alone {:.2})",
                 shares.join(", "),
-                cascade.sure.unwrap_or(1.0)
+                cascade.sure.unwrap_or(1.0),
+                cascade.lexical_weight.unwrap_or(0.0),
+                cascade.answer_at.map_or(0.5, |a| a.0),
+                cascade.answer_at.map_or(0.5, |a| a.1),
             );
         }
     }
