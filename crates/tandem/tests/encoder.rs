@@ -103,8 +103,14 @@ fn german_customers_are_understood_from_english_examples() {
 
 #[test]
 fn a_missing_model_dir_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let playbook = dir.path().join("bikes.toml");
+    std::fs::write(&playbook, ENGLISH_PLAYBOOK).expect("write playbook");
     let out = Command::new(env!("CARGO_BIN_EXE_tandem"))
-        .args(["triage", "--encoder", "/nonexistent/tandem-model", "hallo"])
+        .arg("triage")
+        .arg("--playbook")
+        .arg(&playbook)
+        .args(["--encoder", "/nonexistent/tandem-model", "hallo"])
         .output()
         .expect("run tandem triage");
     assert!(!out.status.success());
