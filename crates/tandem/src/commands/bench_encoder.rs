@@ -128,6 +128,7 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
         "rss_mb_after_load": rss_loaded,
         "peak_rss_mb_after_load": peak_loaded,
         "rss_mb_end": rss_end,
+        "tokenizer_tables_mb": model.tokenizer().heap_bytes() as f64 / 1e6,
         "peak_rss_mb_end": peak_end,
         "messages": texts.len(),
         "mean_tokens": tokens.iter().sum::<usize>() as f64 / tokens.len() as f64,
@@ -142,7 +143,7 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
     }
     let mb = |v: Option<f64>| v.map_or("?".to_string(), |v| format!("{v:.0} MB"));
     println!(
-        "encoder bench ({}):\n  load {:.0} ms; RSS {} before, {} after load (peak {}), {} at the end (peak {})\n  \
+        "encoder bench ({}):\n  load {:.0} ms; RSS {} before, {} after load (peak {}), {} at the end (peak {}); tokenizer tables {:.1} MB\n  \
          one message at a time ({} messages, {:.1} tokens on average): p50 {:.1} ms, p99 {:.1} ms, mean {:.1} ms\n  \
          batches of {}: {:.0} messages/s\n  threads: RAYON_NUM_THREADS={threads}",
         dir.display(),
@@ -152,6 +153,7 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
         mb(peak_loaded),
         mb(rss_end),
         mb(peak_end),
+        model.tokenizer().heap_bytes() as f64 / 1e6,
         texts.len(),
         tokens.iter().sum::<usize>() as f64 / tokens.len() as f64,
         ms(pct(0.5)),
