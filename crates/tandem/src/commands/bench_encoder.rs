@@ -72,6 +72,27 @@ fn memory_mb() -> (Option<f64>, Option<f64>) {
     (field("VmRSS:"), field("VmHWM:"))
 }
 
+/// CPU time (user + system) this process has used, from `/proc/self/stat` (Linux only).
+fn cpu_time() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let fields: Vec<&str> = rest.split(' ').collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    // The kernel reports clock ticks; USER_HZ is 100 on every Linux that Tandem targets.
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// The 1-minute load average, to say how busy the machine was.
+fn load_average() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
@@ -94,6 +115,8 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
         model.embed(&[t])?;
     }
     let mut times = Vec::with_capacity(texts.len());
+    let load_before = load_average();
+    let cpu_before = cpu_time();
     for t in &texts {
         let at = Instant::now();
         let v = model.embed(&[t])?;
@@ -103,6 +126,9 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
             "wrong output shape"
         );
     }
+    let cpu_per_message = cpu_time()
+        .zip(cpu_before)
+        .map(|(after, before)| ms(after.saturating_sub(before)) / texts.len() as f64);
     let mean = times.iter().sum::<Duration>() / times.len() as u32;
     times.sort();
     let pct = |p: f64| {
@@ -128,10 +154,13 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
         "rss_mb_after_load": rss_loaded,
         "peak_rss_mb_after_load": peak_loaded,
         "rss_mb_end": rss_end,
+        "tokenizer_tables_mb": model.tokenizer().heap_bytes() as f64 / 1e6,
         "peak_rss_mb_end": peak_end,
         "messages": texts.len(),
         "mean_tokens": tokens.iter().sum::<usize>() as f64 / tokens.len() as f64,
         "single_ms": {"p50": ms(pct(0.5)), "p99": ms(pct(0.99)), "mean": ms(mean)},
+        "single_cpu_ms_per_message": cpu_per_message,
+        "load_average": {"before": load_before, "after": load_average()},
         "batch": args.batch,
         "batch_messages_per_s": texts.len() as f64 / batch_time.as_secs_f64(),
         "rayon_num_threads": threads,
@@ -142,9 +171,10 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
     }
     let mb = |v: Option<f64>| v.map_or("?".to_string(), |v| format!("{v:.0} MB"));
     println!(
-        "encoder bench ({}):\n  load {:.0} ms; RSS {} before, {} after load (peak {}), {} at the end (peak {})\n  \
-         one message at a time ({} messages, {:.1} tokens on average): p50 {:.1} ms, p99 {:.1} ms, mean {:.1} ms\n  \
-         batches of {}: {:.0} messages/s\n  threads: RAYON_NUM_THREADS={threads}",
+        "encoder bench ({}):\n  load {:.0} ms; RSS {} before, {} after load (peak {}), {} at the end (peak {}); tokenizer tables {:.1} MB\n  \
+         one message at a time ({} messages, {:.1} tokens on average): p50 {:.1} ms, p99 {:.1} ms, mean {:.1} ms; \
+         CPU time {} per message\n  \
+         batches of {}: {:.0} messages/s\n  threads: RAYON_NUM_THREADS={threads}; machine load average {} before, {} after",
         dir.display(),
         ms(load),
         mb(rss_before),
@@ -152,13 +182,17 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
         mb(peak_loaded),
         mb(rss_end),
         mb(peak_end),
+        model.tokenizer().heap_bytes() as f64 / 1e6,
         texts.len(),
         tokens.iter().sum::<usize>() as f64 / tokens.len() as f64,
         ms(pct(0.5)),
         ms(pct(0.99)),
         ms(mean),
+        cpu_per_message.map_or("?".to_string(), |c| format!("{c:.1} ms")),
         args.batch,
         texts.len() as f64 / batch_time.as_secs_f64(),
+        load_before.map_or("?".to_string(), |l| format!("{l:.2}")),
+        load_average().map_or("?".to_string(), |l| format!("{l:.2}")),
     );
     Ok(())
 }
