@@ -61,6 +61,15 @@ pub(crate) fn bucket(wait_ms: i64) -> i64 {
     }
 }
 
+/// The backfill of a rollup migration: its statements after the `-- BACKFILL` comment line.
+pub(crate) fn backfill_of(migration: &'static str) -> crate::Result<&'static str> {
+    migration
+        .split_once("\n-- BACKFILL")
+        .and_then(|(_, rest)| rest.split_once('\n'))
+        .map(|(_, sql)| sql)
+        .ok_or_else(|| crate::StoreError::Backend("the rollup migration has no backfill".into()))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Seg {
     pub grain: i64,

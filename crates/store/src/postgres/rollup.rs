@@ -45,10 +45,7 @@ async fn exec<C: GenericClient>(c: &C, sql: &str, params: &Params<'_>) -> Result
 /// locked first: a write of another node that changes them waits until this commits and then
 /// applies its change on top; one that committed before is in what this reads.
 pub(crate) async fn rebuild<C: GenericClient>(c: &C) -> Result<()> {
-    let backfill = MIGRATION
-        .split_once("\n-- BACKFILL")
-        .map(|(_, sql)| sql)
-        .ok_or_else(|| StoreError::Backend("the rollup migration has no backfill".into()))?;
+    let backfill = rollup::backfill_of(MIGRATION)?;
     c.batch_execute(&format!(
         "LOCK TABLE {TABLES} IN EXCLUSIVE MODE; DELETE FROM rollup_segments;
          DELETE FROM rollup_reasons; DELETE FROM rollup_agents; DELETE FROM rollup_waits;

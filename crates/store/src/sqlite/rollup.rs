@@ -23,19 +23,12 @@ const TABLES: [&str; 6] = [
     "rollup_queue",
 ];
 
-fn backfill_sql() -> Result<&'static str> {
-    MIGRATION
-        .split_once("\n-- BACKFILL")
-        .map(|(_, sql)| sql)
-        .ok_or_else(|| StoreError::Backend("the rollup migration has no backfill".into()))
-}
-
 /// Recomputes every rollup from the log, in the caller's transaction.
 pub(crate) fn rebuild(c: &Connection) -> Result<()> {
     for t in TABLES {
         c.execute_batch(&format!("DELETE FROM {t}"))?;
     }
-    c.execute_batch(backfill_sql()?)?;
+    c.execute_batch(rollup::backfill_of(MIGRATION)?)?;
     Ok(())
 }
 

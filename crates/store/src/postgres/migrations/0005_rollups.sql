@@ -96,8 +96,9 @@ CREATE TEMP TABLE rollup_b_wait AS
     GROUP BY h.id, h.at;
 
 CREATE TEMP TABLE rollup_b_rating AS
-    SELECT DISTINCT ON (conversation_id) conversation_id AS id, (data->>'score')::bigint AS score
-    FROM events WHERE kind = 'rating' ORDER BY conversation_id, id DESC;
+    SELECT DISTINCT ON (e.conversation_id) e.conversation_id AS id,
+        (e.data->>'score')::bigint AS score
+    FROM events e WHERE e.kind = 'rating' ORDER BY e.conversation_id, e.id DESC;
 
 CREATE TEMP TABLE rollup_b_handler AS
     SELECT conversation_id AS id, id AS eid,
