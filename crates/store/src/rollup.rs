@@ -152,6 +152,22 @@ fn handler(data: &serde_json::Value) -> Option<i64> {
     of("agent").or_else(|| of("to"))
 }
 
+/// What the snapshot query returns for one conversation.
+#[derive(Default)]
+pub(crate) struct Raw {
+    pub events: Vec<EventRow>,
+    /// `(is_agent, created_at)` of its customer and agent messages.
+    pub messages: Vec<(bool, i64)>,
+    pub key: Option<String>,
+}
+
+impl Raw {
+    pub(crate) fn snapshot(mut self) -> Snapshot {
+        self.events.sort_by_key(|e| e.id);
+        Snapshot::build(&self.events, &self.messages, self.key)
+    }
+}
+
 /// A conversation's rollup-relevant state at one moment of a write.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Snapshot {
@@ -462,14 +478,48 @@ impl Parts {
         }
     }
 
-    /// The waits in first-response buckets.
-    pub(crate) fn bucketed(mut self) -> Self {
-        let mut waits = BTreeMap::new();
-        for (w, n) in std::mem::take(&mut self.waits) {
-            *waits.entry(bucket(w)).or_default() += n;
+    /// The figures of conversations counted one by one from their snapshots (the partial hours
+    /// at the ends of a range): their customers are those without an e-mail and the e-mails
+    /// not in `counted` (already counted by the rollups).
+    pub(crate) fn of_conversations(snaps: &[Snapshot], counted: &BTreeSet<String>) -> Self {
+        let mut parts = Parts::default();
+        let mut keys = BTreeSet::new();
+        for s in snaps {
+            let f = &s.facts;
+            parts.conversations += 1;
+            parts.handed_off += u64::from(f.handed_off);
+            let rated = i64::from(f.score.is_some());
+            let score = f.score.unwrap_or(0);
+            parts.rated += rated;
+            parts.rating_sum += score;
+            for r in &f.reasons {
+                parts.reasons.entry(r.clone()).or_default().add(Tally {
+                    n: 1,
+                    rated,
+                    rating_sum: score,
+                });
+            }
+            for &a in &f.handlers {
+                let last = i64::from(f.last_handler == Some(a));
+                parts.agents.entry(a).or_default().add(Tally {
+                    n: 1,
+                    rated: last * rated,
+                    rating_sum: last * score,
+                });
+            }
+            if let Some(b) = f.wait_bucket {
+                *parts.waits.entry(b).or_default() += 1;
+            }
+            match &s.key {
+                None => parts.customers += 1,
+                Some(k) if !counted.contains(k) => {
+                    keys.insert(k.as_str());
+                }
+                Some(_) => {}
+            }
         }
-        self.waits = waits;
-        self
+        parts.customers += keys.len() as u64;
+        parts
     }
 
     pub(crate) fn into_summary(

@@ -8,7 +8,7 @@ use tokio_postgres::types::{Json, ToSql};
 use tokio_postgres::Row;
 
 use crate::rollup::{
-    self, hour, queue_instants, queue_series, AgentsAndLoad, EventRow, Parts, Pending, Plan,
+    self, hour, queue_instants, queue_series, AgentsAndLoad, EventRow, Parts, Pending, Plan, Raw,
     Snapshot, Tally,
 };
 use crate::{QueuePoint, Result, StoreError, Summary};
@@ -74,38 +74,58 @@ pub(crate) async fn customer_wrote_in_hour<C: GenericClient>(
     .try_get(0)?)
 }
 
-/// The conversation as the rollups see it now (read under its row lock).
-pub(crate) async fn snapshot<C: GenericClient>(c: &C, id: &ConversationId) -> Result<Snapshot> {
-    let rows = query(
-        c,
-        "SELECT 0, id, kind, CASE WHEN kind IN ('assigned', 'reassigned', 'transferred')
-                THEN jsonb_build_object('agent', data->'agent', 'to', data->'to')
-                ELSE data END, created_at
-         FROM events WHERE conversation_id = $1
+/// The snapshot query: events that matter (assignment-like ones reduced to their agent),
+/// customer and agent message times, the e-mail key, of the conversations `{ids}` selects.
+fn snapshot_sql(ids: &str) -> String {
+    format!(
+        "SELECT 0, conversation_id, id, kind,
+             CASE WHEN kind IN ('assigned', 'reassigned', 'transferred')
+                 THEN jsonb_build_object('agent', data->'agent', 'to', data->'to')
+                 ELSE data END, created_at
+         FROM events WHERE conversation_id {ids}
              AND kind IN ('handoff', 'rating', 'assigned', 'reassigned', 'transferred', 'state')
-         UNION ALL SELECT 1, CASE WHEN author = 'agent' THEN 1 ELSE 0 END::bigint, NULL,
-             NULL::jsonb, created_at FROM messages
-             WHERE conversation_id = $1 AND author IN ('customer', 'agent')
-         UNION ALL SELECT 2, 0::bigint, NULLIF(lower(trim(customer_email)), ''), NULL::jsonb,
-             0::bigint FROM conversations WHERE id = $1",
-        &[&id.as_str()],
+         UNION ALL SELECT 1, conversation_id, CASE WHEN author = 'agent' THEN 1 ELSE 0 END::bigint,
+             NULL, NULL::jsonb, created_at FROM messages
+             WHERE conversation_id {ids} AND author IN ('customer', 'agent')
+         UNION ALL SELECT 2, id, 0::bigint, NULLIF(lower(trim(customer_email)), ''), NULL::jsonb,
+             0::bigint FROM conversations WHERE id {ids}"
     )
-    .await?;
-    let (mut events, mut messages, mut key) = (Vec::new(), Vec::new(), None);
+}
+
+fn raw_rows(rows: Vec<Row>) -> Result<std::collections::BTreeMap<String, Raw>> {
+    let mut out = std::collections::BTreeMap::<String, Raw>::new();
     for r in rows {
+        let raw = out.entry(r.try_get(1)?).or_default();
         match r.try_get::<_, i32>(0)? {
-            0 => events.push(EventRow {
-                id: r.try_get(1)?,
-                kind: r.try_get(2)?,
-                data: r.try_get::<_, Json<serde_json::Value>>(3)?.0,
-                at: r.try_get(4)?,
+            0 => raw.events.push(EventRow {
+                id: r.try_get(2)?,
+                kind: r.try_get(3)?,
+                data: r.try_get::<_, Json<serde_json::Value>>(4)?.0,
+                at: r.try_get(5)?,
             }),
-            1 => messages.push((r.try_get::<_, i64>(1)? != 0, r.try_get(4)?)),
-            _ => key = r.try_get(2)?,
+            1 => raw
+                .messages
+                .push((r.try_get::<_, i64>(2)? != 0, r.try_get(5)?)),
+            _ => raw.key = r.try_get(3)?,
         }
     }
-    events.sort_by_key(|e| e.id);
-    Ok(Snapshot::build(&events, &messages, key))
+    Ok(out)
+}
+
+/// The conversation as the rollups see it now (read under its row lock).
+pub(crate) async fn snapshot<C: GenericClient>(c: &C, id: &ConversationId) -> Result<Snapshot> {
+    let rows = query(c, &snapshot_sql("= $1"), &[&id.as_str()]).await?;
+    Ok(raw_rows(rows)?
+        .into_values()
+        .next()
+        .unwrap_or_default()
+        .snapshot())
+}
+
+/// Snapshots of many conversations at once.
+async fn snapshots<C: GenericClient>(c: &C, ids: &[String]) -> Result<Vec<Snapshot>> {
+    let rows = query(c, &snapshot_sql("= ANY($1)"), &[&ids]).await?;
+    Ok(raw_rows(rows)?.into_values().map(Raw::snapshot).collect())
 }
 
 /// After a write to the (locked) conversation: its rollup changes since `before`, and any new
@@ -393,37 +413,22 @@ const HANDLER: &str = "COALESCE(e.data->>'agent', e.data->>'to')::bigint";
 /// The latest rating of each conversation of the scope.
 const RATED: &str = ", rated AS (SELECT e.conversation_id AS id, MAX(e.id) AS eid FROM scope s
     JOIN events e ON e.conversation_id = s.id AND e.kind = 'rating' GROUP BY e.conversation_id)";
-/// Customers of the scope that do not count already: those without an e-mail, and e-mails
-/// that did not write in `[$2, $3)` (the whole hours the rollups counted).
-const NEW_CUSTOMERS: &str = "(SELECT COUNT(*) FROM scope s JOIN conversations c ON c.id = s.id
-        WHERE NULLIF(lower(trim(c.customer_email)), '') IS NULL)
-    + (SELECT COUNT(DISTINCT lower(trim(c.customer_email))) FROM scope s
-        JOIN conversations c ON c.id = s.id
-        WHERE NULLIF(lower(trim(c.customer_email)), '') IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM rollup_customer_hours h
-              WHERE h.key = lower(trim(c.customer_email)) AND h.hour >= $2 AND h.hour < $3))";
 /// Distinct customers of the scope, from scratch (the summary's definition).
 const ALL_CUSTOMERS: &str = "(SELECT COUNT(DISTINCT
         COALESCE(NULLIF(lower(trim(c.customer_email)), ''), 'id:' || c.id))
     FROM scope s JOIN conversations c ON c.id = s.id)";
 
-/// The figures of the scope `[b0, b1) ∪ [b2, b3)` minus `[b1, b2)`, computed from the log.
-/// `from_scratch`: customers by the summary's own `COUNT(DISTINCT)` (else only those the
-/// rollups of `[b1, b2)` did not count).
-async fn exact_parts<C: GenericClient>(c: &C, b: [i64; 4], from_scratch: bool) -> Result<Parts> {
-    let p: [&(dyn ToSql + Sync); 4] = [&b[0], &b[1], &b[2], &b[3]];
-    let customers = if from_scratch {
-        ALL_CUSTOMERS
-    } else {
-        NEW_CUSTOMERS
-    };
+/// The figures of `[from, to)` recounted from the log with the summary's own queries (the
+/// oracle of the rollups; first responses exact to the millisecond).
+async fn exact_parts<C: GenericClient>(c: &C, from: i64, to: i64) -> Result<Parts> {
+    let p: [&(dyn ToSql + Sync); 4] = [&from, &to, &to, &to];
     let r = one(
         c,
         &format!(
             "{SCOPE}{RATED} SELECT (SELECT COUNT(*) FROM scope),
              (SELECT COUNT(*) FROM scope s WHERE EXISTS
                 (SELECT 1 FROM events e WHERE e.conversation_id = s.id AND e.kind = 'handoff')),
-             {customers},
+             {ALL_CUSTOMERS},
              (SELECT COUNT(*) FROM rated),
              (SELECT COALESCE(SUM((e.data->>'score')::bigint), 0)::bigint
                 FROM rated x JOIN events e ON e.id = x.eid)"
@@ -527,6 +532,37 @@ async fn exact_parts<C: GenericClient>(c: &C, b: [i64; 4], from_scratch: bool) -
     Ok(parts)
 }
 
+/// The figures of the conversations with customer messages only in the partial hours at the
+/// ends of a range (`[b0, b1)`, `[b2, b3)`; the rollups counted `[b1, b2)`), one by one from
+/// their snapshots: the same definitions as the rollups' upkeep.
+async fn edge_parts<C: GenericClient>(c: &C, b: [i64; 4]) -> Result<Parts> {
+    let ids = query(
+        c,
+        &format!("{SCOPE} SELECT id FROM scope"),
+        &[&b[0], &b[1], &b[2], &b[3]],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get::<_, String>(0)?))
+    .collect::<Result<Vec<_>>>()?;
+    if ids.is_empty() {
+        return Ok(Parts::default());
+    }
+    let snaps = snapshots(c, &ids).await?;
+    let keys: Vec<&str> = snaps.iter().filter_map(|s| s.key.as_deref()).collect();
+    let counted = query(
+        c,
+        "SELECT DISTINCT key FROM rollup_customer_hours
+         WHERE key = ANY($1) AND hour >= $2 AND hour < $3",
+        &[&keys, &b[1], &b[2]],
+    )
+    .await?
+    .iter()
+    .map(|r| Ok(r.try_get::<_, String>(0)?))
+    .collect::<Result<_>>()?;
+    Ok(Parts::of_conversations(&snaps, &counted))
+}
+
 /// The agents, and how many conversations each has assigned now.
 async fn agents_and_load<C: GenericClient>(c: &C) -> Result<AgentsAndLoad> {
     let agents = query(c, "SELECT id, name FROM agents ORDER BY id", &[])
@@ -615,11 +651,7 @@ pub(crate) async fn summary<C: GenericClient>(
         rollup_parts(c, &plan).await?
     };
     let (h_a, h_b) = plan.core();
-    parts.merge(
-        exact_parts(c, [from, h_a, h_b, to], false)
-            .await?
-            .bucketed(),
-    );
+    parts.merge(edge_parts(c, [from, h_a, h_b, to]).await?);
     let (agents, load) = agents_and_load(c).await?;
     let queue = queue_length(c, from, to, now).await?;
     Ok(parts.into_summary(from, to, agents, load, queue))
@@ -632,7 +664,7 @@ pub(crate) async fn summary_exact<C: GenericClient>(
     to: i64,
     now: i64,
 ) -> Result<Summary> {
-    let parts = exact_parts(c, [from, to, to, to], true).await?;
+    let parts = exact_parts(c, from, to).await?;
     let (agents, load) = agents_and_load(c).await?;
     let queue = queue_length(c, from, to, now).await?;
     Ok(parts.into_summary(from, to, agents, load, queue))

@@ -6,7 +6,7 @@ use desk::ConversationId;
 use rusqlite::{params, Connection};
 
 use crate::rollup::{
-    self, hour, queue_instants, queue_series, AgentsAndLoad, EventRow, Parts, Pending, Plan,
+    self, hour, queue_instants, queue_series, AgentsAndLoad, EventRow, Parts, Pending, Plan, Raw,
     Snapshot, Tally,
 };
 use crate::{QueuePoint, Result, StoreError, Summary};
@@ -43,39 +43,61 @@ pub(crate) fn customer_wrote_in_hour(c: &Connection, id: &ConversationId, at: i6
     .query_row(params![id.as_str(), h, h + rollup::HOUR_MS], |r| r.get(0))?)
 }
 
-/// The conversation as the rollups see it now: events that matter (assignment-like ones
-/// reduced to their agent), customer and agent message times, the e-mail key.
-pub(crate) fn snapshot(c: &Connection, id: &ConversationId) -> Result<Snapshot> {
-    let mut stmt = c.prepare_cached(
-        "SELECT 0, id, kind, CASE WHEN kind IN ('assigned', 'reassigned', 'transferred')
-                THEN json_object('agent', json_extract(data, '$.agent'), 'to', json_extract(data, '$.to'))
-                ELSE data END, created_at
-         FROM events WHERE conversation_id = ?1
+/// The snapshot query: events that matter (assignment-like ones reduced to their agent),
+/// customer and agent message times, the e-mail key, of the conversations `{ids}` selects.
+fn snapshot_sql(ids: &str) -> String {
+    format!(
+        "SELECT 0, conversation_id, id, kind,
+             CASE WHEN kind IN ('assigned', 'reassigned', 'transferred')
+                 THEN json_object('agent', json_extract(data, '$.agent'), 'to', json_extract(data, '$.to'))
+                 ELSE data END, created_at
+         FROM events WHERE conversation_id {ids}
              AND kind IN ('handoff', 'rating', 'assigned', 'reassigned', 'transferred', 'state')
-         UNION ALL SELECT 1, author = 'agent', NULL, NULL, created_at FROM messages
-             WHERE conversation_id = ?1 AND author IN ('customer', 'agent')
-         UNION ALL SELECT 2, 0, NULLIF(lower(trim(customer_email)), ''), NULL, 0
-             FROM conversations WHERE id = ?1",
-    )?;
-    let mut rows = stmt.query([id.as_str()])?;
-    let (mut events, mut messages, mut key) = (Vec::new(), Vec::new(), None);
+         UNION ALL SELECT 1, conversation_id, author = 'agent', NULL, NULL, created_at FROM messages
+             WHERE conversation_id {ids} AND author IN ('customer', 'agent')
+         UNION ALL SELECT 2, id, 0, NULLIF(lower(trim(customer_email)), ''), NULL, 0
+             FROM conversations WHERE id {ids}"
+    )
+}
+
+fn raw_rows(
+    rows: &mut rusqlite::Rows<'_>,
+    out: &mut std::collections::BTreeMap<String, Raw>,
+) -> Result<()> {
     while let Some(r) = rows.next()? {
+        let raw = out.entry(r.get(1)?).or_default();
         match r.get::<_, i64>(0)? {
             0 => {
-                let data: String = r.get(3)?;
-                events.push(EventRow {
-                    id: r.get(1)?,
-                    kind: r.get(2)?,
+                let data: String = r.get(4)?;
+                raw.events.push(EventRow {
+                    id: r.get(2)?,
+                    kind: r.get(3)?,
                     data: serde_json::from_str(&data).unwrap_or(serde_json::Value::Null),
-                    at: r.get(4)?,
+                    at: r.get(5)?,
                 });
             }
-            1 => messages.push((r.get::<_, i64>(1)? != 0, r.get(4)?)),
-            _ => key = r.get(2)?,
+            1 => raw.messages.push((r.get::<_, i64>(2)? != 0, r.get(5)?)),
+            _ => raw.key = r.get(3)?,
         }
     }
-    events.sort_by_key(|e| e.id);
-    Ok(Snapshot::build(&events, &messages, key))
+    Ok(())
+}
+
+/// The conversation as the rollups see it now.
+pub(crate) fn snapshot(c: &Connection, id: &ConversationId) -> Result<Snapshot> {
+    let mut stmt = c.prepare_cached(&snapshot_sql("= ?1"))?;
+    let mut out = std::collections::BTreeMap::new();
+    raw_rows(&mut stmt.query([id.as_str()])?, &mut out)?;
+    Ok(out.into_values().next().unwrap_or_default().snapshot())
+}
+
+/// Snapshots of many conversations at once.
+fn snapshots(c: &Connection, ids: &[String]) -> Result<Vec<Snapshot>> {
+    let json = serde_json::to_string(ids).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let mut stmt = c.prepare_cached(&snapshot_sql("IN (SELECT value FROM json_each(?1))"))?;
+    let mut out = std::collections::BTreeMap::new();
+    raw_rows(&mut stmt.query([json])?, &mut out)?;
+    Ok(out.into_values().map(Raw::snapshot).collect())
 }
 
 /// After a write to the conversation: its rollup changes since `before`, and any new hour of its
@@ -268,36 +290,21 @@ const HANDLER: &str = "COALESCE(json_extract(e.data, '$.agent'), json_extract(e.
 /// The latest rating of each conversation of the scope.
 const RATED: &str = ", rated AS (SELECT e.conversation_id AS id, MAX(e.id) AS eid FROM scope s
     JOIN events e ON e.conversation_id = s.id AND e.kind = 'rating' GROUP BY e.conversation_id)";
-/// Customers of the scope that do not count already: those without an e-mail, and e-mails
-/// that did not write in `[?2, ?3)` (the whole hours the rollups counted).
-const NEW_CUSTOMERS: &str = "(SELECT COUNT(*) FROM scope s JOIN conversations c ON c.id = s.id
-        WHERE NULLIF(lower(trim(c.customer_email)), '') IS NULL)
-    + (SELECT COUNT(DISTINCT lower(trim(c.customer_email))) FROM scope s
-        JOIN conversations c ON c.id = s.id
-        WHERE NULLIF(lower(trim(c.customer_email)), '') IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM rollup_customer_hours h
-              WHERE h.key = lower(trim(c.customer_email)) AND h.hour >= ?2 AND h.hour < ?3))";
 /// Distinct customers of the scope, from scratch (the summary's definition).
 const ALL_CUSTOMERS: &str = "(SELECT COUNT(DISTINCT
         COALESCE(NULLIF(lower(trim(c.customer_email)), ''), 'id:' || c.id))
     FROM scope s JOIN conversations c ON c.id = s.id)";
 
-/// The figures of the scope `[b0, b1) ∪ [b2, b3)` minus `[b1, b2)`, computed from the log.
-/// `from_scratch`: customers by the summary's own `COUNT(DISTINCT)` (else only those the
-/// rollups of `[b1, b2)` did not count).
-fn exact_parts(c: &Connection, b: [i64; 4], from_scratch: bool) -> Result<Parts> {
-    let p = params![b[0], b[1], b[2], b[3]];
-    let customers = if from_scratch {
-        ALL_CUSTOMERS
-    } else {
-        NEW_CUSTOMERS
-    };
+/// The figures of `[from, to)` recounted from the log with the summary's own queries (the
+/// oracle of the rollups; first responses exact to the millisecond).
+fn exact_parts(c: &Connection, from: i64, to: i64) -> Result<Parts> {
+    let p = params![from, to, to, to];
     let mut parts = c
         .prepare_cached(&format!(
             "{SCOPE}{RATED} SELECT (SELECT COUNT(*) FROM scope),
              (SELECT COUNT(*) FROM scope s WHERE EXISTS
                 (SELECT 1 FROM events e WHERE e.conversation_id = s.id AND e.kind = 'handoff')),
-             {customers},
+             {ALL_CUSTOMERS},
              (SELECT COUNT(*) FROM rated),
              (SELECT COALESCE(SUM(json_extract(e.data, '$.score')), 0)
                 FROM rated x JOIN events e ON e.id = x.eid)"
@@ -388,6 +395,31 @@ fn exact_parts(c: &Connection, b: [i64; 4], from_scratch: bool) -> Result<Parts>
     Ok(parts)
 }
 
+/// The figures of the conversations with customer messages only in the partial hours at the
+/// ends of a range (`[b0, b1)`, `[b2, b3)`; the rollups counted `[b1, b2)`), one by one from
+/// their snapshots: the same definitions as the rollups' upkeep.
+fn edge_parts(c: &Connection, b: [i64; 4]) -> Result<Parts> {
+    let ids = c
+        .prepare_cached(&format!("{SCOPE} SELECT id FROM scope"))?
+        .query_map(params![b[0], b[1], b[2], b[3]], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    if ids.is_empty() {
+        return Ok(Parts::default());
+    }
+    let snaps = snapshots(c, &ids)?;
+    let keys: std::collections::BTreeSet<&str> =
+        snaps.iter().filter_map(|s| s.key.as_deref()).collect();
+    let json = serde_json::to_string(&keys).map_err(|e| StoreError::Backend(e.to_string()))?;
+    let counted = c
+        .prepare_cached(
+            "SELECT DISTINCT key FROM rollup_customer_hours
+             WHERE key IN (SELECT value FROM json_each(?1)) AND hour >= ?2 AND hour < ?3",
+        )?
+        .query_map(params![json, b[1], b[2]], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(Parts::of_conversations(&snaps, &counted))
+}
+
 /// The agents, and how many conversations each has assigned now.
 fn agents_and_load(c: &Connection) -> Result<AgentsAndLoad> {
     let mut stmt = c.prepare_cached("SELECT id, name FROM agents ORDER BY id")?;
@@ -443,7 +475,7 @@ pub(crate) fn summary(c: &Connection, from: i64, to: i64, now: i64) -> Result<Su
         rollup_parts(c, &plan)?
     };
     let (h_a, h_b) = plan.core();
-    parts.merge(exact_parts(c, [from, h_a, h_b, to], false)?.bucketed());
+    parts.merge(edge_parts(c, [from, h_a, h_b, to])?);
     let (agents, load) = agents_and_load(c)?;
     let queue = queue_length(c, from, to, now)?;
     Ok(parts.into_summary(from, to, agents, load, queue))
@@ -451,7 +483,7 @@ pub(crate) fn summary(c: &Connection, from: i64, to: i64, now: i64) -> Result<Su
 
 /// The summary from scratch (tests and checks).
 pub(crate) fn summary_exact(c: &Connection, from: i64, to: i64, now: i64) -> Result<Summary> {
-    let parts = exact_parts(c, [from, to, to, to], true)?;
+    let parts = exact_parts(c, from, to)?;
     let (agents, load) = agents_and_load(c)?;
     let queue = queue_length(c, from, to, now)?;
     Ok(parts.into_summary(from, to, agents, load, queue))

@@ -94,6 +94,10 @@ CREATE TEMP TABLE rollup_b_wait AS
     JOIN messages m ON m.conversation_id = h.id AND m.author = 'agent' AND m.created_at >= h.at
     GROUP BY h.id;
 
+CREATE INDEX temp.rollup_b_hours_by_id ON rollup_b_hours (id);
+CREATE INDEX temp.rollup_b_handoff_by_id ON rollup_b_handoff (id);
+CREATE INDEX temp.rollup_b_wait_by_id ON rollup_b_wait (id);
+
 CREATE TEMP TABLE rollup_b_handler_of AS
     SELECT DISTINCT conversation_id AS id,
         COALESCE(json_extract(data, '$.agent'), json_extract(data, '$.to')) AS agent
