@@ -68,13 +68,15 @@ pub async fn show(
         Ok(s) => s,
         Err(e) => return error_response(lang, e.into()),
     };
-    // The self-service rate per day (or per wider bucket for long ranges).
+    // The self-service rate per UTC day (or per wider bucket for long ranges). Buckets end on
+    // day boundaries, so each whole one is read from daily rollup rows; only the first and the
+    // last may be partial.
     let days = ((to - from) + DAY_MS - 1) / DAY_MS;
     let bucket = DAY_MS * ((days + MAX_POINTS - 1) / MAX_POINTS).max(1);
     let mut over_time = Vec::new();
     let mut start = from;
     while start < to {
-        let end = (start + bucket).min(to);
+        let end = ((start.div_euclid(bucket) + 1) * bucket).min(to);
         match state.store.summary(start, end).await {
             Ok(s) => over_time.push((end - 1, s.conversations, s.self_service_rate)),
             Err(e) => return error_response(lang, e.into()),
