@@ -2,7 +2,8 @@
 //
 // Starts the real `tandem serve` binary, creates conversations through the REST API (one the bot
 // answers, one handed off), then an admin logs in to the console, follows the top bar's link to
-// the dashboard and sees its server-drawn SVG charts, in German and in English.
+// the dashboard and sees its server-drawn SVG charts (the queue length over time among them), in
+// German and in English.
 // Screenshot: docs/screenshots/dashboard.png. Run it with scripts/e2e.sh.
 
 import { after, before, describe, it } from "node:test";
@@ -67,6 +68,14 @@ describe("analytics dashboard", () => {
       assert.equal(await page.locator("#f-conversations").textContent(), "2");
       const box = await page.locator("svg#chart-self-service").boundingBox();
       assert.ok(box && box.width > 100 && box.height > 50, "the line chart is drawn");
+      // The queue length over time: an SVG with an accessible title, drawn as a line.
+      const queueDe = page.getByRole("img", { name: /^Wartende Gespräche am Ende jedes Tages: / });
+      await queueDe.waitFor();
+      assert.equal(await queueDe.evaluate((e) => e.id), "chart-queue");
+      assert.equal(await page.locator("svg#chart-queue polyline").count(), 1);
+      const queueBox = await page.locator("svg#chart-queue").boundingBox();
+      assert.ok(queueBox && queueBox.width > 100 && queueBox.height > 50, "the queue chart is drawn");
+      await page.getByRole("heading", { level: 2, name: "Warteschlange im Zeitverlauf" }).waitFor();
       await assertA11y(page, "de");
       await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
 
@@ -74,6 +83,12 @@ describe("analytics dashboard", () => {
       await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
       await page.locator("svg#chart-reasons rect.bar").first().waitFor();
       assert.ok((await page.locator("svg.chart").count()) >= 5, "five or more charts");
+      const queueEn = page.getByRole("img", {
+        name: /^Conversations waiting in the queue at the end of each day: /,
+      });
+      await queueEn.waitFor();
+      assert.equal(await queueEn.evaluate((e) => e.id), "chart-queue");
+      await page.getByRole("heading", { level: 2, name: "Queue length over time" }).waitFor();
       await assertA11y(page, "en");
 
       // The date-range form: a range before any conversation shows none.

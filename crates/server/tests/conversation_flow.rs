@@ -289,6 +289,16 @@ async fn the_summary_counts_machine_and_people_for_admins_only() {
     assert_eq!(body["handoff_reasons"]["human_requested"], 1, "{body}");
     assert_eq!(body["contacts_per_customer"], 1.0, "{body}");
     assert_eq!(body["csat"]["count"], 0, "{body}");
+    // Queue length at the end of each day of the range, then at its end: the handed-off
+    // conversation waits (nobody is online).
+    let queue = body["queue_length"].as_array().expect("queue_length");
+    assert_eq!(queue.len(), 31, "{body}");
+    assert!(queue[..30].iter().all(|p| p["length"] == 0), "{body}");
+    assert_eq!(queue[30]["length"], 1, "{body}");
+    assert!(
+        queue[30]["at"].as_str().is_some_and(|at| at.ends_with('Z')),
+        "{body}"
+    );
 
     // A range before any of it, in unix ms and RFC 3339.
     let res = app
@@ -336,6 +346,26 @@ async fn the_dashboard_draws_svg_charts_in_both_languages() {
         assert!(page.contains(heading), "{lang}");
         assert!(page.contains("<svg"), "{lang}");
         assert!(page.contains("id=\"chart-reasons\""), "{lang}");
+        assert!(page.contains("id=\"chart-queue\""), "{lang}");
+    }
+    // The queue chart's accessible title, in both languages.
+    for (lang, title) in [
+        (
+            "de",
+            "<title id=\"t-queue\">Wartende Gespräche am Ende jedes Tages: ",
+        ),
+        (
+            "en",
+            "<title id=\"t-queue\">Conversations waiting in the queue at the end of each day: ",
+        ),
+    ] {
+        let page = app
+            .get(&format!("/admin/dashboard?lang={lang}"), Some(&admin))
+            .await
+            .text()
+            .await
+            .expect("page");
+        assert!(page.contains(title), "{lang}: {page}");
     }
     let res = app
         .get(
@@ -384,6 +414,7 @@ async fn exports_are_csv_without_formulas() {
     assert_eq!(res.status(), StatusCode::OK);
     let body = res.text().await.expect("csv");
     assert!(body.contains("total,conversations,1\r\n"), "{body}");
+    assert!(body.contains("\r\nqueue_length,"), "{body}");
     let ben = app.token_for(BEN.0, BEN.1).await;
     let res = app.get("/api/v1/conversations.csv", Some(&ben)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);

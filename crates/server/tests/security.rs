@@ -369,6 +369,16 @@ async fn the_openapi_document_describes_the_api() {
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
+    // The summary's queue series is documented (an additive field).
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["Summary"]["properties"]["queue_length"].is_object());
+    assert!(schemas["Summary"]["properties"]["first_response_secs"].is_object());
+    for field in ["at", "length"] {
+        assert!(
+            schemas["QueueLength"]["properties"][field].is_object(),
+            "QueueLength.{field}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -8,6 +8,7 @@
 mod help;
 pub mod postgres;
 mod records;
+mod rollup;
 pub mod sqlite;
 
 pub use help::*;
@@ -48,6 +49,15 @@ pub fn now_ms() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
+}
+
+/// Where a store takes "now" for what it stamps itself (conversations, messages, events):
+/// [`now_ms`] unless a test sets another (`with_clock`).
+pub type Clock = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// The wall clock, as a [`Clock`].
+pub fn system_clock() -> Clock {
+    std::sync::Arc::new(now_ms)
 }
 
 /// The desk's storage. Implementations must make each method atomic.
@@ -120,9 +130,21 @@ pub trait Store: Send + Sync + 'static {
     async fn events(&self, id: &ConversationId) -> Result<Vec<Event>>;
 
     // Analytics
-    /// The analytics summary of `[from_ms, to_ms)`, computed by queries over the event log and
-    /// the messages (never from counters), so it is the same on every node.
+    /// The analytics summary of `[from_ms, to_ms)`, read from the rollups (kept in the same
+    /// transaction as every write that changes a figure, so it is the same on every node) for
+    /// the whole hours of the range, and from the log for the partial hours at its ends. See
+    /// `rollup.rs` for how.
     async fn summary(&self, from_ms: i64, to_ms: i64) -> Result<Summary>;
+    /// The same figures computed from scratch from the messages and the event log: linear in
+    /// the conversations of the range, for tests and checks. First-response times are exact
+    /// (milliseconds), not bucketed.
+    async fn summary_exact(&self, from_ms: i64, to_ms: i64) -> Result<Summary>;
+    /// Recomputes every rollup from the messages and the event log (the backfill of the
+    /// migration that introduced them), atomically.
+    async fn rebuild_rollups(&self) -> Result<()>;
+    /// Every rollup row that is not all zeros, as text, in key order: tests compare a rebuild
+    /// with the rows kept write by write.
+    async fn rollup_rows(&self) -> Result<Vec<String>>;
     /// Conversations created in `[from_ms, to_ms)`, oldest first, at most `limit` (the export).
     async fn conversations_created(
         &self,

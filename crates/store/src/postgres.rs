@@ -6,6 +6,7 @@
 
 mod help;
 mod queries;
+mod rollup;
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,8 +22,8 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use crate::{
-    AgentRecord, Appended, Change, ChangeNotice, Conversation, ConversationRecord, Event, Message,
-    NewAgent, NewConversation, NewMessage, Result, Session, Store, StoreError, Summary,
+    AgentRecord, Appended, Change, ChangeNotice, Clock, Conversation, ConversationRecord, Event,
+    Message, NewAgent, NewConversation, NewMessage, Result, Session, Store, StoreError, Summary,
 };
 use crate::{Article, Comment, CommentStatus, Helpfulness, NewArticle};
 
@@ -31,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/migrations/0002_routing.sql"),
     include_str!("postgres/migrations/0003_help_center.sql"),
     include_str!("postgres/migrations/0004_analytics.sql"),
+    rollup::MIGRATION,
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
@@ -77,6 +79,7 @@ pub struct PgStore {
     notices: broadcast::Sender<ChangeNotice>,
     listener: tokio::task::JoinHandle<()>,
     new_windows: AtomicU64,
+    clock: Clock,
 }
 
 impl Drop for PgStore {
@@ -98,10 +101,9 @@ fn random_node_id() -> String {
 }
 
 impl PgStore {
-    /// Connects to `postgres://…`, applies pending migrations (one node at a time) and starts
-    /// listening for other nodes' changes. Fails if the database cannot be reached.
     /// `tandem bench summary` only: bulk-inserts `n` synthetic conversations (ids `bench_…`)
-    /// with their messages and events over `[from_ms, from_ms + span_ms)`, in one transaction.
+    /// with their messages and events over `[from_ms, from_ms + span_ms)`, in one transaction,
+    /// without their rollups (`Store::rebuild_rollups` computes them).
     pub async fn seed_bench(&self, n: i64, from_ms: i64, span_ms: i64, agent: i64) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
@@ -110,6 +112,15 @@ impl PgStore {
         Ok(())
     }
 
+    /// The store with another clock for what it stamps itself (tests of time-dependent
+    /// figures).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Connects to `postgres://…`, applies pending migrations (one node at a time) and starts
+    /// listening for other nodes' changes. Fails if the database cannot be reached.
     pub async fn connect(url: &str) -> Result<Self> {
         let mut config: tokio_postgres::Config = url
             .parse()
@@ -153,6 +164,7 @@ impl PgStore {
             notices,
             listener,
             new_windows: AtomicU64::new(0),
+            clock: crate::system_clock(),
         })
     }
 
@@ -343,7 +355,7 @@ impl Store for PgStore {
     async fn create_conversation(&self, new: NewConversation) -> Result<Appended> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let appended = queries::insert_conversation(&tx, new).await?;
+        let appended = queries::insert_conversation(&tx, (self.clock)(), new).await?;
         self.notify(&tx, &appended).await?;
         tx.commit().await?;
         Ok(appended)
@@ -374,7 +386,7 @@ impl Store for PgStore {
     ) -> Result<Appended> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let appended = queries::append(&tx, id, expect, messages, change).await?;
+        let appended = queries::append(&tx, (self.clock)(), id, expect, messages, change).await?;
         self.notify(&tx, &appended).await?;
         tx.commit().await?;
         Ok(appended)
@@ -424,7 +436,10 @@ impl Store for PgStore {
     }
 
     async fn rate(&self, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()> {
-        queries::rate(&self.client().await?, id, score, comment).await
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        queries::rate(&tx, (self.clock)(), id, score, comment).await?;
+        Ok(tx.commit().await?)
     }
 
     async fn assigned_to(&self, agent: AgentId) -> Result<Vec<Conversation>> {
@@ -457,9 +472,33 @@ impl Store for PgStore {
             .read_only(true)
             .start()
             .await?;
-        let out = queries::summary(&tx, from_ms, to_ms).await?;
+        let out = rollup::summary(&tx, from_ms, to_ms, (self.clock)()).await?;
         tx.commit().await?;
         Ok(out)
+    }
+
+    async fn summary_exact(&self, from_ms: i64, to_ms: i64) -> Result<Summary> {
+        let mut client = self.client().await?;
+        let tx = client
+            .build_transaction()
+            .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .await?;
+        let out = rollup::summary_exact(&tx, from_ms, to_ms, (self.clock)()).await?;
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn rebuild_rollups(&self) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        rollup::rebuild(&tx).await?;
+        Ok(tx.commit().await?)
+    }
+
+    async fn rollup_rows(&self) -> Result<Vec<String>> {
+        rollup::dump(&self.client().await?).await
     }
 
     fn shared(&self) -> bool {
@@ -596,8 +635,10 @@ impl PgStore {
         Ok(())
     }
 
-    /// Moves the id sequences past the imported ids, so new rows get fresh ones.
+    /// Moves the id sequences past the imported ids, so new rows get fresh ones, and computes
+    /// the analytics rollups of the imported desk.
     pub async fn finish_import(&self) -> Result<()> {
+        self.rebuild_rollups().await?;
         let client = self.client().await?;
         for table in ["agents", "messages", "events"] {
             client

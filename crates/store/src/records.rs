@@ -283,7 +283,8 @@ pub struct Csat {
 }
 
 /// Time from the first handoff to the first agent message, in seconds; `None` when no
-/// conversation in the range got one.
+/// conversation in the range got one. Read from rollups, the times are bucketed: whole seconds
+/// below an hour, whole minutes below a day, whole hours beyond (each rounded down).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct FirstResponse {
     pub median: Option<f64>,
@@ -325,6 +326,16 @@ pub struct Summary {
     pub agents: Vec<AgentFigures>,
     /// The CSAT of the conversations handed off for each reason.
     pub reasons_csat: std::collections::BTreeMap<String, Csat>,
+    /// Queue length at the end of each hour (ranges up to 7 days) or day of the range, then at
+    /// its end; never later than now.
+    pub queue_length: Vec<QueuePoint>,
+}
+
+/// How many conversations were queued at one instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuePoint {
+    pub at_ms: i64,
+    pub length: u64,
 }
 
 /// The nearest-rank percentile `p` (0..=100) of ascending `sorted` values.
@@ -335,69 +346,6 @@ pub fn percentile(sorted: &[i64], p: u32) -> Option<i64> {
     let n = sorted.len();
     let rank = (n * p as usize).div_ceil(100).clamp(1, n);
     sorted.get(rank - 1).copied()
-}
-
-/// The counts a backend's queries yield, turned into a [`Summary`].
-pub(crate) struct SummaryParts {
-    pub conversations: u64,
-    pub handed_off: u64,
-    pub customers: u64,
-    pub reasons: Vec<(String, u64)>,
-    /// First-response waits in ms, ascending.
-    pub waits_ms: Vec<i64>,
-    pub csat: Csat,
-    pub agents: Vec<(i64, String)>,
-    pub load: Vec<(i64, u64)>,
-    pub handled: Vec<(i64, u64)>,
-    pub agents_csat: Vec<(i64, Csat)>,
-    pub reasons_csat: Vec<(String, Csat)>,
-}
-
-impl SummaryParts {
-    pub(crate) fn into_summary(self, from_ms: i64, to_ms: i64) -> Summary {
-        let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
-        let find = |v: &[(i64, u64)], id: i64| {
-            v.iter()
-                .find(|(a, _)| *a == id)
-                .map(|(_, n)| *n)
-                .unwrap_or(0)
-        };
-        let secs = |ms: Option<i64>| ms.map(|ms| ms as f64 / 1000.0);
-        Summary {
-            from_ms,
-            to_ms,
-            conversations: self.conversations,
-            self_service_rate: ratio(
-                self.conversations.saturating_sub(self.handed_off),
-                self.conversations,
-            ),
-            handoff_rate: ratio(self.handed_off, self.conversations),
-            handoff_reasons: self.reasons.into_iter().collect(),
-            first_response_secs: FirstResponse {
-                median: secs(percentile(&self.waits_ms, 50)),
-                p90: secs(percentile(&self.waits_ms, 90)),
-            },
-            csat: self.csat,
-            contacts_per_customer: ratio(self.conversations, self.customers),
-            agents: self
-                .agents
-                .into_iter()
-                .map(|(id, name)| AgentFigures {
-                    id,
-                    name,
-                    load: find(&self.load, id),
-                    handled: find(&self.handled, id),
-                    csat: self
-                        .agents_csat
-                        .iter()
-                        .find(|(a, _)| *a == id)
-                        .map(|(_, c)| *c)
-                        .unwrap_or_default(),
-                })
-                .collect(),
-            reasons_csat: self.reasons_csat.into_iter().collect(),
-        }
-    }
 }
 
 #[cfg(test)]

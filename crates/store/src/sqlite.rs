@@ -6,6 +6,7 @@
 
 mod help;
 mod queries;
+mod rollup;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -17,8 +18,8 @@ use desk::{Agent, AgentId, ConversationId, ConversationState, MessageId, Presenc
 use rusqlite::{Connection, OpenFlags};
 
 use crate::{
-    AgentRecord, Appended, Change, Conversation, ConversationRecord, Event, Message, NewAgent,
-    NewConversation, NewMessage, Result, Session, Store, StoreError, Summary,
+    AgentRecord, Appended, Change, Clock, Conversation, ConversationRecord, Event, Message,
+    NewAgent, NewConversation, NewMessage, Result, Session, Store, StoreError, Summary,
 };
 use crate::{Article, Comment, CommentStatus, Helpfulness, NewArticle};
 use writer::Writer;
@@ -29,6 +30,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/migrations/0003_routing.sql"),
     include_str!("sqlite/migrations/0004_help_center.sql"),
     include_str!("sqlite/migrations/0005_analytics.sql"),
+    rollup::MIGRATION,
 ];
 const READERS_KEPT: usize = 8;
 
@@ -36,6 +38,7 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Writer,
     readers: Arc<Mutex<Vec<Connection>>>,
+    clock: Clock,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -80,9 +83,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database file and applies pending migrations.
     /// `tandem bench summary` only: bulk-inserts `n` synthetic conversations (ids `bench_…`)
-    /// with their messages and events over `[from_ms, from_ms + span_ms)`, in one transaction.
+    /// with their messages and events over `[from_ms, from_ms + span_ms)`, in one transaction,
+    /// without their rollups (`Store::rebuild_rollups` computes them).
     pub async fn seed_bench(&self, n: i64, from_ms: i64, span_ms: i64, agent: i64) -> Result<()> {
         self.writer
             .write(move |c| {
@@ -93,6 +96,7 @@ impl SqliteStore {
             .await
     }
 
+    /// Opens (creating if needed) the database file and applies pending migrations.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self> {
         let path = path.into();
         let mut conn = open(&path, true)?;
@@ -101,7 +105,15 @@ impl SqliteStore {
             path,
             writer: Writer::start(conn)?,
             readers: Arc::new(Mutex::new(Vec::new())),
+            clock: crate::system_clock(),
         })
+    }
+
+    /// The store with another clock for what it stamps itself (tests of time-dependent
+    /// figures).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Runs a read on a pooled read-only connection, on the calling thread. Reads are indexed
@@ -244,8 +256,9 @@ impl Store for SqliteStore {
     }
 
     async fn create_conversation(&self, new: NewConversation) -> Result<Appended> {
+        let clock = self.clock.clone();
         self.writer
-            .write(move |c| queries::insert_conversation(c, new))
+            .write(move |c| queries::insert_conversation(c, clock(), new))
             .await
     }
 
@@ -279,8 +292,9 @@ impl Store for SqliteStore {
     ) -> Result<Appended> {
         let id = id.clone();
         let expect = expect.to_vec();
+        let clock = self.clock.clone();
         self.writer
-            .write(move |c| queries::append(c, &id, &expect, messages, change))
+            .write(move |c| queries::append(c, clock(), &id, &expect, messages, change))
             .await
     }
 
@@ -318,8 +332,9 @@ impl Store for SqliteStore {
 
     async fn rate(&self, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()> {
         let id = id.clone();
+        let clock = self.clock.clone();
         self.writer
-            .write(move |c| queries::rate(c, &id, score, comment))
+            .write(move |c| queries::rate(c, clock(), &id, score, comment))
             .await
     }
 
@@ -348,13 +363,33 @@ impl Store for SqliteStore {
 
     async fn summary(&self, from_ms: i64, to_ms: i64) -> Result<Summary> {
         // One read transaction, so every figure sees the same snapshot.
+        let now = (self.clock)();
         self.read(move |c| {
             let tx = c.unchecked_transaction()?;
-            let out = queries::summary(&tx, from_ms, to_ms);
+            let out = rollup::summary(&tx, from_ms, to_ms, now);
             tx.finish()?;
             out
         })
         .await
+    }
+
+    async fn summary_exact(&self, from_ms: i64, to_ms: i64) -> Result<Summary> {
+        let now = (self.clock)();
+        self.read(move |c| {
+            let tx = c.unchecked_transaction()?;
+            let out = rollup::summary_exact(&tx, from_ms, to_ms, now);
+            tx.finish()?;
+            out
+        })
+        .await
+    }
+
+    async fn rebuild_rollups(&self) -> Result<()> {
+        self.writer.write(rollup::rebuild).await
+    }
+
+    async fn rollup_rows(&self) -> Result<Vec<String>> {
+        self.read(rollup::dump).await
     }
 
     async fn count_hit(&self, key: &str, window_ms: i64) -> Result<u32> {

@@ -88,10 +88,23 @@ impl From<store::Csat> for Csat {
     }
 }
 
+/// Seconds from the first handoff to the first agent message. Over whole hours of the range
+/// they come from rollups and are rounded down: to the second below an hour, to the minute
+/// below a day, to the hour beyond.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct FirstResponse {
     pub median: Option<f64>,
     pub p90: Option<f64>,
+}
+
+/// How many conversations were queued at one instant.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct QueueLength {
+    /// RFC 3339: the end of an hour (ranges up to 7 days) or of a day of the range, or the end
+    /// of the range.
+    pub at: String,
+    /// Conversations queued at that instant.
+    pub length: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -121,6 +134,9 @@ pub struct Summary {
     pub contacts_per_customer: f64,
     pub agents: Vec<AgentFigures>,
     pub reasons_csat: BTreeMap<String, Csat>,
+    /// Queue length at the end of each hour of the range (ranges up to 7 days) or of each day
+    /// (wider steps beyond about a year), then at the end of the range; nothing later than now.
+    pub queue_length: Vec<QueueLength>,
 }
 
 pub fn rfc3339(ms: i64) -> String {
@@ -160,6 +176,14 @@ impl From<store::Summary> for Summary {
                 .reasons_csat
                 .into_iter()
                 .map(|(k, v)| (k, v.into()))
+                .collect(),
+            queue_length: s
+                .queue_length
+                .into_iter()
+                .map(|p| QueueLength {
+                    at: rfc3339(p.at_ms),
+                    length: p.length,
+                })
                 .collect(),
         }
     }
@@ -221,7 +245,8 @@ fn opt(v: Option<f64>) -> String {
     v.map(|v| v.to_string()).unwrap_or_default()
 }
 
-/// The summary as CSV rows `section,key,value` (admins only).
+/// The summary as CSV rows `section,key,value` (admins only); the queue series last, as
+/// `queue_length,<RFC 3339>,<length>`.
 #[utoipa::path(get, path = "/api/v1/metrics/summary.csv", params(RangeIn),
     responses((status = 200, content_type = "text/csv", body = String), (status = 400), (status = 401), (status = 403)),
     security(("bearer" = [])))]
@@ -300,6 +325,12 @@ pub async fn summary_csv(
         csv_line(
             &mut out,
             &["agent_csat_count", &key, &a.csat.count.to_string()],
+        );
+    }
+    for p in &s.queue_length {
+        csv_line(
+            &mut out,
+            &["queue_length", &rfc3339(p.at_ms), &p.length.to_string()],
         );
     }
     Ok(csv_response("summary.csv", out))

@@ -38,6 +38,7 @@ use crate::wire;
         help::CommentOut, help::CommentList, help::ArticleOut, help::ArticleList, help::ArticleIn,
         help::Vote, help::ContactIn, help::ContactCreated,
         metrics::Summary, metrics::Csat, metrics::FirstResponse, metrics::AgentFigures,
+        metrics::QueueLength,
     )),
     modifiers(&BearerAuth),
 )]

@@ -68,13 +68,15 @@ pub async fn show(
         Ok(s) => s,
         Err(e) => return error_response(lang, e.into()),
     };
-    // The self-service rate per day (or per wider bucket for long ranges).
+    // The self-service rate per UTC day (or per wider bucket for long ranges). Buckets end on
+    // day boundaries, so each whole one is read from daily rollup rows; only the first and the
+    // last may be partial.
     let days = ((to - from) + DAY_MS - 1) / DAY_MS;
     let bucket = DAY_MS * ((days + MAX_POINTS - 1) / MAX_POINTS).max(1);
     let mut over_time = Vec::new();
     let mut start = from;
     while start < to {
-        let end = (start + bucket).min(to);
+        let end = ((start.div_euclid(bucket) + 1) * bucket).min(to);
         match state.store.summary(start, end).await {
             Ok(s) => over_time.push((end - 1, s.conversations, s.self_service_rate)),
             Err(e) => return error_response(lang, e.into()),
@@ -163,6 +165,10 @@ pub async fn show(
                 section aria-labelledby="c-self" {
                     h2 #c-self { (lang.t("Selbst gelöst im Zeitverlauf", "Self-service rate over time")) }
                     (line_chart(lang, &over_time, &day))
+                }
+                section aria-labelledby="c-queue" {
+                    h2 #c-queue { (lang.t("Warteschlange im Zeitverlauf", "Queue length over time")) }
+                    (queue_chart(lang, &summary.queue_length, from, to - from <= 7 * DAY_MS))
                 }
                 section aria-labelledby="c-reasons" {
                     h2 #c-reasons { (lang.t("Übergabegründe", "Handoff reasons")) }
@@ -281,6 +287,75 @@ fn line_chart(lang: Lang, points: &[(i64, u64, f64)], day: &dyn Fn(i64) -> Strin
             table.sr-table {
                 thead { tr { th scope="col" { (lang.t("Tag", "Day")) } th scope="col" { (lang.t("Gespräche", "Conversations")) } th scope="col" { (lang.t("Selbst gelöst", "Self-service")) } } }
                 tbody { @for p in points { tr { td { (day(p.0)) } td { (p.1) } td { @if p.1 > 0 { (pct(p.2)) } @else { "–" } } } } }
+            }
+        }
+    }
+}
+
+/// The queue length at the end of each hour (or day) of the range, placed by time, with a
+/// table of the same numbers.
+fn queue_chart(lang: Lang, points: &[store::QueuePoint], from: i64, hourly: bool) -> Markup {
+    let h = 200.0;
+    let left = 40.0;
+    // The end of a day is named by that day; any other instant by its time (UTC).
+    let when = |ms: i64| {
+        if !hourly && ms % DAY_MS == 0 {
+            let t = crate::api::metrics::rfc3339(ms - 1);
+            t.get(..10).unwrap_or("").to_owned()
+        } else {
+            let t = crate::api::metrics::rfc3339(ms);
+            t.get(..16).unwrap_or("").replace('T', " ")
+        }
+    };
+    let end = points.last().map(|p| p.at_ms).unwrap_or(from);
+    let span = (end - from).max(1) as f64;
+    let x = |at: i64| left + (W - left - 10.0) * ((at - from) as f64 / span).clamp(0.0, 1.0);
+    let top = points.iter().map(|p| p.length).max().unwrap_or(0).max(1);
+    let y = |n: u64| 10.0 + (h - 30.0) * (1.0 - n as f64 / top as f64);
+    let line: Vec<String> = points
+        .iter()
+        .map(|p| format!("{:.1},{:.1}", x(p.at_ms), y(p.length)))
+        .collect();
+    let caption = if hourly {
+        lang.t(
+            "Wartende Gespräche am Ende jeder Stunde",
+            "Conversations waiting in the queue at the end of each hour",
+        )
+    } else {
+        lang.t(
+            "Wartende Gespräche am Ende jedes Tages",
+            "Conversations waiting in the queue at the end of each day",
+        )
+    };
+    let ticks: Vec<u64> = if top >= 2 {
+        vec![0, top / 2, top]
+    } else {
+        vec![0, top]
+    };
+    html! {
+        figure.chart {
+            svg.chart #chart-queue role="img" aria-labelledby="t-queue" width=(W) height=(h)
+                viewBox={"0 0 " (W) " " (h)} xmlns="http://www.w3.org/2000/svg" {
+                title #t-queue { (caption) ": " @if points.is_empty() { "–" } @for (i, p) in points.iter().enumerate() { @if i > 0 { "; " } (when(p.at_ms)) " " (p.length) } }
+                @for n in &ticks {
+                    line x1=(left) x2=(W - 10.0) y1=(y(*n)) y2=(y(*n)) stroke="#ccc" {}
+                    text x="0" y=(y(*n) + 4.0) fill="currentColor" font-size="12" { (n) }
+                }
+                polyline points=(line.join(" ")) fill="none" stroke="#8a4f9f" stroke-width="2" {}
+                @if points.len() <= 60 {
+                    @for p in points {
+                        circle cx=(format!("{:.1}", x(p.at_ms))) cy=(format!("{:.1}", y(p.length))) r="3" fill="#8a4f9f" {}
+                    }
+                }
+                @if let (Some(first), Some(last)) = (points.first(), points.last()) {
+                    text x=(left) y=(h - 4.0) fill="currentColor" font-size="12" { (when(first.at_ms)) }
+                    text x=(W - 10.0) y=(h - 4.0) fill="currentColor" font-size="12" text-anchor="end" { (when(last.at_ms)) }
+                }
+            }
+            figcaption { (caption) }
+            table.sr-table {
+                thead { tr { th scope="col" { (lang.t("Zeitpunkt", "At")) } th scope="col" { (lang.t("Wartende Gespräche", "Waiting conversations")) } } }
+                tbody { @for p in points { tr { td { (when(p.at_ms)) } td { (p.length) } } } }
             }
         }
     }

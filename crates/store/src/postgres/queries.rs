@@ -9,11 +9,13 @@ use desk::{
 use tokio_postgres::types::Json;
 use tokio_postgres::Row;
 
-use crate::records::{reasons_json, transfer_from, transfer_target, SummaryParts};
+use crate::records::{reasons_json, transfer_from, transfer_target};
+use crate::rollup::{Pending, Snapshot};
+
+use super::rollup;
 use crate::{
-    AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Csat, Customer,
-    Event, Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind,
-    StoreError, Summary,
+    AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Customer, Event,
+    Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind, StoreError,
 };
 
 pub(crate) use crate::now_ms;
@@ -487,9 +489,9 @@ async fn apply_change<C: GenericClient>(
 
 pub(crate) async fn insert_conversation<C: GenericClient>(
     c: &C,
+    now: i64,
     new: NewConversation,
 ) -> Result<Appended> {
-    let now = now_ms();
     exec(
         c,
         "INSERT INTO conversations (id, token_hash, state, locale, customer_name, customer_email, created_at, updated_at)
@@ -517,6 +519,9 @@ pub(crate) async fn insert_conversation<C: GenericClient>(
     if let Some(change) = new.change {
         apply_change(c, &new.id, ConversationState::Bot, change, now).await?;
     }
+    let mut pending = Pending::default();
+    rollup::record(c, &mut pending, &new.id, &Snapshot::default()).await?;
+    rollup::flush(c, &pending).await?;
     let conversation = conversation(c, &new.id)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -529,12 +534,12 @@ pub(crate) async fn insert_conversation<C: GenericClient>(
 
 pub(crate) async fn append<C: GenericClient>(
     c: &C,
+    now: i64,
     id: &ConversationId,
     expect: &[ConversationState],
     new: Vec<NewMessage>,
     change: Option<Change>,
 ) -> Result<Appended> {
-    let now = now_ms();
     // The row lock orders every write to this conversation, whichever node it comes through.
     let row = query_opt(
         c,
@@ -555,6 +560,17 @@ pub(crate) async fn append<C: GenericClient>(
         });
     }
     let state_changed = change.is_some();
+    // The rollups change with a state change, an agent's message (the first response) or a
+    // customer's first message in an hour; a snapshot before the write gives the difference.
+    let tracked = state_changed
+        || new.iter().any(|m| m.author == desk::Author::Agent)
+        || (new.iter().any(|m| m.author == desk::Author::Customer)
+            && !rollup::customer_wrote_in_hour(c, id, now).await?);
+    let before = if tracked {
+        Some(rollup::snapshot(c, id).await?)
+    } else {
+        None
+    };
     if let Some(change) = change {
         apply_change(c, id, state, change, now).await?;
     } else {
@@ -574,6 +590,11 @@ pub(crate) async fn append<C: GenericClient>(
         .await?;
     }
     let messages = insert_messages(c, id, new, now).await?;
+    if let Some(before) = before {
+        let mut pending = Pending::default();
+        rollup::record(c, &mut pending, id, &before).await?;
+        rollup::flush(c, &pending).await?;
+    }
     let conversation = conversation(c, id).await?.ok_or(StoreError::NotFound)?;
     Ok(Appended {
         conversation,
@@ -637,6 +658,7 @@ pub(crate) async fn reassign_unanswered<C: GenericClient>(
         .collect::<Result<_>>()?;
     let mut candidates = online_candidates(c).await?;
     let mut out = Vec::new();
+    let mut pending = Pending::default();
     for conv in stale {
         let Some(from) = conv.assignee.clone() else {
             continue;
@@ -650,6 +672,7 @@ pub(crate) async fn reassign_unanswered<C: GenericClient>(
         else {
             continue;
         };
+        let before = rollup::snapshot(c, &conv.id).await?;
         exec(
             c,
             "UPDATE conversations SET assignee_id = $2, assigned_at = $3, replied = false,
@@ -673,6 +696,7 @@ pub(crate) async fn reassign_unanswered<C: GenericClient>(
         .await?;
         let text = desk::replies::moved(&conv.locale, &from.name, &why.agent_name);
         let messages = insert_messages(c, &conv.id, vec![NewMessage::system(text)], now).await?;
+        rollup::record(c, &mut pending, &conv.id, &before).await?;
         let conversation = conversation(c, &conv.id)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -682,6 +706,7 @@ pub(crate) async fn reassign_unanswered<C: GenericClient>(
             state_changed: true,
         });
     }
+    rollup::flush(c, &pending).await?;
     Ok(out)
 }
 
@@ -705,6 +730,7 @@ pub(crate) async fn transfer<C: GenericClient>(
     .ok_or(StoreError::NotFound)?;
     let conv = conversation(c, id).await?.ok_or(StoreError::NotFound)?;
     let from = transfer_from(&conv, by)?;
+    let before = rollup::snapshot(c, id).await?;
     let mut needs = conv.handoff.clone().unwrap_or_default();
     let (text, data, state_changed) = match to {
         crate::TransferTo::Agent(to) => {
@@ -766,6 +792,9 @@ pub(crate) async fn transfer<C: GenericClient>(
     };
     log_event(c, id, "transferred", data, now).await?;
     let messages = insert_messages(c, id, vec![NewMessage::system(text)], now).await?;
+    let mut pending = Pending::default();
+    rollup::record(c, &mut pending, id, &before).await?;
+    rollup::flush(c, &pending).await?;
     let conversation = conversation(c, id).await?.ok_or(StoreError::NotFound)?;
     Ok(Appended {
         conversation,
@@ -817,8 +846,10 @@ pub(crate) async fn assign_queued<C: GenericClient>(
         })
         .collect();
     let mut out = Vec::new();
+    let mut pending = Pending::default();
     for a in routing::plan(&waiting, &mut candidates, rules, now) {
         let conv = &queued[a.key];
+        let before = rollup::snapshot(c, &conv.id).await?;
         let agent_id = a.agent;
         let name = a.why.agent_name.clone();
         let to = conv
@@ -859,6 +890,7 @@ pub(crate) async fn assign_queued<C: GenericClient>(
         .await?;
         let text = desk::replies::assigned(&conv.locale, &name);
         let messages = insert_messages(c, &conv.id, vec![NewMessage::system(text)], now).await?;
+        rollup::record(c, &mut pending, &conv.id, &before).await?;
         let conversation = conversation(c, &conv.id)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -868,31 +900,37 @@ pub(crate) async fn assign_queued<C: GenericClient>(
             state_changed: true,
         });
     }
+    rollup::flush(c, &pending).await?;
     Ok(out)
 }
 
 pub(crate) async fn rate<C: GenericClient>(
     c: &C,
+    now: i64,
     id: &ConversationId,
     score: u8,
     comment: Option<String>,
 ) -> Result<()> {
-    // One statement: the event is logged only if the conversation exists.
-    let n = exec(
+    // The row lock orders this with every other write to the conversation (its rollups).
+    query_opt(
         c,
-        "INSERT INTO events (conversation_id, kind, data, created_at)
-         SELECT id, 'rating', $2, $3 FROM conversations WHERE id = $1",
-        &[
-            &id.as_str(),
-            &Json(serde_json::json!({"score": score, "comment": comment})),
-            &now_ms(),
-        ],
+        "SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE",
+        &[&id.as_str()],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let before = rollup::snapshot(c, id).await?;
+    log_event(
+        c,
+        id,
+        "rating",
+        serde_json::json!({"score": score, "comment": comment}),
+        now,
     )
     .await?;
-    if n == 0 {
-        return Err(StoreError::NotFound);
-    }
-    Ok(())
+    let mut pending = Pending::default();
+    rollup::record(c, &mut pending, id, &before).await?;
+    rollup::flush(c, &pending).await
 }
 
 fn event_row(r: &Row) -> Result<Event> {
@@ -1032,172 +1070,6 @@ pub(crate) async fn import_events<C: GenericClient>(c: &C, rows: &[Event]) -> Re
     Ok(())
 }
 
-/// The conversations of a summary: those with a customer message in `[$1, $2)`.
-const SCOPE: &str = "WITH scope AS (SELECT DISTINCT conversation_id AS id FROM messages
-    WHERE author = 'customer' AND created_at >= $1 AND created_at < $2)";
-/// The agent an assignment-like event gave the conversation to.
-const HANDLER: &str = "COALESCE(e.data->>'agent', e.data->>'to')::bigint";
-/// The latest rating of each conversation of the scope.
-const RATED: &str = ", rated AS (SELECT e.conversation_id AS id, MAX(e.id) AS eid FROM scope s
-    JOIN events e ON e.conversation_id = s.id AND e.kind = 'rating' GROUP BY e.conversation_id)";
-
-fn count(r: &Row, at: usize) -> Result<u64> {
-    Ok(r.try_get::<_, i64>(at)?.max(0) as u64)
-}
-
-fn csat_at(r: &Row, at: usize) -> Result<Csat> {
-    Ok(Csat {
-        count: count(r, at)?,
-        average: r.try_get(at + 1)?,
-    })
-}
-
-async fn summary_pairs<C: GenericClient, K, V>(
-    c: &C,
-    sql: &str,
-    from: i64,
-    to: i64,
-    value: impl Fn(&Row) -> Result<V>,
-) -> Result<Vec<(K, V)>>
-where
-    K: for<'a> tokio_postgres::types::FromSql<'a>,
-{
-    query(c, sql, &[&from, &to])
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get(0)?, value(r)?)))
-        .collect()
-}
-
-pub(crate) async fn summary<C: GenericClient>(c: &C, from: i64, to: i64) -> Result<Summary> {
-    let totals = query(
-        c,
-        &format!(
-            "{SCOPE} SELECT (SELECT COUNT(*) FROM scope),
-             (SELECT COUNT(*) FROM scope s WHERE EXISTS
-                (SELECT 1 FROM events e WHERE e.conversation_id = s.id AND e.kind = 'handoff')),
-             (SELECT COUNT(DISTINCT COALESCE(NULLIF(lower(trim(c.customer_email)), ''), 'id:' || c.id))
-                FROM scope s JOIN conversations c ON c.id = s.id)"
-        ),
-        &[&from, &to],
-    )
-    .await?;
-    let totals = totals.first().ok_or_else(|| bad_row("no summary row"))?;
-    let reasons = summary_pairs(
-        c,
-        &format!(
-            "{SCOPE} SELECT r.reason, COUNT(DISTINCT e.conversation_id) FROM scope s
-             JOIN events e ON e.conversation_id = s.id AND e.kind = 'handoff',
-             jsonb_array_elements_text(e.data->'reasons') AS r(reason)
-             GROUP BY r.reason ORDER BY r.reason"
-        ),
-        from,
-        to,
-        |r| count(r, 1),
-    )
-    .await?;
-    let waits_ms = query(
-        c,
-        &format!(
-            "{SCOPE}, h AS (SELECT e.conversation_id AS id, MIN(e.created_at) AS at FROM scope s
-               JOIN events e ON e.conversation_id = s.id AND e.kind = 'handoff'
-               GROUP BY e.conversation_id)
-             SELECT wait FROM (SELECT (SELECT MIN(m.created_at) FROM messages m
-                 WHERE m.conversation_id = h.id AND m.author = 'agent' AND m.created_at >= h.at)
-                 - h.at AS wait FROM h) w
-             WHERE wait IS NOT NULL ORDER BY wait"
-        ),
-        &[&from, &to],
-    )
-    .await?
-    .iter()
-    .map(|r| Ok(r.try_get::<_, i64>(0)?))
-    .collect::<Result<Vec<_>>>()?;
-    let csat_rows = query(
-        c,
-        &format!(
-            "{SCOPE}{RATED} SELECT COUNT(*), AVG((e.data->>'score')::float8)
-             FROM rated x JOIN events e ON e.id = x.eid"
-        ),
-        &[&from, &to],
-    )
-    .await?;
-    let csat = csat_at(csat_rows.first().ok_or_else(|| bad_row("no CSAT row"))?, 0)?;
-    let agents = query(c, "SELECT id, name FROM agents ORDER BY id", &[])
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get::<_, i64>(0)?, r.try_get::<_, String>(1)?)))
-        .collect::<Result<Vec<_>>>()?;
-    let load = query(
-        c,
-        "SELECT assignee_id, COUNT(*) FROM conversations
-         WHERE state = 'assigned' AND assignee_id IS NOT NULL GROUP BY assignee_id",
-        &[],
-    )
-    .await?
-    .iter()
-    .map(|r| Ok((r.try_get::<_, i64>(0)?, count(r, 1)?)))
-    .collect::<Result<Vec<_>>>()?;
-    let handled = summary_pairs(
-        c,
-        &format!(
-            "{SCOPE} SELECT {HANDLER} AS agent, COUNT(DISTINCT e.conversation_id) FROM scope s
-             JOIN events e ON e.conversation_id = s.id
-               AND e.kind IN ('assigned', 'reassigned', 'transferred')
-             WHERE {HANDLER} IS NOT NULL GROUP BY agent"
-        ),
-        from,
-        to,
-        |r| count(r, 1),
-    )
-    .await?;
-    let agents_csat = summary_pairs(
-        c,
-        &format!(
-            "{SCOPE}{RATED}, handler AS (SELECT e.conversation_id AS id, MAX(e.id) AS eid
-               FROM rated x JOIN events e ON e.conversation_id = x.id
-               AND e.kind IN ('assigned', 'reassigned', 'transferred')
-               WHERE {HANDLER} IS NOT NULL GROUP BY e.conversation_id)
-             SELECT {HANDLER} AS agent, COUNT(*), AVG((re.data->>'score')::float8)
-             FROM rated x JOIN events re ON re.id = x.eid
-             JOIN handler h ON h.id = x.id JOIN events e ON e.id = h.eid GROUP BY agent"
-        ),
-        from,
-        to,
-        |r| csat_at(r, 1),
-    )
-    .await?;
-    let reasons_csat = summary_pairs(
-        c,
-        &format!(
-            "{SCOPE}{RATED}, hr AS (SELECT DISTINCT e.conversation_id AS id, r.reason
-               FROM rated x JOIN events e ON e.conversation_id = x.id AND e.kind = 'handoff',
-               jsonb_array_elements_text(e.data->'reasons') AS r(reason))
-             SELECT hr.reason, COUNT(*), AVG((re.data->>'score')::float8)
-             FROM hr JOIN rated x ON x.id = hr.id JOIN events re ON re.id = x.eid
-             GROUP BY hr.reason ORDER BY hr.reason"
-        ),
-        from,
-        to,
-        |r| csat_at(r, 1),
-    )
-    .await?;
-    Ok(SummaryParts {
-        conversations: count(totals, 0)?,
-        handed_off: count(totals, 1)?,
-        customers: count(totals, 2)?,
-        reasons,
-        waits_ms,
-        csat,
-        agents,
-        load,
-        handled,
-        agents_csat,
-        reasons_csat,
-    }
-    .into_summary(from, to))
-}
-
 /// `tandem bench summary` only: the same synthetic desk as the SQLite backend's `seed_bench`.
 pub(crate) async fn seed_bench<C: GenericClient>(
     c: &C,
@@ -1245,7 +1117,10 @@ pub(crate) async fn seed_bench<C: GenericClient>(
              UNION ALL SELECT id, 'assigned', jsonb_build_object('agent', $4::bigint), at + 3000 FROM t WHERE i % 10 >= 7
              UNION ALL SELECT id, 'resolved', jsonb_build_object('by', $4::bigint), at + 90000 FROM t WHERE i % 10 >= 7
              UNION ALL SELECT id, 'rating', jsonb_build_object('score', 1 + i % 5, 'comment', NULL), at + 100000
-               FROM t WHERE i % 5 = 2"
+               FROM t WHERE i % 5 = 2
+             UNION ALL SELECT id, 'state', '{{\"from\":\"bot\",\"to\":\"queued\"}}'::jsonb, at + 2000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'state', '{{\"from\":\"queued\",\"to\":\"assigned\"}}'::jsonb, at + 3000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'state', '{{\"from\":\"assigned\",\"to\":\"resolved\"}}'::jsonb, at + 90000 FROM t WHERE i % 10 >= 7"
         ),
         &[&n, &from, &span, &agent],
     )

@@ -6,11 +6,13 @@ use desk::{
 };
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use crate::records::{reasons_json, transfer_from, transfer_target, SummaryParts};
+use crate::records::{reasons_json, transfer_from, transfer_target};
+use crate::rollup::{Pending, Snapshot};
+
+use super::rollup;
 use crate::{
-    AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Csat, Customer,
-    Event, Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind,
-    StoreError, Summary,
+    AgentRecord, Appended, Assignee, Change, Conversation, ConversationRecord, Customer, Event,
+    Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind, StoreError,
 };
 
 pub(crate) use crate::now_ms;
@@ -393,8 +395,11 @@ fn apply_change(
     Ok(to)
 }
 
-pub(crate) fn insert_conversation(c: &Connection, new: NewConversation) -> Result<Appended> {
-    let now = now_ms();
+pub(crate) fn insert_conversation(
+    c: &Connection,
+    now: i64,
+    new: NewConversation,
+) -> Result<Appended> {
     exec(
         c,
         "INSERT INTO conversations (id, token_hash, state, locale, customer_name, customer_email, created_at, updated_at)
@@ -420,6 +425,9 @@ pub(crate) fn insert_conversation(c: &Connection, new: NewConversation) -> Resul
     if let Some(change) = new.change {
         apply_change(c, &new.id, ConversationState::Bot, change, now)?;
     }
+    let mut pending = Pending::default();
+    rollup::record(c, &mut pending, &new.id, &Snapshot::default())?;
+    rollup::flush(c, &pending)?;
     let conversation = conversation(c, &new.id)?.ok_or(StoreError::NotFound)?;
     Ok(Appended {
         conversation,
@@ -430,12 +438,12 @@ pub(crate) fn insert_conversation(c: &Connection, new: NewConversation) -> Resul
 
 pub(crate) fn append(
     c: &Connection,
+    now: i64,
     id: &ConversationId,
     expect: &[ConversationState],
     new: Vec<NewMessage>,
     change: Option<Change>,
 ) -> Result<Appended> {
-    let now = now_ms();
     let state: String = c
         .prepare_cached("SELECT state FROM conversations WHERE id = ?1")?
         .query_row([id.as_str()], |r| r.get(0))
@@ -453,6 +461,17 @@ pub(crate) fn append(
         });
     }
     let state_changed = change.is_some();
+    // The rollups change with a state change, an agent's message (the first response) or a
+    // customer's first message in an hour; a snapshot before the write gives the difference.
+    let tracked = state_changed
+        || new.iter().any(|m| m.author == Author::Agent)
+        || (new.iter().any(|m| m.author == Author::Customer)
+            && !rollup::customer_wrote_in_hour(c, id, now)?);
+    let before = if tracked {
+        Some(rollup::snapshot(c, id)?)
+    } else {
+        None
+    };
     if let Some(change) = change {
         apply_change(c, id, state, change, now)?;
     } else {
@@ -470,6 +489,11 @@ pub(crate) fn append(
         )?;
     }
     let messages = insert_messages(c, id, new, now)?;
+    if let Some(before) = before {
+        let mut pending = Pending::default();
+        rollup::record(c, &mut pending, id, &before)?;
+        rollup::flush(c, &pending)?;
+    }
     let conversation = conversation(c, id)?.ok_or(StoreError::NotFound)?;
     Ok(Appended {
         conversation,
@@ -515,6 +539,7 @@ pub(crate) fn reassign_unanswered(
     }
     let mut candidates = online_candidates(c)?;
     let mut out = Vec::new();
+    let mut pending = Pending::default();
     for conv in stale {
         let Some(from) = conv.assignee.clone() else {
             continue;
@@ -524,6 +549,7 @@ pub(crate) fn reassign_unanswered(
         else {
             continue;
         };
+        let before = rollup::snapshot(c, &conv.id)?;
         exec(
             c,
             "UPDATE conversations SET assignee_id = ?2, assigned_at = ?3, replied = 0, updated_at = ?3
@@ -544,6 +570,7 @@ pub(crate) fn reassign_unanswered(
         )?;
         let text = desk::replies::moved(&conv.locale, &from.name, &why.agent_name);
         let messages = insert_messages(c, &conv.id, vec![NewMessage::system(text)], now)?;
+        rollup::record(c, &mut pending, &conv.id, &before)?;
         let conversation = conversation(c, &conv.id)?.ok_or(StoreError::NotFound)?;
         out.push(Appended {
             conversation,
@@ -551,6 +578,7 @@ pub(crate) fn reassign_unanswered(
             state_changed: true,
         });
     }
+    rollup::flush(c, &pending)?;
     Ok(out)
 }
 
@@ -565,6 +593,7 @@ pub(crate) fn transfer(
 ) -> Result<Appended> {
     let conv = conversation(c, id)?.ok_or(StoreError::NotFound)?;
     let from = transfer_from(&conv, by)?;
+    let before = rollup::snapshot(c, id)?;
     let mut needs = conv.handoff.clone().unwrap_or_default();
     let (text, data, state_changed) = match to {
         crate::TransferTo::Agent(to) => {
@@ -622,6 +651,9 @@ pub(crate) fn transfer(
     };
     log_event(c, id, "transferred", data, now)?;
     let messages = insert_messages(c, id, vec![NewMessage::system(text)], now)?;
+    let mut pending = Pending::default();
+    rollup::record(c, &mut pending, id, &before)?;
+    rollup::flush(c, &pending)?;
     let conversation = conversation(c, id)?.ok_or(StoreError::NotFound)?;
     Ok(Appended {
         conversation,
@@ -656,8 +688,10 @@ pub(crate) fn assign_queued(c: &Connection, rules: &Rules, now: i64) -> Result<V
         })
         .collect();
     let mut out = Vec::new();
+    let mut pending = Pending::default();
     for a in routing::plan(&waiting, &mut candidates, rules, now) {
         let conv = &queued[a.key];
+        let before = rollup::snapshot(c, &conv.id)?;
         let to = conv
             .state
             .apply(Transition::Assign)
@@ -702,6 +736,7 @@ pub(crate) fn assign_queued(c: &Connection, rules: &Rules, now: i64) -> Result<V
             }],
             now,
         )?;
+        rollup::record(c, &mut pending, &conv.id, &before)?;
         let conversation = conversation(c, &conv.id)?.ok_or(StoreError::NotFound)?;
         out.push(Appended {
             conversation,
@@ -709,16 +744,17 @@ pub(crate) fn assign_queued(c: &Connection, rules: &Rules, now: i64) -> Result<V
             state_changed: true,
         });
     }
+    rollup::flush(c, &pending)?;
     Ok(out)
 }
 
 pub(crate) fn rate(
     c: &Connection,
+    now: i64,
     id: &ConversationId,
     score: u8,
     comment: Option<String>,
 ) -> Result<()> {
-    let now = now_ms();
     let exists: Option<i64> = c
         .query_row(
             "SELECT 1 FROM conversations WHERE id = ?1",
@@ -729,13 +765,17 @@ pub(crate) fn rate(
     if exists.is_none() {
         return Err(StoreError::NotFound);
     }
+    let before = rollup::snapshot(c, id)?;
     log_event(
         c,
         id,
         "rating",
         serde_json::json!({"score": score, "comment": comment}),
         now,
-    )
+    )?;
+    let mut pending = Pending::default();
+    rollup::record(c, &mut pending, id, &before)?;
+    rollup::flush(c, &pending)
 }
 
 pub(crate) fn events(c: &Connection, id: &ConversationId) -> Result<Vec<Event>> {
@@ -862,151 +902,10 @@ pub(crate) fn export_events(c: &Connection, after: i64, limit: u32) -> Result<Ve
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The conversations of a summary: those with a customer message in `[?1, ?2)`.
-const SCOPE: &str = "WITH scope AS (SELECT DISTINCT conversation_id AS id FROM messages
-    WHERE author = 'customer' AND created_at >= ?1 AND created_at < ?2)";
-/// The agent an assignment-like event gave the conversation to.
-const HANDLER: &str = "COALESCE(json_extract(e.data, '$.agent'), json_extract(e.data, '$.to'))";
-/// The latest rating of each conversation of the scope, and its last handler.
-const RATED: &str = ", rated AS (SELECT e.conversation_id AS id, MAX(e.id) AS eid FROM scope s
-    JOIN events e ON e.conversation_id = s.id AND e.kind = 'rating' GROUP BY e.conversation_id)";
-
-fn csat_row(r: &Row<'_>, at: usize) -> rusqlite::Result<Csat> {
-    Ok(Csat {
-        count: r.get::<_, i64>(at)?.max(0) as u64,
-        average: r.get(at + 1)?,
-    })
-}
-
-fn pairs<K: rusqlite::types::FromSql, V>(
-    c: &Connection,
-    sql: &str,
-    from: i64,
-    to: i64,
-    value: impl Fn(&Row<'_>) -> rusqlite::Result<V>,
-) -> Result<Vec<(K, V)>> {
-    let mut stmt = c.prepare_cached(sql)?;
-    let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, value(r)?)))?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-fn count_at(r: &Row<'_>) -> rusqlite::Result<u64> {
-    Ok(r.get::<_, i64>(1)?.max(0) as u64)
-}
-
-pub(crate) fn summary(c: &Connection, from: i64, to: i64) -> Result<Summary> {
-    let (conversations, handed_off, customers): (i64, i64, i64) = c
-        .prepare_cached(&format!(
-            "{SCOPE} SELECT (SELECT COUNT(*) FROM scope),
-             (SELECT COUNT(*) FROM scope s WHERE EXISTS
-                (SELECT 1 FROM events e WHERE e.conversation_id = s.id AND e.kind = 'handoff')),
-             (SELECT COUNT(DISTINCT COALESCE(NULLIF(lower(trim(c.customer_email)), ''), 'id:' || c.id))
-                FROM scope s JOIN conversations c ON c.id = s.id)"
-        ))?
-        .query_row(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    let reasons = pairs(
-        c,
-        &format!(
-            "{SCOPE} SELECT r.value, COUNT(DISTINCT e.conversation_id) FROM scope s
-             JOIN events e ON e.conversation_id = s.id AND e.kind = 'handoff',
-             json_each(e.data, '$.reasons') r GROUP BY r.value ORDER BY r.value"
-        ),
-        from,
-        to,
-        count_at,
-    )?;
-    let waits_ms = {
-        let mut stmt = c.prepare_cached(&format!(
-            "{SCOPE}, h AS (SELECT e.conversation_id AS id, MIN(e.created_at) AS at FROM scope s
-               JOIN events e ON e.conversation_id = s.id AND e.kind = 'handoff'
-               GROUP BY e.conversation_id)
-             SELECT wait FROM (SELECT (SELECT MIN(m.created_at) FROM messages m
-                 WHERE m.conversation_id = h.id AND m.author = 'agent' AND m.created_at >= h.at)
-                 - h.at AS wait FROM h) w
-             WHERE wait IS NOT NULL ORDER BY wait"
-        ))?;
-        let rows = stmt.query_map(params![from, to], |r| r.get::<_, i64>(0))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    };
-    let csat = c
-        .prepare_cached(&format!(
-            "{SCOPE}{RATED} SELECT COUNT(*), AVG(json_extract(e.data, '$.score'))
-             FROM rated x JOIN events e ON e.id = x.eid"
-        ))?
-        .query_row(params![from, to], |r| csat_row(r, 0))?;
-    let agents = {
-        let mut stmt = c.prepare_cached("SELECT id, name FROM agents ORDER BY id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    };
-    let load = {
-        let mut stmt = c.prepare_cached(
-            "SELECT assignee_id, COUNT(*) FROM conversations
-             WHERE state = 'assigned' AND assignee_id IS NOT NULL GROUP BY assignee_id",
-        )?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, count_at(r)?)))?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()?
-    };
-    let handled = pairs(
-        c,
-        &format!(
-            "{SCOPE} SELECT {HANDLER} AS agent, COUNT(DISTINCT e.conversation_id) FROM scope s
-             JOIN events e ON e.conversation_id = s.id
-               AND e.kind IN ('assigned', 'reassigned', 'transferred')
-             WHERE {HANDLER} IS NOT NULL GROUP BY agent"
-        ),
-        from,
-        to,
-        count_at,
-    )?;
-    let agents_csat = pairs(
-        c,
-        &format!(
-            "{SCOPE}{RATED}, handler AS (SELECT e.conversation_id AS id, MAX(e.id) AS eid
-               FROM rated x JOIN events e ON e.conversation_id = x.id
-               AND e.kind IN ('assigned', 'reassigned', 'transferred')
-               WHERE {HANDLER} IS NOT NULL GROUP BY e.conversation_id)
-             SELECT {HANDLER} AS agent, COUNT(*), AVG(json_extract(re.data, '$.score'))
-             FROM rated x JOIN events re ON re.id = x.eid
-             JOIN handler h ON h.id = x.id JOIN events e ON e.id = h.eid GROUP BY agent"
-        ),
-        from,
-        to,
-        |r| csat_row(r, 1),
-    )?;
-    let reasons_csat = pairs(
-        c,
-        &format!(
-            "{SCOPE}{RATED}, hr AS (SELECT DISTINCT e.conversation_id AS id, r.value AS reason
-               FROM rated x JOIN events e ON e.conversation_id = x.id AND e.kind = 'handoff',
-               json_each(e.data, '$.reasons') r)
-             SELECT hr.reason, COUNT(*), AVG(json_extract(re.data, '$.score'))
-             FROM hr JOIN rated x ON x.id = hr.id JOIN events re ON re.id = x.eid
-             GROUP BY hr.reason ORDER BY hr.reason"
-        ),
-        from,
-        to,
-        |r| csat_row(r, 1),
-    )?;
-    Ok(SummaryParts {
-        conversations: conversations.max(0) as u64,
-        handed_off: handed_off.max(0) as u64,
-        customers: customers.max(0) as u64,
-        reasons,
-        waits_ms,
-        csat,
-        agents,
-        load,
-        handled,
-        agents_csat,
-        reasons_csat,
-    }
-    .into_summary(from, to))
-}
-
 /// `tandem bench summary` only: `n` synthetic conversations over `[from, from + span)`, 30 %
-/// handed off for one of four reason sets, answered by `agent`, resolved, a fifth rated; a third
-/// without e-mail, the rest spread over 400,000 returning customers. Ids start `bench_`.
+/// handed off for one of four reason sets (queued, assigned to `agent`, answered, resolved, with
+/// their `state` events), a fifth rated; a third without e-mail, the rest spread over 400,000
+/// returning customers. Ids start `bench_`. The rollups are left to `rollup::rebuild`.
 pub(crate) fn seed_bench(c: &Connection, n: i64, from: i64, span: i64, agent: i64) -> Result<()> {
     const S: &str =
         "WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i + 1 < ?1),
@@ -1046,7 +945,10 @@ pub(crate) fn seed_bench(c: &Connection, n: i64, from: i64, span: i64, agent: i6
              UNION ALL SELECT id, 'assigned', '{{\"agent\":' || ?4 || '}}', at + 3000 FROM t WHERE i % 10 >= 7
              UNION ALL SELECT id, 'resolved', '{{\"by\":' || ?4 || '}}', at + 90000 FROM t WHERE i % 10 >= 7
              UNION ALL SELECT id, 'rating', '{{\"score\":' || (1 + i % 5) || ',\"comment\":null}}', at + 100000
-               FROM t WHERE i % 5 = 2"
+               FROM t WHERE i % 5 = 2
+             UNION ALL SELECT id, 'state', '{{\"from\":\"bot\",\"to\":\"queued\"}}', at + 2000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'state', '{{\"from\":\"queued\",\"to\":\"assigned\"}}', at + 3000 FROM t WHERE i % 10 >= 7
+             UNION ALL SELECT id, 'state', '{{\"from\":\"assigned\",\"to\":\"resolved\"}}', at + 90000 FROM t WHERE i % 10 >= 7"
         ),
         params![n, from, span, agent],
     )?;
