@@ -44,7 +44,7 @@ pub fn progress(what: &'static str) -> impl FnMut(usize, usize) {
     let mut last_tenth = 0usize;
     let started = Instant::now();
     move |done, total| {
-        let tenth = if total == 0 { 10 } else { done * 10 / total };
+        let tenth = (done * 10).checked_div(total).unwrap_or(10);
         if tenth > last_tenth || done == total {
             last_tenth = tenth;
             eprintln!(
