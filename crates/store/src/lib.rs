@@ -3,7 +3,8 @@
 //! Every piece of desk state lives here, so several `tandem serve` processes can share one
 //! database. Each backend owns its SQL and its migrations; nothing above this crate knows which
 //! one runs. Every change that matters to analytics (handoff, assignment, state change, rating)
-//! is also written to the `events` log in the same transaction as the change itself.
+//! is also written to the `events` log, and to the analytics rollups (`rollup.rs`), in the same
+//! transaction as the change itself.
 
 mod help;
 pub mod postgres;

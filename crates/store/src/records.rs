@@ -304,9 +304,9 @@ pub struct AgentFigures {
     pub csat: Csat,
 }
 
-/// The analytics summary of a time range `[from, to)`, computed from the event log and the
-/// messages. Its conversations are those with at least one customer message in the range; every
-/// other figure is about those conversations.
+/// The analytics summary of a time range `[from, to)`, as the event log and the messages define
+/// it (read from rollups kept with them). Its conversations are those with at least one customer
+/// message in the range; every other figure is about those conversations.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct Summary {
     pub from_ms: i64,

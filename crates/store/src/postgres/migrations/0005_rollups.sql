@@ -130,7 +130,8 @@ INSERT INTO rollup_segments (grain, unit, prev, conversations, handed_off, anony
     SELECT s.grain, s.unit, s.prev, COUNT(*), SUM(f.handed_off), SUM(f.anonymous),
         COUNT(f.score), COALESCE(SUM(f.score), 0)
     FROM rollup_b_segs s JOIN rollup_b_facts f ON f.id = s.id
-    GROUP BY s.grain, s.unit, s.prev;
+    GROUP BY s.grain, s.unit, s.prev
+    ORDER BY s.grain, s.unit, s.prev;
 
 INSERT INTO rollup_reasons (grain, unit, prev, reason, conversations, rated, rating_sum)
     SELECT s.grain, s.unit, s.prev, r.reason, COUNT(*), COUNT(f.score), COALESCE(SUM(f.score), 0)
@@ -138,7 +139,8 @@ INSERT INTO rollup_reasons (grain, unit, prev, reason, conversations, rated, rat
           FROM events e, jsonb_array_elements_text(e.data->'reasons') AS j(reason)
           WHERE e.kind = 'handoff') r
     JOIN rollup_b_segs s ON s.id = r.id JOIN rollup_b_facts f ON f.id = r.id
-    GROUP BY s.grain, s.unit, s.prev, r.reason;
+    GROUP BY s.grain, s.unit, s.prev, r.reason
+    ORDER BY s.grain, s.unit, s.prev, r.reason;
 
 INSERT INTO rollup_agents (grain, unit, prev, agent, handled, rated, rating_sum)
     SELECT s.grain, s.unit, s.prev, a.agent, COUNT(*),
@@ -146,13 +148,15 @@ INSERT INTO rollup_agents (grain, unit, prev, agent, handled, rated, rating_sum)
         COALESCE(SUM(f.score) FILTER (WHERE a.agent = f.last_handler), 0)
     FROM (SELECT DISTINCT id, agent FROM rollup_b_handler) a
     JOIN rollup_b_segs s ON s.id = a.id JOIN rollup_b_facts f ON f.id = a.id
-    GROUP BY s.grain, s.unit, s.prev, a.agent;
+    GROUP BY s.grain, s.unit, s.prev, a.agent
+    ORDER BY s.grain, s.unit, s.prev, a.agent;
 
 INSERT INTO rollup_waits (grain, unit, prev, bucket, n)
     SELECT s.grain, s.unit, s.prev, f.wait_bucket, COUNT(*)
     FROM rollup_b_segs s JOIN rollup_b_facts f ON f.id = s.id
     WHERE f.wait_bucket IS NOT NULL
-    GROUP BY s.grain, s.unit, s.prev, f.wait_bucket;
+    GROUP BY s.grain, s.unit, s.prev, f.wait_bucket
+    ORDER BY s.grain, s.unit, s.prev, f.wait_bucket;
 
 INSERT INTO rollup_customer_hours (key, hour)
     SELECT DISTINCT lower(trim(c.customer_email)), h.hour
@@ -177,7 +181,12 @@ INSERT INTO rollup_queue (hour, enqueued, dequeued)
         COUNT(*) FILTER (WHERE data->>'from' = 'queued' AND data->>'to' <> 'queued')
     FROM events
     WHERE kind = 'state' AND (data->>'to' = 'queued') <> (data->>'from' = 'queued')
-    GROUP BY created_at - created_at % 3600000;
+    GROUP BY created_at - created_at % 3600000
+    ORDER BY 1;
 
 DROP TABLE rollup_b_hours, rollup_b_segs, rollup_b_handoff, rollup_b_wait, rollup_b_rating,
     rollup_b_handler, rollup_b_facts;
+-- Rows were written in key order (a range reads neighbouring pages); the planner learns their
+-- sizes now rather than at the next autovacuum.
+ANALYZE rollup_segments, rollup_reasons, rollup_agents, rollup_waits, rollup_customer_hours,
+    rollup_queue;
