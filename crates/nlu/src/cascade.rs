@@ -152,11 +152,6 @@ impl Cascade {
             }
         }
     }
-
-    /// The encoder's vectors for texts, when the cascade has one (for article retrieval).
-    pub fn embedder(&self) -> Option<&Arc<dyn Embedder>> {
-        self.semantic.as_ref().map(|s| &s.embedder)
-    }
 }
 
 impl SemanticStage {
@@ -363,16 +358,25 @@ mod tests {
         (texts, labels)
     }
 
-    fn trained(encoder: Option<Arc<ConceptEncoder>>) -> Cascade {
+    fn examples() -> Examples<'static> {
         let (texts, labels) = playbook_examples();
-        let examples = Examples {
+        Examples {
             texts,
             labels,
             classes: 4,
             oos_class: None,
-        };
+        }
+    }
+
+    fn concepts() -> Arc<ConceptEncoder> {
+        Arc::new(ConceptEncoder {
+            calls: AtomicUsize::new(0),
+        })
+    }
+
+    fn trained(encoder: Option<Arc<ConceptEncoder>>) -> Cascade {
         let enc = encoder.map(|e| e as Arc<dyn Embedder>);
-        Cascade::train(&examples, enc, 11, &mut |_, _| {})
+        Cascade::train(&examples(), enc, 11, &mut |_, _| {})
             .expect("trains")
             .0
     }
@@ -388,9 +392,7 @@ mod tests {
 
     #[test]
     fn a_sure_fast_path_never_calls_the_encoder() {
-        let enc = Arc::new(ConceptEncoder {
-            calls: AtomicUsize::new(0),
-        });
+        let enc = concepts();
         let c = trained(Some(enc.clone()));
         let trained_calls = enc.calls.load(Ordering::SeqCst);
         assert_eq!(
@@ -414,9 +416,7 @@ mod tests {
 
     #[test]
     fn another_language_goes_to_the_encoder_alone() {
-        let enc = Arc::new(ConceptEncoder {
-            calls: AtomicUsize::new(0),
-        });
+        let enc = concepts();
         let c = trained(Some(enc.clone()));
         let before = enc.calls.load(Ordering::SeqCst);
         let p = c.predict("Wo ist mein Paket? Ich warte auf die Lieferung");
@@ -429,9 +429,7 @@ mod tests {
 
     #[test]
     fn an_unsure_fast_path_consults_the_encoder() {
-        let enc = Arc::new(ConceptEncoder {
-            calls: AtomicUsize::new(0),
-        });
+        let enc = concepts();
         let c = trained(Some(enc.clone()));
         // English, but worded unlike any example: only the concepts carry it
         let p = c.predict("refund");
@@ -481,18 +479,11 @@ mod tests {
 
     #[test]
     fn training_reports_progress() {
-        let (texts, labels) = playbook_examples();
-        let examples = Examples {
-            texts,
-            labels,
-            classes: 4,
-            oos_class: None,
-        };
         let mut seen = Vec::new();
-        let enc = Arc::new(ConceptEncoder {
-            calls: AtomicUsize::new(0),
-        });
-        Cascade::train(&examples, Some(enc), 3, &mut |d, t| seen.push((d, t))).expect("trains");
+        Cascade::train(&examples(), Some(concepts()), 3, &mut |d, t| {
+            seen.push((d, t))
+        })
+        .expect("trains");
         assert_eq!(seen.last(), Some(&(24, 24)));
     }
 }

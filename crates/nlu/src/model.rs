@@ -313,10 +313,6 @@ impl LexicalModel {
         &self.core
     }
 
-    pub fn calibrator(&self) -> &Calibrator {
-        &self.calibrator
-    }
-
     pub fn predict_raw(&self, raw: &RawFeatures) -> Prediction {
         let ev = self.core.evidence(raw);
         Prediction {

@@ -138,10 +138,6 @@ impl SemanticCore {
         }
     }
 
-    pub fn classes(&self) -> usize {
-        self.classes
-    }
-
     pub fn evidence(&self, v: &[f32]) -> SemanticEvidence {
         let x = centred(v, &self.mean);
         let mut probs: Vec<f32> = (0..self.classes)
@@ -315,8 +311,8 @@ pub struct JointOutcome {
 
 /// Fit the fused calibrators and the fast path's "sure" level on joint outcomes, given the
 /// fast path's fitted calibrator.
-pub fn fit_calibrator(
-    outcomes: &[JointOutcome],
+pub fn fit_calibrator<'a>(
+    outcomes: &'a [JointOutcome],
     lexical_confidence: impl Fn(&Outcome) -> f32,
 ) -> SemanticCalibrator {
     let prior = SemanticCalibrator::prior();
@@ -329,9 +325,10 @@ pub fn fit_calibrator(
         .iter()
         .map(|o| lexical_confidence(&o.lexical))
         .collect();
-    let lex = |o: &'_ JointOutcome, lc: f32| {
+    // The fast path's view of an outcome, as `fuse` takes it (borrowed, never copied).
+    let lex = |o: &'a JointOutcome, lc: f32| {
         let top = o.lexical.evidence.ranked.first().map(|r| r.0);
-        (o.lexical_probs.clone(), top, lc)
+        (o.lexical_probs.as_slice(), top, lc)
     };
     // The fusion weight that ranks the right intent first most often in cross-validation.
     let lexical_weight = LEXICAL_WEIGHTS
@@ -343,8 +340,7 @@ pub fn fit_calibrator(
                 .zip(&lexical_confidences)
                 .filter(|(o, _)| o.lexical.in_scope)
                 .filter(|(o, lc)| {
-                    let (p, top, lc) = lex(o, **lc);
-                    let f = fuse(Some((&p, top, lc)), &o.semantic, w);
+                    let f = fuse(Some(lex(o, **lc)), &o.semantic, w);
                     o.truth == f.ranked.first().map(|r| r.0)
                 })
                 .count() as f32;
@@ -363,8 +359,7 @@ pub fn fit_calibrator(
     let mut joints = Vec::new();
     for (o, &lc) in outcomes.iter().zip(&lexical_confidences) {
         let w = weight(&o.lexical);
-        let (p, top, lc) = lex(o, lc);
-        let joint = fuse(Some((&p, top, lc)), &o.semantic, lexical_weight);
+        let joint = fuse(Some(lex(o, lc)), &o.semantic, lexical_weight);
         let solo = fuse(None, &o.semantic, lexical_weight);
         let right = |f: &Fused, k: usize| {
             let hit = o

@@ -420,12 +420,21 @@ pub fn reasons(c: &Conversation) -> Option<Vec<Reason>> {
 /// CPU, so it runs on the blocking pool instead of holding up the async workers.
 async fn triage(state: &AppState, text: &str) -> ApiResult<nlu::Triage> {
     let _timer = crate::telemetry::triage_timer();
+    let text = text.to_string();
+    with_tier(state, move |tier| tier.triage(&text)).await
+}
+
+/// Run `work` on the machine tier: inline when it takes microseconds, on the blocking pool when
+/// a sentence encoder may make it take milliseconds of CPU.
+async fn with_tier<T: Send + 'static>(
+    state: &AppState,
+    work: impl FnOnce(&nlu::MachineTier) -> T + Send + 'static,
+) -> ApiResult<T> {
     if !state.tier.has_encoder() {
-        return Ok(state.tier.triage(text));
+        return Ok(work(&state.tier));
     }
     let tier = state.tier.clone();
-    let text = text.to_string();
-    tokio::task::spawn_blocking(move || tier.triage(&text))
+    tokio::task::spawn_blocking(move || work(&tier))
         .await
         .map_err(|_| ApiError::internal())
 }
@@ -443,14 +452,7 @@ pub async fn suggestions(
         .collect();
     let locale = &conversation.locale;
     let joined = text.join("\n");
-    let hits = if state.tier.has_encoder() {
-        let tier = state.tier.clone();
-        tokio::task::spawn_blocking(move || tier.suggest_articles(&joined, 6))
-            .await
-            .map_err(|_| ApiError::internal())?
-    } else {
-        state.tier.suggest_articles(&joined, 6)
-    };
+    let hits = with_tier(state, move |tier| tier.suggest_articles(&joined, 6)).await?;
     Ok(hits
         .into_iter()
         // Only articles in the customer's language (or in none in particular).
