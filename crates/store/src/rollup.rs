@@ -654,6 +654,40 @@ pub(crate) fn queue_series(
     Ok(out)
 }
 
+/// The queries (the same on both backends) that list every rollup row that is not all zeros,
+/// as text, in key order: tests compare a rebuild with the rows kept write by write.
+pub(crate) fn dump_queries() -> Vec<String> {
+    [
+        (
+            "rollup_segments",
+            "grain, unit, prev",
+            "conversations, handed_off, anonymous, customers, rated, rating_sum",
+        ),
+        (
+            "rollup_reasons",
+            "grain, unit, prev, reason",
+            "conversations, rated, rating_sum",
+        ),
+        (
+            "rollup_agents",
+            "grain, unit, prev, agent",
+            "handled, rated, rating_sum",
+        ),
+        ("rollup_waits", "grain, unit, prev, bucket", "n"),
+        ("rollup_customer_hours", "key, hour", "1"),
+        ("rollup_queue", "hour", "enqueued, dequeued"),
+    ]
+    .into_iter()
+    .map(|(t, keys, counts)| {
+        let nonzero = counts.replace(", ", " <> 0 OR ") + " <> 0";
+        format!(
+            "SELECT '{t} ' || concat_ws(' ', {keys}, {counts}) FROM {t} WHERE {nonzero} \
+             ORDER BY {keys}"
+        )
+    })
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

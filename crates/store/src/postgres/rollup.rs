@@ -675,31 +675,7 @@ pub(crate) async fn summary_exact<C: GenericClient>(
 /// Every rollup row that is not all zeros, as text, in key order.
 pub(crate) async fn dump<C: GenericClient>(c: &C) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for (t, keys, counts) in [
-        (
-            "rollup_segments",
-            "grain, unit, prev",
-            "conversations, handed_off, anonymous, customers, rated, rating_sum",
-        ),
-        (
-            "rollup_reasons",
-            "grain, unit, prev, reason",
-            "conversations, rated, rating_sum",
-        ),
-        (
-            "rollup_agents",
-            "grain, unit, prev, agent",
-            "handled, rated, rating_sum",
-        ),
-        ("rollup_waits", "grain, unit, prev, bucket", "n"),
-        ("rollup_customer_hours", "key, hour", "1"),
-        ("rollup_queue", "hour", "enqueued, dequeued"),
-    ] {
-        let nonzero = counts.replace(", ", " <> 0 OR ") + " <> 0";
-        let sql = format!(
-            "SELECT '{t} ' || concat_ws(' ', {keys}, {counts}) FROM {t} WHERE {nonzero}
-             ORDER BY {keys}"
-        );
+    for sql in rollup::dump_queries() {
         for r in c.query(&sql, &[]).await? {
             out.push(r.try_get(0)?);
         }

@@ -495,30 +495,7 @@ pub(crate) fn summary_exact(c: &Connection, from: i64, to: i64, now: i64) -> Res
 /// rows kept write by write).
 pub(crate) fn dump(c: &Connection) -> Result<Vec<String>> {
     let mut out = Vec::new();
-    for (t, keys, counts) in [
-        (
-            "rollup_segments",
-            "grain, unit, prev",
-            "conversations, handed_off, anonymous, customers, rated, rating_sum",
-        ),
-        (
-            "rollup_reasons",
-            "grain, unit, prev, reason",
-            "conversations, rated, rating_sum",
-        ),
-        (
-            "rollup_agents",
-            "grain, unit, prev, agent",
-            "handled, rated, rating_sum",
-        ),
-        ("rollup_waits", "grain, unit, prev, bucket", "n"),
-        ("rollup_customer_hours", "key, hour", "1"),
-        ("rollup_queue", "hour", "enqueued, dequeued"),
-    ] {
-        let nonzero = counts.replace(", ", " <> 0 OR ") + " <> 0";
-        let sql = format!(
-            "SELECT '{t} ' || concat_ws(' ', {keys}, {counts}) FROM {t} WHERE {nonzero} ORDER BY {keys}"
-        );
+    for sql in rollup::dump_queries() {
         let mut stmt = c.prepare(&sql)?;
         for row in stmt.query_map([], |r| r.get::<_, String>(0))? {
             out.push(row?);
