@@ -17,6 +17,7 @@
 //! - [`knowledge`]: the article index (tantivy);
 //! - [`eval`]: cases and metrics for `tandem eval`.
 
+pub mod batcher;
 pub mod calibrate;
 pub mod cascade;
 pub mod embedding;

@@ -8,6 +8,7 @@
 //! examples, the calibration and the "fast path is sure" level from the same cross-validation
 //! that calibrates the fast path (whole intents held out as pseudo out-of-scope).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::calibrate::{self, Outcome};
@@ -447,17 +448,24 @@ fn sure_level(points: &mut [(f32, bool, f32)]) -> f32 {
     level.max(calibrate::ANSWER_THRESHOLD)
 }
 
-/// Which languages the playbook's examples are written in, as shares.
+/// Which languages the playbook's examples are written in, as shares, and the words they use.
 #[derive(Debug, Clone, Default)]
 pub struct Coverage {
     shares: Vec<(&'static str, f32)>,
+    words: HashSet<String>,
 }
+
+/// A message whose language cannot be told is covered when at least this share of its words
+/// occur in the examples: below it the lexical model has too little to read.
+const KNOWN_WORDS_SHARE: f32 = 0.5;
 
 impl Coverage {
     pub fn of<'a>(examples: impl Iterator<Item = &'a str>) -> Self {
         let mut counts: Vec<(&'static str, usize)> = Vec::new();
         let mut total = 0usize;
+        let mut words = HashSet::new();
         for e in examples {
+            words.extend(crate::normalize::tokens(e));
             if let Some(l) = crate::locale::guess(e) {
                 total += 1;
                 match counts.iter_mut().find(|c| c.0 == l) {
@@ -471,10 +479,12 @@ impl Coverage {
                 .into_iter()
                 .map(|(l, n)| (l, n as f32 / total.max(1) as f32))
                 .collect(),
+            words,
         }
     }
 
-    /// `false` when `text` is recognisably in a language the examples barely use.
+    /// `false` when `text` is recognisably in a language the examples barely use, or (when
+    /// its language cannot be told) when most of its words never occur in the examples.
     pub fn covers(&self, text: &str) -> bool {
         if self.shares.is_empty() {
             return true;
@@ -484,7 +494,14 @@ impl Coverage {
                 .shares
                 .iter()
                 .any(|(sl, share)| *sl == l && *share >= COVERED_SHARE),
-            None => true,
+            None => {
+                let tokens = crate::normalize::tokens(text);
+                if tokens.len() < 2 {
+                    return true;
+                }
+                let known = tokens.iter().filter(|t| self.words.contains(*t)).count();
+                known as f32 >= KNOWN_WORDS_SHARE * tokens.len() as f32
+            }
         }
     }
 }
@@ -565,6 +582,17 @@ mod tests {
         let cov = Coverage::of(examples.iter().copied());
         assert!(cov.covers("where is my order"));
         assert!(!cov.covers("Wo ist meine Bestellung, ich warte schon lange"));
-        assert!(cov.covers("Paket"), "unsure language counts as covered");
+        assert!(
+            cov.covers("Paket"),
+            "a single unknown word counts as covered"
+        );
+        assert!(
+            cov.covers("parcel pay"),
+            "known words of an unsure language are covered"
+        );
+        assert!(
+            !cov.covers("Zeige Erinnerungen"),
+            "unknown words of an unsure language are not"
+        );
     }
 }

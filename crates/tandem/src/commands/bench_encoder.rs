@@ -3,9 +3,11 @@
 //! benchmark, not a test: it reports what it measured.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use nlu::embedding::Embedder;
 
 #[derive(clap::Args, Debug)]
 pub struct EncoderBenchArgs {
@@ -18,6 +20,10 @@ pub struct EncoderBenchArgs {
     /// Texts per call for the throughput run.
     #[arg(long, default_value_t = 32)]
     pub batch: usize,
+    /// Clients sending one message at a time together, for the run that compares them on the
+    /// shared encoder with and without batching (0: skip that run).
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
@@ -97,6 +103,60 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// The `p`-quantile of sorted durations.
+fn quantile(sorted: &[Duration], p: f64) -> Duration {
+    sorted
+        .get(((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1))
+        .copied()
+        .unwrap_or_default()
+}
+
+/// `clients` threads embed `texts` one message per call (client `i` takes every `clients`-th
+/// text from `i`): per-message latency quantiles and messages per second.
+fn concurrent(
+    embedder: &dyn Embedder,
+    texts: &[String],
+    clients: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let started = Instant::now();
+    let results: Vec<anyhow::Result<Vec<Duration>>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..clients)
+            .map(|i| {
+                scope.spawn(move || {
+                    let mut times = Vec::new();
+                    for t in texts.iter().skip(i).step_by(clients) {
+                        let at = Instant::now();
+                        let v = embedder
+                            .embed(&[t.as_str()])
+                            .map_err(|e| anyhow::anyhow!(e.0))?;
+                        times.push(at.elapsed());
+                        anyhow::ensure!(v.len() == 1, "wrong output shape");
+                    }
+                    Ok(times)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow::anyhow!("a client panicked")))
+            })
+            .collect()
+    });
+    let wall = started.elapsed();
+    let mut times = Vec::with_capacity(texts.len());
+    for r in results {
+        times.extend(r?);
+    }
+    times.sort();
+    Ok(serde_json::json!({
+        "p50_ms": ms(quantile(&times, 0.5)),
+        "p99_ms": ms(quantile(&times, 0.99)),
+        "messages_per_s": times.len() as f64 / wall.as_secs_f64(),
+    }))
+}
+
 pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         args.messages > 0 && args.batch > 0,
@@ -105,7 +165,7 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
     let dir = args.encoder.unwrap_or_else(encoder::default_model_dir);
     let (rss_before, _) = memory_mb();
     let started = Instant::now();
-    let model = encoder::Encoder::load(&dir)?;
+    let model = Arc::new(encoder::Encoder::load(&dir)?);
     let load = started.elapsed();
     let (rss_loaded, peak_loaded) = memory_mb();
 
@@ -131,12 +191,7 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
         .map(|(after, before)| ms(after.saturating_sub(before)) / texts.len() as f64);
     let mean = times.iter().sum::<Duration>() / times.len() as u32;
     times.sort();
-    let pct = |p: f64| {
-        times
-            .get(((times.len() as f64 * p).ceil() as usize).saturating_sub(1))
-            .copied()
-            .unwrap_or_default()
-    };
+    let pct = |p: f64| quantile(&times, p);
 
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let at = Instant::now();
@@ -144,6 +199,14 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
         model.embed(chunk).context("batch")?;
     }
     let batch_time = at.elapsed();
+    let together = if args.concurrency > 0 {
+        let direct = concurrent(model.as_ref(), &texts, args.concurrency)?;
+        let batcher = nlu::batcher::Batcher::new(model.clone())?;
+        let batched = concurrent(&batcher, &texts, args.concurrency)?;
+        Some(serde_json::json!({"clients": args.concurrency, "direct": direct, "batched": batched}))
+    } else {
+        None
+    };
     let (rss_end, peak_end) = memory_mb();
 
     let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "default".into());
@@ -164,6 +227,7 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
         "batch": args.batch,
         "batch_messages_per_s": texts.len() as f64 / batch_time.as_secs_f64(),
         "rayon_num_threads": threads,
+        "concurrent": together,
     });
     if args.json {
         println!("{result}");
@@ -174,7 +238,7 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
         "encoder bench ({}):\n  load {:.0} ms; RSS {} before, {} after load (peak {}), {} at the end (peak {}); tokenizer tables {:.1} MB\n  \
          one message at a time ({} messages, {:.1} tokens on average): p50 {:.1} ms, p99 {:.1} ms, mean {:.1} ms; \
          CPU time {} per message\n  \
-         batches of {}: {:.0} messages/s\n  threads: RAYON_NUM_THREADS={threads}; machine load average {} before, {} after",
+         batches of {}: {:.0} messages/s\n{}  threads: RAYON_NUM_THREADS={threads}; machine load average {} before, {} after",
         dir.display(),
         ms(load),
         mb(rss_before),
@@ -191,6 +255,22 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
         cpu_per_message.map_or("?".to_string(), |c| format!("{c:.1} ms")),
         args.batch,
         texts.len() as f64 / batch_time.as_secs_f64(),
+        together.as_ref().map_or(String::new(), |t| {
+            let line = |k: &str| {
+                format!(
+                    "p50 {:.1} ms, p99 {:.1} ms, {:.0} messages/s",
+                    t[k]["p50_ms"].as_f64().unwrap_or(f64::NAN),
+                    t[k]["p99_ms"].as_f64().unwrap_or(f64::NAN),
+                    t[k]["messages_per_s"].as_f64().unwrap_or(f64::NAN)
+                )
+            };
+            format!(
+                "  {} clients at once, one message per call: each on its own {}; batched {}\n",
+                args.concurrency,
+                line("direct"),
+                line("batched")
+            )
+        }),
         load_before.map_or("?".to_string(), |l| format!("{l:.2}")),
         load_average().map_or("?".to_string(), |l| format!("{l:.2}")),
     );

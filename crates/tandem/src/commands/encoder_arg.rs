@@ -37,6 +37,17 @@ impl EncoderArgs {
         );
         Ok(Some(Arc::new(encoder)))
     }
+
+    /// As [`EncoderArgs::load`], for a server: concurrent requests' texts share forward passes
+    /// ([`nlu::batcher::Batcher`]).
+    pub fn load_batched(&self) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
+        let Some(encoder) = self.load()? else {
+            return Ok(None);
+        };
+        let batcher = nlu::batcher::Batcher::new(encoder)
+            .context("cannot start the sentence encoder's worker thread")?;
+        Ok(Some(Arc::new(batcher)))
+    }
 }
 
 /// A progress printer for embedding the playbook: a line at every tenth, on stderr.

@@ -101,7 +101,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         let name = playbook.desk.name.clone();
         let intents = playbook.intents.len();
-        let encoder = args.encoder.load()?;
+        let encoder = args.encoder.load_batched()?;
         let app = Application::build(
             Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder },
             store,
