@@ -155,6 +155,34 @@ fn embeddings_match_the_reference_engine_in_one_padded_batch() {
 }
 
 #[test]
+fn concurrent_callers_through_the_batcher_get_the_reference_embeddings() {
+    // The server's path: one worker thread joins concurrent requests into shared passes.
+    let shared: std::sync::Arc<dyn nlu::embedding::Embedder> = std::sync::Arc::new(
+        Encoder::load(&model_dir()).unwrap_or_else(|e| panic!("loading the model: {e}")),
+    );
+    let batcher = nlu::batcher::Batcher::new(shared).expect("worker thread");
+    let cases = cases();
+    let worst = std::thread::scope(|scope| {
+        let handles: Vec<_> = cases
+            .iter()
+            .map(|case| {
+                let batcher = &batcher;
+                scope.spawn(move || {
+                    let got = nlu::embedding::Embedder::embed(batcher, &[case.text.as_str()])
+                        .expect("embed");
+                    cosine(&got[0], &case.embedding)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("caller"))
+            .fold(f32::MAX, f32::min)
+    });
+    assert!(worst >= 0.999, "lowest cosine through the batcher: {worst}");
+}
+
+#[test]
 fn the_encoder_serves_as_the_machine_tiers_embedder() {
     let enc: &dyn nlu::embedding::Embedder = encoder();
     assert_eq!(enc.dim(), 384);
