@@ -147,6 +147,7 @@ struct Lexicon {
     legal: Vec<Phrase>,
     privacy: Vec<Phrase>,
     bereavement: Vec<Phrase>,
+    injury: Vec<Phrase>,
     hardship: Vec<Phrase>,
     hardship_weak: Vec<Phrase>,
     disconnect_verb: Vec<Phrase>,
@@ -241,6 +242,18 @@ fn lexicon() -> &'static Lexicon {
         human_direct: phrases(&[
             "echte* mensch*",
             "echte* person",
+            "echte* mitarbeiter*",
+            "richtige* mensch*",
+            "richtige* mitarbeiter*",
+            "rufen sie mich zurück",
+            "ruf mich zurück",
+            "ruft mich zurück",
+            "um rückruf",
+            "bitte um rückruf",
+            "rückruf bitte",
+            "call me back",
+            "callback please",
+            "request a callback",
             "realen menschen",
             "lebende* person",
             "kein* bot*",
@@ -414,6 +427,21 @@ fn lexicon() -> &'static Lexicon {
             "late mother",
             "death certificate",
             "next of kin",
+        ]),
+        // Someone was hurt: never a case for a canned answer.
+        injury: phrases(&[
+            "verletz*",
+            "krankenhaus*",
+            "notaufnahme",
+            "notarzt",
+            "schmerzensgeld",
+            "gebrochen* arm",
+            "gebrochen* bein",
+            "injur*",
+            "hospital*",
+            "emergency room",
+            "broke my arm",
+            "broke my leg",
         ]),
         hardship: phrases(&[
             "notlage",
@@ -897,7 +925,11 @@ fn sensitive(lex: &Lexicon, toks: &[String]) -> bool {
     let erase = toks
         .iter()
         .any(|t| t.starts_with("losch") || t.starts_with("delet") || t.starts_with("eras"));
-    if any(&lex.legal, toks) || any(&lex.privacy, toks) || any(&lex.bereavement, toks) {
+    if any(&lex.legal, toks)
+        || any(&lex.privacy, toks)
+        || any(&lex.bereavement, toks)
+        || any(&lex.injury, toks)
+    {
         return true;
     }
     if data && erase {
@@ -1064,6 +1096,9 @@ mod tests {
             "Mitarbeiter",
             "agent please",
             "Can I talk to a human?",
+            "Bitte rufen Sie mich zurück",
+            "Gibt es bei euch auch echte Mitarbeiter oder nur den Bot?",
+            "please call me back tomorrow",
             "I want to speak to a real person",
             "connect me with a representative",
         ] {
@@ -1110,6 +1145,9 @@ mod tests {
             "I will take legal action",
             "Please delete my data under GDPR",
             "My mother passed away last month",
+            "Nach dem Sturz war ich im Krankenhaus",
+            "Mein Sohn hat sich an der Maschine verletzt",
+            "I was injured when the handle broke",
             "I cannot afford the bill this month",
             "You cut off my electricity",
         ] {
@@ -1119,6 +1157,7 @@ mod tests {
             "Kann ich auf Raten zahlen?",
             "Ratenzahlung möglich?",
             "Wie ändere ich mein Passwort?",
+            "Mein Paket ist beschädigt angekommen",
             "Why was my card payment declined?",
             "Where can I find my invoice?",
         ] {
