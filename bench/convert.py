@@ -109,10 +109,15 @@ def oos_cases(texts):
 
 # ---------------------------------------------------------------- datasets
 
-def clinc150(data: Path):
+def clinc150(data: Path, split="test"):
     d = json.loads((data / "clinc150/data_full.json").read_text(encoding="utf-8"))
-    cases = intent_cases(d["test"]) + oos_cases(t for t, _ in d["oos_test"])
+    cases = intent_cases(d[split]) + oos_cases(t for t, _ in d[f"oos_{split}"])
     return ["en"], group(d["train"]), cases
+
+
+def clinc150_val(data: Path):
+    """The full playbook against CLINC's validation split: for design choices, never the test."""
+    return clinc150(data, "val")
 
 
 def read_csv(path: Path):
@@ -204,6 +209,7 @@ BENCHMARKS = OrderedDict([
     ("xsid-cross", xsid_cross),
     ("clinc150-10shot", clinc150_10shot),
     ("clinc150-10shot-val", clinc150_10shot_val),
+    ("clinc150-val", clinc150_val),
 ])
 
 
