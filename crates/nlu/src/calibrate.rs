@@ -49,11 +49,11 @@ fn pair_features(ev: &Evidence) -> [f32; PAIR_DIM] {
     [ev.p1 + ev.p2, ev.s1.max(ev.s2), ev.s_any, ev.coverage, 1.0]
 }
 
-fn sigmoid(z: f32) -> f32 {
+pub(crate) fn sigmoid(z: f32) -> f32 {
     1.0 / (1.0 + (-z).exp())
 }
 
-fn dotn<const N: usize>(w: &[f32; N], x: &[f32; N]) -> f32 {
+pub(crate) fn dotn<const N: usize>(w: &[f32; N], x: &[f32; N]) -> f32 {
     w.iter().zip(x).map(|(a, b)| a * b).sum()
 }
 
@@ -265,15 +265,20 @@ pub(crate) fn outcome_weight<'a>(
 
 /// Fit the calibrator on cross-validation outcomes; out-of-scope outcomes get
 /// [`OUT_OF_SCOPE_PRIOR`] of the total weight. Falls back to [`Calibrator::prior`] when there is too little to learn from.
-pub fn fit(outcomes: &[Outcome]) -> Calibrator {
-    let n_in = outcomes.iter().filter(|o| o.in_scope).count();
+pub fn fit<'a, I>(outcomes: I) -> Calibrator
+where
+    I: IntoIterator<Item = &'a Outcome>,
+    I::IntoIter: Clone,
+{
+    let outcomes = outcomes.into_iter();
+    let n_in = outcomes.clone().filter(|o| o.in_scope).count();
     let prior = Calibrator::prior();
     if n_in < 4 {
         return prior;
     }
-    let weight = outcome_weight(outcomes.iter());
+    let weight = outcome_weight(outcomes.clone());
     let singles: Vec<([f32; DIM], f32, f32)> = outcomes
-        .iter()
+        .clone()
         .map(|o| {
             (
                 single_features(&o.evidence),
@@ -283,7 +288,6 @@ pub fn fit(outcomes: &[Outcome]) -> Calibrator {
         })
         .collect();
     let pairs: Vec<([f32; PAIR_DIM], f32, f32)> = outcomes
-        .iter()
         .map(|o| {
             (
                 pair_features(&o.evidence),
@@ -384,6 +388,7 @@ mod tests {
             s2: s1 / 2.0,
             s_any: s1,
             coverage: s1,
+            probs: vec![p1, 1.0 - p1],
         }
     }
 

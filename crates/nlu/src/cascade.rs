@@ -73,7 +73,7 @@ impl Cascade {
             .map(|t| features::of_text(t))
             .collect();
         let refs: Vec<&RawFeatures> = raws.iter().collect();
-        let core = Arc::new(Core::fit(&refs, &examples.labels, examples.classes, seed));
+        let core = Core::fit(&refs, &examples.labels, examples.classes, seed);
         let Some(embedder) = encoder else {
             let outcomes = calibrate::cross_validate(
                 &raws,
@@ -93,8 +93,7 @@ impl Cascade {
         };
         let vecs = embed_all(embedder.as_ref(), &examples.texts, progress)?;
         let joint = joint_outcomes(&raws, &vecs, examples, seed);
-        let lexical_outcomes: Vec<Outcome> = joint.iter().map(|j| j.lexical.clone()).collect();
-        let calibrator: Calibrator = calibrate::fit(&lexical_outcomes);
+        let calibrator: Calibrator = calibrate::fit(joint.iter().map(|j| &j.lexical));
         let semantic_calibrator =
             semantic::fit_calibrator(&joint, |o| calibrator.confidence(&o.evidence));
         let vec_refs: Vec<&[f32]> = vecs.iter().map(Vec::as_slice).collect();
@@ -112,7 +111,6 @@ impl Cascade {
             core: semantic_core,
             calibrator: semantic_calibrator,
             coverage: Coverage::of(examples.texts.iter().copied()),
-            lexical: core.clone(),
         };
         Ok((
             Cascade {
@@ -134,8 +132,8 @@ impl Cascade {
     /// Decide one text: the fast path, then the encoder stage when the fast path is unsure or
     /// cannot read the language. If the encoder fails, the fast path's answer stands.
     pub fn predict(&self, text: &str) -> Prediction {
-        let raw = features::of_text(text);
-        let first = self.fast.predict_raw(&raw);
+        let evidence = self.fast.core().evidence(&features::of_text(text));
+        let first = self.fast.judge(&evidence);
         let Some(stage) = &self.semantic else {
             return first;
         };
@@ -143,7 +141,7 @@ impl Cascade {
         if covered && first.confidence >= stage.calibrator.sure {
             return first;
         }
-        match stage.predict(text, &raw, &first, covered) {
+        match stage.predict(text, &evidence.probs, &first, covered) {
             Ok(p) => p,
             Err(_) => {
                 let mut p = first;
@@ -158,7 +156,7 @@ impl SemanticStage {
     fn predict(
         &self,
         text: &str,
-        raw: &RawFeatures,
+        lexical_probs: &[f32],
         first: &Prediction,
         covered: bool,
     ) -> Result<Prediction, EmbedError> {
@@ -170,9 +168,8 @@ impl SemanticStage {
             .ok_or_else(|| EmbedError("the encoder returned no vector".into()))?;
         let sem = self.core.evidence(&v);
         let fused: Fused = if covered {
-            let probs = self.lexical.probabilities(raw);
             semantic::fuse(
-                Some((&probs, first.top(), first.confidence)),
+                Some((lexical_probs, first.top(), first.confidence)),
                 &sem,
                 self.calibrator.lexical_weight,
             )
@@ -225,7 +222,6 @@ fn joint_outcomes(
             let truth = split.local[i];
             out.push(JointOutcome {
                 lexical: Outcome::judge(core.evidence(&raws[i]), truth, split.local_oos),
-                lexical_probs: core.probabilities(&raws[i]),
                 semantic: sem.evidence(&vecs[i]),
                 truth: (truth != usize::MAX).then_some(truth),
             });
@@ -410,7 +406,11 @@ mod tests {
             .as_ref()
             .map(|s| s.calibrator.sure)
             .unwrap_or(1.0);
-        let first = c.fast.predict_raw(&features::of_text("where is my parcel"));
+        let first = c.fast.judge(
+            &c.fast
+                .core()
+                .evidence(&features::of_text("where is my parcel")),
+        );
         assert_eq!(first.confidence >= sure, p.stage == "lexical");
     }
 
@@ -433,7 +433,9 @@ mod tests {
         let c = trained(Some(enc.clone()));
         // English, but worded unlike any example: only the concepts carry it
         let p = c.predict("refund");
-        let first = c.fast.predict_raw(&features::of_text("refund"));
+        let first = c
+            .fast
+            .judge(&c.fast.core().evidence(&features::of_text("refund")));
         let sure = c
             .semantic
             .as_ref()

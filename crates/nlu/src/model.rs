@@ -242,6 +242,8 @@ pub struct Evidence {
     pub s_any: f32,
     /// Share of the text's word features known from training.
     pub coverage: f32,
+    /// The linear classifier's probability for every class (what the encoder stage fuses with).
+    pub probs: Vec<f32>,
 }
 
 impl Core {
@@ -262,14 +264,6 @@ impl Core {
 
     pub fn classes(&self) -> usize {
         self.classes
-    }
-
-    /// The linear classifier's probability for every class.
-    pub fn probabilities(&self, raw: &RawFeatures) -> Vec<f32> {
-        let x = self.vectorizer.transform(raw);
-        let mut probs = vec![0f32; self.classes];
-        self.linear.probabilities_into(&x, &mut probs);
-        probs
     }
 
     pub fn evidence(&self, raw: &RawFeatures) -> Evidence {
@@ -294,30 +288,31 @@ impl Core {
             s_any: sims.iter().copied().fold(0.0, f32::max),
             coverage,
             ranked,
+            probs,
         }
     }
 }
 
 /// The fast path: the lexical core plus a calibrator learned by cross-validation on the playbook.
 pub struct LexicalModel {
-    core: std::sync::Arc<Core>,
+    core: Core,
     calibrator: Calibrator,
 }
 
 impl LexicalModel {
-    pub fn new(core: std::sync::Arc<Core>, calibrator: Calibrator) -> Self {
+    pub fn new(core: Core, calibrator: Calibrator) -> Self {
         LexicalModel { core, calibrator }
     }
 
-    pub fn core(&self) -> &std::sync::Arc<Core> {
+    pub fn core(&self) -> &Core {
         &self.core
     }
 
-    pub fn predict_raw(&self, raw: &RawFeatures) -> Prediction {
-        let ev = self.core.evidence(raw);
+    /// The fast path's prediction from evidence its core already computed.
+    pub fn judge(&self, ev: &Evidence) -> Prediction {
         Prediction {
-            confidence: self.calibrator.confidence(&ev),
-            pair_confidence: self.calibrator.pair_confidence(&ev),
+            confidence: self.calibrator.confidence(ev),
+            pair_confidence: self.calibrator.pair_confidence(ev),
             nearest: ev.s_any,
             closeness: if ev.p1 > 0.0 {
                 (ev.p2 / ev.p1).min(1.0)
@@ -332,7 +327,7 @@ impl LexicalModel {
                 ("s_any", ev.s_any),
                 ("coverage", ev.coverage),
             ],
-            ranked: ev.ranked,
+            ranked: ev.ranked.clone(),
             stage: "lexical",
             answer_at: crate::calibrate::ANSWER_THRESHOLD,
         }

@@ -11,9 +11,9 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::calibrate::{self, Outcome};
+use crate::calibrate::{self, dotn, sigmoid, Outcome};
 use crate::embedding::{cosine, Embedder};
-use crate::model::{ClassId, Core, Rng};
+use crate::model::{ClassId, Rng};
 
 /// The fast path counts as sure once its answers at that confidence were right this often in
 /// cross-validation (weighted with the assumed out-of-scope share).
@@ -254,13 +254,6 @@ pub struct SemanticCalibrator {
     pub answer_alone_at: f32,
 }
 
-fn sigmoid(z: f32) -> f32 {
-    1.0 / (1.0 + (-z).exp())
-}
-fn dotn<const N: usize>(w: &[f32; N], x: &[f32; N]) -> f32 {
-    w.iter().zip(x).map(|(a, b)| a * b).sum()
-}
-
 impl SemanticCalibrator {
     /// For playbooks too small to cross-validate: trust the fused probability and similarity.
     pub fn prior() -> Self {
@@ -303,8 +296,6 @@ impl SemanticCalibrator {
 #[derive(Debug, Clone)]
 pub struct JointOutcome {
     pub lexical: Outcome,
-    /// The fast path's full class probabilities and best class for the same example.
-    pub lexical_probs: Vec<f32>,
     pub semantic: SemanticEvidence,
     /// The true class in the fold's local numbering (`None`: unknown to the fold's models).
     pub truth: Option<ClassId>,
@@ -329,7 +320,7 @@ pub fn fit_calibrator<'a>(
     // The fast path's view of an outcome, as `fuse` takes it (borrowed, never copied).
     let lex = |o: &'a JointOutcome, lc: f32| {
         let top = o.lexical.evidence.ranked.first().map(|r| r.0);
-        (o.lexical_probs.as_slice(), top, lc)
+        (o.lexical.evidence.probs.as_slice(), top, lc)
     };
     // The fusion weight that ranks the right intent first most often in cross-validation.
     let lexical_weight = LEXICAL_WEIGHTS
@@ -512,8 +503,6 @@ pub struct SemanticStage {
     pub core: SemanticCore,
     pub calibrator: SemanticCalibrator,
     pub coverage: Coverage,
-    /// The fast path's core, for its full class probabilities.
-    pub lexical: Arc<Core>,
 }
 
 #[cfg(test)]

@@ -80,7 +80,8 @@ pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
     }
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
+/// The `p`-quantile of sorted durations (the value at index ⌊n·p⌋), shared by the bench commands.
+pub(super) fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted
         .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
         .copied()

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+
+use super::bench::percentile;
 use nlu::embedding::Embedder;
 
 #[derive(clap::Args, Debug)]
@@ -103,14 +105,6 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// The `p`-quantile of sorted durations.
-fn quantile(sorted: &[Duration], p: f64) -> Duration {
-    sorted
-        .get(((sorted.len() as f64 * p).ceil() as usize).saturating_sub(1))
-        .copied()
-        .unwrap_or_default()
-}
-
 /// `clients` threads embed `texts` one message per call (client `i` takes every `clients`-th
 /// text from `i`): per-message latency quantiles and messages per second.
 fn concurrent(
@@ -151,8 +145,8 @@ fn concurrent(
     }
     times.sort();
     Ok(serde_json::json!({
-        "p50_ms": ms(quantile(&times, 0.5)),
-        "p99_ms": ms(quantile(&times, 0.99)),
+        "p50_ms": ms(percentile(&times, 0.5)),
+        "p99_ms": ms(percentile(&times, 0.99)),
         "messages_per_s": times.len() as f64 / wall.as_secs_f64(),
     }))
 }
@@ -191,7 +185,7 @@ pub fn run(args: EncoderBenchArgs) -> anyhow::Result<()> {
         .map(|(after, before)| ms(after.saturating_sub(before)) / texts.len() as f64);
     let mean = times.iter().sum::<Duration>() / times.len() as u32;
     times.sort();
-    let pct = |p: f64| quantile(&times, p);
+    let pct = |p: f64| percentile(&times, p);
 
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     let at = Instant::now();

@@ -10,6 +10,8 @@ use desk::routing::{self, Candidate, Rules, Waiting};
 use desk::{Agent, AgentId, Competences, ConversationId, Needs, Presence, Reason, Role};
 use store::{Change, Customer, NewAgent, NewConversation, Store};
 
+use super::bench::percentile;
+
 #[derive(clap::Args, Debug)]
 pub struct RoutingBenchArgs {
     /// Agents online (all busy while the decision latency is measured: they have room).
@@ -112,13 +114,6 @@ fn candidate(a: NewAgent, id: i64, load: u32) -> Candidate {
         load,
         idle_since_ms: 0,
     }
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted
-        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
-        .copied()
-        .unwrap_or_default()
 }
 
 fn us(d: Duration) -> f64 {
