@@ -85,7 +85,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut csv = std::io::BufWriter::new(std::fs::File::create(&out)?);
     writeln!(
         csv,
-        "playbook,source,intents,per_intent,oos,kind,top1,top2,top_oos,confidence,action_answer,p1,p2,s1,s2,s_any,coverage"
+        "playbook,source,intents,per_intent,oos,kind,top1,top2,top_oos,confidence,action_answer,p1,p2,s1,s2,s_any,coverage,s_oos,n1"
     )?;
     // (answered right, ranked right, in-scope, off-topic handed off, off-topic, near handed off, near)
     let mut by_shape: BTreeMap<(usize, bool), [usize; 7]> = BTreeMap::new();
@@ -135,37 +135,28 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             judged.push(("near", None, leak(m[rng.below(m.len())].clone())));
         }
         for _ in 0..20 {
-            judged.push(("off", None, leak(offtopic[rng.below(offtopic.len())].clone())));
+            judged.push((
+                "off",
+                None,
+                leak(offtopic[rng.below(offtopic.len())].clone()),
+            ));
         }
         let tally = by_shape.entry((per, with_oos)).or_default();
         for (kind, truth, text) in judged {
             let (t, e) = tier.triage_explained(text);
-            let top = e.ranked.first().and_then(|r| r.0.clone());
-            let top1 = truth.is_some() && top == truth;
-            let top2 = truth.is_some() && e.ranked.iter().take(2).any(|r| r.0 == truth);
+            let top1 = truth.is_some() && e.ranked.first().and_then(|r| r.0.clone()) == truth;
             let answered = t.action == nlu::Action::Answer;
-            let ev = |name: &str| {
-                e.evidence
-                    .iter()
-                    .find(|x| x.0 == name)
-                    .map_or(0.0, |x| x.1)
-            };
-            writeln!(
-                csv,
-                "{g},{},{k},{per},{},{kind},{},{},{},{:.5},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5}",
-                sname,
-                u8::from(with_oos),
-                u8::from(top1),
-                u8::from(top2),
-                u8::from(e.ranked.first().is_some_and(|r| r.0.is_none())),
-                e.confidence,
-                u8::from(answered),
-                ev("p1"),
-                ev("p2"),
-                ev("s1"),
-                ev("s2"),
-                ev("s_any"),
-                ev("coverage"),
+            write_row(
+                &mut csv,
+                &g.to_string(),
+                &sname,
+                k,
+                per,
+                with_oos,
+                kind,
+                &truth,
+                &t,
+                &e,
             )?;
             match kind {
                 "in" => {
@@ -188,6 +179,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
         }
     }
+    for pair in args
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| *a == "--fixture")
+        .filter_map(|(i, _)| Some((args.get(i + 1)?, args.get(i + 2)?)))
+    {
+        let playbook = playbook::Playbook::from_file(std::path::Path::new(pair.0))?;
+        let cases = nlu::eval::parse_cases(&std::fs::read_to_string(pair.1)?)?;
+        let tier = nlu::MachineTier::train(&playbook)?;
+        let name = std::path::Path::new(pair.0)
+            .file_stem()
+            .map_or("fixture".into(), |s| s.to_string_lossy().to_string());
+        for c in &cases {
+            let (kind, truth) = match &c.expected {
+                nlu::eval::Expected::Intent(id) => ("in", Some(id.clone())),
+                nlu::eval::Expected::Handoff(Some(nlu::Reason::LowConfidence)) => ("off", None),
+                _ => continue,
+            };
+            let (t, e) = tier.triage_explained(&c.text);
+            write_row(
+                &mut csv,
+                &name,
+                &name,
+                playbook.intents.len(),
+                0,
+                false,
+                kind,
+                &truth,
+                &t,
+                &e,
+            )?;
+        }
+    }
     println!("per_intent oos | answered/ranked-right top1 | off-topic recall | near recall");
     let ratio = |a: usize, b: usize| a as f64 / b.max(1) as f64;
     for ((per, oos), t) in &by_shape {
@@ -201,6 +225,46 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         );
     }
     Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn write_row(
+    csv: &mut impl Write,
+    playbook: &str,
+    source: &str,
+    k: usize,
+    per: usize,
+    with_oos: bool,
+    kind: &str,
+    truth: &Option<String>,
+    t: &nlu::Triage,
+    e: &nlu::Explanation,
+) -> std::io::Result<()> {
+    let top1 = truth.is_some() && e.ranked.first().and_then(|r| r.0.as_ref()) == truth.as_ref();
+    let top2 = truth.is_some()
+        && e.ranked
+            .iter()
+            .take(2)
+            .any(|r| r.0.as_ref() == truth.as_ref());
+    let ev = |name: &str| e.evidence.iter().find(|x| x.0 == name).map_or(0.0, |x| x.1);
+    writeln!(
+        csv,
+        "{playbook},{source},{k},{per},{},{kind},{},{},{},{:.5},{},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{:.5},{}",
+        u8::from(with_oos),
+        u8::from(top1),
+        u8::from(top2),
+        u8::from(e.ranked.first().is_some_and(|r| r.0.is_none())),
+        e.confidence,
+        u8::from(t.action == nlu::Action::Answer),
+        ev("p1"),
+        ev("p2"),
+        ev("s1"),
+        ev("s2"),
+        ev("s_any"),
+        ev("coverage"),
+        ev("s_oos"),
+        ev("n1"),
+    )
 }
 
 fn leak(s: String) -> &'static str {

@@ -34,6 +34,8 @@ pub struct Examples<'a> {
     pub labels: Vec<ClassId>,
     pub classes: usize,
     pub oos_class: Option<ClassId>,
+    /// The built-in background (see [`crate::background`]): negative evidence, never a class.
+    pub background: Vec<&'a str>,
 }
 
 /// Embed many texts in batches, reporting progress as (done, total).
@@ -73,16 +75,22 @@ impl Cascade {
             .map(|t| features::of_text(t))
             .collect();
         let refs: Vec<&RawFeatures> = raws.iter().collect();
-        let core = Core::fit(&refs, &examples.labels, examples.classes, seed);
+        let background: Vec<RawFeatures> = examples
+            .background
+            .iter()
+            .map(|t| features::of_text(t))
+            .collect();
+        let core = Core::fit(
+            &refs,
+            &examples.labels,
+            examples.classes,
+            examples.oos_class,
+            &background,
+            seed,
+        );
+        let calibrator = Calibrator::shipped();
         let Some(embedder) = encoder else {
-            let outcomes = calibrate::cross_validate(
-                &raws,
-                &examples.labels,
-                examples.classes,
-                examples.oos_class,
-                seed,
-            );
-            let fast = LexicalModel::new(core, calibrate::fit(&outcomes));
+            let fast = LexicalModel::new(core, calibrator);
             return Ok((
                 Cascade {
                     fast,
@@ -92,8 +100,7 @@ impl Cascade {
             ));
         };
         let vecs = embed_all(embedder.as_ref(), &examples.texts, progress)?;
-        let joint = joint_outcomes(&raws, &vecs, examples, seed);
-        let calibrator: Calibrator = calibrate::fit(joint.iter().map(|j| &j.lexical));
+        let joint = joint_outcomes(&raws, &background, &vecs, examples, seed);
         let semantic_calibrator =
             semantic::fit_calibrator(&joint, |o| calibrator.confidence(&o.evidence));
         let vec_refs: Vec<&[f32]> = vecs.iter().map(Vec::as_slice).collect();
@@ -207,6 +214,7 @@ impl SemanticStage {
 /// Cross-validate both models on the same folds.
 fn joint_outcomes(
     raws: &[RawFeatures],
+    background: &[RawFeatures],
     vecs: &[Vec<f32>],
     examples: &Examples<'_>,
     seed: u64,
@@ -215,7 +223,14 @@ fn joint_outcomes(
     for split in calibrate::splits(&examples.labels, examples.classes, examples.oos_class, seed) {
         let fold_seed = seed.wrapping_add(split.fold as u64);
         let train_raw: Vec<&RawFeatures> = split.train.iter().map(|&i| &raws[i]).collect();
-        let core = Core::fit(&train_raw, &split.train_labels, split.n_local, fold_seed);
+        let core = Core::fit(
+            &train_raw,
+            &split.train_labels,
+            split.n_local,
+            split.local_oos,
+            background,
+            fold_seed,
+        );
         let train_vecs: Vec<&[f32]> = split.train.iter().map(|&i| vecs[i].as_slice()).collect();
         let sem = SemanticCore::fit(&train_vecs, &split.train_labels, split.n_local, fold_seed);
         for &i in &split.held_out {
@@ -361,6 +376,7 @@ mod tests {
             labels,
             classes: 4,
             oos_class: None,
+            background: Vec::new(),
         }
     }
 
@@ -471,6 +487,7 @@ mod tests {
             labels,
             classes: 4,
             oos_class: None,
+            background: Vec::new(),
         };
         let (c, _) =
             Cascade::train(&examples, Some(Arc::new(Broken)), 3, &mut |_, _| {}).expect("trains");

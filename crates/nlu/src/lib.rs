@@ -17,6 +17,7 @@
 //! - [`knowledge`]: the article index (tantivy);
 //! - [`eval`]: cases and metrics for `tandem eval`.
 
+pub mod background;
 pub mod batcher;
 pub mod calibrate;
 pub mod cascade;
@@ -29,6 +30,7 @@ pub mod model;
 pub mod normalize;
 pub mod semantic;
 pub mod signals;
+pub mod verbatim;
 
 use std::fmt;
 use std::str::FromStr;
@@ -43,6 +45,7 @@ use crate::embedding::{EmbedError, Embedder};
 use crate::features::Vectorizer;
 use crate::knowledge::Knowledge;
 use crate::model::ClassId;
+use crate::verbatim::Verbatim;
 
 /// What to do with a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -178,6 +181,7 @@ pub struct MachineTier {
     intents: Vec<IntentInfo>,
     oos_class: Option<ClassId>,
     cascade: Cascade,
+    verbatim: Verbatim,
     vectorizer: Vectorizer,
     knowledge: Knowledge,
     locales: Vec<String>,
@@ -186,6 +190,9 @@ pub struct MachineTier {
 const SEED: u64 = 0x007a_4de3;
 /// Clarify only when the runner-up's probability is at least this share of the best intent's.
 const CLARIFY_CLOSENESS: f32 = 0.7;
+/// ... and when one of the two is right with at least this calibrated probability: asking a
+/// customer to choose between two wrong intents costs a turn and their patience.
+const CLARIFY_PAIR: f32 = 0.8;
 
 impl MachineTier {
     /// Learn intents, confidence calibration and the article index from a playbook.
@@ -212,6 +219,7 @@ impl MachineTier {
             return Err(NluError::NoExamples);
         }
         let n_intents = playbook.intents.len();
+        let background = background::for_playbook(&texts);
         let oos: Vec<&String> = playbook
             .out_of_scope
             .examples
@@ -223,11 +231,14 @@ impl MachineTier {
             texts.push(e);
             labels.push(n_intents);
         }
+        let verbatim = Verbatim::of(texts.iter().copied().zip(labels.iter().copied()));
+        let background_class = n_intents + usize::from(oos_class.is_some());
         let examples = Examples {
             texts,
             labels,
-            classes: n_intents + usize::from(oos_class.is_some()),
+            classes: background_class,
             oos_class,
+            background,
         };
         let (cascade, report) = Cascade::train(&examples, encoder.clone(), SEED, progress)?;
         let vectorizer = cascade.lexical_core().vectorizer.clone();
@@ -244,6 +255,7 @@ impl MachineTier {
                     .collect(),
                 oos_class,
                 cascade,
+                verbatim,
                 vectorizer,
                 knowledge,
                 locales: playbook.desk.locales.clone(),
@@ -272,7 +284,7 @@ impl MachineTier {
     pub fn triage_explained(&self, text: &str) -> (Triage, Explanation) {
         let found = signals::detect(text);
         let locale = locale::detect(text, &self.locales);
-        let prediction = self.cascade.predict(text);
+        let prediction = self.predict(text);
         let explanation = self.explanation(&prediction);
         let mut reasons = found.reasons;
         let top = self.intent_of(prediction.top());
@@ -287,7 +299,7 @@ impl MachineTier {
             let second = self.intent_of(prediction.ranked.get(1).map(|r| r.0));
             if let (Some(a), Some(b)) = (top, second) {
                 // Too close to call: the pair is likely right and the runner-up nearly as strong.
-                if prediction.pair_confidence >= ANSWER_THRESHOLD
+                if prediction.pair_confidence >= CLARIFY_PAIR
                     && prediction.closeness >= CLARIFY_CLOSENESS
                 {
                     candidates = vec![a.id.clone(), b.id.clone()];
@@ -344,7 +356,25 @@ impl MachineTier {
     /// The intent model's view of `text`: ranked intents (`None` = the out-of-scope class) with
     /// their scores, and the calibrated confidences. For diagnostics and the agent console.
     pub fn explain(&self, text: &str) -> Explanation {
-        self.explanation(&self.cascade.predict(text))
+        self.explanation(&self.predict(text))
+    }
+
+    /// A playbook example, typed back, gets its class for certain; anything else goes to the
+    /// cascade.
+    fn predict(&self, text: &str) -> model::Prediction {
+        match self.verbatim.class_of(text) {
+            Some(class) => model::Prediction {
+                ranked: vec![(class, 1.0)],
+                confidence: 1.0,
+                pair_confidence: 1.0,
+                nearest: 1.0,
+                closeness: 0.0,
+                evidence: vec![("verbatim", 1.0)],
+                stage: "example",
+                answer_at: ANSWER_THRESHOLD,
+            },
+            None => self.cascade.predict(text),
+        }
     }
 
     fn explanation(&self, p: &model::Prediction) -> Explanation {

@@ -5,7 +5,7 @@
 //! [`crate::cascade::Cascade`] consults the optional encoder stage only when it is unsure.
 
 use crate::calibrate::Calibrator;
-use crate::features::{RawFeatures, SparseVec, Vectorizer};
+use crate::features::{HashKeyed, RawFeatures, SparseVec, Vectorizer};
 
 /// Index of a class: the playbook's intents in order, then optionally the out-of-scope class.
 pub type ClassId = usize;
@@ -223,6 +223,13 @@ pub struct Core {
     linear: Linear,
     neighbours: Neighbours,
     classes: usize,
+    /// Training examples per class.
+    sizes: Vec<usize>,
+    oos_class: Option<ClassId>,
+    /// The built-in background's examples: negative evidence only.
+    background: Neighbours,
+    /// The word features of the playbook's own examples (coverage ignores the background's).
+    own_words: HashKeyed<()>,
 }
 
 /// Weight of the nearest-example similarity when ranking classes.
@@ -242,23 +249,54 @@ pub struct Evidence {
     pub s_any: f32,
     /// Share of the text's word features known from training.
     pub coverage: f32,
+    /// Nearest-example similarity within the out-of-scope class (0 without one).
+    pub s_oos: f32,
+    /// How many training examples the best class has.
+    pub n1: usize,
     /// The linear classifier's probability for every class (what the encoder stage fuses with).
     pub probs: Vec<f32>,
 }
 
 impl Core {
-    pub fn fit(raws: &[&RawFeatures], ys: &[ClassId], classes: usize, seed: u64) -> Self {
+    pub fn fit(
+        raws: &[&RawFeatures],
+        ys: &[ClassId],
+        classes: usize,
+        oos_class: Option<ClassId>,
+        background: &[RawFeatures],
+        seed: u64,
+    ) -> Self {
         let min_df = if raws.len() >= 5000 { 2 } else { 1 };
-        let owned: Vec<RawFeatures> = raws.iter().map(|r| (*r).clone()).collect();
+        let owned: Vec<RawFeatures> = raws
+            .iter()
+            .map(|r| (*r).clone())
+            .chain(background.iter().cloned())
+            .collect();
         let vectorizer = Vectorizer::fit(&owned, min_df);
+        let own_words: HashKeyed<()> = raws
+            .iter()
+            .flat_map(|r| r.words.iter().map(|w| (w.0, ())))
+            .collect();
+        let bg_xs: Vec<SparseVec> = background.iter().map(|r| vectorizer.transform(r)).collect();
+        let background = Neighbours::build(&bg_xs, &vec![0; bg_xs.len()], vectorizer.dim(), 1);
         let xs: Vec<SparseVec> = raws.iter().map(|r| vectorizer.transform(r)).collect();
         let linear = Linear::train(&xs, ys, vectorizer.dim(), classes, seed);
         let neighbours = Neighbours::build(&xs, ys, vectorizer.dim(), classes);
+        let mut sizes = vec![0; classes];
+        for &y in ys {
+            if let Some(n) = sizes.get_mut(y) {
+                *n += 1;
+            }
+        }
         Core {
             vectorizer,
             linear,
             neighbours,
             classes,
+            sizes,
+            oos_class,
+            background,
+            own_words,
         }
     }
 
@@ -267,7 +305,23 @@ impl Core {
     }
 
     pub fn evidence(&self, raw: &RawFeatures) -> Evidence {
-        let (x, coverage) = self.vectorizer.transform_with_coverage(raw);
+        let x = self.vectorizer.transform(raw);
+        let known = raw
+            .words
+            .iter()
+            .filter(|(h, _)| self.own_words.contains_key(h))
+            .count();
+        let coverage = if raw.words.is_empty() {
+            0.0
+        } else {
+            known as f32 / raw.words.len() as f32
+        };
+        let s_bg = self
+            .background
+            .best_per_class(&x)
+            .first()
+            .copied()
+            .unwrap_or(0.0);
         let mut probs = vec![0f32; self.classes];
         self.linear.probabilities_into(&x, &mut probs);
         let sims = self.neighbours.best_per_class(&x);
@@ -287,6 +341,13 @@ impl Core {
             s2: get(1, &sims),
             s_any: sims.iter().copied().fold(0.0, f32::max),
             coverage,
+            s_oos: self
+                .oos_class
+                .and_then(|c| sims.get(c))
+                .copied()
+                .unwrap_or(0.0)
+                .max(s_bg),
+            n1: ranked.first().map_or(0, |r| self.sizes[r.0]),
             ranked,
             probs,
         }
@@ -326,6 +387,8 @@ impl LexicalModel {
                 ("s2", ev.s2),
                 ("s_any", ev.s_any),
                 ("coverage", ev.coverage),
+                ("s_oos", ev.s_oos),
+                ("n1", ev.n1 as f32),
             ],
             ranked: ev.ranked.clone(),
             stage: "lexical",

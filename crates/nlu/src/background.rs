@@ -1,0 +1,94 @@
+//! The background: what "not this business" looks like, built in.
+//!
+//! A new playbook rarely says what it must not answer, and an `[out_of_scope]` section of a few
+//! lines cannot cover the weather, pizza, elections and every other business's questions. So every
+//! playbook is trained with a built-in background of such requests, in German and English
+//! (`background.tsv`, written for Tandem): generic off-topic requests and typical requests to
+//! some thirty other kinds of businesses. They join the playbook's own `[out_of_scope]` examples
+//! as negatives.
+//!
+//! A background line that resembles one of the playbook's own examples is dropped first (an
+//! insurer's playbook keeps its claims; the background's insurance lines then go): its
+//! similarity to the nearest example, on the same word and character n-grams the fast path
+//! reads, must stay below [`KEEP_BELOW`].
+
+use crate::features::{self, RawFeatures, SparseVec, Vectorizer};
+use crate::model::Neighbours;
+
+const TSV: &str = include_str!("background.tsv");
+
+/// A background line is kept only while its cosine to every playbook example stays below this.
+/// Set on development playbooks only (see docs/benchmarks.md).
+pub const KEEP_BELOW: f32 = 0.5;
+
+/// The built-in background lines (locale, text).
+pub fn lines() -> impl Iterator<Item = (&'static str, &'static str)> {
+    TSV.lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, '\t');
+            let locale = parts.next()?;
+            let _category = parts.next()?;
+            let text = parts.next()?.trim();
+            (!text.is_empty()).then_some((locale, text))
+        })
+}
+
+/// The background lines that do not resemble any of `examples` (the playbook's intent examples).
+pub fn for_playbook(examples: &[&str]) -> Vec<&'static str> {
+    let own: Vec<RawFeatures> = examples.iter().map(|t| features::of_text(t)).collect();
+    let candidates: Vec<(&'static str, RawFeatures)> =
+        lines().map(|(_, t)| (t, features::of_text(t))).collect();
+    if own.is_empty() {
+        return candidates.into_iter().map(|c| c.0).collect();
+    }
+    let docs: Vec<RawFeatures> = own
+        .iter()
+        .cloned()
+        .chain(candidates.iter().map(|c| c.1.clone()))
+        .collect();
+    let vectorizer = Vectorizer::fit(&docs, 1);
+    let xs: Vec<SparseVec> = own.iter().map(|r| vectorizer.transform(r)).collect();
+    let neighbours = Neighbours::build(&xs, &vec![0; xs.len()], vectorizer.dim(), 1);
+    candidates
+        .into_iter()
+        .filter(|(_, raw)| {
+            let best = neighbours.best_per_class(&vectorizer.transform(raw));
+            best.first().copied().unwrap_or(0.0) < KEEP_BELOW
+        })
+        .map(|c| c.0)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_background_is_bilingual_and_distinct() {
+        let all: Vec<(&str, &str)> = lines().collect();
+        assert!(all.len() >= 500, "{}", all.len());
+        for locale in ["de", "en"] {
+            assert!(all.iter().filter(|l| l.0 == locale).count() >= 150);
+        }
+        let mut texts: Vec<&str> = all.iter().map(|l| l.1).collect();
+        texts.sort_unstable();
+        texts.dedup();
+        assert_eq!(texts.len(), all.len(), "duplicate background lines");
+    }
+
+    #[test]
+    fn lines_like_the_playbook_are_dropped() {
+        let all = lines().count();
+        let kept = for_playbook(&["Wie wird das Wetter morgen?", "weather tomorrow"]);
+        assert!(
+            kept.len() < all && kept.len() > all / 2,
+            "{} of {all}",
+            kept.len()
+        );
+        assert!(kept
+            .iter()
+            .all(|t| !t.to_lowercase().contains("wetter morgen")));
+        assert_eq!(for_playbook(&[]).len(), all);
+    }
+}
