@@ -188,6 +188,8 @@ pub struct MachineTier {
 }
 
 const SEED: u64 = 0x007a_4de3;
+/// The stage name of a playbook example typed back (see [`verbatim`]).
+const VERBATIM_STAGE: &str = "example";
 /// Clarify only when the runner-up's probability is at least this share of the best intent's.
 const CLARIFY_CLOSENESS: f32 = 0.7;
 /// ... and when one of the two is right with at least this calibrated probability: asking a
@@ -286,7 +288,13 @@ impl MachineTier {
         let locale = locale::detect(text, &self.locales);
         let prediction = self.predict(text);
         let explanation = self.explanation(&prediction);
-        let mut reasons = found.reasons;
+        // An example typed back is answered as its author filed it: the words that would
+        // otherwise ask for a person ("hospital", "call me back") are what that intent answers.
+        let mut reasons = if prediction.stage == VERBATIM_STAGE {
+            Vec::new()
+        } else {
+            found.reasons
+        };
         let top = self.intent_of(prediction.top());
         let confident = top.is_some() && !prediction.is_unsure();
         let intent = if confident { top } else { None };
@@ -370,7 +378,7 @@ impl MachineTier {
                 nearest: 1.0,
                 closeness: 0.0,
                 evidence: vec![("verbatim", 1.0)],
-                stage: "example",
+                stage: VERBATIM_STAGE,
                 answer_at: ANSWER_THRESHOLD,
             },
             None => self.cascade.predict(text),

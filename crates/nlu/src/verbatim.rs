@@ -22,7 +22,7 @@ impl Verbatim {
     pub fn of<'a>(examples: impl IntoIterator<Item = (&'a str, ClassId)>) -> Self {
         let mut classes: HashMap<String, Option<ClassId>> = HashMap::new();
         for (text, class) in examples {
-            let folded = normalize::fold(text);
+            let folded = key(text);
             if folded.is_empty() {
                 continue;
             }
@@ -40,8 +40,12 @@ impl Verbatim {
 
     /// The class of the example `text` is (folded), unless there is none or it is ambiguous.
     pub fn class_of(&self, text: &str) -> Option<ClassId> {
-        self.classes.get(&normalize::fold(text)).copied().flatten()
+        self.classes.get(&key(text)).copied().flatten()
     }
+}
+
+fn key(text: &str) -> String {
+    normalize::fold(text).replace(' ', "")
 }
 
 #[cfg(test)]
@@ -61,6 +65,8 @@ mod tests {
         }
         assert_eq!(v.class_of("where is my parcel"), Some(1));
         assert_eq!(v.class_of("where is my parcel now"), None);
+        let v = Verbatim::of([("Please double-check my order", 2)]);
+        assert_eq!(v.class_of("please doublecheck my order"), Some(2));
     }
 
     #[test]
