@@ -135,9 +135,20 @@ pub struct Triage {
     /// -1 (very negative) .. 1 (very positive).
     #[serde(default)]
     pub sentiment: f32,
-    /// On `clarify`: the intents to choose between, best first.
+    /// The machine's best guesses, best first (at most three intents), whatever the action: on
+    /// `clarify` the first two are the choices put to the customer; on `handoff` they show the
+    /// agent where the machine would have started.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub candidates: Vec<String>,
+    pub candidates: Vec<Candidate>,
+}
+
+/// One of the machine's best guesses for a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub intent: String,
+    /// The calibrated confidence for the best-ranked class, scaled by the ranking score for the
+    /// others (0..1).
+    pub confidence: f32,
 }
 
 /// The intent model's view of one text (see [`MachineTier::explain`]).
@@ -301,19 +312,17 @@ impl MachineTier {
         if intent.is_some_and(|i| i.handoff) {
             reasons.push(Reason::IntentRequiresHuman);
         }
-        let mut candidates = Vec::new();
+        let candidates = self.candidates(&prediction);
+        let mut clarify = false;
         let mut article = None;
         if !confident {
             let second = self.intent_of(prediction.ranked.get(1).map(|r| r.0));
-            if let (Some(a), Some(b)) = (top, second) {
+            if let (Some(_), Some(_)) = (top, second) {
                 // Too close to call: the pair is likely right and the runner-up nearly as strong.
-                if prediction.pair_confidence >= CLARIFY_PAIR
-                    && prediction.closeness >= CLARIFY_CLOSENESS
-                {
-                    candidates = vec![a.id.clone(), b.id.clone()];
-                }
+                clarify = prediction.pair_confidence >= CLARIFY_PAIR
+                    && prediction.closeness >= CLARIFY_CLOSENESS;
             }
-            if candidates.is_empty() {
+            if !clarify {
                 if reasons.is_empty() && prediction.top() != self.oos_class {
                     article = self.knowledge.clear_match(text, &locale);
                 }
@@ -325,15 +334,14 @@ impl MachineTier {
         reasons.sort();
         reasons.dedup();
         let action = if !reasons.is_empty() {
-            candidates.clear();
             Action::Handoff
-        } else if !candidates.is_empty() {
+        } else if clarify {
             Action::Clarify
         } else {
             Action::Answer
         };
         let intent = match action {
-            Action::Clarify => candidates.first().cloned(),
+            Action::Clarify => candidates.first().map(|c| c.intent.clone()),
             _ => intent.map(|i| i.id.clone()),
         };
         let triage = Triage {
@@ -348,6 +356,27 @@ impl MachineTier {
             candidates,
         };
         (triage, explanation)
+    }
+
+    /// The best three intents of a prediction with their confidences (see [`Candidate`]).
+    fn candidates(&self, p: &model::Prediction) -> Vec<Candidate> {
+        let best = p.ranked.first().map_or(0.0, |r| r.1);
+        p.ranked
+            .iter()
+            .filter_map(|(c, score)| {
+                let info = self.intent_of(Some(*c))?;
+                let share = if best > 0.0 {
+                    (score / best).clamp(0.0, 1.0)
+                } else {
+                    0.0
+                };
+                Some(Candidate {
+                    intent: info.id.clone(),
+                    confidence: (p.confidence * share).clamp(0.0, 1.0),
+                })
+            })
+            .take(3)
+            .collect()
     }
 
     /// Knowledge-base articles for `text`, best first.
@@ -466,6 +495,33 @@ mod tests {
             assert!(v.get(key).is_some(), "missing {key}");
         }
         assert!(v["reasons"].is_array());
+    }
+
+    #[test]
+    fn a_handoff_keeps_the_best_guesses() {
+        let tier = demo();
+        let t = tier.triage("Wie wird das Wetter morgen in Berlin?");
+        assert_eq!(t.action, Action::Handoff);
+        let v = serde_json::to_value(&t).expect("json");
+        let candidates = v["candidates"]
+            .as_array()
+            .expect("candidates even on handoff");
+        assert!(!candidates.is_empty() && candidates.len() <= 3, "{v}");
+        for c in candidates {
+            assert!(
+                c["intent"].is_string() && c["confidence"].is_number(),
+                "{c}"
+            );
+        }
+        let t = tier.triage("Wo ist mein Paket?");
+        assert_eq!(
+            t.candidates.first().map(|c| c.intent.as_str()),
+            Some("order_status")
+        );
+        assert!(t
+            .candidates
+            .windows(2)
+            .all(|w| w[0].confidence >= w[1].confidence));
     }
 
     #[test]

@@ -62,8 +62,14 @@ fn human(t: &nlu::Triage) -> String {
         (None, Some(a)) => format!("article:{a}"),
         (None, None) => "-".into(),
     };
-    if !t.candidates.is_empty() {
-        what = t.candidates.join(" | ");
+    if t.action == nlu::Action::Clarify {
+        let choices: Vec<&str> = t
+            .candidates
+            .iter()
+            .take(2)
+            .map(|c| c.intent.as_str())
+            .collect();
+        what = choices.join(" | ");
     }
     let reasons: Vec<&str> = t.reasons.iter().map(|r| r.as_str()).collect();
     let reasons = if reasons.is_empty() {
