@@ -241,6 +241,10 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
 
     const reasons = agent.getByRole("list", { name: "Übergabegründe" });
     assert.equal(await reasons.locator('li[data-reason="human_requested"]').textContent(), "Wunsch nach einem Menschen");
+    // Beside the reasons: where the bot would have started (its best guess first).
+    const guesses = agent.locator("p.guesses");
+    assert.ok(await guesses.isVisible(), "the bot's guesses are shown");
+    assert.match(await guesses.textContent(), /^Der Bot vermutete: [a-z_]+ \(0,\d\d\)/);
     assert.equal((await agent.locator("#conv-state").textContent()).trim(), "zugewiesen");
     await assertA11y(agent, "de");
 

@@ -1,7 +1,7 @@
 //! The handoff policy: turns the machine tier's single-message triage plus the conversation's
 //! history into the desk's decision, and a handoff's reasons into needs for the router.
 
-use nlu::{Action, Reason, Triage};
+use nlu::{Action, Candidate, Reason, Triage};
 use playbook::Playbook;
 use serde::{Deserialize, Serialize};
 
@@ -9,7 +9,8 @@ use crate::replies;
 use crate::routing::{Levels, Rules};
 
 /// What a handed-off conversation needs from the person who takes it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+// Not `Eq`: the guesses carry `f32` confidences.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Needs {
     pub reasons: Vec<Reason>,
     pub skills: Vec<String>,
@@ -19,6 +20,33 @@ pub struct Needs {
     /// Minimum competence levels, from the reasons (see `routing::Rules`).
     #[serde(default)]
     pub levels: Levels,
+    /// The machine's best guesses at the handoff, best first, for the agent: where the bot
+    /// would have started. Absent from rows stored before guesses were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guesses: Vec<Guess>,
+}
+
+/// One of the machine's guesses at what the customer wants (from `nlu::Candidate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Guess {
+    pub intent: String,
+    /// 0..1, as the machine tier reported it.
+    pub confidence: f32,
+}
+
+impl Guess {
+    /// The guesses worth showing of a triage's candidates, in their order: those whose
+    /// confidence rounds to 0.00 (or is not a number) are dropped.
+    pub fn from_candidates(candidates: &[Candidate]) -> Vec<Guess> {
+        candidates
+            .iter()
+            .filter(|c| c.confidence.is_finite() && (c.confidence * 100.0).round() >= 1.0)
+            .map(|c| Guess {
+                intent: c.intent.clone(),
+                confidence: c.confidence.min(1.0),
+            })
+            .collect()
+    }
 }
 
 impl Needs {
@@ -36,7 +64,14 @@ impl Needs {
             skills,
             locale: locale.to_owned(),
             levels,
+            guesses: Vec::new(),
         }
+    }
+
+    /// These needs with the machine's guesses (see [`Guess::from_candidates`]).
+    pub fn with_guesses(mut self, candidates: &[Candidate]) -> Self {
+        self.guesses = Guess::from_candidates(candidates);
+        self
     }
 }
 
@@ -137,7 +172,8 @@ pub fn decide(
                 .and_then(|id| playbook.intent(id))
                 .map(|i| i.skills.clone())
                 .unwrap_or_default();
-            let needs = Needs::new(&Rules::from_playbook(playbook), reasons, &skills, locale);
+            let needs = Needs::new(&Rules::from_playbook(playbook), reasons, &skills, locale)
+                .with_guesses(&triage.candidates);
             Decision::Handoff {
                 needs,
                 text: replies::handoff(locale).to_owned(),
@@ -175,7 +211,8 @@ pub fn decide(
                             .map(|i| i.skills.as_slice())
                             .unwrap_or_default(),
                         locale,
-                    ),
+                    )
+                    .with_guesses(&triage.candidates),
                     text: replies::handoff(locale).to_owned(),
                 },
             }
@@ -211,7 +248,22 @@ mod tests {
             locale: "de".into(),
             article: None,
             sentiment: 0.0,
-            candidates: vec![],
+            // The machine's guesses as it reports them: the intent first, when it has one.
+            candidates: intent
+                .map(|i| {
+                    vec![Candidate {
+                        intent: i.to_owned(),
+                        confidence: 0.9,
+                    }]
+                })
+                .unwrap_or_default(),
+        }
+    }
+
+    fn cand(intent: &str, confidence: f32) -> Candidate {
+        Candidate {
+            intent: intent.into(),
+            confidence,
         }
     }
 
@@ -250,6 +302,77 @@ mod tests {
             vec![Reason::ComplexSales, Reason::IntentRequiresHuman]
         );
         assert_eq!(needs.priority, 1);
+        assert_eq!(
+            needs.guesses,
+            vec![Guess {
+                intent: "bulk_order_quote".into(),
+                confidence: 0.9
+            }]
+        );
+    }
+
+    #[test]
+    fn handoff_carries_the_machines_guesses_best_first_without_the_negligible() {
+        let p = Playbook::demo();
+        let mut t = triage(
+            "Ich will sofort einen Menschen sprechen, wo bleibt mein Paket",
+            Action::Handoff,
+            None,
+            vec![Reason::HumanRequested],
+        );
+        t.candidates = vec![
+            cand("order_status", 0.31),
+            cand("delivery_time", 0.12),
+            // Rounds to 0.00: not worth an agent's glance.
+            cand("voucher", 0.004),
+        ];
+        let Decision::Handoff { needs, .. } = decide(&t, &[], &p, "de", never_similar) else {
+            panic!("expected a handoff");
+        };
+        let shown: Vec<(&str, f32)> = needs
+            .guesses
+            .iter()
+            .map(|g| (g.intent.as_str(), g.confidence))
+            .collect();
+        assert_eq!(shown, vec![("order_status", 0.31), ("delivery_time", 0.12)]);
+        // The guesses travel with the stored needs, and needs stored before them still load.
+        let json = serde_json::to_string(&needs).expect("json");
+        assert!(json.contains("\"guesses\""), "{json}");
+        let back: Needs = serde_json::from_str(&json).expect("needs");
+        assert_eq!(back, needs);
+        let old: Needs = serde_json::from_str(
+            r#"{"reasons":["human_requested"],"skills":[],"locale":"de","priority":1}"#,
+        )
+        .expect("needs from before guesses");
+        assert!(old.guesses.is_empty());
+        // Without guesses the field is left out, as before.
+        let none = serde_json::to_string(&old).expect("json");
+        assert!(!none.contains("guesses"), "{none}");
+    }
+
+    #[test]
+    fn an_intent_without_an_answer_hands_off_with_its_guesses() {
+        let mut p = Playbook::demo();
+        let order = p
+            .intents
+            .iter_mut()
+            .find(|i| i.id == "order_status")
+            .expect("order_status");
+        order.answer.clear();
+        let t = triage(
+            "Wo ist mein Paket?",
+            Action::Answer,
+            Some("order_status"),
+            vec![],
+        );
+        let Decision::Handoff { needs, .. } = decide(&t, &[], &p, "de", never_similar) else {
+            panic!("expected a handoff");
+        };
+        assert_eq!(needs.reasons, vec![Reason::IntentRequiresHuman]);
+        assert_eq!(
+            needs.guesses.first().map(|g| g.intent.as_str()),
+            Some("order_status")
+        );
     }
 
     #[test]

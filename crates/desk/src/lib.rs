@@ -9,5 +9,5 @@ pub mod routing;
 
 pub use agent::{Agent, AgentId, Competences, Presence, Role};
 pub use conversation::{Author, ConversationId, ConversationState, MessageId, Transition};
-pub use handoff::{Decision, Needs};
+pub use handoff::{Decision, Guess, Needs};
 pub use nlu::Reason;

@@ -706,6 +706,7 @@ mod tests {
             skills,
             locale: "de".into(),
             levels,
+            guesses: vec![],
         }
     }
 

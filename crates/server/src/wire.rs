@@ -42,9 +42,22 @@ pub struct Handoff {
     /// Skills the handoff needs (extension).
     #[serde(default)]
     pub skills: Vec<String>,
+    /// The bot's best guesses at what the customer wants, best first: for agents only, never
+    /// in what the customer sees (extension).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub guesses: Vec<Guess>,
+}
+
+/// One of the bot's guesses at a handoff.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Guess {
+    pub intent: String,
+    /// 0..1.
+    pub confidence: f32,
 }
 
 impl Handoff {
+    /// The handoff as anyone with access to the conversation, the customer included, sees it.
     pub fn of(c: &store::Conversation) -> Option<Self> {
         let needs = c.handoff.as_ref()?;
         Some(Self {
@@ -54,6 +67,19 @@ impl Handoff {
                 .map(|r| r.as_str().to_owned())
                 .collect(),
             skills: needs.skills.clone(),
+            guesses: Vec::new(),
+        })
+    }
+
+    /// The handoff as an agent sees it: with the bot's guesses.
+    pub fn for_agent(c: &store::Conversation) -> Option<Self> {
+        let guesses = c.handoff.as_ref()?.guesses.iter().map(|g| Guess {
+            intent: g.intent.clone(),
+            confidence: g.confidence,
+        });
+        Some(Self {
+            guesses: guesses.collect(),
+            ..Self::of(c)?
         })
     }
 }

@@ -56,6 +56,7 @@ fn handoff(reasons: Vec<Reason>) -> Change {
         skills: vec![],
         locale: "de".into(),
         levels: Default::default(),
+        guesses: vec![],
     })
 }
 

@@ -68,16 +68,21 @@ pub async fn get_one(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<wire::Conversation>> {
-    let (c, _) = auth::conversation_access(&state, &headers, &id, Intent::Read).await?;
+    let (c, access) = auth::conversation_access(&state, &headers, &id, Intent::Read).await?;
     let messages = state.store.messages(&c.id).await?;
     let change = wire::StateChange::from(&c);
+    // The bot's guesses are for agents; the customer's view stays as it was.
+    let handoff = match access {
+        Access::Agent(_) => wire::Handoff::for_agent(&c),
+        Access::Customer => change.handoff,
+    };
     Ok(Json(wire::Conversation {
         id: change.id,
         state: change.state,
         locale: c.locale.clone(),
         messages: wire::messages(&messages),
         assignee: change.assignee,
-        handoff: change.handoff,
+        handoff,
         queue: flow::queue_info(&state, &c).await?,
     }))
 }

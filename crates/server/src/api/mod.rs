@@ -28,7 +28,7 @@ use crate::wire;
         metrics::summary, metrics::summary_csv, metrics::conversations_csv,
     ),
     components(schemas(
-        wire::Message, wire::Handoff, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
+        wire::Message, wire::Handoff, wire::Guess, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
         wire::NewConversation, wire::ConversationCreated, wire::NewMessage, wire::MessagePosted,
         wire::Conversation, wire::Rating, wire::Login, wire::Token, wire::ConversationSummary,
         wire::AgentConversations, wire::PresenceIn, wire::Competences, wire::NewAgent, wire::Agent,

@@ -276,6 +276,48 @@ fn reasons_list(lang: Lang, c: &store::Conversation) -> Markup {
                 @for r in &needs.reasons { li.reason data-reason=(r.as_str()) { (reason_label(lang, r.as_str())) } }
                 @for s in &needs.skills { li.skill { (s) } }
             }
+            @if !needs.guesses.is_empty() {
+                p.guesses {
+                    (lang.t("Der Bot vermutete: ", "The bot thought: "))
+                    @for (i, g) in needs.guesses.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        span.guess data-intent=(g.intent) { (g.intent) " (" (confidence(lang, g.confidence)) ")" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A confidence with two decimals, in the page's notation ("0,31" / "0.31").
+fn confidence(lang: Lang, value: f32) -> String {
+    let text = format!("{value:.2}");
+    match lang {
+        Lang::De => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
+/// The playbook's answer for the bot's best guess, in the conversation's locale, folded away:
+/// a start for the agent's reply.
+fn guessed_answer(lang: Lang, playbook: &playbook::Playbook, c: &store::Conversation) -> Markup {
+    let intent = c
+        .handoff
+        .as_ref()
+        .and_then(|n| n.guesses.first())
+        .and_then(|g| playbook.intent(&g.intent));
+    // As the bot would answer: the conversation's locale, else the desk's first with a text.
+    let answer = intent.and_then(|i| {
+        let text = i.answer_in(&c.locale, &playbook.desk.locales)?;
+        let locale = i.answer.iter().find(|(_, t)| t.as_str() == text)?.0;
+        Some((locale, text))
+    });
+    html! {
+        @if let Some((locale, text)) = answer {
+            details.playbook-answer {
+                summary { (lang.t("Antwort des Playbooks", "Playbook answer")) }
+                p lang=(locale) { (text) }
+            }
         }
     }
 }
@@ -392,6 +434,7 @@ pub async fn conversation(
                 h1 { (lang.t("Gespräch mit ", "Conversation with ")) (c.customer.name.as_deref().or(c.customer.email.as_deref()).unwrap_or(lang.t("Kunde", "Customer"))) }
                 p { (lang.t("Status: ", "State: ")) span #conv-state { (state_label(lang, c.state.as_str())) } " · " (lang.t("Sprache: ", "Language: ")) (c.locale) }
                 (reasons_list(lang, &c))
+                (guessed_answer(lang, &state.playbook, &c))
                 @if let Some(why) = &why { p #why.why { (why.line(lang.code())) } }
                 p #live-status.live role="status" aria-live="polite" {}
                 ol #transcript.transcript role="log" aria-label=(lang.t("Verlauf", "Transcript")) {
