@@ -3,15 +3,52 @@
 //! once (no waiting for company), so latency at low load is unchanged, while under load one
 //! pass of 16 short messages costs about what 3 single ones do (`tandem bench encoder
 //! --concurrency`), and the two cores are not split between competing passes.
+//!
+//! With a latency budget ([`Batcher::with_budget`], as `tandem serve` runs it) the queue is
+//! bounded and a request that would wait longer than the budget for its vectors is refused at
+//! once with an [`EmbedError`] — the cascade then keeps the fast path's decision — and counted
+//! ([`Batcher::skipped`]). The wait is estimated when the request arrives: what is left of the
+//! pass that runs, the passes the texts queued ahead need, and its own pass, each priced by a
+//! moving model of what a pass of n texts took lately ([`PassCost`]).
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
+use std::time::{Duration, Instant};
 
 use crate::embedding::{EmbedError, Embedder};
 
 /// Texts one pass takes from the queue at most (a larger single call still goes in one piece).
 const MAX_JOINED: usize = 32;
+
+/// `tandem serve`'s default latency budget (`--encoder-budget-ms`).
+pub const DEFAULT_BUDGET: Duration = Duration::from_millis(150);
+
+/// Texts that may wait with a budget, by default: four full passes.
+pub const DEFAULT_MAX_QUEUED: usize = 4 * MAX_JOINED;
+
+/// How long a request may wait, and how many texts may queue, before the encoder refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Budget {
+    /// The longest a request may expect to wait for its vectors: what is left of the running
+    /// pass, the passes for the texts queued ahead of it, and its own pass. A request that
+    /// finds the worker idle always goes.
+    pub max_wait: Duration,
+    /// Texts waiting for a pass at most (the running pass not counted); beyond, requests are
+    /// refused whatever the estimate says.
+    pub max_queued: usize,
+}
+
+impl Budget {
+    /// `max_wait`, with the default bound on the queue.
+    pub fn new(max_wait: Duration) -> Budget {
+        Budget {
+            max_wait,
+            max_queued: DEFAULT_MAX_QUEUED,
+        }
+    }
+}
 
 type Reply = Result<Vec<Vec<f32>>, String>;
 
@@ -20,31 +57,82 @@ struct Job {
     reply: SyncSender<Reply>,
 }
 
+/// The worker's load, shared by the callers (admission) and the worker (bookkeeping).
+#[derive(Default)]
+struct Load {
+    /// Texts sent and not yet taken into a pass.
+    queued: usize,
+    /// The running pass: when it started and how many texts it has.
+    pass: Option<(Instant, usize)>,
+    cost: PassCost,
+}
+
 /// An [`Embedder`] whose concurrent calls are batched by one worker thread. Dropping it stops
 /// the worker once the queue is drained.
 pub struct Batcher {
-    queue: Mutex<Sender<Job>>,
+    queue: Sender<Job>,
+    load: Arc<Mutex<Load>>,
+    budget: Option<Budget>,
+    skipped: AtomicU64,
     dim: usize,
 }
 
 impl Batcher {
-    /// Put `encoder` behind a worker thread named `tandem-encoder`.
+    /// Put `encoder` behind a worker thread named `tandem-encoder`. Every request waits its
+    /// turn, however long the queue (for batch work and benchmarks; a server wants
+    /// [`Batcher::with_budget`]).
     pub fn new(encoder: Arc<dyn Embedder>) -> std::io::Result<Batcher> {
+        Self::start(encoder, None)
+    }
+
+    /// As [`Batcher::new`], refusing at once a request that would wait longer than `budget`
+    /// allows (counted in [`Batcher::skipped`]).
+    pub fn with_budget(encoder: Arc<dyn Embedder>, budget: Budget) -> std::io::Result<Batcher> {
+        Self::start(encoder, Some(budget))
+    }
+
+    fn start(encoder: Arc<dyn Embedder>, budget: Option<Budget>) -> std::io::Result<Batcher> {
         let dim = encoder.dim();
         let (queue, jobs) = mpsc::channel::<Job>();
+        let load = Arc::new(Mutex::new(Load::default()));
+        let worker_load = load.clone();
         thread::Builder::new()
             .name("tandem-encoder".into())
-            .spawn(move || work(encoder.as_ref(), &jobs))?;
+            .spawn(move || work(encoder.as_ref(), &jobs, &worker_load))?;
         Ok(Batcher {
-            queue: Mutex::new(queue),
+            queue,
+            load,
+            budget,
+            skipped: AtomicU64::new(0),
             dim,
         })
     }
+
+    /// Requests refused for the budget since the start (`tandem_encoder_skipped_total`).
+    pub fn skipped(&self) -> u64 {
+        self.skipped.load(Ordering::Relaxed)
+    }
+
+    /// The budget, if requests are refused at all.
+    pub fn budget(&self) -> Option<Budget> {
+        self.budget
+    }
+
+    fn refuse(&self, why: String) -> EmbedError {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+        EmbedError(why)
+    }
+}
+
+/// The counters are plain numbers: a panic elsewhere cannot leave them inconsistent.
+fn lock(load: &Mutex<Load>) -> MutexGuard<'_, Load> {
+    load.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Take the first waiting job, then whatever else is already queued (up to [`MAX_JOINED`]
 /// texts), embed them in one call and hand each caller its vectors.
-fn work(encoder: &dyn Embedder, jobs: &Receiver<Job>) {
+fn work(encoder: &dyn Embedder, jobs: &Receiver<Job>, load: &Mutex<Load>) {
     let mut held: Option<Job> = None;
     loop {
         let first = match held.take() {
@@ -73,7 +161,19 @@ fn work(encoder: &dyn Embedder, jobs: &Receiver<Job>) {
             .iter()
             .flat_map(|j| j.texts.iter().map(String::as_str))
             .collect();
-        match encoder.embed(&all) {
+        let started = Instant::now();
+        {
+            let mut load = lock(load);
+            load.queued = load.queued.saturating_sub(all.len());
+            load.pass = Some((started, all.len()));
+        }
+        let result = encoder.embed(&all);
+        {
+            let mut load = lock(load);
+            load.pass = None;
+            load.cost.observe(all.len(), started.elapsed());
+        }
+        match result {
             Ok(vectors) if vectors.len() == all.len() => {
                 let mut vectors = vectors.into_iter();
                 for job in batch {
@@ -95,6 +195,83 @@ fn work(encoder: &dyn Embedder, jobs: &Receiver<Job>) {
     }
 }
 
+impl Load {
+    /// How long a request of `k` texts sent now would wait for its vectors: nothing if the
+    /// worker is idle (it goes at once); else what is left of the running pass, the passes the
+    /// texts queued ahead need (the worker packs them [`MAX_JOINED`] at a time, in order) and
+    /// its own pass.
+    fn expected_wait(&self, k: usize, now: Instant) -> Duration {
+        if self.pass.is_none() && self.queued == 0 {
+            return Duration::ZERO;
+        }
+        let mut wait = self.pass.map_or(Duration::ZERO, |(started, n)| {
+            self.cost
+                .predict(n)
+                .saturating_sub(now.saturating_duration_since(started))
+        });
+        let mut ahead = self.queued;
+        while ahead > 0 && ahead + k > MAX_JOINED {
+            let take = ahead.min(MAX_JOINED);
+            wait += self.cost.predict(take);
+            ahead -= take;
+        }
+        wait + self.cost.predict(ahead + k)
+    }
+}
+
+/// A moving model of a forward pass's time, `t ≈ a + b·n` for a pass of `n` texts: least
+/// squares over the passes run so far, each pass's weight shrinking by [`PassCost::DECAY`] with
+/// every later one (so the last dozen or so count). While every recent pass had about the same
+/// size, the time is taken as proportional to the texts (which overestimates larger passes: the
+/// budget errs towards refusing). Before the first pass it predicts nothing (zero).
+#[derive(Debug, Default, Clone, Copy)]
+pub struct PassCost {
+    w: f64,
+    n: f64,
+    t: f64,
+    nn: f64,
+    nt: f64,
+}
+
+impl PassCost {
+    /// The weight a pass keeps for each later pass.
+    pub const DECAY: f64 = 0.9;
+    /// Below this variance of the recent passes' sizes (texts²), no slope is fitted.
+    const MIN_VARIANCE: f64 = 0.5;
+
+    /// Learn from one pass of `n` texts that took `took`.
+    pub fn observe(&mut self, n: usize, took: Duration) {
+        let (n, t) = (n as f64, took.as_secs_f64());
+        let d = Self::DECAY;
+        self.w = self.w * d + 1.0;
+        self.n = self.n * d + n;
+        self.t = self.t * d + t;
+        self.nn = self.nn * d + n * n;
+        self.nt = self.nt * d + n * t;
+    }
+
+    /// The expected time of a pass of `n` texts.
+    pub fn predict(&self, n: usize) -> Duration {
+        if self.w <= 0.0 {
+            return Duration::ZERO;
+        }
+        let (mean_n, mean_t) = (self.n / self.w, self.t / self.w);
+        let variance = self.nn / self.w - mean_n * mean_n;
+        let n = n as f64;
+        let secs = if variance > Self::MIN_VARIANCE {
+            let slope = ((self.nt / self.w - mean_n * mean_t) / variance).max(0.0);
+            (mean_t - slope * mean_n).max(0.0) + slope * n
+        } else {
+            mean_t / mean_n.max(1.0) * n
+        };
+        if secs.is_finite() && secs > 0.0 {
+            Duration::from_secs_f64(secs.min(3600.0))
+        } else {
+            Duration::ZERO
+        }
+    }
+}
+
 impl Embedder for Batcher {
     fn dim(&self) -> usize {
         self.dim
@@ -104,16 +281,37 @@ impl Embedder for Batcher {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
+        let k = texts.len();
         let (reply, answer) = mpsc::sync_channel(1);
         let job = Job {
             texts: texts.iter().map(|t| (*t).to_owned()).collect(),
             reply,
         };
-        self.queue
-            .lock()
-            .map_err(|_| EmbedError("the encoder queue is poisoned".into()))?
-            .send(job)
-            .map_err(|_| EmbedError("the encoder worker has stopped".into()))?;
+        {
+            // Admission and sending under one lock: concurrent callers see each other's texts.
+            let mut load = lock(&self.load);
+            if let Some(budget) = self.budget {
+                if load.queued > 0 && load.queued + k > budget.max_queued {
+                    return Err(self.refuse(format!(
+                        "the encoder's queue is full ({} texts waiting)",
+                        load.queued
+                    )));
+                }
+                let wait = load.expected_wait(k, Instant::now());
+                if wait > budget.max_wait {
+                    return Err(self.refuse(format!(
+                        "the encoder is busy: about {} ms to wait, over the budget of {} ms",
+                        wait.as_millis(),
+                        budget.max_wait.as_millis()
+                    )));
+                }
+            }
+            load.queued += k;
+            if self.queue.send(job).is_err() {
+                load.queued -= k;
+                return Err(EmbedError("the encoder worker has stopped".into()));
+            }
+        }
         answer
             .recv()
             .map_err(|_| EmbedError("the encoder worker has stopped".into()))?
@@ -133,6 +331,7 @@ mod tests {
     struct Slow {
         calls: AtomicUsize,
         texts: AtomicUsize,
+        pass: Duration,
     }
 
     impl Embedder for Slow {
@@ -142,7 +341,7 @@ mod tests {
         fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
             self.calls.fetch_add(1, Ordering::SeqCst);
             self.texts.fetch_add(texts.len(), Ordering::SeqCst);
-            thread::sleep(Duration::from_millis(30));
+            thread::sleep(self.pass);
             if texts.contains(&"fail") {
                 return Err(EmbedError("broken text".into()));
             }
@@ -151,9 +350,14 @@ mod tests {
     }
 
     fn slow() -> Arc<Slow> {
+        slow_by(Duration::from_millis(30))
+    }
+
+    fn slow_by(pass: Duration) -> Arc<Slow> {
         Arc::new(Slow {
             calls: AtomicUsize::new(0),
             texts: AtomicUsize::new(0),
+            pass,
         })
     }
 
@@ -212,5 +416,180 @@ mod tests {
         let err = batcher.embed(&["fail"]).expect_err("must fail");
         assert!(err.0.contains("broken text"), "{}", err.0);
         assert_eq!(batcher.embed(&["ok"]).expect("after"), vec![vec![2.0, 1.0]]);
+    }
+
+    /// `callers` threads, released at once, each embedding one text of its own; their results.
+    fn burst(batcher: &Arc<Batcher>, callers: usize) -> Vec<Result<Vec<Vec<f32>>, EmbedError>> {
+        let start = Arc::new(Barrier::new(callers));
+        let handles: Vec<_> = (0..callers)
+            .map(|i| {
+                let batcher = batcher.clone();
+                let start = start.clone();
+                thread::spawn(move || {
+                    let text = "b".repeat(i + 1);
+                    start.wait();
+                    (i, batcher.embed(&[text.as_str()]))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                let (i, got) = h.join().expect("caller");
+                if let Ok(v) = &got {
+                    assert_eq!(v, &vec![vec![(i + 1) as f32, 1.0]], "caller {i}");
+                }
+                got
+            })
+            .collect()
+    }
+
+    #[test]
+    fn requests_beyond_the_budget_are_refused_counted_and_the_worker_goes_on() {
+        // Passes of 60 ms and a budget of 80 ms: a request that finds a pass running must wait
+        // for the rest of it and then for its own, over 80 ms unless the pass is nearly done.
+        let inner = slow_by(Duration::from_millis(60));
+        let budget = Budget::new(Duration::from_millis(80));
+        let batcher = Arc::new(Batcher::with_budget(inner.clone(), budget).expect("worker"));
+        assert_eq!(batcher.budget(), Some(budget));
+        // An idle worker takes anything; this pass also teaches it what a pass costs.
+        assert_eq!(batcher.embed(&["abc"]).expect("idle"), vec![vec![3.0, 1.0]]);
+        assert_eq!(batcher.skipped(), 0);
+
+        let callers = 16;
+        let results = burst(&batcher, callers);
+        let refused: Vec<&EmbedError> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        let served = callers - refused.len();
+        assert!(!refused.is_empty(), "nobody was refused");
+        assert!(
+            served >= 1,
+            "the first caller of a burst finds the worker idle"
+        );
+        for e in &refused {
+            assert!(e.0.contains("budget of 80 ms"), "{}", e.0);
+        }
+        assert_eq!(batcher.skipped(), refused.len() as u64);
+        // Only what was admitted reached the encoder.
+        assert_eq!(inner.texts.load(Ordering::SeqCst), 1 + served);
+
+        // The worker carries on: a lone request afterwards is served, and not counted.
+        assert_eq!(
+            batcher.embed(&["after"]).expect("after"),
+            vec![vec![5.0, 1.0]]
+        );
+        assert_eq!(batcher.skipped(), refused.len() as u64);
+    }
+
+    #[test]
+    fn the_queue_is_bounded_even_before_the_cost_is_known() {
+        // No pass has run, so no wait can be estimated: only the bound on the queue refuses.
+        let inner = slow_by(Duration::from_millis(300));
+        let budget = Budget {
+            max_wait: Duration::from_secs(60),
+            max_queued: 4,
+        };
+        let batcher = Arc::new(Batcher::with_budget(inner.clone(), budget).expect("worker"));
+        let first = {
+            let batcher = batcher.clone();
+            thread::spawn(move || batcher.embed(&["first"]))
+        };
+        // Wait until the worker runs that pass, then send more than the queue holds.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while lock(&batcher.load).pass.is_none() {
+            assert!(Instant::now() < deadline, "the worker never started");
+            thread::sleep(Duration::from_millis(1));
+        }
+        let results = burst(&batcher, 10);
+        let refused: Vec<&EmbedError> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+        assert_eq!(refused.len(), 10 - 4, "{refused:?}");
+        assert!(
+            refused.iter().all(|e| e.0.contains("queue is full")),
+            "{refused:?}"
+        );
+        assert_eq!(batcher.skipped(), 6);
+        assert!(first.join().expect("first").is_ok());
+        assert_eq!(inner.texts.load(Ordering::SeqCst), 1 + 4);
+    }
+
+    #[test]
+    fn a_batcher_without_budget_refuses_nothing() {
+        let inner = slow_by(Duration::from_millis(40));
+        let batcher = Arc::new(Batcher::new(inner).expect("worker"));
+        batcher.embed(&["warm"]).expect("warm");
+        let results = burst(&batcher, 40);
+        assert!(results.iter().all(Result::is_ok));
+        assert_eq!(batcher.skipped(), 0);
+        assert_eq!(batcher.budget(), None);
+    }
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn the_pass_cost_follows_recent_passes() {
+        let mut cost = PassCost::default();
+        assert_eq!(cost.predict(8), Duration::ZERO, "nothing known yet");
+        // Passes of one size only: proportional to the texts.
+        for _ in 0..5 {
+            cost.observe(2, ms(40));
+        }
+        let near = |got: Duration, want: Duration| {
+            let (g, w) = (got.as_secs_f64(), want.as_secs_f64());
+            assert!((g - w).abs() < 0.002, "{got:?} instead of about {want:?}");
+        };
+        near(cost.predict(4), ms(80));
+        // Passes of several sizes on t = 20 ms + 5 ms·n: the line is found.
+        for _ in 0..40 {
+            for n in [1usize, 8, 32, 4] {
+                cost.observe(n, ms(20 + 5 * n as u64));
+            }
+        }
+        near(cost.predict(1), ms(25));
+        near(cost.predict(16), ms(100));
+        near(cost.predict(32), ms(180));
+        // Older passes fade: the machine got twice as slow.
+        for _ in 0..80 {
+            for n in [1usize, 8, 32, 4] {
+                cost.observe(n, ms(40 + 10 * n as u64));
+            }
+        }
+        near(cost.predict(16), ms(200));
+    }
+
+    #[test]
+    fn the_wait_counts_the_running_pass_the_passes_ahead_and_its_own() {
+        let mut cost = PassCost::default();
+        for _ in 0..40 {
+            for n in [1usize, 8, 32, 4] {
+                cost.observe(n, ms(20 + 5 * n as u64));
+            }
+        }
+        let now = Instant::now();
+        let mut load = Load {
+            cost,
+            ..Load::default()
+        };
+        assert_eq!(load.expected_wait(1, now), Duration::ZERO, "idle: at once");
+        // A pass of 32 (180 ms) that started 100 ms ago: 80 ms left, then its own pass of 1.
+        load.pass = Some((now - ms(100), 32));
+        let near = |got: Duration, want: u64| {
+            let g = got.as_secs_f64() * 1e3;
+            assert!(
+                (g - want as f64).abs() < 2.0,
+                "{got:?} instead of about {want} ms"
+            );
+        };
+        near(load.expected_wait(1, now), 80 + 25);
+        // 10 texts queued: it joins their pass (11 texts: 75 ms).
+        load.queued = 10;
+        near(load.expected_wait(1, now), 80 + 75);
+        // 40 queued: a full pass of 32 goes first, then 8 + 1.
+        load.queued = 40;
+        near(load.expected_wait(1, now), 80 + 180 + 65);
+        // A pass that overran its estimate counts as about to end.
+        load.pass = Some((now - ms(500), 32));
+        load.queued = 0;
+        near(load.expected_wait(2, now), 30);
     }
 }
