@@ -20,7 +20,8 @@ export async function startDesk() {
   // A TANDEM_* variable from the caller's shell (playbook, database URL, bind, ...) must not leak in.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("TANDEM_") || k === "TANDEM_LOG"));
   env.NO_COLOR = "1";
-  const child = spawn(BIN, ["serve", "--bind", "127.0.0.1:0", "--data-dir", dataDir], {
+  // `--encoder off`: the browser tests run on the fast path and never fetch the encoder's model.
+  const child = spawn(BIN, ["serve", "--bind", "127.0.0.1:0", "--data-dir", dataDir, "--encoder", "off"], {
     cwd: dataDir,
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -2,8 +2,11 @@
 //! handed off and routed; agents reply, resolve and hand back. Every step writes to the store
 //! first and publishes live events after the commit.
 
+use std::sync::Arc;
+
 use desk::handoff::{self, Decision, Turn};
 use desk::{AgentId, Author, ConversationState, Reason};
+use nlu::MachineTier;
 use store::{Appended, Change, Conversation, Customer, NewConversation, NewMessage, StoreError};
 
 use crate::auth;
@@ -55,12 +58,13 @@ pub async fn start(
     let mut locale = desk_locale(state, locale);
     let (messages, change) = match text {
         Some(text) => {
-            let triage = triage(state, text).await?;
+            let tier = state.machine.tier();
+            let triage = triage(&tier, text).await?;
             if state.playbook.desk.locales.contains(&triage.locale) {
                 locale = triage.locale.clone();
             }
             let decision = handoff::decide(&triage, &[], &state.playbook, &locale, |a, b| {
-                state.tier.similarity(a, b)
+                tier.similarity(a, b)
             });
             reply_to(text, honest(state, decision, &locale).await)
         }
@@ -152,13 +156,14 @@ pub async fn customer_message(
         return Ok(appended);
     }
     let history = state.store.messages(&conversation.id).await?;
-    let triage = triage(state, text).await?;
+    let tier = state.machine.tier();
+    let triage = triage(&tier, text).await?;
     let decision = handoff::decide(
         &triage,
         &turns(&history),
         &state.playbook,
         &conversation.locale,
-        |a, b| state.tier.similarity(a, b),
+        |a, b| tier.similarity(a, b),
     );
     let decision = honest(state, decision, &conversation.locale).await;
     let (messages, change) = reply_to(text, decision);
@@ -418,22 +423,22 @@ pub fn reasons(c: &Conversation) -> Option<Vec<Reason>> {
 
 /// Triage one customer message. With a sentence encoder the decision may take milliseconds of
 /// CPU, so it runs on the blocking pool instead of holding up the async workers.
-async fn triage(state: &AppState, text: &str) -> ApiResult<nlu::Triage> {
+async fn triage(tier: &Arc<MachineTier>, text: &str) -> ApiResult<nlu::Triage> {
     let _timer = crate::telemetry::triage_timer();
     let text = text.to_string();
-    with_tier(state, move |tier| tier.triage(&text)).await
+    with_tier(tier, move |tier| tier.triage(&text)).await
 }
 
 /// Run `work` on the machine tier: inline when it takes microseconds, on the blocking pool when
 /// a sentence encoder may make it take milliseconds of CPU.
 async fn with_tier<T: Send + 'static>(
-    state: &AppState,
-    work: impl FnOnce(&nlu::MachineTier) -> T + Send + 'static,
+    tier: &Arc<MachineTier>,
+    work: impl FnOnce(&MachineTier) -> T + Send + 'static,
 ) -> ApiResult<T> {
-    if !state.tier.has_encoder() {
-        return Ok(work(&state.tier));
+    if !tier.has_encoder() {
+        return Ok(work(tier));
     }
-    let tier = state.tier.clone();
+    let tier = tier.clone();
     tokio::task::spawn_blocking(move || work(&tier))
         .await
         .map_err(|_| ApiError::internal())
@@ -452,7 +457,10 @@ pub async fn suggestions(
         .collect();
     let locale = &conversation.locale;
     let joined = text.join("\n");
-    let hits = with_tier(state, move |tier| tier.suggest_articles(&joined, 6)).await?;
+    let hits = with_tier(&state.machine.tier(), move |tier| {
+        tier.suggest_articles(&joined, 6)
+    })
+    .await?;
     Ok(hits
         .into_iter()
         // Only articles in the customer's language (or in none in particular).

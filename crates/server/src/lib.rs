@@ -41,8 +41,10 @@ pub struct Settings {
     /// Seconds an assigned agent has for a first reply before the conversation moves to another
     /// fit agent; 0 turns the timeout off.
     pub first_response_timeout_secs: u64,
-    /// The optional sentence encoder for the machine tier's second stage (`--encoder`).
-    pub encoder: Option<Arc<dyn nlu::embedding::Embedder>>,
+    /// The optional sentence encoder for the machine tier's second stage (`--encoder`), behind
+    /// the batcher that shares its passes among concurrent requests (and keeps to its latency
+    /// budget). Another can join later: [`AppState::add_encoder`].
+    pub encoder: Option<Arc<nlu::batcher::Batcher>>,
 }
 
 /// The default first-response timeout (`TANDEM_FIRST_RESPONSE_TIMEOUT_SECS`).
@@ -70,7 +72,10 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let help =
             help::HelpCenter::start(store.as_ref(), &settings.playbook, help_options).await?;
-        let encoder = settings.encoder.clone();
+        let encoder = settings
+            .encoder
+            .clone()
+            .map(|b| b as Arc<dyn nlu::embedding::Embedder>);
         let with_encoder = encoder.is_some();
         let started = std::time::Instant::now();
         let (tier, report) = MachineTier::train_with(&settings.playbook, encoder, &mut |_, _| {})?;
@@ -94,7 +99,7 @@ impl Application {
                     .unwrap_or(i64::MAX)
             }),
             store,
-            tier: Arc::new(tier),
+            machine: state::Machine::new(tier, settings.encoder.clone()),
             playbook: Arc::new(settings.playbook),
             hub,
             limits: settings.rate_limits.then(RateLimits::default),

@@ -1,6 +1,7 @@
 //! `/metrics`: this node's Prometheus metrics (`tandem_*`) through the `metrics` facade and its
 //! Prometheus exporter. Counters and histograms are per node (Prometheus sums them across
-//! nodes); the queue length is read from the store at each scrape, so it is the desk's.
+//! nodes); the queue length is read from the store at each scrape, so it is the desk's, and
+//! `tandem_encoder_skipped_total` from the encoder's batcher (`nlu::batcher::Batcher::skipped`).
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -86,6 +87,9 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
         Ok(q) => metrics::gauge!("tandem_queue_length").set(q.len() as f64),
         Err(e) => return ApiError::from(e).into_response(),
     }
+    // Messages the encoder refused for its latency budget (they kept the fast path's decision);
+    // the batcher counts them, this node reports its count.
+    metrics::counter!("tandem_encoder_skipped_total").absolute(state.machine.encoder_skipped());
     let body = handle().map(|h| h.render()).unwrap_or_default();
     (
         [(

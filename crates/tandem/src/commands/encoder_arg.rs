@@ -1,35 +1,68 @@
-//! `--encoder DIR` (or `TANDEM_ENCODER`) on `serve`, `triage` and `eval`: the optional
-//! multilingual sentence encoder as the machine tier's second stage.
-use std::path::PathBuf;
+//! `--encoder auto|off|DIR` (or `TANDEM_ENCODER`): the optional multilingual sentence encoder as
+//! the machine tier's second stage. `serve` runs it by default (see `serve_encoder`); `triage`
+//! and `eval` only when asked.
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
 use nlu::embedding::Embedder;
 
+/// What `--encoder` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EncoderChoice {
+    /// The model in the default directory (`encoder::default_model_dir`).
+    Auto,
+    /// No encoder: the fast path alone.
+    Off,
+    /// A model directory made by `tandem model fetch` (write `./auto` or `./off` for a
+    /// directory of that name).
+    Dir(PathBuf),
+}
+
+impl FromStr for EncoderChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "" => Err("expected auto, off or a model directory".into()),
+            "auto" => Ok(EncoderChoice::Auto),
+            "off" => Ok(EncoderChoice::Off),
+            _ => Ok(EncoderChoice::Dir(PathBuf::from(s))),
+        }
+    }
+}
+
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct EncoderArgs {
-    /// A model directory made by `tandem model fetch`. Adds the multilingual sentence encoder
-    /// (multilingual-e5-small) as the machine tier's second stage; without it Tandem stays as
-    /// light as before.
-    #[arg(long, env = "TANDEM_ENCODER", value_name = "DIR")]
-    pub encoder: Option<PathBuf>,
+    /// The multilingual sentence encoder (multilingual-e5-small) as the machine tier's second
+    /// stage: a model directory made by `tandem model fetch`, `auto` (the default directory's
+    /// model, if there is one) or `off` (the default here: the fast path alone).
+    #[arg(long, env = "TANDEM_ENCODER", value_name = "auto|off|DIR")]
+    pub encoder: Option<EncoderChoice>,
 }
 
 impl EncoderArgs {
     /// Load the encoder once (shared by every request), reporting on stderr.
     pub fn load(&self) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
-        let Some(dir) = &self.encoder else {
-            return Ok(None);
+        let dir = match &self.encoder {
+            None | Some(EncoderChoice::Off) => return Ok(None),
+            Some(EncoderChoice::Dir(dir)) => dir.clone(),
+            Some(EncoderChoice::Auto) => {
+                let dir = encoder::default_model_dir();
+                if !installed(&dir) {
+                    eprintln!(
+                        "no encoder model in {} (`tandem model fetch` puts it there): the fast path alone",
+                        dir.display()
+                    );
+                    return Ok(None);
+                }
+                dir
+            }
         };
         let started = Instant::now();
-        let encoder = encoder::Encoder::load(dir).with_context(|| {
-            format!(
-                "cannot load the sentence encoder from {} (run `tandem model fetch --dir {}` first)",
-                dir.display(),
-                dir.display()
-            )
-        })?;
+        let encoder = load_model(&dir)?;
         eprintln!(
             "sentence encoder loaded from {} in {} ms",
             dir.display(),
@@ -37,17 +70,22 @@ impl EncoderArgs {
         );
         Ok(Some(Arc::new(encoder)))
     }
+}
 
-    /// As [`EncoderArgs::load`], for a server: concurrent requests' texts share forward passes
-    /// ([`nlu::batcher::Batcher`]).
-    pub fn load_batched(&self) -> anyhow::Result<Option<Arc<dyn Embedder>>> {
-        let Some(encoder) = self.load()? else {
-            return Ok(None);
-        };
-        let batcher = nlu::batcher::Batcher::new(encoder)
-            .context("cannot start the sentence encoder's worker thread")?;
-        Ok(Some(Arc::new(batcher)))
-    }
+/// Whether `dir` looks like a model directory (its manifest is there); loading checks the rest.
+pub fn installed(dir: &Path) -> bool {
+    dir.join(encoder::manifest::MANIFEST_FILE).is_file()
+}
+
+/// The model in `dir`, with an error that says how to get one.
+pub fn load_model(dir: &Path) -> anyhow::Result<encoder::Encoder> {
+    encoder::Encoder::load(dir).with_context(|| {
+        format!(
+            "cannot load the sentence encoder from {} (run `tandem model fetch --dir {}` first)",
+            dir.display(),
+            dir.display()
+        )
+    })
 }
 
 /// A progress printer for embedding the playbook: a line at every tenth, on stderr.
@@ -63,5 +101,25 @@ pub fn progress(what: &'static str) -> impl FnMut(usize, usize) {
                 started.elapsed().as_secs_f64()
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_off_or_a_directory() {
+        assert_eq!("auto".parse(), Ok(EncoderChoice::Auto));
+        assert_eq!("off".parse(), Ok(EncoderChoice::Off));
+        assert_eq!(
+            "./auto".parse(),
+            Ok(EncoderChoice::Dir(PathBuf::from("./auto")))
+        );
+        assert_eq!(
+            "/srv/e5".parse(),
+            Ok(EncoderChoice::Dir(PathBuf::from("/srv/e5")))
+        );
+        assert!("".parse::<EncoderChoice>().is_err());
     }
 }

@@ -9,4 +9,5 @@ pub mod eval;
 pub mod migrate_store;
 pub mod model;
 pub mod serve;
+pub mod serve_encoder;
 pub mod triage;

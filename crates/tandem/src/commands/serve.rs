@@ -14,7 +14,7 @@ use store::Store;
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     #[command(flatten)]
-    pub encoder: super::encoder_arg::EncoderArgs,
+    pub encoder: super::serve_encoder::ServeEncoderArgs,
     /// The playbook (TOML). Without it, the built-in demo shop runs, with demo agents.
     #[arg(long, env = "TANDEM_PLAYBOOK")]
     pub playbook: Option<PathBuf>,
@@ -101,12 +101,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
         let name = playbook.desk.name.clone();
         let intents = playbook.intents.len();
-        let encoder = args.encoder.load_batched()?;
+        let start = args.encoder.start()?;
+        let encoder = start.batcher();
         let app = Application::build(
             Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder },
             store,
         )
         .await?;
+        start.begin(app.state(), args.encoder.budget())?;
         tokio::spawn(server::flow::tick_every(app.state().clone(), ROUTING_TICK));
         let addr = app.local_addr()?;
         println!("Tandem desk \"{name}\" ({intents} intents) on http://{addr}/");

@@ -82,12 +82,14 @@ impl Drop for Node {
 }
 
 /// Starts `tandem serve` (demo playbook) on a free port and waits for the line saying where it
-/// listens. `args` are extra flags, e.g. `--database-url`.
+/// listens. `args` are extra flags, e.g. `--database-url`. The encoder is off unless `args` name
+/// one (`--encoder DIR`): a test never fetches a model by surprise.
 pub fn start(args: &[&str]) -> Node {
     let mut child = Command::new(env!("CARGO_BIN_EXE_tandem"))
         .args(["serve", "--bind", "127.0.0.1:0"])
         .args(args)
         .env("TANDEM_LOG", "warn")
+        .env("TANDEM_ENCODER", "off")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
