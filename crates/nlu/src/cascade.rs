@@ -99,7 +99,18 @@ impl Cascade {
                 CascadeReport::default(),
             ));
         };
-        let vecs = embed_all(embedder.as_ref(), &examples.texts, progress)?;
+        let texts: Vec<&str> = examples
+            .texts
+            .iter()
+            .chain(examples.background.iter())
+            .copied()
+            .collect();
+        let mut vecs = embed_all(embedder.as_ref(), &texts, progress)?;
+        let background_vecs: Vec<f32> = vecs
+            .split_off(examples.texts.len())
+            .into_iter()
+            .flatten()
+            .collect();
         let joint = joint_outcomes(&raws, &background, &vecs, examples, seed);
         let semantic_calibrator =
             semantic::fit_calibrator(&joint, |o| calibrator.confidence(&o.evidence));
@@ -118,6 +129,7 @@ impl Cascade {
             core: semantic_core,
             calibrator: semantic_calibrator,
             coverage: Coverage::of(examples.texts.iter().copied()),
+            background: background_vecs,
         };
         Ok((
             Cascade {
@@ -184,9 +196,23 @@ impl SemanticStage {
             semantic::fuse(None, &sem, self.calibrator.lexical_weight)
         };
         let alone = !covered;
+        let answer_at = if alone {
+            self.calibrator.answer_alone_at
+        } else {
+            self.calibrator.answer_at
+        };
+        let mut confidence = self.calibrator.confidence(&fused, alone);
+        let mut pair_confidence = self.calibrator.pair_confidence(&fused, alone);
+        // Nearer to a background line than to every example of its best intent: not this
+        // business's question, however the softmax spreads its probability.
+        let s_bg = self.nearest_background(&v);
+        if fused.s1 < s_bg + semantic::BACKGROUND_MARGIN {
+            confidence = confidence.min(answer_at * 0.99);
+            pair_confidence = pair_confidence.min(answer_at * 0.99);
+        }
         Ok(Prediction {
-            confidence: self.calibrator.confidence(&fused, alone),
-            pair_confidence: self.calibrator.pair_confidence(&fused, alone),
+            confidence,
+            pair_confidence,
             nearest: fused.s_any,
             closeness: if fused.c1 > 0.0 {
                 (fused.c2 / fused.c1).min(1.0)
@@ -199,14 +225,11 @@ impl SemanticStage {
                 ("c2", fused.c2),
                 ("encoder_s1", fused.s1),
                 ("encoder_s_any", fused.s_any),
+                ("encoder_background", s_bg),
             ],
             ranked: fused.ranked,
             stage: if alone { "encoder_alone" } else { "encoder" },
-            answer_at: if alone {
-                self.calibrator.answer_alone_at
-            } else {
-                self.calibrator.answer_at
-            },
+            answer_at,
         })
     }
 }
