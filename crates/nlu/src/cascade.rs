@@ -88,7 +88,20 @@ impl Cascade {
             &background,
             seed,
         );
-        let calibrator = Calibrator::shipped();
+        let intents = examples.classes - usize::from(examples.oos_class.is_some());
+        let per_intent = examples.texts.len() as f32 / intents.max(1) as f32;
+        let calibrator = if per_intent >= calibrate::OWN_CALIBRATION_FROM {
+            calibrate::fit(&calibrate::cross_validate(
+                &raws,
+                &background,
+                &examples.labels,
+                examples.classes,
+                examples.oos_class,
+                seed,
+            ))
+        } else {
+            Calibrator::shipped()
+        };
         let Some(embedder) = encoder else {
             let fast = LexicalModel::new(core, calibrator);
             return Ok((
