@@ -10,7 +10,10 @@
 //! - [`model`]: the lexical model (the fast path);
 //! - [`semantic`]: the optional encoder stage;
 //! - [`cascade`]: fast path first, the encoder only when it is unsure;
-//! - [`calibrate`]: confidence learned by cross-validation on the playbook;
+//! - [`calibrate`]: confidence: shipped for the fast path (fitted across many playbooks), or
+//!   learned by cross-validation on a large playbook and for the encoder stage;
+//! - [`background`]: the built-in negatives (off-topic and other businesses' requests);
+//! - [`verbatim`]: a playbook's example typed back gets its intent;
 //! - [`embedding`]: the seam for an optional sentence encoder;
 //! - [`signals`]: handoff reasons from rules and word lists;
 //! - [`locale`]: German or English;
