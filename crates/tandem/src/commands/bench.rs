@@ -1,8 +1,11 @@
 //! `tandem bench`: the message round trip (customer POST → stored durably → bot reply) under
 //! concurrency, against a running desk (`--url`) or one started in-process on a temporary
-//! SQLite database. With `--peer-url`, it measures instead how long a message posted on one node
-//! takes to reach an SSE listener on another. A benchmark, not a test: it reports what it
-//! measured. `tandem bench routing` measures the router instead (see `bench_routing`).
+//! SQLite database. `--texts FILE` sends the messages of a file (e.g. a playbook's cases) instead
+//! of the demo shop's questions, so a desk with another playbook (and its encoder) can be
+//! measured; the encoder's refusals under load are read from the desk's `/metrics`. With
+//! `--peer-url`, it measures instead how long a message posted on one node takes to reach an SSE
+//! listener on another. A benchmark, not a test: it reports what it measured. `tandem bench
+//! routing` measures the router instead (see `bench_routing`).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,7 +30,8 @@ pub struct BenchArgs {
     #[command(subcommand)]
     pub what: Option<BenchWhat>,
     /// A running desk to measure (started with TANDEM_RATE_LIMITS=false). Without it, a desk
-    /// with the demo playbook is started in this process on a temporary database.
+    /// with the demo playbook (and no encoder) is started in this process on a temporary
+    /// database.
     #[arg(long)]
     pub url: Option<String>,
     /// Concurrent customers.
@@ -36,9 +40,14 @@ pub struct BenchArgs {
     /// Customer messages to send in all.
     #[arg(long, default_value_t = 20_000)]
     pub messages: usize,
-    /// Messages per conversation before a customer starts a new one.
+    /// Messages per conversation before a customer starts a new one (a customer whose
+    /// conversation was handed off starts a new one at once: queued messages skip triage).
     #[arg(long, default_value_t = 5)]
     pub per_conversation: usize,
+    /// The customer messages: JSON Lines with a `"text"` field (such as a playbook's cases) or
+    /// one message per line. Default: routine questions of the demo shop.
+    #[arg(long)]
+    pub texts: Option<std::path::PathBuf>,
     /// A second node of the same desk: measure cross-node event latency (post on `--url`, listen
     /// on both) for `--messages` messages, one at a time.
     #[arg(long, requires = "url")]
@@ -59,6 +68,40 @@ const QUESTIONS: &[&str] = &[
     "Wie löse ich einen Gutschein ein?",
     "When is customer service available?",
 ];
+
+/// The messages of `--texts`: the `"text"` of each JSON line, or the line itself.
+fn read_texts(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let content =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let texts: Vec<String> = content
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(|l| match serde_json::from_str::<serde_json::Value>(l) {
+            Ok(v) if v["text"].is_string() => v["text"].as_str().unwrap_or_default().to_owned(),
+            _ => l.to_owned(),
+        })
+        .filter(|t| !t.trim().is_empty())
+        .collect();
+    anyhow::ensure!(!texts.is_empty(), "no messages in {}", path.display());
+    Ok(texts)
+}
+
+/// `tandem_encoder_skipped_total` on the desk's `/metrics` (`None`: not reported).
+async fn encoder_skipped(client: &reqwest::Client, base: &str) -> Option<u64> {
+    let body = client
+        .get(format!("{base}/metrics"))
+        .send()
+        .await
+        .ok()?
+        .text()
+        .await
+        .ok()?;
+    body.lines()
+        .find_map(|l| l.strip_prefix("tandem_encoder_skipped_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map(|v| v as u64)
+}
 
 pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
     match args.what.take() {
@@ -244,32 +287,45 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             base
         }
     };
+    let texts: Arc<Vec<String>> = Arc::new(match &args.texts {
+        Some(path) => read_texts(path)?,
+        None => QUESTIONS.iter().map(|q| (*q).to_owned()).collect(),
+    });
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.concurrency)
         .build()?;
     eprintln!(
-        "bench: {} messages, concurrency {}, against {base}",
-        args.messages, args.concurrency
+        "bench: {} messages ({} different), concurrency {}, against {base}",
+        args.messages,
+        texts.len(),
+        args.concurrency
     );
+    let skipped_before = encoder_skipped(&client, &base).await;
     let per_worker = args.messages.div_ceil(args.concurrency);
     let started = Instant::now();
     let mut workers = Vec::new();
     for w in 0..args.concurrency {
         let client = client.clone();
         let base = base.clone();
+        let texts = texts.clone();
         let per_conversation = args.per_conversation.max(1);
         workers.push(tokio::spawn(async move {
-            worker(client, base, w, per_worker, per_conversation).await
+            worker(client, base, texts, w, per_worker, per_conversation).await
         }));
     }
     let mut latencies = Vec::with_capacity(args.messages);
-    let mut answered = 0usize;
+    let (mut answered, mut handed_off) = (0usize, 0usize);
     for w in workers {
-        let (lat, ans) = w.await.context("worker panicked")??;
-        latencies.extend(lat);
-        answered += ans;
+        let done = w.await.context("worker panicked")??;
+        latencies.extend(done.latencies);
+        answered += done.answered;
+        handed_off += done.handed_off;
     }
     let elapsed = started.elapsed();
+    let skipped = match (skipped_before, encoder_skipped(&client, &base).await) {
+        (Some(before), Some(after)) => Some(after.saturating_sub(before)),
+        _ => None,
+    };
     latencies.sort();
     let pct = |p: f64| -> Duration {
         latencies
@@ -282,6 +338,8 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     let result = serde_json::json!({
         "messages": sent,
         "answered_by_bot": answered,
+        "handed_off": handed_off,
+        "encoder_skipped": skipped,
         "concurrency": args.concurrency,
         "seconds": elapsed.as_secs_f64(),
         "messages_per_sec": rate,
@@ -290,8 +348,9 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     if args.json {
         println!("{result}");
     } else {
+        let skipped = skipped.map_or("not reported".to_owned(), |n| n.to_string());
         println!(
-            "{sent} messages ({answered} answered by the bot) in {:.2}s: {rate:.0} messages/s, p50 {:.2} ms, p99 {:.2} ms",
+            "{sent} messages ({answered} answered by the bot, {handed_off} handed off) in {:.2}s: {rate:.0} messages/s, p50 {:.2} ms, p99 {:.2} ms; encoder skipped (over its budget): {skipped}",
             elapsed.as_secs_f64(),
             pct(0.50).as_secs_f64() * 1e3,
             pct(0.99).as_secs_f64() * 1e3
@@ -300,17 +359,27 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What one simulated customer measured.
+struct Done {
+    latencies: Vec<Duration>,
+    answered: usize,
+    handed_off: usize,
+}
+
 async fn worker(
     client: reqwest::Client,
     base: String,
+    texts: Arc<Vec<String>>,
     w: usize,
     messages: usize,
     per_conversation: usize,
-) -> anyhow::Result<(Vec<Duration>, usize)> {
+) -> anyhow::Result<Done> {
     let mut latencies = Vec::with_capacity(messages);
-    let mut answered = 0;
+    let (mut answered, mut handed_off) = (0, 0);
     let mut sent = 0;
     let client = Arc::new(client);
+    // Customers start at different places of the list, each going through all of it.
+    let offset = w * 7919;
     while sent < messages {
         let created: serde_json::Value = client
             .post(format!("{base}/api/v1/conversations"))
@@ -322,8 +391,8 @@ async fn worker(
             .await?;
         let id = created["id"].as_str().context("no id")?.to_owned();
         let token = created["token"].as_str().context("no token")?.to_owned();
-        for i in 0..per_conversation.min(messages - sent) {
-            let text = QUESTIONS[(w + i) % QUESTIONS.len()];
+        for _ in 0..per_conversation.min(messages - sent) {
+            let text = &texts[(offset + sent) % texts.len()];
             let t0 = Instant::now();
             let res = client
                 .post(format!("{base}/api/v1/conversations/{id}/messages"))
@@ -338,14 +407,23 @@ async fn worker(
             );
             let body: serde_json::Value = res.json().await?;
             latencies.push(t0.elapsed());
+            sent += 1;
+            if body["state"] != "bot" {
+                // Handed off: later messages would be stored without triage.
+                handed_off += 1;
+                break;
+            }
             if body["messages"]
                 .as_array()
                 .is_some_and(|m| m.iter().any(|m| m["author"] == "bot"))
             {
                 answered += 1;
             }
-            sent += 1;
         }
     }
-    Ok((latencies, answered))
+    Ok(Done {
+        latencies,
+        answered,
+        handed_off,
+    })
 }
