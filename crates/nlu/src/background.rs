@@ -7,10 +7,11 @@
 //! some thirty other kinds of businesses. They join the playbook's own `[out_of_scope]` examples
 //! as negatives.
 //!
-//! A background line that resembles one of the playbook's own examples is dropped first (an
-//! insurer's playbook keeps its claims; the background's insurance lines then go): its
-//! similarity to the nearest example, on the same word and character n-grams the fast path
-//! reads, must stay below [`KEEP_BELOW`].
+//! A line that resembles one of the playbook's own examples is dropped first (an insurer's
+//! playbook keeps its claims; the background's claim lines go): its similarity to the nearest
+//! example, on the same word and character n-grams the fast path reads, must stay below
+//! [`KEEP_BELOW`]. The encoder stage drops whole categories, by its own similarity
+//! ([`without_claimed`]), because it reads across languages.
 
 use crate::features::{self, RawFeatures, SparseVec, Vectorizer};
 use crate::model::Neighbours;
@@ -21,42 +22,64 @@ const TSV: &str = include_str!("background.tsv");
 /// Set on development playbooks only (see docs/benchmarks.md).
 pub const KEEP_BELOW: f32 = 0.5;
 
-/// The built-in background lines (locale, text).
-pub fn lines() -> impl Iterator<Item = (&'static str, &'static str)> {
+/// One background line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Line {
+    pub locale: &'static str,
+    /// The kind of request or business (`weather`, `bicycle-shop`, …).
+    pub category: &'static str,
+    pub text: &'static str,
+}
+
+/// The built-in background lines.
+pub fn lines() -> impl Iterator<Item = Line> {
     TSV.lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .filter_map(|l| {
             let mut parts = l.splitn(3, '\t');
             let locale = parts.next()?;
-            let _category = parts.next()?;
+            let category = parts.next()?;
             let text = parts.next()?.trim();
-            (!text.is_empty()).then_some((locale, text))
+            (!text.is_empty()).then_some(Line {
+                locale,
+                category,
+                text,
+            })
         })
 }
 
-/// The background lines that do not resemble any of `examples` (the playbook's intent examples).
-pub fn for_playbook(examples: &[&str]) -> Vec<&'static str> {
-    let own: Vec<RawFeatures> = examples.iter().map(|t| features::of_text(t)).collect();
-    let candidates: Vec<(&'static str, RawFeatures)> =
-        lines().map(|(_, t)| (t, features::of_text(t))).collect();
-    if own.is_empty() {
-        return candidates.into_iter().map(|c| c.0).collect();
-    }
-    let docs: Vec<RawFeatures> = own
-        .iter()
-        .cloned()
-        .chain(candidates.iter().map(|c| c.1.clone()))
+/// Keep the lines of every category none of whose lines is `claimed`: a playbook that answers
+/// one bicycle-shop question is a bicycle shop, and every bicycle-shop line goes.
+pub fn without_claimed(lines: Vec<Line>, claimed: impl Fn(usize) -> bool) -> Vec<Line> {
+    let taken: Vec<&str> = (0..lines.len())
+        .filter(|&i| claimed(i))
+        .map(|i| lines[i].category)
         .collect();
+    lines
+        .into_iter()
+        .filter(|l| !taken.contains(&l.category))
+        .collect()
+}
+
+/// The background lines that do not resemble any of `examples` (the playbook's intent examples).
+pub fn for_playbook(examples: &[&str]) -> Vec<Line> {
+    let all: Vec<Line> = lines().collect();
+    if examples.is_empty() {
+        return all;
+    }
+    let own: Vec<RawFeatures> = examples.iter().map(|t| features::of_text(t)).collect();
+    let candidates: Vec<RawFeatures> = all.iter().map(|l| features::of_text(l.text)).collect();
+    let docs: Vec<RawFeatures> = own.iter().chain(candidates.iter()).cloned().collect();
     let vectorizer = Vectorizer::fit(&docs, 1);
     let xs: Vec<SparseVec> = own.iter().map(|r| vectorizer.transform(r)).collect();
     let neighbours = Neighbours::build(&xs, &vec![0; xs.len()], vectorizer.dim(), 1);
-    candidates
-        .into_iter()
+    all.into_iter()
+        .zip(&candidates)
         .filter(|(_, raw)| {
             let best = neighbours.best_per_class(&vectorizer.transform(raw));
             best.first().copied().unwrap_or(0.0) < KEEP_BELOW
         })
-        .map(|c| c.0)
+        .map(|(l, _)| l)
         .collect()
 }
 
@@ -66,12 +89,12 @@ mod tests {
 
     #[test]
     fn the_background_is_bilingual_and_distinct() {
-        let all: Vec<(&str, &str)> = lines().collect();
+        let all: Vec<Line> = lines().collect();
         assert!(all.len() >= 500, "{}", all.len());
         for locale in ["de", "en"] {
-            assert!(all.iter().filter(|l| l.0 == locale).count() >= 150);
+            assert!(all.iter().filter(|l| l.locale == locale).count() >= 150);
         }
-        let mut texts: Vec<&str> = all.iter().map(|l| l.1).collect();
+        let mut texts: Vec<&str> = all.iter().map(|l| l.text).collect();
         texts.sort_unstable();
         texts.dedup();
         assert_eq!(texts.len(), all.len(), "duplicate background lines");

@@ -35,7 +35,7 @@ pub struct Examples<'a> {
     pub classes: usize,
     pub oos_class: Option<ClassId>,
     /// The built-in background (see [`crate::background`]): negative evidence, never a class.
-    pub background: Vec<&'a str>,
+    pub background: Vec<crate::background::Line>,
 }
 
 /// Embed many texts in batches, reporting progress as (done, total).
@@ -78,7 +78,7 @@ impl Cascade {
         let background: Vec<RawFeatures> = examples
             .background
             .iter()
-            .map(|t| features::of_text(t))
+            .map(|l| features::of_text(l.text))
             .collect();
         let core = Core::fit(
             &refs,
@@ -115,14 +115,31 @@ impl Cascade {
         let texts: Vec<&str> = examples
             .texts
             .iter()
-            .chain(examples.background.iter())
             .copied()
+            .chain(examples.background.iter().map(|l| l.text))
             .collect();
         let mut vecs = embed_all(embedder.as_ref(), &texts, progress)?;
-        let background_vecs: Vec<f32> = vecs
-            .split_off(examples.texts.len())
-            .into_iter()
-            .flatten()
+        // A background category the encoder reads as the playbook's own business (in any
+        // language: the lexical filter cannot see across them) is no negative for this playbook.
+        let background_vecs = vecs.split_off(examples.texts.len());
+        let own: Vec<&Vec<f32>> = vecs
+            .iter()
+            .zip(&examples.labels)
+            .filter(|(_, &l)| Some(l) != examples.oos_class)
+            .map(|(v, _)| v)
+            .collect();
+        let claimed = |i: usize| {
+            own.iter().any(|e| {
+                crate::embedding::cosine(e, &background_vecs[i]) >= semantic::BACKGROUND_KEEP_BELOW
+            })
+        };
+        let kept = crate::background::without_claimed(examples.background.clone(), claimed);
+        let background_vecs: Vec<f32> = examples
+            .background
+            .iter()
+            .zip(&background_vecs)
+            .filter(|(l, _)| kept.contains(l))
+            .flat_map(|(_, v)| v.iter().copied())
             .collect();
         let joint = joint_outcomes(&raws, &background, &vecs, examples, seed);
         let semantic_calibrator =
@@ -217,9 +234,11 @@ impl SemanticStage {
         let mut confidence = self.calibrator.confidence(&fused, alone);
         let mut pair_confidence = self.calibrator.pair_confidence(&fused, alone);
         // Nearer to a background line than to every example of its best intent: not this
-        // business's question, however the softmax spreads its probability.
+        // business's question, however the softmax spreads its probability. Not across
+        // languages: a German message is nearer any German line than the English examples
+        // (cross-language cosines run lower), so there the calibration alone decides.
         let s_bg = self.nearest_background(&v);
-        if fused.s1 < s_bg + semantic::BACKGROUND_MARGIN {
+        if !alone && fused.s1 < s_bg + semantic::BACKGROUND_MARGIN {
             confidence = confidence.min(answer_at * 0.99);
             pair_confidence = pair_confidence.min(answer_at * 0.99);
         }

@@ -512,6 +512,10 @@ pub struct SemanticStage {
 /// fixtures among -0.07, -0.04, -0.02 and 0 (docs/benchmarks.md): 0 handed off a tenth of the
 /// right answers, -0.04 let a quarter of one fixture's off-topic questions through.
 pub const BACKGROUND_MARGIN: f32 = -0.02;
+/// A background line whose encoder cosine to one of the playbook's intent examples reaches this
+/// is dropped for that playbook (a German "Wann haben Sie geöffnet?" of another shop against an
+/// English "When are you open?").
+pub const BACKGROUND_KEEP_BELOW: f32 = 0.91;
 
 impl SemanticStage {
     /// The highest cosine of `v` to a background line (0 without a background).
