@@ -101,6 +101,16 @@ mod tests {
     }
 
     #[test]
+    fn a_claimed_category_goes_whole() {
+        let all: Vec<Line> = lines().collect();
+        let first = all[0];
+        let kept = without_claimed(all.clone(), |i| i == 0);
+        assert!(kept.iter().all(|l| l.category != first.category));
+        assert!(kept.len() < all.len() - 1, "more than the one line went");
+        assert_eq!(without_claimed(all.clone(), |_| false).len(), all.len());
+    }
+
+    #[test]
     fn lines_like_the_playbook_are_dropped() {
         let all = lines().count();
         let kept = for_playbook(&["Wie wird das Wetter morgen?", "weather tomorrow"]);
@@ -111,7 +121,7 @@ mod tests {
         );
         assert!(kept
             .iter()
-            .all(|t| !t.to_lowercase().contains("wetter morgen")));
+            .all(|l| !l.text.to_lowercase().contains("wetter morgen")));
         assert_eq!(for_playbook(&[]).len(), all);
     }
 }
