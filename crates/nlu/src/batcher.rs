@@ -9,8 +9,11 @@
 //! once with an [`EmbedError`] — the cascade then keeps the fast path's decision — and counted
 //! ([`Batcher::skipped`]). The wait is estimated when the request arrives: what is left of the
 //! pass that runs, the passes the texts queued ahead need, and its own pass, each priced by a
-//! moving model of what a pass of n texts took lately ([`PassCost`]).
+//! moving model of what a pass of n texts took lately ([`PassCost`]). Joining a pass makes it
+//! longer for everyone in it, so the wait of the earliest request already waiting for that pass
+//! counts too: admitting a newcomer never pushes an earlier request over the budget.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender, SyncSender};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -32,8 +35,9 @@ pub const DEFAULT_MAX_QUEUED: usize = 4 * MAX_JOINED;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
     /// The longest a request may expect to wait for its vectors: what is left of the running
-    /// pass, the passes for the texts queued ahead of it, and its own pass. A request that
-    /// finds the worker idle always goes.
+    /// pass, the passes for the texts queued ahead of it, and its own pass — nor may it make
+    /// a request already waiting for that pass wait longer. A request that finds the worker idle
+    /// always goes.
     pub max_wait: Duration,
     /// Texts waiting for a pass at most (the running pass not counted); beyond, requests are
     /// refused whatever the estimate says.
@@ -60,7 +64,9 @@ struct Job {
 /// The worker's load, shared by the callers (admission) and the worker (bookkeeping).
 #[derive(Default)]
 struct Load {
-    /// Texts sent and not yet taken into a pass.
+    /// The jobs sent and not yet taken into a pass, in order: when each arrived, its texts.
+    waiting: VecDeque<(Instant, usize)>,
+    /// Their texts.
     queued: usize,
     /// The running pass: when it started and how many texts it has.
     pass: Option<(Instant, usize)>,
@@ -164,6 +170,10 @@ fn work(encoder: &dyn Embedder, jobs: &Receiver<Job>, load: &Mutex<Load>) {
         let started = Instant::now();
         {
             let mut load = lock(load);
+            // The batch is the oldest jobs, in the order they were sent.
+            for _ in 0..batch.len() {
+                load.waiting.pop_front();
+            }
             load.queued = load.queued.saturating_sub(all.len());
             load.pass = Some((started, all.len()));
         }
@@ -196,26 +206,38 @@ fn work(encoder: &dyn Embedder, jobs: &Receiver<Job>, load: &Mutex<Load>) {
 }
 
 impl Load {
-    /// How long a request of `k` texts sent now would wait for its vectors: nothing if the
-    /// worker is idle (it goes at once); else what is left of the running pass, the passes the
-    /// texts queued ahead need (the worker packs them [`MAX_JOINED`] at a time, in order) and
-    /// its own pass.
-    fn expected_wait(&self, k: usize, now: Instant) -> Duration {
-        if self.pass.is_none() && self.queued == 0 {
-            return Duration::ZERO;
+    /// How long a request of `k` texts sent now would wait for its vectors, and when the
+    /// earliest request waiting for the same pass arrived (`now` if none). Nothing to wait for
+    /// if the worker is idle (it goes at once); else what is left of the running pass, the
+    /// passes for the jobs queued ahead — packed as the worker packs them: in order, up to
+    /// [`MAX_JOINED`] texts, a larger job alone — and the pass it joins.
+    fn expected_wait(&self, k: usize, now: Instant) -> (Duration, Instant) {
+        if self.pass.is_none() && self.waiting.is_empty() {
+            return (Duration::ZERO, now);
         }
         let mut wait = self.pass.map_or(Duration::ZERO, |(started, n)| {
             self.cost
                 .predict(n)
                 .saturating_sub(now.saturating_duration_since(started))
         });
-        let mut ahead = self.queued;
-        while ahead > 0 && ahead + k > MAX_JOINED {
-            let take = ahead.min(MAX_JOINED);
-            wait += self.cost.predict(take);
-            ahead -= take;
+        let mut texts = 0;
+        let mut first = now;
+        for &(arrived, n) in &self.waiting {
+            if texts > 0 && texts + n > MAX_JOINED {
+                wait += self.cost.predict(texts);
+                texts = 0;
+            }
+            if texts == 0 {
+                first = arrived;
+            }
+            texts += n;
         }
-        wait + self.cost.predict(ahead + k)
+        if texts > 0 && texts + k > MAX_JOINED {
+            wait += self.cost.predict(texts);
+            texts = 0;
+            first = now;
+        }
+        (wait + self.cost.predict(texts + k), first)
     }
 }
 
@@ -297,20 +319,23 @@ impl Embedder for Batcher {
                         load.queued
                     )));
                 }
-                let wait = load.expected_wait(k, Instant::now());
-                if wait > budget.max_wait {
+                let now = Instant::now();
+                let (wait, first) = load.expected_wait(k, now);
+                // Everyone in a pass gets their vectors when it ends.
+                let longest = wait + now.saturating_duration_since(first);
+                if longest > budget.max_wait {
                     return Err(self.refuse(format!(
                         "the encoder is busy: about {} ms to wait, over the budget of {} ms",
-                        wait.as_millis(),
+                        longest.as_millis(),
                         budget.max_wait.as_millis()
                     )));
                 }
             }
-            load.queued += k;
             if self.queue.send(job).is_err() {
-                load.queued -= k;
                 return Err(EmbedError("the encoder worker has stopped".into()));
             }
+            load.queued += k;
+            load.waiting.push_back((Instant::now(), k));
         }
         answer
             .recv()
@@ -570,26 +595,63 @@ mod tests {
             cost,
             ..Load::default()
         };
-        assert_eq!(load.expected_wait(1, now), Duration::ZERO, "idle: at once");
-        // A pass of 32 (180 ms) that started 100 ms ago: 80 ms left, then its own pass of 1.
-        load.pass = Some((now - ms(100), 32));
-        let near = |got: Duration, want: u64| {
+        let queue = |load: &mut Load, jobs: &[(u64, usize)]| {
+            load.waiting = jobs.iter().map(|&(ago, n)| (now - ms(ago), n)).collect();
+            load.queued = jobs.iter().map(|j| j.1).sum();
+        };
+        assert_eq!(
+            load.expected_wait(1, now),
+            (Duration::ZERO, now),
+            "idle: at once"
+        );
+        let near = |(got, first): (Duration, Instant), want: u64, first_ago: u64| {
             let g = got.as_secs_f64() * 1e3;
             assert!(
                 (g - want as f64).abs() < 2.0,
                 "{got:?} instead of about {want} ms"
             );
+            assert_eq!(first, now - ms(first_ago), "the first in its pass");
         };
-        near(load.expected_wait(1, now), 80 + 25);
-        // 10 texts queued: it joins their pass (11 texts: 75 ms).
-        load.queued = 10;
-        near(load.expected_wait(1, now), 80 + 75);
+        // A pass of 32 (180 ms) that started 100 ms ago: 80 ms left, then its own pass of 1.
+        load.pass = Some((now - ms(100), 32));
+        near(load.expected_wait(1, now), 80 + 25, 0);
+        // 10 texts queued in two jobs: it joins their pass (11 texts: 75 ms), whose first
+        // request has waited 40 ms already.
+        queue(&mut load, &[(40, 4), (10, 6)]);
+        near(load.expected_wait(1, now), 80 + 75, 40);
         // 40 queued: a full pass of 32 goes first, then 8 + 1.
-        load.queued = 40;
-        near(load.expected_wait(1, now), 80 + 180 + 65);
+        queue(&mut load, &[(90, 16), (80, 16), (30, 8)]);
+        near(load.expected_wait(1, now), 80 + 180 + 65, 30);
+        // A job that does not fit the pass being filled starts the next one (as the worker
+        // holds it back), and so does the newcomer's when it does not fit.
+        queue(&mut load, &[(90, 30), (80, 5)]);
+        near(load.expected_wait(1, now), 80 + 170 + 50, 80);
+        near(load.expected_wait(30, now), 80 + 170 + 45 + 170, 0);
         // A pass that overran its estimate counts as about to end.
         load.pass = Some((now - ms(500), 32));
-        load.queued = 0;
-        near(load.expected_wait(2, now), 30);
+        queue(&mut load, &[]);
+        near(load.expected_wait(2, now), 30, 0);
+    }
+
+    #[test]
+    fn a_newcomer_may_not_push_an_earlier_request_over_the_budget() {
+        // Passes cost 20 ms + 5 ms a text; a request waiting for the next pass has waited 100
+        // ms. Joining it makes that pass end in 30 ms: 130 ms for the first, over 120.
+        let mut cost = PassCost::default();
+        for _ in 0..40 {
+            for n in [1usize, 8, 32, 4] {
+                cost.observe(n, ms(20 + 5 * n as u64));
+            }
+        }
+        let now = Instant::now();
+        let load = Load {
+            cost,
+            waiting: [(now - ms(100), 1)].into_iter().collect(),
+            queued: 1,
+            pass: None,
+        };
+        let (wait, first) = load.expected_wait(1, now);
+        let longest = wait + now.saturating_duration_since(first);
+        assert!(longest > ms(120) && longest < ms(140), "{longest:?}");
     }
 }
