@@ -156,10 +156,10 @@ async fn serve_answers_with_the_encoder() {
 
 /// `tandem eval --encoder --json` on one of the nlu crate's fixture playbooks.
 fn eval_fixture(name: &str, encoder: Option<&std::path::Path>) -> Value {
+    let (dir, name) = name.rsplit_once('/').unwrap_or(("fixtures", name));
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../nlu/tests")
-        .join(name);
-    let name = name.rsplit('/').next().unwrap_or(name);
+        .join(dir);
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tandem"));
     cmd.arg("eval")
         .arg("--json")
