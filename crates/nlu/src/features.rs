@@ -63,6 +63,18 @@ pub struct RawFeatures {
     pub chars: Vec<(u64, f32)>,
 }
 
+impl RawFeatures {
+    /// The share of the text's word features that `known` knows: words never seen in training
+    /// are a strong out-of-scope cue.
+    pub fn coverage(&self, known: impl Fn(&u64) -> bool) -> f32 {
+        if self.words.is_empty() {
+            return 0.0;
+        }
+        let n = self.words.iter().filter(|(h, _)| known(h)).count();
+        n as f32 / self.words.len() as f32
+    }
+}
+
 /// Extract hashed word and character features from already-folded tokens.
 pub fn raw_features(tokens: &[String]) -> RawFeatures {
     let mut words: Vec<u64> = Vec::with_capacity(tokens.len() * 2);
@@ -151,22 +163,6 @@ impl Vectorizer {
 
     /// TF-IDF vector of a text's raw features (unknown features are dropped).
     pub fn transform(&self, raw: &RawFeatures) -> SparseVec {
-        self.transform_with_coverage(raw).0
-    }
-
-    /// Like [`Vectorizer::transform`], plus the share of the text's word features that the
-    /// vocabulary knows: words never seen in training are a strong out-of-scope cue.
-    pub fn transform_with_coverage(&self, raw: &RawFeatures) -> (SparseVec, f32) {
-        let known = raw
-            .words
-            .iter()
-            .filter(|(h, _)| self.index.contains_key(h))
-            .count();
-        let coverage = if raw.words.is_empty() {
-            0.0
-        } else {
-            known as f32 / raw.words.len() as f32
-        };
         let mut out: SparseVec = Vec::with_capacity(raw.words.len() + raw.chars.len());
         for (block, weight) in [
             (&raw.words, WORD_BLOCK_WEIGHT),
@@ -189,7 +185,7 @@ impl Vectorizer {
             }
         }
         out.sort_unstable_by_key(|e| e.0);
-        (out, coverage)
+        out
     }
 
     /// Cosine similarity of two texts over all their features, including ones never seen in

@@ -306,16 +306,7 @@ impl Core {
 
     pub fn evidence(&self, raw: &RawFeatures) -> Evidence {
         let x = self.vectorizer.transform(raw);
-        let known = raw
-            .words
-            .iter()
-            .filter(|(h, _)| self.own_words.contains_key(h))
-            .count();
-        let coverage = if raw.words.is_empty() {
-            0.0
-        } else {
-            known as f32 / raw.words.len() as f32
-        };
+        let coverage = raw.coverage(|h| self.own_words.contains_key(h));
         let s_bg = self
             .background
             .best_per_class(&x)
