@@ -38,6 +38,8 @@ pub mod verbatim;
 use std::fmt;
 use std::str::FromStr;
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
@@ -188,6 +190,9 @@ pub enum NluError {
 struct IntentInfo {
     id: String,
     handoff: bool,
+    /// The signal words the intent's own examples carry ("Anwalt" in a legal-cover intent,
+    /// "Mahnung" in a dunning one): what it answers, so they ask for no person when it is sure.
+    claims: BTreeSet<signals::Trigger>,
 }
 
 /// The trained machine tier for one playbook. Immutable; share it in an `Arc`.
@@ -267,6 +272,11 @@ impl MachineTier {
                     .map(|i| IntentInfo {
                         id: i.id.clone(),
                         handoff: i.handoff,
+                        claims: i
+                            .examples
+                            .iter()
+                            .flat_map(|e| signals::detect(e).triggers().collect::<Vec<_>>())
+                            .collect(),
                     })
                     .collect(),
                 oos_class,
@@ -298,10 +308,17 @@ impl MachineTier {
 
     /// [`MachineTier::triage`] and the intent model's view behind it, from one prediction.
     pub fn triage_explained(&self, text: &str) -> (Triage, Explanation) {
-        let found = signals::detect(text);
+        let mut found = signals::detect(text);
         let locale = locale::detect(text, &self.locales);
         let prediction = self.predict(text);
         let explanation = self.explanation(&prediction);
+        let top = self.intent_of(prediction.top());
+        let confident = top.is_some() && !prediction.is_unsure();
+        let intent = if confident { top } else { None };
+        // A handoff intent goes to a person anyway, and its reasons tell the router more.
+        if let Some(sure) = intent.filter(|i| !i.handoff) {
+            found.without_claimed(&sure.claims);
+        }
         // An example typed back is answered as its author filed it: the words that would
         // otherwise ask for a person ("hospital", "call me back") are what that intent answers.
         let mut reasons = if prediction.stage == VERBATIM_STAGE {
@@ -309,9 +326,6 @@ impl MachineTier {
         } else {
             found.reasons
         };
-        let top = self.intent_of(prediction.top());
-        let confident = top.is_some() && !prediction.is_unsure();
-        let intent = if confident { top } else { None };
         if intent.is_some_and(|i| i.handoff) {
             reasons.push(Reason::IntentRequiresHuman);
         }
@@ -444,6 +458,48 @@ mod tests {
 
     fn demo() -> MachineTier {
         MachineTier::train(&playbook::Playbook::demo()).expect("demo trains")
+    }
+
+    /// An insurer whose legal-cover intent talks of lawyers, as its customers do.
+    const LAWYERS: &str = r#"
+[desk]
+name = "Versicherung"
+locales = ["de", "en"]
+
+[[intent]]
+id = "legal_cover"
+examples = ["Zahlt meine Rechtsschutzversicherung den Anwalt?", "Brauche eine Deckungszusage für meinen Anwalt",
+  "Übernehmt ihr die Anwaltskosten im Streit mit dem Vermieter?", "does my legal cover pay for a lawyer"]
+answer.de = "Schicken Sie uns das Schreiben Ihres Anwalts."
+answer.en = "Send us your lawyer's letter."
+
+[[intent]]
+id = "claim_report"
+handoff = true
+examples = ["Schaden melden", "Mein Anwalt sagt, ich soll den Schaden melden", "report a claim", "Wasserschaden melden"]
+answer.de = "Ein Kollege meldet sich."
+answer.en = "A colleague will be in touch."
+
+[[intent]]
+id = "address_change"
+examples = ["Neue Adresse mitteilen", "Ich bin umgezogen", "change my address", "Adressänderung"]
+answer.de = "Ändern Sie Ihre Adresse im Kundenportal."
+answer.en = "Change your address in the customer portal."
+"#;
+
+    #[test]
+    fn an_intent_answers_the_signal_words_its_examples_carry() {
+        let tier = MachineTier::train(&playbook::Playbook::parse(LAWYERS).expect("parses"))
+            .expect("trains");
+        let t = tier.triage("Übernehmt ihr die Anwaltskosten für den Streit mit meinem Vermieter?");
+        assert_eq!(t.intent.as_deref(), Some("legal_cover"), "{t:?}");
+        assert_eq!(t.action, Action::Answer, "{t:?}");
+        // A handoff intent keeps its reasons: they tell the router more.
+        let t = tier.triage("Mein Anwalt meint, ich soll den Wasserschaden jetzt melden");
+        assert!(t.reasons.contains(&Reason::SensitiveTopic), "{t:?}");
+        // Words no intent carries still ask for a person.
+        let t = tier.triage("Ich bin umgezogen, und mein Mann ist letzte Woche gestorben");
+        assert!(t.reasons.contains(&Reason::SensitiveTopic), "{t:?}");
     }
 
     #[test]

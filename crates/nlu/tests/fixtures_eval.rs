@@ -29,7 +29,7 @@ fn check(name: &str, r: &Report, floor: Floor) {
         got(r.handoff.recall),
         got(r.handoff.precision),
     );
-    assert!(r.in_scope.cases >= 90 && r.handoff.cases >= 45, "{name}");
+    assert!(r.in_scope.cases >= 80 && r.handoff.cases >= 45, "{name}");
     assert!(
         acc >= floor.in_scope
             && off >= floor.off_topic
@@ -70,12 +70,12 @@ fixture!(radhaus, "fixtures/radhaus", floor(0.68, 0.95, 0.95, 0.66));
 fixture!(
     fitnesspark,
     "fixtures/dev/fitnesspark",
-    floor(0.62, 0.95, 0.90, 0.62)
+    floor(0.62, 0.95, 0.95, 0.63)
 );
 fixture!(
     versicherung,
     "fixtures/dev/versicherung",
-    floor(0.60, 0.85, 0.93, 0.61)
+    floor(0.64, 0.85, 0.93, 0.64)
 );
 fixture!(
     buergeramt,
@@ -85,7 +85,12 @@ fixture!(
 fixture!(
     faktura,
     "fixtures/dev/faktura",
-    floor(0.61, 0.95, 0.93, 0.61)
+    floor(0.63, 0.95, 0.95, 0.64)
+);
+fixture!(
+    tierarzt,
+    "fixtures/dev/tierarzt",
+    floor(0.68, 0.90, 0.95, 0.65)
 );
 fixture!(
     autohaus_held_back,

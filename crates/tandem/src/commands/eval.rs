@@ -58,11 +58,18 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let mut top1_right = 0usize;
     let mut top1_total = 0usize;
     let mut by_stage: std::collections::BTreeMap<&'static str, usize> = Default::default();
+    let mut views = Vec::with_capacity(cases.len());
     for case in &cases {
         let t0 = Instant::now();
         let (d, why) = tier.triage_explained(&case.text);
         latencies.push(t0.elapsed().as_secs_f64() * 1e6);
         *by_stage.entry(why.stage).or_default() += 1;
+        views.push(serde_json::json!({
+            "top": why.ranked.first().map(|r| r.0.clone()),
+            "stage": why.stage,
+            "evidence": why.evidence.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+                .collect::<serde_json::Map<_, _>>(),
+        }));
         if let nlu::eval::Expected::Intent(expected) = &case.expected {
             top1_total += 1;
             let best = why.ranked.into_iter().next().and_then(|(id, _)| id);
@@ -73,8 +80,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if let Some(cache) = cache {
         cache.save().context("cannot write TANDEM_EMBED_CACHE")?;
     }
-    if std::env::var_os("TANDEM_EVAL_DUMP").is_some() {
-        dump(&cases, &decisions);
+    match std::env::var("TANDEM_EVAL_DUMP") {
+        Ok(file) if file.ends_with(".jsonl") => dump_all(&file, &cases, &decisions, &views)?,
+        Ok(_) => dump(&cases, &decisions),
+        Err(_) => {}
     }
     let report = nlu::eval::score(&cases, &decisions, &latencies, train_ms);
     // Share of intent cases whose best-ranked intent is the expected one, whatever the action.
@@ -126,7 +135,32 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// With `TANDEM_EVAL_DUMP` set: every wrong decision on stderr, for error analysis.
+/// With `TANDEM_EVAL_DUMP=FILE.jsonl`: every case with its decision and the model's view (best
+/// intent before any threshold, stage, evidence), one JSON object a line, for offline analysis.
+fn dump_all(
+    file: &str,
+    cases: &[nlu::eval::Case],
+    decisions: &[nlu::Triage],
+    views: &[serde_json::Value],
+) -> anyhow::Result<()> {
+    use nlu::eval::Expected;
+    let mut out = String::new();
+    for ((c, d), view) in cases.iter().zip(decisions).zip(views) {
+        let (expect, reason) = match &c.expected {
+            Expected::Intent(id) => (id.clone(), None),
+            Expected::Handoff(r) => ("handoff".to_string(), r.map(|r| r.as_str())),
+        };
+        let mut line = serde_json::json!({
+            "text": c.text, "expect": expect, "reason": reason, "decision": d,
+        });
+        line["view"] = view.clone();
+        out.push_str(&line.to_string());
+        out.push('\n');
+    }
+    std::fs::write(file, out).with_context(|| format!("cannot write {file}"))
+}
+
+/// With `TANDEM_EVAL_DUMP` set (not to a `.jsonl` file): every wrong decision on stderr.
 fn dump(cases: &[nlu::eval::Case], decisions: &[nlu::Triage]) {
     use nlu::eval::Expected;
     for (c, d) in cases.iter().zip(decisions) {
