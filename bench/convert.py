@@ -79,7 +79,8 @@ def write_benchmark(out_dir: Path, name: str, locales, intents, cases):
         lines.append("examples = [")
         lines.extend(f"  {toml_str(e)}," for e in examples)
         lines.append("]")
-        lines.append(f"answer.{locales[0]} = {toml_str(label)}")
+        # No answer: the public sets have none, and their label names ("weather/find") would
+        # hand the label to the machine tier, which reads answers as ranking evidence.
         lines.append("")
     (d / "playbook.toml").write_text("\n".join(lines), encoding="utf-8")
     with open(d / "cases.jsonl", "w", encoding="utf-8") as f:

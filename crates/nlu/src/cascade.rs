@@ -36,6 +36,8 @@ pub struct Examples<'a> {
     pub oos_class: Option<ClassId>,
     /// The built-in background (see [`crate::background`]): negative evidence, never a class.
     pub background: Vec<crate::background::Line>,
+    /// The intents' answer texts with their class: ranking evidence for the final models.
+    pub answers: Vec<(&'a str, ClassId)>,
 }
 
 /// Embed many texts in batches, reporting progress as (done, total).
@@ -80,12 +82,18 @@ impl Cascade {
             .iter()
             .map(|l| features::of_text(l.text))
             .collect();
-        let core = Core::fit(
+        let answers: Vec<(RawFeatures, ClassId)> = examples
+            .answers
+            .iter()
+            .map(|(t, c)| (features::of_text(t), *c))
+            .collect();
+        let core = Core::fit_with_answers(
             &refs,
             &examples.labels,
             examples.classes,
             examples.oos_class,
             &background,
+            &answers,
             seed,
         );
         let intents = examples.classes - usize::from(examples.oos_class.is_some());
@@ -117,8 +125,10 @@ impl Cascade {
             .iter()
             .copied()
             .chain(examples.background.iter().map(|l| l.text))
+            .chain(examples.answers.iter().map(|a| a.0))
             .collect();
         let mut vecs = embed_all(embedder.as_ref(), &texts, progress)?;
+        let answer_vecs = vecs.split_off(texts.len() - examples.answers.len());
         // A background category the encoder reads as the playbook's own business (in any
         // language: the lexical filter cannot see across them) is no negative for this playbook.
         let background_vecs = vecs.split_off(examples.texts.len());
@@ -145,7 +155,18 @@ impl Cascade {
         let semantic_calibrator =
             semantic::fit_calibrator(&joint, |o| calibrator.confidence(&o.evidence));
         let vec_refs: Vec<&[f32]> = vecs.iter().map(Vec::as_slice).collect();
-        let semantic_core = SemanticCore::fit(&vec_refs, &examples.labels, examples.classes, seed);
+        let answer_refs: Vec<(&[f32], ClassId)> = answer_vecs
+            .iter()
+            .zip(&examples.answers)
+            .map(|(v, a)| (v.as_slice(), a.1))
+            .collect();
+        let semantic_core = SemanticCore::fit_with_answers(
+            &vec_refs,
+            &examples.labels,
+            &answer_refs,
+            examples.classes,
+            seed,
+        );
         let report = CascadeReport {
             sure: Some(semantic_calibrator.sure),
             lexical_weight: Some(semantic_calibrator.lexical_weight),
@@ -432,6 +453,7 @@ mod tests {
             classes: 4,
             oos_class: None,
             background: Vec::new(),
+            answers: Vec::new(),
         }
     }
 
@@ -543,6 +565,7 @@ mod tests {
             classes: 4,
             oos_class: None,
             background: Vec::new(),
+            answers: Vec::new(),
         };
         let (c, _) =
             Cascade::train(&examples, Some(Arc::new(Broken)), 3, &mut |_, _| {}).expect("trains");

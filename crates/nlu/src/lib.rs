@@ -254,12 +254,20 @@ impl MachineTier {
         }
         let verbatim = Verbatim::of(texts.iter().copied().zip(labels.iter().copied()));
         let background_class = n_intents + usize::from(oos_class.is_some());
+        let answers = playbook
+            .intents
+            .iter()
+            .enumerate()
+            .flat_map(|(c, i)| i.answer.values().map(move |a| (a.as_str(), c)))
+            .filter(|(a, _)| !a.trim().is_empty())
+            .collect();
         let examples = Examples {
             texts,
             labels,
             classes: background_class,
             oos_class,
             background,
+            answers,
         };
         let (cascade, report) = Cascade::train(&examples, encoder.clone(), SEED, progress)?;
         let vectorizer = cascade.lexical_core().vectorizer.clone();
@@ -500,6 +508,50 @@ answer.en = "Change your address in the customer portal."
         // Words no intent carries still ask for a person.
         let t = tier.triage("Ich bin umgezogen, und mein Mann ist letzte Woche gestorben");
         assert!(t.reasons.contains(&Reason::SensitiveTopic), "{t:?}");
+    }
+
+    #[test]
+    fn an_answer_tells_what_its_intent_is_about() {
+        // No example of `directions` names the tram or the town hall; its answer does.
+        let playbook = playbook::Playbook::parse(
+            r#"
+[desk]
+name = "Praxis"
+locales = ["de", "en"]
+
+[[intent]]
+id = "directions"
+examples = ["Wo seid ihr?", "Wie finde ich euch?", "where are you located"]
+answer.de = "Hauptstraße 5, mit der Straßenbahn Linie 4 bis Haltestelle Rathaus, Parkplätze im Hof."
+answer.en = "Hauptstraße 5: tram line 4 to the town hall stop, parking in the courtyard."
+
+[[intent]]
+id = "opening_hours"
+examples = ["Wann habt ihr offen?", "Öffnungszeiten", "when are you open"]
+answer.de = "Montag bis Freitag 8 bis 18 Uhr."
+answer.en = "Monday to Friday, 8 am to 6 pm."
+
+[[intent]]
+id = "invoice"
+examples = ["Rechnung herunterladen", "Wo finde ich meine Rechnung?", "download my invoice"]
+answer.de = "Im Kundenportal unter Rechnungen."
+answer.en = "In the customer portal under invoices."
+"#,
+        )
+        .expect("parses");
+        let tier = MachineTier::train(&playbook).expect("trains");
+        for text in [
+            "Gibt es Parkplätze im Hof?",
+            "Haltestelle Rathaus, welche Straßenbahn?",
+            "which tram line stops at the town hall?",
+        ] {
+            let t = tier.triage(text);
+            assert_eq!(
+                t.candidates.first().map(|c| c.intent.as_str()),
+                Some("directions"),
+                "{text}: {t:?}"
+            );
+        }
     }
 
     #[test]

@@ -266,6 +266,24 @@ impl Core {
         background: &[RawFeatures],
         seed: u64,
     ) -> Self {
+        Self::fit_with_answers(raws, ys, classes, oos_class, background, &[], seed)
+    }
+
+    /// [`Core::fit`], with the intents' answer texts as ranking evidence: the linear classifier
+    /// learns from them too (an answer names what its intent is about: "Tarif", "Zählerstand"),
+    /// while the vocabulary and its weights, the nearest-example similarities, example counts
+    /// and coverage the calibration reads stay those of the examples. (With the answers' words
+    /// in the vocabulary too, off-topic questions sharing a word with an answer, a town's name,
+    /// were answered: measured on the development fixtures, docs/benchmarks.md.)
+    pub fn fit_with_answers(
+        raws: &[&RawFeatures],
+        ys: &[ClassId],
+        classes: usize,
+        oos_class: Option<ClassId>,
+        background: &[RawFeatures],
+        answers: &[(RawFeatures, ClassId)],
+        seed: u64,
+    ) -> Self {
         let min_df = if raws.len() >= 5000 { 2 } else { 1 };
         let owned: Vec<RawFeatures> = raws
             .iter()
@@ -280,8 +298,18 @@ impl Core {
         let bg_xs: Vec<SparseVec> = background.iter().map(|r| vectorizer.transform(r)).collect();
         let background = Neighbours::build(&bg_xs, &vec![0; bg_xs.len()], vectorizer.dim(), 1);
         let xs: Vec<SparseVec> = raws.iter().map(|r| vectorizer.transform(r)).collect();
-        let linear = Linear::train(&xs, ys, vectorizer.dim(), classes, seed);
         let neighbours = Neighbours::build(&xs, ys, vectorizer.dim(), classes);
+        let linear = if answers.is_empty() {
+            Linear::train(&xs, ys, vectorizer.dim(), classes, seed)
+        } else {
+            let mut all_xs = xs;
+            let mut all_ys = ys.to_vec();
+            for (raw, y) in answers {
+                all_xs.push(vectorizer.transform(raw));
+                all_ys.push(*y);
+            }
+            Linear::train(&all_xs, &all_ys, vectorizer.dim(), classes, seed)
+        };
         let mut sizes = vec![0; classes];
         for &y in ys {
             if let Some(n) = sizes.get_mut(y) {

@@ -86,9 +86,27 @@ fn softmax_in_place(z: &mut [f32]) {
 impl SemanticCore {
     /// Train on unit vectors `xs` with classes `ys` (every class in `0..classes`).
     pub fn fit(xs: &[&[f32]], ys: &[ClassId], classes: usize, seed: u64) -> Self {
+        Self::fit_with_answers(xs, ys, &[], classes, seed)
+    }
+
+    /// [`SemanticCore::fit`], with the intents' answers as ranking evidence: the softmax
+    /// regression learns from them too, the nearest-example similarities stay the examples'.
+    pub fn fit_with_answers(
+        examples: &[&[f32]],
+        example_ys: &[ClassId],
+        answers: &[(&[f32], ClassId)],
+        classes: usize,
+        seed: u64,
+    ) -> Self {
+        let mut xs: Vec<&[f32]> = examples.to_vec();
+        let mut ys: Vec<ClassId> = example_ys.to_vec();
+        for (x, y) in answers {
+            xs.push(x);
+            ys.push(*y);
+        }
         let dim = xs.first().map_or(0, |x| x.len());
         let mut mean = vec![0f32; dim];
-        for x in xs {
+        for x in &xs {
             for (m, v) in mean.iter_mut().zip(x.iter()) {
                 *m += v;
             }
@@ -134,8 +152,8 @@ impl SemanticCore {
             mean,
             weights,
             bias,
-            examples: xs.iter().flat_map(|x| x.iter().copied()).collect(),
-            labels: ys.to_vec(),
+            examples: examples.iter().flat_map(|x| x.iter().copied()).collect(),
+            labels: example_ys.to_vec(),
         }
     }
 

@@ -66,7 +66,7 @@ const fn floor(
     }
 }
 
-fixture!(radhaus, "fixtures/radhaus", floor(0.68, 0.95, 0.95, 0.66));
+fixture!(radhaus, "fixtures/radhaus", floor(0.72, 0.88, 0.95, 0.70));
 fixture!(
     fitnesspark,
     "fixtures/dev/fitnesspark",
@@ -75,30 +75,30 @@ fixture!(
 fixture!(
     versicherung,
     "fixtures/dev/versicherung",
-    floor(0.64, 0.85, 0.93, 0.64)
+    floor(0.67, 0.85, 0.93, 0.68)
 );
 fixture!(
     buergeramt,
     "fixtures/dev/buergeramt",
-    floor(0.78, 0.90, 0.92, 0.81)
+    floor(0.81, 0.90, 0.92, 0.86)
 );
 fixture!(
     faktura,
     "fixtures/dev/faktura",
-    floor(0.63, 0.95, 0.95, 0.64)
+    floor(0.69, 0.90, 0.95, 0.68)
 );
 fixture!(
     tierarzt,
     "fixtures/dev/tierarzt",
-    floor(0.68, 0.90, 0.95, 0.65)
+    floor(0.70, 0.90, 0.95, 0.68)
 );
 fixture!(
     autohaus_held_back,
     "holdout/autohaus",
-    floor(0.73, 0.90, 0.92, 0.71)
+    floor(0.75, 0.80, 0.90, 0.75)
 );
 fixture!(
     umzug_held_back,
     "holdout/umzug",
-    floor(0.62, 0.75, 0.88, 0.67)
+    floor(0.65, 0.80, 0.86, 0.68)
 );
