@@ -181,6 +181,12 @@ impl Cascade {
             calibrator: semantic_calibrator,
             coverage: Coverage::of(examples.texts.iter().copied()),
             background: background_vecs,
+            answers: examples
+                .answers
+                .iter()
+                .map(|a| a.1)
+                .zip(answer_vecs)
+                .collect(),
         };
         Ok((
             Cascade {
@@ -259,7 +265,12 @@ impl SemanticStage {
         // languages: a German message is nearer any German line than the English examples
         // (cross-language cosines run lower), so there the calibration alone decides.
         let s_bg = self.nearest_background(&v);
-        if !alone && fused.s1 < s_bg + semantic::BACKGROUND_MARGIN {
+        let s_answer = fused
+            .ranked
+            .first()
+            .map_or(0.0, |r| self.nearest_answer(&v, r.0));
+        let own = fused.s1.max(s_answer + semantic::ANSWER_COSINE_LIFT);
+        if !alone && own < s_bg + semantic::BACKGROUND_MARGIN {
             confidence = confidence.min(answer_at * 0.99);
             pair_confidence = pair_confidence.min(answer_at * 0.99);
         }
@@ -279,6 +290,7 @@ impl SemanticStage {
                 ("encoder_s1", fused.s1),
                 ("encoder_s_any", fused.s_any),
                 ("encoder_background", s_bg),
+                ("encoder_s_answer", s_answer),
             ],
             ranked: fused.ranked,
             stage: if alone { "encoder_alone" } else { "encoder" },
