@@ -208,6 +208,8 @@ fn the_cascade_holds_its_floors_on_every_fixture_and_beats_the_fast_path() {
         ("fixtures/dev/tierarzt", (0.82, 0.80, 0.95, 0.79)),
         ("holdout/autohaus", (0.80, 0.80, 0.91, 0.78)),
         ("holdout/umzug", (0.80, 0.70, 0.90, 0.79)),
+        ("holdout/hotel", (0.80, 0.85, 0.90, 0.78)),
+        ("holdout/sprachschule", (0.77, 0.85, 0.90, 0.73)),
     ];
     for (name, floor) in fixtures {
         let with = eval_fixture(name, Some(&model));
