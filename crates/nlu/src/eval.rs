@@ -1,4 +1,4 @@
-//! Eval: labelled cases (JSON Lines, DESIGN.md "Cases") and the metric arithmetic of
+//! Eval: labelled cases (JSON Lines, docs/playbook.md "Cases") and the metric arithmetic of
 //! `tandem eval`. Pure functions; the CLI does the timing and IO.
 
 use std::collections::BTreeMap;

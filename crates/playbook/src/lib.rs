@@ -1,6 +1,6 @@
 //! The playbook: the team lead's description of what the machine tier may answer.
 //!
-//! This crate owns the TOML format from DESIGN.md ("Playbook") and its validation. It has no IO
+//! This crate owns the TOML format of docs/playbook.md and its validation. It has no IO
 //! beyond [`Playbook::from_file`]; the machine tier (`nlu`) trains from a parsed [`Playbook`] and the
 //! desk reads answers, skills and the handoff flag from it.
 
@@ -27,7 +27,7 @@ pub struct Playbook {
     pub routing: Option<Routing>,
 }
 
-/// The handoff reasons a `[routing.needs.<reason>]` entry may name (DESIGN.md vocabulary).
+/// The handoff reasons a `[routing.needs.<reason>]` entry may name (docs/playbook.md vocabulary).
 pub const REASONS: [&str; 8] = [
     "human_requested",
     "low_confidence",

@@ -1,4 +1,4 @@
-//! The JSON shapes of REST API v1 (DESIGN.md, "Public contracts"). Extend, never break.
+//! The JSON shapes of REST API v1 (docs/api.md). Extend, never break.
 
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;

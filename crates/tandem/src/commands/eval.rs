@@ -1,5 +1,5 @@
 //! `tandem eval`: train on a playbook, decide every case of a JSON Lines file, print the metrics
-//! of DESIGN.md (`--json`: one object) — the arithmetic lives in `nlu::eval`.
+//! of docs/playbook.md (`--json`: one object) — the arithmetic lives in `nlu::eval`.
 use std::path::PathBuf;
 use std::time::Instant;
 

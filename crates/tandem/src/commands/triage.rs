@@ -1,5 +1,5 @@
 //! `tandem triage`: train the machine tier on a playbook and decide each text (arguments, or one
-//! per line on stdin). `--json` prints DESIGN.md's triage object, one per line.
+//! per line on stdin). `--json` prints the triage object of docs/cli.md, one per line.
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
