@@ -3,7 +3,7 @@
 //! A new playbook rarely says what it must not answer, and an `[out_of_scope]` section of a few
 //! lines cannot cover the weather, pizza, elections and every other business's questions. So every
 //! playbook is trained with a built-in background of such requests, in German and English
-//! (`background.tsv`, written for Tandem): generic off-topic requests and typical requests to
+//! (`crates/nlu/lexicon/background.tsv`, written for Tandem): generic off-topic requests and typical requests to
 //! some thirty other kinds of businesses. They join the playbook's own `[out_of_scope]` examples
 //! as negatives.
 //!
@@ -16,7 +16,7 @@
 use crate::features::{self, RawFeatures, SparseVec, Vectorizer};
 use crate::model::Neighbours;
 
-const TSV: &str = include_str!("background.tsv");
+const TSV: &str = include_str!("../lexicon/background.tsv");
 
 /// A background line is kept only while its cosine to every playbook example stays below this.
 /// Set on development playbooks only (see docs/benchmarks.md).

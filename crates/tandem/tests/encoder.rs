@@ -154,8 +154,15 @@ async fn serve_answers_with_the_encoder() {
     );
 }
 
-/// `tandem eval --encoder --json` on one of the nlu crate's fixture playbooks.
-fn eval_fixture(name: &str, encoder: Option<&std::path::Path>) -> Value {
+/// `tandem eval --encoder --json` on one of the nlu crate's fixture playbooks. `cache`: the
+/// eval's embedding cache (`TANDEM_EMBED_CACHE`), shared by the fixtures of one test so the
+/// built-in background, the same for every playbook, is embedded once; the vectors are the
+/// encoder's own either way.
+fn eval_fixture(
+    name: &str,
+    encoder: Option<&std::path::Path>,
+    cache: Option<&std::path::Path>,
+) -> Value {
     let (dir, name) = name.rsplit_once('/').unwrap_or(("fixtures", name));
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../nlu/tests")
@@ -168,7 +175,11 @@ fn eval_fixture(name: &str, encoder: Option<&std::path::Path>) -> Value {
         .arg("--cases")
         .arg(fixtures.join(format!("{name}_cases.jsonl")))
         .env_remove("TANDEM_EMBED_CACHE")
+        .env_remove("TANDEM_EMBED_CACHE_CASES")
         .env_remove("TANDEM_ENCODER");
+    if let Some(file) = cache {
+        cmd.env("TANDEM_EMBED_CACHE", file);
+    }
     match encoder {
         Some(dir) => cmd.arg("--encoder").arg(dir),
         None => cmd.arg("--encoder").arg("off"),
@@ -197,6 +208,8 @@ fn the_cascade_holds_its_floors_on_every_fixture_and_beats_the_fast_path() {
     // Floors a little under what was measured (docs/benchmarks.md, issue 13), so a regression
     // fails: in-scope accuracy, off-topic (low_confidence) recall, handoff recall, precision.
     let model = model_dir();
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let cache = scratch.path().join("vectors.bin");
     let (mut with_sum, mut without_sum) = (0.0, 0.0);
     let fixtures = [
         ("fixtures/stadtwerke", (0.95, 0.80, 0.93, 0.95)),
@@ -212,8 +225,8 @@ fn the_cascade_holds_its_floors_on_every_fixture_and_beats_the_fast_path() {
         ("holdout/sprachschule", (0.77, 0.85, 0.90, 0.73)),
     ];
     for (name, floor) in fixtures {
-        let with = eval_fixture(name, Some(&model));
-        let without = eval_fixture(name, None);
+        let with = eval_fixture(name, Some(&model), Some(&cache));
+        let without = eval_fixture(name, None, None);
         let (acc, off_topic, recall, precision) = figures(&with);
         assert!(
             acc >= floor.0 && off_topic >= floor.1 && recall >= floor.2 && precision >= floor.3,

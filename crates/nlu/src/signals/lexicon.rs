@@ -1,4 +1,4 @@
-//! The signals' word lists, read from `lexicon.txt` (compiled in), and how a pattern matches.
+//! The signals' word lists, read from `crates/nlu/lexicon/signals.txt` (compiled in), and how a pattern matches.
 //!
 //! Every pattern gets a [`Trigger`] id, so a rule can say which words made it fire: the machine
 //! tier lets an intent whose own examples carry those words answer them (see
@@ -17,7 +17,7 @@ pub const BIG_QUANTITY: Trigger = u32::MAX;
 /// "Data" and "erase" in one message.
 pub const DATA_ERASURE: Trigger = u32::MAX - 1;
 
-const SOURCE: &str = include_str!("lexicon.txt");
+const SOURCE: &str = include_str!("../../lexicon/signals.txt");
 
 #[derive(Debug, Clone)]
 enum TokenPattern {
@@ -136,7 +136,7 @@ impl List {
     }
 }
 
-/// The word lists the rules read, by the names of `lexicon.txt`'s sections.
+/// The word lists the rules read, by the names of `crates/nlu/lexicon/signals.txt`'s sections.
 pub struct Lexicon {
     pub person: List,
     pub contact: List,
@@ -162,7 +162,7 @@ pub struct Lexicon {
     pub sarcasm: List,
 }
 
-/// `lexicon.txt` read into its sections. A malformed line is a programming error, caught by the
+/// `crates/nlu/lexicon/signals.txt` read into its sections. A malformed line is a programming error, caught by the
 /// unit tests, so it panics with the line.
 fn parse(source: &str) -> HashMap<String, List> {
     let mut lists: HashMap<String, List> = HashMap::new();
@@ -178,14 +178,20 @@ fn parse(source: &str) -> HashMap<String, List> {
             continue;
         }
         let Some(list) = current.as_ref().and_then(|c| lists.get_mut(c)) else {
-            panic!("lexicon.txt line {}: a pattern before any [list]", n + 1);
+            panic!(
+                "crates/nlu/lexicon/signals.txt line {}: a pattern before any [list]",
+                n + 1
+            );
         };
         let (pattern, weight) = match line.split_once('\t') {
             Some((p, w)) => (
                 p,
-                w.trim()
-                    .parse::<f32>()
-                    .unwrap_or_else(|_| panic!("lexicon.txt line {}: bad weight {w:?}", n + 1)),
+                w.trim().parse::<f32>().unwrap_or_else(|_| {
+                    panic!(
+                        "crates/nlu/lexicon/signals.txt line {}: bad weight {w:?}",
+                        n + 1
+                    )
+                }),
             ),
             None => (line, 1.0),
         };
@@ -202,7 +208,7 @@ pub fn lexicon() -> &'static Lexicon {
         let mut take = |name: &str| {
             lists
                 .remove(name)
-                .unwrap_or_else(|| panic!("lexicon.txt has no [{name}]"))
+                .unwrap_or_else(|| panic!("crates/nlu/lexicon/signals.txt has no [{name}]"))
         };
         Lexicon {
             person: take("person"),
