@@ -18,26 +18,25 @@ use crate::captcha::Captcha;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// Configuration of the help center, from the environment (`TANDEM_CAPTCHA_SECRET`,
-/// `TANDEM_TRUSTED_PROXIES`) or set directly (tests).
-#[derive(Debug, Clone, Default)]
+/// Configuration of the help center, part of [`crate::Settings`]: the `tandem` binary reads it
+/// (`TANDEM_CAPTCHA_SECRET`, `TANDEM_TRUSTED_PROXIES`); the server reads no environment.
+#[derive(Clone, Default)]
 pub struct HelpOptions {
     pub captcha_secret: Option<String>,
     /// Peers whose `X-Forwarded-For` is believed. Default: none.
     pub trusted_proxies: Vec<IpAddr>,
 }
 
-impl HelpOptions {
-    pub fn from_env() -> anyhow::Result<Self> {
-        let captcha_secret = std::env::var("TANDEM_CAPTCHA_SECRET").ok();
-        let trusted_proxies = match std::env::var("TANDEM_TRUSTED_PROXIES") {
-            Ok(list) => parse_proxies(&list)?,
-            Err(_) => Vec::new(),
-        };
-        Ok(Self {
-            captcha_secret,
-            trusted_proxies,
-        })
+/// The secret never reaches a log: `Debug` shows only whether one is set.
+impl std::fmt::Debug for HelpOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HelpOptions")
+            .field(
+                "captcha_secret",
+                &self.captcha_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("trusted_proxies", &self.trusted_proxies)
+            .finish()
     }
 }
 
@@ -313,6 +312,17 @@ pub fn now_secs() -> i64 {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn debug_shows_no_captcha_secret() {
+        let options = super::HelpOptions {
+            captcha_secret: Some("0123456789abcdef0123456789abcdef".into()),
+            trusted_proxies: vec![],
+        };
+        let shown = format!("{options:?}");
+        assert!(!shown.contains("0123456789abcdef"), "{shown}");
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
+
     use super::*;
 
     #[test]

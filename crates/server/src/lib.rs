@@ -45,6 +45,8 @@ pub struct Settings {
     /// the batcher that shares its passes among concurrent requests (and keeps to its latency
     /// budget). Another can join later: [`AppState::add_encoder`].
     pub encoder: Option<Arc<nlu::batcher::Batcher>>,
+    /// The help center's CAPTCHA secret and trusted proxies.
+    pub help: help::HelpOptions,
 }
 
 /// The default first-response timeout (`TANDEM_FIRST_RESPONSE_TIMEOUT_SECS`).
@@ -59,19 +61,11 @@ pub struct Application {
 
 impl Application {
     /// Trains the machine tier, binds the port (0 picks a free one) and assembles the routes.
+    /// Everything it needs is in `settings`: it reads no environment.
     pub async fn build(settings: Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
-        Self::build_with(settings, store, help::HelpOptions::from_env()?).await
-    }
-
-    /// As [`Application::build`], with the help center's options given instead of read from
-    /// the environment.
-    pub async fn build_with(
-        settings: Settings,
-        store: Arc<dyn Store>,
-        help_options: help::HelpOptions,
-    ) -> anyhow::Result<Self> {
         let help =
-            help::HelpCenter::start(store.as_ref(), &settings.playbook, help_options).await?;
+            help::HelpCenter::start(store.as_ref(), &settings.playbook, settings.help.clone())
+                .await?;
         let encoder = settings
             .encoder
             .clone()

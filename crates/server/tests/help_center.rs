@@ -35,7 +35,7 @@ async fn start(store: Arc<dyn Store>, options: HelpOptions, rate_limits: bool) -
     bootstrap::demo_agents(store.as_ref())
         .await
         .expect("demo agents");
-    let app = Application::build_with(
+    let app = Application::build(
         Settings {
             bind: "127.0.0.1:0".into(),
             playbook: playbook::Playbook::demo(),
@@ -43,9 +43,9 @@ async fn start(store: Arc<dyn Store>, options: HelpOptions, rate_limits: bool) -
             secure_cookies: false,
             first_response_timeout_secs: server::FIRST_RESPONSE_TIMEOUT_SECS,
             encoder: None,
+            help: options,
         },
         store.clone(),
-        options,
     )
     .await
     .expect("build app");
@@ -828,7 +828,7 @@ fn a_short_configured_secret_stops_the_start() {
         let dir = tempfile::tempdir().expect("dir");
         let store: Arc<dyn Store> =
             Arc::new(SqliteStore::open(dir.path().join("t.db")).expect("open"));
-        let built = Application::build_with(
+        let built = Application::build(
             Settings {
                 bind: "127.0.0.1:0".into(),
                 playbook: playbook::Playbook::demo(),
@@ -836,12 +836,12 @@ fn a_short_configured_secret_stops_the_start() {
                 secure_cookies: false,
                 first_response_timeout_secs: server::FIRST_RESPONSE_TIMEOUT_SECS,
                 encoder: None,
+                help: HelpOptions {
+                    captcha_secret: Some("short".into()),
+                    trusted_proxies: vec![],
+                },
             },
             store,
-            HelpOptions {
-                captcha_secret: Some("short".into()),
-                trusted_proxies: vec![],
-            },
         )
         .await;
         assert!(built.is_err());

@@ -139,6 +139,7 @@ async fn spawn_store(store: Arc<dyn Store>, playbook: Playbook, rate_limits: boo
             secure_cookies: false,
             first_response_timeout_secs: server::FIRST_RESPONSE_TIMEOUT_SECS,
             encoder: None,
+            help: Default::default(),
         },
         store.clone(),
     )

@@ -11,7 +11,7 @@ use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
 use store::Store;
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub encoder: super::serve_encoder::ServeEncoderArgs,
@@ -38,6 +38,42 @@ pub struct ServeArgs {
     /// fit agent (0: never).
     #[arg(long, env = "TANDEM_FIRST_RESPONSE_TIMEOUT_SECS", default_value_t = server::FIRST_RESPONSE_TIMEOUT_SECS)]
     pub first_response_timeout_secs: u64,
+}
+
+/// `Debug` without secrets: a database URL's password is redacted.
+impl std::fmt::Debug for ServeArgs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServeArgs")
+            .field("encoder", &self.encoder)
+            .field("playbook", &self.playbook)
+            .field("data_dir", &self.data_dir)
+            .field("bind", &self.bind)
+            .field(
+                "database_url",
+                &self.database_url.as_deref().map(redact_password),
+            )
+            .field("rate_limits", &self.rate_limits)
+            .field("secure_cookies", &self.secure_cookies)
+            .field(
+                "first_response_timeout_secs",
+                &self.first_response_timeout_secs,
+            )
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:<redacted>@host/db`.
+fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:<redacted>@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
 }
 
 /// How often queued conversations are routed again, so requirements relax as they wait.
@@ -104,7 +140,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let start = args.encoder.start()?;
         let encoder = start.batcher();
         let app = Application::build(
-            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder },
+            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder, help: help_options()? },
             store,
         )
         .await?;
@@ -122,4 +158,34 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         app.run().await?;
         Ok(())
     })
+}
+
+/// The help center's options from the environment (`TANDEM_CAPTCHA_SECRET`,
+/// `TANDEM_TRUSTED_PROXIES`): read here, once, so the server reads no environment.
+pub fn help_options() -> anyhow::Result<server::help::HelpOptions> {
+    Ok(server::help::HelpOptions {
+        captcha_secret: std::env::var("TANDEM_CAPTCHA_SECRET").ok(),
+        trusted_proxies: match std::env::var("TANDEM_TRUSTED_PROXIES") {
+            Ok(list) => server::help::parse_proxies(&list)?,
+            Err(_) => Vec::new(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_no_database_password() {
+        assert_eq!(
+            redact_password("postgres://tandem:s3cret@db:5432/desk"),
+            "postgres://tandem:<redacted>@db:5432/desk"
+        );
+        assert_eq!(
+            redact_password("postgres://tandem@db/desk"),
+            "postgres://tandem@db/desk"
+        );
+        assert_eq!(redact_password("sqlite:///var/t.db"), "sqlite:///var/t.db");
+    }
 }

@@ -268,6 +268,7 @@ mod tests {
                 secure_cookies: false,
                 first_response_timeout_secs: 0,
                 encoder: None,
+                help: Default::default(),
             },
             store,
         )
