@@ -8,6 +8,7 @@ use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// JSON body whose rejections become `{"error": ...}` with the right 4xx status.
 pub struct ApiJson<T>(pub T);
@@ -37,18 +38,38 @@ fn json_error(rejection: JsonRejection) -> ApiError {
     ApiError::new(rejection.status(), code, rejection.body_text())
 }
 
-/// The client's address (the TCP peer), for rate limits.
+/// The client's address, the one key of every per-address rate limit: the TCP peer, or, when
+/// the peer is a trusted proxy (`TANDEM_TRUSTED_PROXIES`), the last address in
+/// `X-Forwarded-For` that is not itself a trusted proxy.
 pub struct ClientIp(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl FromRequestParts<AppState> for ClientIp {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
-        let ip = parts
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-        Ok(ClientIp(ip))
+        let trusted = &state.help.trusted_proxies;
+        if !trusted.contains(&peer) {
+            return Ok(ClientIp(peer));
+        }
+        let hops: Vec<IpAddr> = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse().ok())
+            .collect();
+        let client = hops
+            .iter()
+            .rev()
+            .find(|ip| !trusted.contains(ip))
+            .copied()
+            .unwrap_or(peer);
+        Ok(ClientIp(client))
     }
 }

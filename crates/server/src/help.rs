@@ -3,12 +3,10 @@
 //! the search over published articles (the machine tier's tantivy index code, rebuilt when the
 //! published articles change, on whichever node notices first).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use nlu::knowledge::Knowledge;
 use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
@@ -198,41 +196,6 @@ impl AppState {
         } else {
             Err(ApiError::too_many_requests())
         }
-    }
-}
-
-/// The client's address: the TCP peer, or, when the peer is a trusted proxy, the last address
-/// in `X-Forwarded-For` that is not itself a trusted proxy.
-pub struct PublicIp(pub IpAddr);
-
-impl FromRequestParts<AppState> for PublicIp {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
-        let trusted = &state.help.trusted_proxies;
-        if !trusted.contains(&peer) {
-            return Ok(PublicIp(peer));
-        }
-        let hops: Vec<IpAddr> = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .filter_map(|s| s.trim().parse().ok())
-            .collect();
-        let client = hops
-            .iter()
-            .rev()
-            .find(|ip| !trusted.contains(ip))
-            .copied()
-            .unwrap_or(peer);
-        Ok(PublicIp(client))
     }
 }
 

@@ -711,6 +711,44 @@ async fn rate_limits_answer_429_and_trust_forwarded_for_only_from_proxies() {
     assert!(statuses.contains(&StatusCode::TOO_MANY_REQUESTS));
 }
 
+#[tokio::test]
+async fn new_conversations_are_limited_per_client_behind_a_trusted_proxy() {
+    let dir = tempfile::tempdir().expect("dir");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("t.db")).expect("open"));
+    let app = start(
+        store,
+        HelpOptions {
+            captcha_secret: Some(SECRET.into()),
+            trusted_proxies: vec!["127.0.0.1".parse().expect("ip")],
+        },
+        true,
+    )
+    .await;
+    let open = |xff: &'static str| {
+        app.client
+            .post(app.url("/api/v1/conversations"))
+            .header("x-forwarded-for", xff)
+            .json(&serde_json::json!({}))
+            .send()
+    };
+    let mut limited = false;
+    for _ in 0..60 {
+        if open("203.0.113.7").await.expect("post").status() == StatusCode::TOO_MANY_REQUESTS {
+            limited = true;
+            break;
+        }
+    }
+    assert!(
+        limited,
+        "a burst of 60 new conversations from one client is limited"
+    );
+    // Another customer behind the same proxy still gets in: the limit keys on the client.
+    assert_eq!(
+        open("203.0.113.8").await.expect("post").status(),
+        StatusCode::CREATED
+    );
+}
+
 /// A fresh PostgreSQL database for one test, dropped at the end (best effort).
 struct PgDb {
     admin: String,

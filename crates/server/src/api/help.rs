@@ -12,8 +12,9 @@ use crate::auth;
 use crate::captcha::{self, Answer, Issued};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
+use crate::extract::ClientIp;
 use crate::flow;
-use crate::help::{self, PublicIp, PublicLimit};
+use crate::help::{self, PublicLimit};
 use crate::state::AppState;
 
 const MAX_NAME_CHARS: usize = 200;
@@ -209,7 +210,7 @@ fn optional(value: Option<&str>, field: &str, max: usize) -> ApiResult<Option<St
     responses((status = 200, body = Issued), (status = 429)))]
 pub async fn issue(
     State(state): State<AppState>,
-    PublicIp(ip): PublicIp,
+    ClientIp(ip): ClientIp,
 ) -> ApiResult<Json<Issued>> {
     state.check_public_rate(PublicLimit::Captcha, ip).await?;
     Ok(Json(
@@ -311,7 +312,7 @@ pub async fn add_comment(
     responses((status = 201, body = CommentCreated), (status = 400), (status = 404), (status = 429)))]
 pub async fn comment(
     State(state): State<AppState>,
-    PublicIp(ip): PublicIp,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<NewComment>,
 ) -> ApiResult<(StatusCode, Json<CommentCreated>)> {
@@ -338,7 +339,7 @@ pub async fn comment(
     request_body = Vote, responses((status = 204), (status = 404), (status = 429)))]
 pub async fn vote(
     State(state): State<AppState>,
-    PublicIp(ip): PublicIp,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Vote>,
 ) -> ApiResult<StatusCode> {
@@ -383,7 +384,7 @@ pub async fn contact_submit(
     responses((status = 201, body = ContactCreated), (status = 400), (status = 413), (status = 429)))]
 pub async fn contact(
     State(state): State<AppState>,
-    PublicIp(ip): PublicIp,
+    ClientIp(ip): ClientIp,
     ApiJson(body): ApiJson<ContactIn>,
 ) -> ApiResult<(StatusCode, Json<ContactCreated>)> {
     let started = contact_submit(

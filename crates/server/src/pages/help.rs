@@ -16,7 +16,8 @@ use super::layout::{document, lang_switch, Lang, LangQuery};
 use crate::api::help::{add_comment, contact_submit};
 use crate::captcha::{self, Issued};
 use crate::error::ApiError;
-use crate::help::{self, PublicIp, PublicLimit};
+use crate::extract::ClientIp;
+use crate::help::{self, PublicLimit};
 use crate::state::AppState;
 
 fn lang_of(state: &AppState, lang: Option<String>, headers: &HeaderMap) -> Lang {
@@ -337,7 +338,7 @@ async fn article_page(
 
 pub async fn article(
     State(state): State<AppState>,
-    PublicIp(ip): PublicIp,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     Query(q): Query<ArticleQuery>,
     headers: HeaderMap,
@@ -385,7 +386,7 @@ fn captcha_message(lang: Lang, e: &ApiError) -> String {
 
 pub async fn post_comment(
     State(state): State<AppState>,
-    PublicIp(ip): PublicIp,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Form<CommentForm>,
@@ -424,7 +425,7 @@ pub struct VoteForm {
 
 pub async fn post_vote(
     State(state): State<AppState>,
-    PublicIp(ip): PublicIp,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Form<VoteForm>,
@@ -504,7 +505,7 @@ async fn contact_page(
 
 pub async fn contact(
     State(state): State<AppState>,
-    PublicIp(ip): PublicIp,
+    ClientIp(ip): ClientIp,
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
@@ -529,7 +530,7 @@ pub struct ContactForm {
 
 pub async fn post_contact(
     State(state): State<AppState>,
-    PublicIp(ip): PublicIp,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(f): Form<ContactForm>,
 ) -> Response {
