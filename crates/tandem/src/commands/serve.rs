@@ -135,6 +135,12 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         if demo {
             bootstrap::demo_agents(store.as_ref()).await?;
         }
+        // The demo logins are printed only when they exist: a first admin from
+        // TANDEM_ADMIN_EMAIL on an empty database means no demo agents are created.
+        let demo_logins = match bootstrap::DEMO_LOGINS.first() {
+            Some(d) if demo => store.agent_credentials(d.email).await?.is_some(),
+            _ => false,
+        };
         let name = playbook.desk.name.clone();
         let intents = playbook.intents.len();
         let start = args.encoder.start()?;
@@ -149,7 +155,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let addr = app.local_addr()?;
         println!("Tandem desk \"{name}\" ({intents} intents) on http://{addr}/");
         println!("  widget demo: http://{addr}/   console: http://{addr}/console   admin: http://{addr}/admin");
-        if demo {
+        if demo_logins {
             println!("  demo logins:");
             for d in bootstrap::DEMO_LOGINS {
                 println!("    {:<6} {:<22} password {}", d.role.as_str(), d.email, d.password);
