@@ -299,17 +299,15 @@ impl Core {
         let background = Neighbours::build(&bg_xs, &vec![0; bg_xs.len()], vectorizer.dim(), 1);
         let xs: Vec<SparseVec> = raws.iter().map(|r| vectorizer.transform(r)).collect();
         let neighbours = Neighbours::build(&xs, ys, vectorizer.dim(), classes);
-        let linear = if answers.is_empty() {
-            Linear::train(&xs, ys, vectorizer.dim(), classes, seed)
-        } else {
-            let mut all_xs = xs;
-            let mut all_ys = ys.to_vec();
-            for (raw, y) in answers {
-                all_xs.push(vectorizer.transform(raw));
-                all_ys.push(*y);
-            }
-            Linear::train(&all_xs, &all_ys, vectorizer.dim(), classes, seed)
-        };
+        // The classifier learns from the examples and the answers; the neighbours above only
+        // from the examples.
+        let mut train_xs = xs;
+        let mut train_ys = ys.to_vec();
+        for (raw, y) in answers {
+            train_xs.push(vectorizer.transform(raw));
+            train_ys.push(*y);
+        }
+        let linear = Linear::train(&train_xs, &train_ys, vectorizer.dim(), classes, seed);
         let mut sizes = vec![0; classes];
         for &y in ys {
             if let Some(n) = sizes.get_mut(y) {

@@ -40,76 +40,30 @@ fn check(name: &str, r: &Report, floor: Floor) {
     );
 }
 
-macro_rules! fixture {
-    ($test:ident, $path:literal, $floor:expr) => {
+/// One test per fixture: `name: "dir/name" => (in-scope, off-topic, handoff recall, precision);`
+macro_rules! fixtures {
+    ($($test:ident: $path:literal => $floor:expr;)*) => {$(
         #[test]
         fn $test() {
             let r = eval(
                 include_str!(concat!($path, ".toml")),
                 include_str!(concat!($path, "_cases.jsonl")),
             );
-            check($path, &r, $floor);
+            let (in_scope, off_topic, handoff_recall, handoff_precision) = $floor;
+            check($path, &r, Floor { in_scope, off_topic, handoff_recall, handoff_precision });
         }
-    };
+    )*};
 }
 
-const fn floor(
-    in_scope: f64,
-    off_topic: f64,
-    handoff_recall: f64,
-    handoff_precision: f64,
-) -> Floor {
-    Floor {
-        in_scope,
-        off_topic,
-        handoff_recall,
-        handoff_precision,
-    }
+fixtures! {
+    radhaus: "fixtures/radhaus" => (0.72, 0.88, 0.95, 0.70);
+    fitnesspark: "fixtures/dev/fitnesspark" => (0.62, 0.95, 0.95, 0.63);
+    versicherung: "fixtures/dev/versicherung" => (0.67, 0.85, 0.93, 0.68);
+    buergeramt: "fixtures/dev/buergeramt" => (0.81, 0.90, 0.92, 0.86);
+    faktura: "fixtures/dev/faktura" => (0.69, 0.90, 0.95, 0.68);
+    tierarzt: "fixtures/dev/tierarzt" => (0.70, 0.90, 0.95, 0.68);
+    autohaus_held_back: "holdout/autohaus" => (0.75, 0.80, 0.90, 0.75);
+    umzug_held_back: "holdout/umzug" => (0.65, 0.80, 0.86, 0.68);
+    hotel_held_back: "holdout/hotel" => (0.64, 0.80, 0.92, 0.64);
+    sprachschule_held_back: "holdout/sprachschule" => (0.74, 0.75, 0.85, 0.72);
 }
-
-fixture!(radhaus, "fixtures/radhaus", floor(0.72, 0.88, 0.95, 0.70));
-fixture!(
-    fitnesspark,
-    "fixtures/dev/fitnesspark",
-    floor(0.62, 0.95, 0.95, 0.63)
-);
-fixture!(
-    versicherung,
-    "fixtures/dev/versicherung",
-    floor(0.67, 0.85, 0.93, 0.68)
-);
-fixture!(
-    buergeramt,
-    "fixtures/dev/buergeramt",
-    floor(0.81, 0.90, 0.92, 0.86)
-);
-fixture!(
-    faktura,
-    "fixtures/dev/faktura",
-    floor(0.69, 0.90, 0.95, 0.68)
-);
-fixture!(
-    tierarzt,
-    "fixtures/dev/tierarzt",
-    floor(0.70, 0.90, 0.95, 0.68)
-);
-fixture!(
-    autohaus_held_back,
-    "holdout/autohaus",
-    floor(0.75, 0.80, 0.90, 0.75)
-);
-fixture!(
-    umzug_held_back,
-    "holdout/umzug",
-    floor(0.65, 0.80, 0.86, 0.68)
-);
-fixture!(
-    hotel_held_back,
-    "holdout/hotel",
-    floor(0.64, 0.80, 0.92, 0.64)
-);
-fixture!(
-    sprachschule_held_back,
-    "holdout/sprachschule",
-    floor(0.74, 0.75, 0.85, 0.72)
-);

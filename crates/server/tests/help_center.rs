@@ -652,8 +652,8 @@ async fn agents_moderate_and_only_approved_comments_show_escaped() {
     assert!(!html.contains("buy now"), "rejected comments stay hidden");
 }
 
-#[tokio::test]
-async fn rate_limits_answer_429_and_trust_forwarded_for_only_from_proxies() {
+/// A desk on SQLite with rate limits on, whose TCP peer (127.0.0.1) is a trusted proxy.
+async fn behind_a_proxy() -> (App, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("dir");
     let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("t.db")).expect("open"));
     let app = start(
@@ -665,6 +665,12 @@ async fn rate_limits_answer_429_and_trust_forwarded_for_only_from_proxies() {
         true,
     )
     .await;
+    (app, dir)
+}
+
+#[tokio::test]
+async fn rate_limits_answer_429_and_trust_forwarded_for_only_from_proxies() {
+    let (app, _dir) = behind_a_proxy().await;
     let get = |xff: &'static str| {
         app.client
             .get(app.url("/api/v1/captcha"))
@@ -713,17 +719,7 @@ async fn rate_limits_answer_429_and_trust_forwarded_for_only_from_proxies() {
 
 #[tokio::test]
 async fn new_conversations_are_limited_per_client_behind_a_trusted_proxy() {
-    let dir = tempfile::tempdir().expect("dir");
-    let store: Arc<dyn Store> = Arc::new(SqliteStore::open(dir.path().join("t.db")).expect("open"));
-    let app = start(
-        store,
-        HelpOptions {
-            captcha_secret: Some(SECRET.into()),
-            trusted_proxies: vec!["127.0.0.1".parse().expect("ip")],
-        },
-        true,
-    )
-    .await;
+    let (app, _dir) = behind_a_proxy().await;
     let open = |xff: &'static str| {
         app.client
             .post(app.url("/api/v1/conversations"))

@@ -113,14 +113,12 @@ fn sensitive(lex: &Lexicon, toks: &[String]) -> Found {
     if data && erase {
         found.push(DATA_ERASURE);
     }
-    // "Ratenzahlung" alone is a payment question; with a supply cut-off it is hardship.
-    let cut_off: Found = lex
-        .supply
-        .hits(toks)
-        .chain(lex.disconnect_verb.hits(toks))
-        .collect();
-    if lex.supply.any(toks) && lex.disconnect_verb.any(toks) {
-        found.extend(cut_off);
+    // A supply cut off ("Strom abgestellt") is hardship; either word alone is not.
+    let supply: Found = lex.supply.hits(toks).collect();
+    let cut: Found = lex.disconnect_verb.hits(toks).collect();
+    if !supply.is_empty() && !cut.is_empty() {
+        found.extend(supply);
+        found.extend(cut);
     }
     found
 }

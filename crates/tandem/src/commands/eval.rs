@@ -58,18 +58,22 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let mut top1_right = 0usize;
     let mut top1_total = 0usize;
     let mut by_stage: std::collections::BTreeMap<&'static str, usize> = Default::default();
-    let mut views = Vec::with_capacity(cases.len());
+    let dump_to = std::env::var("TANDEM_EVAL_DUMP").ok();
+    let dump_file = dump_to.as_deref().filter(|f| f.ends_with(".jsonl"));
+    let mut views = Vec::new();
     for case in &cases {
         let t0 = Instant::now();
         let (d, why) = tier.triage_explained(&case.text);
         latencies.push(t0.elapsed().as_secs_f64() * 1e6);
         *by_stage.entry(why.stage).or_default() += 1;
-        views.push(serde_json::json!({
-            "top": why.ranked.first().map(|r| r.0.clone()),
-            "stage": why.stage,
-            "evidence": why.evidence.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v)))
-                .collect::<serde_json::Map<_, _>>(),
-        }));
+        if dump_file.is_some() {
+            views.push(serde_json::json!({
+                "top": why.ranked.first().map(|r| r.0.clone()),
+                "stage": why.stage,
+                "evidence": why.evidence.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v)))
+                    .collect::<serde_json::Map<_, _>>(),
+            }));
+        }
         if let nlu::eval::Expected::Intent(expected) = &case.expected {
             top1_total += 1;
             let best = why.ranked.into_iter().next().and_then(|(id, _)| id);
@@ -80,10 +84,10 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     if let Some(cache) = cache {
         cache.save().context("cannot write TANDEM_EMBED_CACHE")?;
     }
-    match std::env::var("TANDEM_EVAL_DUMP") {
-        Ok(file) if file.ends_with(".jsonl") => dump_all(&file, &cases, &decisions, &views)?,
-        Ok(_) => dump(&cases, &decisions),
-        Err(_) => {}
+    match (dump_file, &dump_to) {
+        (Some(file), _) => dump_all(file, &cases, &decisions, &views)?,
+        (None, Some(_)) => dump(&cases, &decisions),
+        (None, None) => {}
     }
     let report = nlu::eval::score(&cases, &decisions, &latencies, train_ms);
     // Share of intent cases whose best-ranked intent is the expected one, whatever the action.
