@@ -2,8 +2,8 @@
 """Run `tandem eval --json` on the fixture playbooks and print the issue-13 table rows.
 
 Usage: python3 bench/fixtures.py [--bin target/release/tandem] [--encoder DIR] [NAME ...]
-Names: stadtwerke radhaus fitnesspark versicherung buergeramt faktura tierarzt (default: all of them;
-`autohaus`, `umzug`, `hotel` and `sprachschule`, the held-back fixtures, only when named).
+Names: stadtwerke radhaus fitnesspark versicherung buergeramt faktura tierarzt carsharing (default: all
+of them; `autohaus`, `umzug`, `hotel`, `sprachschule` and `solar`, the held-back fixtures, only when named).
 """
 import argparse
 import json
@@ -15,10 +15,11 @@ FIX = ROOT / "crates" / "nlu" / "tests"
 PLACES = {
     "stadtwerke": "fixtures", "radhaus": "fixtures", "fitnesspark": "fixtures/dev",
     "versicherung": "fixtures/dev", "buergeramt": "fixtures/dev", "faktura": "fixtures/dev",
-    "tierarzt": "fixtures/dev", "autohaus": "holdout", "umzug": "holdout", "hotel": "holdout",
-    "sprachschule": "holdout",
+    "tierarzt": "fixtures/dev", "carsharing": "fixtures/dev", "autohaus": "holdout", "umzug": "holdout",
+    "hotel": "holdout", "sprachschule": "holdout", "solar": "holdout",
+    "bibliothek": "holdout", "hosting": "holdout",
 }
-HELD_BACK = {"autohaus", "umzug", "hotel", "sprachschule"}
+HELD_BACK = {"autohaus", "umzug", "hotel", "sprachschule", "solar", "bibliothek", "hosting"}
 DEFAULT = [n for n in PLACES if n not in HELD_BACK]
 
 

@@ -10,13 +10,15 @@ use nlu::{Action, MachineTier, Reason};
 use proptest::prelude::*;
 use serde::Deserialize;
 
-const PLAYBOOKS: [&str; 6] = [
+const PLAYBOOKS: [&str; 8] = [
     include_str!("fixtures/stadtwerke.toml"),
     include_str!("fixtures/radhaus.toml"),
     include_str!("fixtures/dev/fitnesspark.toml"),
     include_str!("fixtures/dev/versicherung.toml"),
     include_str!("fixtures/dev/buergeramt.toml"),
     include_str!("fixtures/dev/faktura.toml"),
+    include_str!("fixtures/dev/tierarzt.toml"),
+    include_str!("fixtures/dev/carsharing.toml"),
 ];
 const PUBLIC: &str = include_str!("fixtures/public_sample.jsonl");
 

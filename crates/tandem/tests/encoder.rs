@@ -219,10 +219,14 @@ fn the_cascade_holds_its_floors_on_every_fixture_and_beats_the_fast_path() {
         ("fixtures/dev/buergeramt", (0.86, 0.85, 0.90, 0.87)),
         ("fixtures/dev/faktura", (0.81, 0.95, 0.95, 0.82)),
         ("fixtures/dev/tierarzt", (0.82, 0.80, 0.95, 0.79)),
+        ("fixtures/dev/carsharing", (0.80, 0.90, 0.93, 0.78)),
         ("holdout/autohaus", (0.80, 0.80, 0.91, 0.78)),
         ("holdout/umzug", (0.80, 0.70, 0.90, 0.79)),
         ("holdout/hotel", (0.80, 0.85, 0.90, 0.78)),
         ("holdout/sprachschule", (0.77, 0.85, 0.90, 0.73)),
+        ("holdout/solar", (0.80, 0.70, 0.91, 0.78)),
+        ("holdout/bibliothek", (0.78, 0.70, 0.86, 0.77)),
+        ("holdout/hosting", (0.80, 0.65, 0.86, 0.76)),
     ];
     for (name, floor) in fixtures {
         let with = eval_fixture(name, Some(&model), Some(&cache));
