@@ -1,7 +1,7 @@
 //! The handoff policy: turns the machine tier's single-message triage plus the conversation's
 //! history into the desk's decision, and a handoff's reasons into needs for the router.
 
-use nlu::{Action, Candidate, Reason, Triage};
+use crate::verdict::{Action, Candidate, Reason, Triage};
 use playbook::Playbook;
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,7 @@ pub struct Needs {
     pub guesses: Vec<Guess>,
 }
 
-/// One of the machine's guesses at what the customer wants (from `nlu::Candidate`).
+/// One of the machine's guesses at what the customer wants (from [`crate::Candidate`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Guess {
     pub intent: String,

@@ -6,8 +6,9 @@ pub mod conversation;
 pub mod handoff;
 pub mod replies;
 pub mod routing;
+pub mod verdict;
 
 pub use agent::{Agent, AgentId, Competences, Presence, Role};
 pub use conversation::{Author, ConversationId, ConversationState, MessageId, Transition};
 pub use handoff::{Decision, Guess, Needs};
-pub use nlu::Reason;
+pub use verdict::{Action, Candidate, Reason, Triage, UnknownReason};

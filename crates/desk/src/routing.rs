@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent::{Agent, AgentId, Competences, Presence};
 use crate::handoff::Needs;
-use nlu::Reason;
+use crate::verdict::Reason;
 
 /// Minimum competence levels a conversation needs; 0 means no requirement.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,9 +1,9 @@
 //! The records the store keeps and returns.
 
+use desk::Action;
 use desk::{
     AgentId, Author, Competences, ConversationId, ConversationState, MessageId, Needs, Reason, Role,
 };
-use nlu::Action;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone)]

@@ -7,10 +7,10 @@
 use std::sync::Arc;
 
 use desk::routing::Rules;
+use desk::Action;
 use desk::{
     AgentId, Competences, ConversationId, ConversationState, Needs, Presence, Reason, Role,
 };
-use nlu::Action;
 use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
 use store::{
