@@ -7,6 +7,7 @@ use std::sync::Arc;
 use desk::handoff::{self, Decision, Turn};
 use desk::{AgentId, Author, ConversationState, Reason};
 use nlu::MachineTier;
+use store::plan::EventKind;
 use store::{Appended, Change, Conversation, Customer, NewConversation, NewMessage, StoreError};
 
 use crate::auth;
@@ -353,7 +354,12 @@ pub async fn why_assigned(
     Ok(events
         .iter()
         .rev()
-        .find(|e| e.kind == "assigned" || e.kind == "reassigned")
+        .find(|e| {
+            matches!(
+                EventKind::parse(&e.kind),
+                Some(EventKind::Assigned | EventKind::Reassigned)
+            )
+        })
         .and_then(|e| serde_json::from_value(e.data.get("why")?.clone()).ok()))
 }
 

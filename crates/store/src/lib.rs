@@ -7,6 +7,7 @@
 //! transaction as the change itself.
 
 mod help;
+pub mod plan;
 pub mod postgres;
 mod records;
 mod rollup;

@@ -2,7 +2,7 @@
 
 use desk::Action;
 use desk::{
-    AgentId, Author, Competences, ConversationId, ConversationState, MessageId, Needs, Reason, Role,
+    AgentId, Author, Competences, ConversationId, ConversationState, MessageId, Needs, Role,
 };
 use serde::{Deserialize, Serialize};
 
@@ -186,10 +186,6 @@ pub struct Event {
     pub created_at_ms: i64,
 }
 
-pub(crate) fn reasons_json(reasons: &[Reason]) -> serde_json::Value {
-    serde_json::to_value(reasons).unwrap_or_default()
-}
-
 /// What a write through another node changed: the store is read again for the details, so the
 /// notice itself stays small.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,48 +227,6 @@ pub struct ConversationRecord {
     pub queued_at_ms: Option<i64>,
     pub created_at_ms: i64,
     pub updated_at_ms: i64,
-}
-
-/// Checks that `by` may pass the conversation on: it is assigned to them. Returns their name.
-pub(crate) fn transfer_from(conv: &Conversation, by: AgentId) -> crate::Result<String> {
-    if conv.state != desk::ConversationState::Assigned {
-        return Err(crate::StoreError::WrongState {
-            expected: "assigned".into(),
-            actual: conv.state,
-        });
-    }
-    match &conv.assignee {
-        Some(a) if a.id == by => Ok(a.name.clone()),
-        _ => Err(crate::StoreError::Refused(
-            "only the assigned agent can pass this conversation on".into(),
-        )),
-    }
-}
-
-/// Checks that the colleague can take the conversation now: online, with room, and not ruled
-/// out by their limits or their languages. Returns their name.
-pub(crate) fn transfer_target(
-    candidates: &[desk::routing::Candidate],
-    to: AgentId,
-    by: AgentId,
-    needs: &Needs,
-) -> crate::Result<String> {
-    let conflict = |m: &str| Err(crate::StoreError::Refused(m.to_owned()));
-    if to == by {
-        return conflict("the conversation is already yours");
-    }
-    let Some(target) = candidates.iter().find(|c| c.agent.id == to) else {
-        return conflict("that colleague is not online");
-    };
-    if target.load >= target.agent.capacity {
-        return conflict("that colleague has no free capacity");
-    }
-    if !desk::routing::could_take(&target.agent, needs) {
-        return conflict(
-            "that colleague has ruled this out or does not speak the customer's language",
-        );
-    }
-    Ok(target.agent.name.clone())
 }
 
 /// An average over a number of ratings; `average` is `None` when there are none.

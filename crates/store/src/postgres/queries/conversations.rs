@@ -1,0 +1,230 @@
+//! Reading conversations, their messages and events; writing messages and events.
+
+use super::*;
+
+pub(crate) const CONVERSATION_SELECT: &str =
+    "SELECT c.id, c.token_hash, c.state, c.locale, c.customer_name,
+    c.customer_email, c.assignee_id, a.name, c.needs, c.created_at, c.updated_at, c.queued_at,
+    c.assigned_at FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id";
+
+pub(crate) fn conversation_row(r: &Row) -> Result<Conversation> {
+    let assignee = match (
+        r.try_get::<_, Option<i64>>(6)?,
+        r.try_get::<_, Option<String>>(7)?,
+    ) {
+        (Some(id), Some(name)) => Some(Assignee {
+            id: AgentId(id),
+            name,
+        }),
+        _ => None,
+    };
+    Ok(Conversation {
+        id: conversation_id(r.try_get(0)?)?,
+        token_hash: r.try_get(1)?,
+        state: parse_text(r.try_get(2)?)?,
+        locale: r.try_get(3)?,
+        customer: Customer {
+            name: r.try_get(4)?,
+            email: r.try_get(5)?,
+        },
+        assignee,
+        handoff: r.try_get::<_, Option<Json<Needs>>>(8)?.map(|j| j.0),
+        created_at_ms: r.try_get(9)?,
+        updated_at_ms: r.try_get(10)?,
+        queued_at_ms: r.try_get(11)?,
+        assigned_at_ms: r.try_get(12)?,
+    })
+}
+
+pub(crate) async fn conversation<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+) -> Result<Option<Conversation>> {
+    let sql = format!("{CONVERSATION_SELECT} WHERE c.id = $1");
+    query_opt(c, &sql, &[&id.as_str()])
+        .await?
+        .as_ref()
+        .map(conversation_row)
+        .transpose()
+}
+
+pub(crate) async fn assigned_to<C: GenericClient>(
+    c: &C,
+    agent: AgentId,
+) -> Result<Vec<Conversation>> {
+    let sql = format!(
+        "{CONVERSATION_SELECT} WHERE c.assignee_id = $1 AND c.state = 'assigned' ORDER BY c.updated_at DESC"
+    );
+    query(c, &sql, &[&agent.0])
+        .await?
+        .iter()
+        .map(conversation_row)
+        .collect()
+}
+
+pub(crate) async fn conversations_created<C: GenericClient>(
+    c: &C,
+    from: i64,
+    to: i64,
+    limit: u32,
+) -> Result<Vec<Conversation>> {
+    let sql = format!(
+        "{CONVERSATION_SELECT} WHERE c.created_at >= $1 AND c.created_at < $2
+         ORDER BY c.created_at, c.id LIMIT $3"
+    );
+    query(c, &sql, &[&from, &to, &i64::from(limit)])
+        .await?
+        .iter()
+        .map(conversation_row)
+        .collect()
+}
+
+pub(crate) const QUEUE_ORDER: &str =
+    "WHERE c.state = 'queued' ORDER BY c.priority DESC, c.queued_at ASC";
+
+pub(crate) async fn queue<C: GenericClient>(c: &C) -> Result<Vec<Conversation>> {
+    let sql = format!("{CONVERSATION_SELECT} {QUEUE_ORDER}");
+    query(c, &sql, &[])
+        .await?
+        .iter()
+        .map(conversation_row)
+        .collect()
+}
+
+pub(crate) const MESSAGE_COLUMNS: &str =
+    "id, conversation_id, author, agent_id, action, text, created_at";
+
+pub(crate) fn message_row(r: &Row) -> Result<Message> {
+    Ok(Message {
+        id: MessageId(r.try_get(0)?),
+        conversation: conversation_id(r.try_get(1)?)?,
+        author: parse_text(r.try_get(2)?)?,
+        agent: r.try_get::<_, Option<i64>>(3)?.map(AgentId),
+        action: r
+            .try_get::<_, Option<&str>>(4)?
+            .map(|a| serde_json::from_value(serde_json::Value::String(a.to_owned())))
+            .transpose()
+            .map_err(bad_row)?,
+        text: r.try_get(5)?,
+        created_at_ms: r.try_get(6)?,
+    })
+}
+
+pub(crate) async fn messages<C: GenericClient>(c: &C, id: &ConversationId) -> Result<Vec<Message>> {
+    let sql =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY id");
+    query(c, &sql, &[&id.as_str()])
+        .await?
+        .iter()
+        .map(message_row)
+        .collect()
+}
+
+pub(crate) async fn messages_by_ids<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    ids: &[MessageId],
+) -> Result<Vec<Message>> {
+    let ids: Vec<i64> = ids.iter().map(|m| m.0).collect();
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND id = ANY($2) ORDER BY id"
+    );
+    query(c, &sql, &[&id.as_str(), &ids])
+        .await?
+        .iter()
+        .map(message_row)
+        .collect()
+}
+
+pub(crate) fn action_text(m: &NewMessage) -> Option<String> {
+    m.action.and_then(|a| match serde_json::to_value(a) {
+        Ok(serde_json::Value::String(s)) => Some(s),
+        _ => None,
+    })
+}
+
+pub(crate) async fn insert_messages<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    new: Vec<NewMessage>,
+    now: i64,
+) -> Result<Vec<Message>> {
+    let mut out = Vec::with_capacity(new.len());
+    for m in new {
+        let row = query_opt(
+            c,
+            "INSERT INTO messages (conversation_id, author, agent_id, action, text, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            &[
+                &id.as_str(),
+                &m.author.as_str(),
+                &m.agent.map(|a| a.0),
+                &action_text(&m),
+                &m.text,
+                &now,
+            ],
+        )
+        .await?
+        .ok_or_else(|| StoreError::Backend("the insert returned no id".into()))?;
+        out.push(Message {
+            id: MessageId(row.try_get(0)?),
+            conversation: id.clone(),
+            author: m.author,
+            agent: m.agent,
+            text: m.text,
+            action: m.action,
+            created_at_ms: now,
+        });
+    }
+    Ok(out)
+}
+
+pub(crate) async fn log_event<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    event: &NewEvent,
+    now: i64,
+) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO events (conversation_id, kind, data, created_at) VALUES ($1, $2, $3, $4)",
+        &[&id.as_str(), &event.kind.as_str(), &Json(&event.data), &now],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn log_events<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    events: &[NewEvent],
+    now: i64,
+) -> Result<()> {
+    for e in events {
+        log_event(c, id, e, now).await?;
+    }
+    Ok(())
+}
+
+pub(crate) fn event_row(r: &Row) -> Result<Event> {
+    Ok(Event {
+        id: r.try_get(0)?,
+        conversation: conversation_id(r.try_get(1)?)?,
+        kind: r.try_get(2)?,
+        data: r.try_get::<_, Json<serde_json::Value>>(3)?.0,
+        created_at_ms: r.try_get(4)?,
+    })
+}
+
+pub(crate) async fn events<C: GenericClient>(c: &C, id: &ConversationId) -> Result<Vec<Event>> {
+    query(
+        c,
+        "SELECT id, conversation_id, kind, data, created_at FROM events
+         WHERE conversation_id = $1 ORDER BY id",
+        &[&id.as_str()],
+    )
+    .await?
+    .iter()
+    .map(event_row)
+    .collect()
+}

@@ -1,0 +1,44 @@
+//! Rate-limit counters.
+
+use super::*;
+
+/// One hit in the fixed window `now` falls in; returns the hits so far and whether this hit
+/// opened the window (then the key's older windows are dropped).
+pub(crate) async fn count_hit<C: GenericClient>(
+    c: &C,
+    key: &str,
+    window_ms: i64,
+) -> Result<(u32, bool)> {
+    let window_ms = window_ms.max(1);
+    let start = now_ms() / window_ms * window_ms;
+    let hits: i32 = query_opt(
+        c,
+        "INSERT INTO rate_counters (key, window_start, hits) VALUES ($1, $2, 1)
+         ON CONFLICT (key, window_start) DO UPDATE SET hits = rate_counters.hits + 1
+         RETURNING hits",
+        &[&key, &start],
+    )
+    .await?
+    .ok_or_else(|| StoreError::Backend("the counter returned no row".into()))?
+    .try_get(0)?;
+    if hits == 1 {
+        exec(
+            c,
+            "DELETE FROM rate_counters WHERE key = $1 AND window_start < $2",
+            &[&key, &start],
+        )
+        .await?;
+    }
+    Ok((hits.max(0) as u32, hits == 1))
+}
+
+/// Drops counters of windows that closed more than an hour ago.
+pub(crate) async fn sweep_counters<C: GenericClient>(c: &C) -> Result<()> {
+    exec(
+        c,
+        "DELETE FROM rate_counters WHERE window_start < $1",
+        &[&(now_ms() - 3_600_000)],
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,181 @@
+//! A conversation's steps: created, appended to, changed in state, rated (each as planned by `crate::plan`).
+
+use super::*;
+
+/// The conversation's assignee (if any) has just finished it: their idle time starts now.
+pub(crate) async fn finished<C: GenericClient>(c: &C, id: &ConversationId, now: i64) -> Result<()> {
+    exec(
+        c,
+        "UPDATE agents SET idle_since = $2
+         WHERE id = (SELECT assignee_id FROM conversations WHERE id = $1 AND state = 'assigned')",
+        &[&id.as_str(), &now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Applies a state change to the (locked) row and logs it.
+pub(crate) async fn apply_change<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    from: ConversationState,
+    change: Change,
+    now: i64,
+) -> Result<ConversationState> {
+    let plan = plan::change(from, &change)?;
+    if plan.finishes {
+        finished(c, id, now).await?;
+    }
+    let (id_, to) = (id.as_str(), plan.to.as_str());
+    match plan.row {
+        RowUpdate::Queue(needs) => {
+            exec(
+                c,
+                "UPDATE conversations SET state = $2, needs = $3, priority = $4, queued_at = $5,
+                 assignee_id = NULL, updated_at = $5 WHERE id = $1",
+                &[&id_, &to, &Json(needs), &needs.priority, &now],
+            )
+            .await?
+        }
+        RowUpdate::State => {
+            exec(
+                c,
+                "UPDATE conversations SET state = $2, updated_at = $3 WHERE id = $1",
+                &[&id_, &to, &now],
+            )
+            .await?
+        }
+        RowUpdate::Release => {
+            exec(
+                c,
+                "UPDATE conversations SET state = $2, assignee_id = NULL, needs = NULL, updated_at = $3 WHERE id = $1",
+                &[&id_, &to, &now],
+            )
+            .await?
+        }
+    };
+    log_events(c, id, &plan.events, now).await?;
+    Ok(plan.to)
+}
+
+pub(crate) async fn insert_conversation<C: GenericClient>(
+    c: &C,
+    now: i64,
+    new: NewConversation,
+) -> Result<Appended> {
+    exec(
+        c,
+        "INSERT INTO conversations (id, token_hash, state, locale, customer_name, customer_email, created_at, updated_at)
+         VALUES ($1, $2, 'bot', $3, $4, $5, $6, $6)",
+        &[
+            &new.id.as_str(),
+            &new.token_hash,
+            &new.locale,
+            &new.customer.name,
+            &new.customer.email,
+            &now,
+        ],
+    )
+    .await?;
+    log_event(c, &new.id, &plan::created(&new.locale), now).await?;
+    let messages = insert_messages(c, &new.id, new.messages, now).await?;
+    let state_changed = new.change.is_some();
+    if let Some(change) = new.change {
+        apply_change(c, &new.id, ConversationState::Bot, change, now).await?;
+    }
+    let mut pending = Pending::default();
+    rollup::record(c, &mut pending, &new.id, &Snapshot::default()).await?;
+    rollup::flush(c, &pending).await?;
+    let conversation = conversation(c, &new.id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    Ok(Appended {
+        conversation,
+        messages,
+        state_changed,
+    })
+}
+
+pub(crate) async fn append<C: GenericClient>(
+    c: &C,
+    now: i64,
+    id: &ConversationId,
+    expect: &[ConversationState],
+    new: Vec<NewMessage>,
+    change: Option<Change>,
+) -> Result<Appended> {
+    // The row lock orders every write to this conversation, whichever node it comes through.
+    let row = query_opt(
+        c,
+        "SELECT state FROM conversations WHERE id = $1 FOR UPDATE",
+        &[&id.as_str()],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let state: ConversationState = parse_text(row.try_get(0)?)?;
+    plan::expect_state(expect, state)?;
+    let state_changed = change.is_some();
+    let writers = plan::Writers::of(&new);
+    // The rollups change with a state change, an agent's message (the first response) or a
+    // customer's first message in an hour; a snapshot before the write gives the difference.
+    let tracked = state_changed
+        || writers.agent
+        || (writers.customer && !rollup::customer_wrote_in_hour(c, id, now).await?);
+    let before = if tracked {
+        Some(rollup::snapshot(c, id).await?)
+    } else {
+        None
+    };
+    if let Some(change) = change {
+        apply_change(c, id, state, change, now).await?;
+    } else {
+        exec(
+            c,
+            "UPDATE conversations SET updated_at = $2 WHERE id = $1",
+            &[&id.as_str(), &now],
+        )
+        .await?;
+    }
+    if writers.agent {
+        exec(
+            c,
+            "UPDATE conversations SET replied = true WHERE id = $1",
+            &[&id.as_str()],
+        )
+        .await?;
+    }
+    let messages = insert_messages(c, id, new, now).await?;
+    if let Some(before) = before {
+        let mut pending = Pending::default();
+        rollup::record(c, &mut pending, id, &before).await?;
+        rollup::flush(c, &pending).await?;
+    }
+    let conversation = conversation(c, id).await?.ok_or(StoreError::NotFound)?;
+    Ok(Appended {
+        conversation,
+        messages,
+        state_changed,
+    })
+}
+
+pub(crate) async fn rate<C: GenericClient>(
+    c: &C,
+    now: i64,
+    id: &ConversationId,
+    score: u8,
+    comment: Option<String>,
+) -> Result<()> {
+    // The row lock orders this with every other write to the conversation (its rollups).
+    query_opt(
+        c,
+        "SELECT 1 FROM conversations WHERE id = $1 FOR UPDATE",
+        &[&id.as_str()],
+    )
+    .await?
+    .ok_or(StoreError::NotFound)?;
+    let before = rollup::snapshot(c, id).await?;
+    log_event(c, id, &plan::rating(score, &comment), now).await?;
+    let mut pending = Pending::default();
+    rollup::record(c, &mut pending, id, &before).await?;
+    rollup::flush(c, &pending).await
+}

@@ -1,0 +1,99 @@
+//! Agents and their sessions.
+
+use super::*;
+
+pub(crate) const AGENT_COLUMNS: &str =
+    "id, name, email, role, locales, skills, competences, limits, capacity, presence";
+
+pub(crate) fn agent_row(r: &Row<'_>) -> rusqlite::Result<Agent> {
+    Ok(Agent {
+        id: AgentId(r.get(0)?),
+        name: r.get(1)?,
+        email: r.get(2)?,
+        role: parse_text(&r.get::<_, String>(3)?)?,
+        locales: parse_json(&r.get::<_, String>(4)?)?,
+        skills: parse_json(&r.get::<_, String>(5)?)?,
+        competences: parse_json(&r.get::<_, String>(6)?)?,
+        limits: parse_json(&r.get::<_, String>(7)?)?,
+        capacity: r.get(8)?,
+        presence: parse_text(&r.get::<_, String>(9)?)?,
+    })
+}
+
+pub(crate) fn insert_agent(c: &Connection, a: &NewAgent) -> Result<Agent> {
+    exec(
+        c,
+        "INSERT INTO agents (name, email, password_hash, role, locales, skills, competences, limits, capacity, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            a.name,
+            a.email,
+            a.password_hash,
+            a.role.as_str(),
+            json(&a.locales),
+            json(&a.skills),
+            json(&a.competences),
+            json(&a.limits),
+            a.capacity,
+            now_ms()
+        ],
+    )?;
+    agent(c, AgentId(c.last_insert_rowid()))?.ok_or(StoreError::NotFound)
+}
+
+pub(crate) fn agent(c: &Connection, id: AgentId) -> Result<Option<Agent>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1");
+    Ok(c.query_row(&sql, [id.0], agent_row).optional()?)
+}
+
+pub(crate) fn agent_credentials(c: &Connection, email: &str) -> Result<Option<(Agent, String)>> {
+    let sql = format!("SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE email = ?1");
+    Ok(
+        c.query_row(&sql, [email], |r| Ok((agent_row(r)?, r.get(10)?)))
+            .optional()?,
+    )
+}
+
+pub(crate) fn agents(c: &Connection) -> Result<Vec<Agent>> {
+    let sql = format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY id");
+    let mut stmt = c.prepare_cached(&sql)?;
+    let rows = stmt.query_map([], agent_row)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn insert_session(c: &Connection, s: &Session) -> Result<()> {
+    let kind = match s.kind {
+        SessionKind::Api => "api",
+        SessionKind::Console => "console",
+    };
+    // Expired sessions are swept whenever a new one starts.
+    exec(c, "DELETE FROM sessions WHERE expires_at < ?1", [now_ms()])?;
+    exec(
+        c,
+        "INSERT INTO sessions (token_hash, agent_id, kind, csrf, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![s.token_hash, s.agent.0, kind, s.csrf, s.expires_at_ms],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn session(c: &Connection, token_hash: &str, now: i64) -> Result<Option<Session>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT token_hash, agent_id, kind, csrf, expires_at FROM sessions
+         WHERE token_hash = ?1 AND expires_at > ?2",
+    )?;
+    Ok(stmt
+        .query_row(params![token_hash, now], |r| {
+            Ok(Session {
+                token_hash: r.get(0)?,
+                agent: AgentId(r.get(1)?),
+                kind: if r.get::<_, String>(2)? == "console" {
+                    SessionKind::Console
+                } else {
+                    SessionKind::Api
+                },
+                csrf: r.get(3)?,
+                expires_at_ms: r.get(4)?,
+            })
+        })
+        .optional()?)
+}
