@@ -2,7 +2,7 @@
 
 mod commands;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -32,7 +32,15 @@ enum Command {
 }
 
 fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    // `tandem serve --config FILE`: the file's values become the defaults, under the
+    // environment and the flags (commands::config).
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let cmd = commands::config::with_file(
+        Cli::command(),
+        &args,
+        std::env::var_os(commands::config::ENV),
+    )?;
+    let cli = Cli::from_arg_matches(&cmd.get_matches_from(&args)).unwrap_or_else(|e| e.exit());
     match cli.command {
         Command::Serve(args) => commands::serve::run(args),
         Command::Triage(args) => commands::triage::run(args),

@@ -277,7 +277,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
                     secure_cookies: false,
                     first_response_timeout_secs: 0,
                     encoder: None,
-                    help: super::serve::help_options()?,
+                    help: server::help::HelpOptions::default(),
                 },
                 store,
             )

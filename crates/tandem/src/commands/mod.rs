@@ -3,6 +3,7 @@ pub mod bench;
 pub mod bench_encoder;
 pub mod bench_routing;
 pub mod bench_summary;
+pub mod config;
 pub mod embed_cache;
 pub mod encoder_arg;
 pub mod eval;

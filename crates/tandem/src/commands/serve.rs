@@ -13,6 +13,10 @@ use store::Store;
 
 #[derive(clap::Args)]
 pub struct ServeArgs {
+    /// A TOML file of settings: keys are these flags' names (`bind = "0.0.0.0:8080"`). Its values
+    /// override the defaults; `TANDEM_*` variables and flags override it (docs/cli.md).
+    #[arg(long, env = "TANDEM_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
     #[command(flatten)]
     pub encoder: super::serve_encoder::ServeEncoderArgs,
     /// The playbook (TOML). Without it, the built-in demo shop runs, with demo agents.
@@ -38,12 +42,31 @@ pub struct ServeArgs {
     /// fit agent (0: never).
     #[arg(long, env = "TANDEM_FIRST_RESPONSE_TIMEOUT_SECS", default_value_t = server::FIRST_RESPONSE_TIMEOUT_SECS)]
     pub first_response_timeout_secs: u64,
+    /// On an empty database: create the first admin with this e-mail (with `--admin-password`)
+    /// instead of the demo accounts.
+    #[arg(long, env = "TANDEM_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+    /// The first admin's password (at least 10 characters). Prefer the environment variable or
+    /// the config file: a flag shows in the process list.
+    #[arg(long, env = "TANDEM_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+    /// The help center's CAPTCHA signing key (at least 32 characters). Default: one generated
+    /// once and stored in the database.
+    #[arg(long, env = "TANDEM_CAPTCHA_SECRET", hide_env_values = true)]
+    pub captcha_secret: Option<String>,
+    /// Reverse proxies whose `X-Forwarded-For` is believed for rate limits, comma-separated IP
+    /// addresses. Default: none (the peer address counts).
+    #[arg(long, env = "TANDEM_TRUSTED_PROXIES", value_name = "IP,IP")]
+    pub trusted_proxies: Option<String>,
 }
 
-/// `Debug` without secrets: a database URL's password is redacted.
+/// `Debug` without secrets: a database URL's password, the first admin's password and the
+/// CAPTCHA key are redacted.
 impl std::fmt::Debug for ServeArgs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = |s: &Option<String>| s.as_ref().map(|_| "<redacted>");
         f.debug_struct("ServeArgs")
+            .field("config", &self.config)
             .field("encoder", &self.encoder)
             .field("playbook", &self.playbook)
             .field("data_dir", &self.data_dir)
@@ -58,6 +81,10 @@ impl std::fmt::Debug for ServeArgs {
                 "first_response_timeout_secs",
                 &self.first_response_timeout_secs,
             )
+            .field("admin_email", &self.admin_email)
+            .field("admin_password", &secret(&self.admin_password))
+            .field("captcha_secret", &secret(&self.captcha_secret))
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish()
     }
 }
@@ -127,10 +154,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .build()?;
     runtime.block_on(async move {
         let store = open_store(args.database_url.as_deref(), &args.data_dir).await?;
-        let admin_email = std::env::var("TANDEM_ADMIN_EMAIL").ok();
-        let admin_password = std::env::var("TANDEM_ADMIN_PASSWORD").ok();
+        let (admin_email, admin_password) = (&args.admin_email, &args.admin_password);
         if bootstrap::first_admin(store.as_ref(), admin_email.as_deref(), admin_password.as_deref()).await? {
-            println!("Created the first admin: {}", admin_email.unwrap_or_default());
+            println!("Created the first admin: {}", admin_email.as_deref().unwrap_or_default());
         }
         if demo {
             bootstrap::demo_agents(store.as_ref()).await?;
@@ -146,7 +172,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let start = args.encoder.start()?;
         let encoder = start.batcher();
         let app = Application::build(
-            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder, help: help_options()? },
+            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder, help: help_options(&args)? },
             store,
         )
         .await?;
@@ -166,14 +192,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
-/// The help center's options from the environment (`TANDEM_CAPTCHA_SECRET`,
-/// `TANDEM_TRUSTED_PROXIES`): read here, once, so the server reads no environment.
-pub fn help_options() -> anyhow::Result<server::help::HelpOptions> {
+/// The help center's options, from the settings (`--captcha-secret`, `--trusted-proxies`, or
+/// their file keys and variables): the server reads no environment.
+pub fn help_options(args: &ServeArgs) -> anyhow::Result<server::help::HelpOptions> {
     Ok(server::help::HelpOptions {
-        captcha_secret: std::env::var("TANDEM_CAPTCHA_SECRET").ok(),
-        trusted_proxies: match std::env::var("TANDEM_TRUSTED_PROXIES") {
-            Ok(list) => server::help::parse_proxies(&list)?,
-            Err(_) => Vec::new(),
+        captcha_secret: args.captcha_secret.clone(),
+        trusted_proxies: match &args.trusted_proxies {
+            Some(list) => server::help::parse_proxies(list)?,
+            None => Vec::new(),
         },
     })
 }
@@ -181,6 +207,31 @@ pub fn help_options() -> anyhow::Result<server::help::HelpOptions> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_no_secret() {
+        use clap::Parser;
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let cli = Cli::try_parse_from([
+            "serve",
+            "--admin-password",
+            "first-admin-pw",
+            "--captcha-secret",
+            "captcha-key-1",
+            "--database-url",
+            "postgres://tandem:db-pw@db/desk",
+        ])
+        .expect("parses");
+        let shown = format!("{:?}", cli.serve);
+        for secret in ["first-admin-pw", "captcha-key-1", "db-pw"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(shown.contains("<redacted>"), "{shown}");
+    }
 
     #[test]
     fn debug_shows_no_database_password() {
