@@ -207,6 +207,46 @@ pub async fn credential(
     Ok(Credential::Agent(agent))
 }
 
+/// An authenticated agent, as an extractor: a handler that takes one cannot run for anyone else.
+/// A bearer API token, or the console cookie with the CSRF header on every request whose method
+/// changes state (anything but GET, HEAD and OPTIONS).
+pub struct SignedIn(pub Agent);
+
+/// An authenticated admin, as an extractor (see [`SignedIn`]).
+pub struct Admin(pub Agent);
+
+/// Whether a request of this method may change state, so that a console cookie needs its CSRF
+/// header.
+fn changes_state(method: &axum::http::Method) -> bool {
+    !method.is_safe()
+}
+
+impl axum::extract::FromRequestParts<AppState> for SignedIn {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        agent(state, &parts.headers, changes_state(&parts.method))
+            .await
+            .map(SignedIn)
+    }
+}
+
+impl axum::extract::FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        admin(state, &parts.headers, changes_state(&parts.method))
+            .await
+            .map(Admin)
+    }
+}
+
 /// The calling agent, for agent endpoints.
 pub async fn agent(state: &AppState, headers: &HeaderMap, changes_state: bool) -> ApiResult<Agent> {
     match credential(state, headers, changes_state).await? {

@@ -1,12 +1,12 @@
 //! Agent and admin endpoints: API tokens, the agent's conversations, presence, agent accounts.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::Json;
 use desk::{AgentId, Competences, Presence, Role};
 use store::{NewAgent, SessionKind};
 
-use crate::auth;
+use crate::auth::{self, Admin, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientIp};
 use crate::flow;
@@ -33,9 +33,8 @@ pub async fn token(
     security(("bearer" = [])))]
 pub async fn my_conversations(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(agent): SignedIn,
 ) -> ApiResult<Json<wire::AgentConversations>> {
-    let agent = auth::agent(&state, &headers, false).await?;
     let mine = state.store.assigned_to(agent.id).await?;
     let queue = state.store.queue().await?;
     Ok(Json(wire::AgentConversations {
@@ -52,11 +51,10 @@ pub async fn my_conversations(
 pub async fn presence(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn(caller): SignedIn,
     ApiJson(body): ApiJson<wire::PresenceIn>,
 ) -> ApiResult<StatusCode> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
-    let caller = auth::agent(&state, &headers, true).await?;
     if caller.id.0 != id && caller.role != Role::Admin {
         return Err(ApiError::forbidden("you can only set your own presence"));
     }
@@ -85,11 +83,10 @@ pub async fn set_presence(state: &AppState, id: AgentId, presence: Presence) -> 
 pub async fn limits(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    SignedIn(caller): SignedIn,
     ApiJson(body): ApiJson<wire::LimitsIn>,
 ) -> ApiResult<StatusCode> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
-    let caller = auth::agent(&state, &headers, true).await?;
     if caller.id.0 != id && caller.role != Role::Admin {
         return Err(ApiError::forbidden("you can only set your own limits"));
     }
@@ -189,10 +186,9 @@ pub fn validate_new_agent(
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(_admin): Admin,
     ApiJson(body): ApiJson<wire::NewAgent>,
 ) -> ApiResult<(StatusCode, Json<wire::Agent>)> {
-    auth::admin(&state, &headers, true).await?;
     let new = validate_new_agent(body, auth::hash_password)?;
     let agent = state.store.create_agent(new).await?;
     Ok((StatusCode::CREATED, Json(wire::Agent::from(&agent))))
@@ -204,9 +200,8 @@ pub async fn create(
     security(("bearer" = [])))]
 pub async fn list(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(_admin): Admin,
 ) -> ApiResult<Json<Vec<wire::Agent>>> {
-    auth::admin(&state, &headers, false).await?;
     let agents = state.store.agents().await?;
     Ok(Json(agents.iter().map(wire::Agent::from).collect()))
 }

@@ -9,7 +9,7 @@ use futures_util::stream::Stream;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::StreamExt;
 
-use crate::auth::{self, Intent};
+use crate::auth::{self, Intent, SignedIn};
 use crate::error::ApiResult;
 use crate::live::{LiveEvent, LiveKind};
 use crate::state::AppState;
@@ -53,10 +53,9 @@ pub async fn conversation_events(
     security(("bearer" = [])))]
 pub async fn agent_events(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    SignedIn(agent): SignedIn,
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     let rx = state.hub.subscribe();
-    let agent = auth::agent(&state, &headers, false).await?;
     let me = agent.id;
     let stream = BroadcastStream::new(rx).filter_map(move |e| {
         let e = e.ok()?;

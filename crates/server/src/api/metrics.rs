@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -11,7 +11,7 @@ use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::auth;
+use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
@@ -195,10 +195,9 @@ impl From<store::Summary> for Summary {
     security(("bearer" = [])))]
 pub async fn summary(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(_admin): Admin,
     Query(range): Query<RangeIn>,
 ) -> ApiResult<Json<Summary>> {
-    auth::admin(&state, &headers, false).await?;
     let (from, to) = range.resolve(now_ms()).map_err(ApiError::bad_request)?;
     Ok(Json(state.store.summary(from, to).await?.into()))
 }
@@ -252,10 +251,9 @@ fn opt(v: Option<f64>) -> String {
     security(("bearer" = [])))]
 pub async fn summary_csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(_admin): Admin,
     Query(range): Query<RangeIn>,
 ) -> ApiResult<Response> {
-    auth::admin(&state, &headers, false).await?;
     let (from, to) = range.resolve(now_ms()).map_err(ApiError::bad_request)?;
     let s = state.store.summary(from, to).await?;
     let mut out = String::new();
@@ -342,10 +340,9 @@ pub async fn summary_csv(
     security(("bearer" = [])))]
 pub async fn conversations_csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    Admin(_admin): Admin,
     Query(range): Query<RangeIn>,
 ) -> ApiResult<Response> {
-    auth::admin(&state, &headers, false).await?;
     let (from, to) = range.resolve(now_ms()).map_err(ApiError::bad_request)?;
     let rows = state
         .store
