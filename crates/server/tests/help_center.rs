@@ -745,52 +745,6 @@ async fn new_conversations_are_limited_per_client_behind_a_trusted_proxy() {
     );
 }
 
-/// A fresh PostgreSQL database for one test, dropped at the end (best effort).
-struct PgDb {
-    admin: String,
-    name: String,
-}
-
-impl PgDb {
-    async fn create(tag: &str) -> Self {
-        let admin = std::env::var("TANDEM_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
-        let name = format!(
-            "tandem_help_{tag}_{}_{}",
-            std::process::id(),
-            now_secs() % 100_000
-        );
-        let client = pg_admin(&admin).await;
-        client
-            .batch_execute(&format!("CREATE DATABASE {name}"))
-            .await
-            .expect("create database");
-        Self { admin, name }
-    }
-
-    fn url(&self) -> String {
-        format!("{}/{}", self.admin.trim_end_matches('/'), self.name)
-    }
-
-    async fn drop_db(self) {
-        let client = pg_admin(&self.admin).await;
-        let _ = client
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .await;
-    }
-}
-
-async fn pg_admin(url: &str) -> tokio_postgres::Client {
-    let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .expect("PostgreSQL must be reachable at TANDEM_TEST_POSTGRES");
-    tokio::spawn(conn);
-    client
-}
-
 /// Each CAPTCHA is accepted once, whichever backend and whichever node.
 async fn single_use(a: &App, b: &App) {
     let path = format!("/api/v1/articles/{ARTICLE}/comments");
@@ -836,10 +790,10 @@ async fn captchas_are_single_use_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn captchas_are_single_use_across_postgres_nodes() {
-    let db = PgDb::create("single_use").await;
+    let db = test_support::PgDatabase::create("help_single_use").await;
     {
-        let node_a: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url()).await.expect("pg a"));
-        let node_b: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url()).await.expect("pg b"));
+        let node_a: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.expect("pg a"));
+        let node_b: Arc<dyn Store> = Arc::new(PgStore::connect(&db.url).await.expect("pg b"));
         // No configured secret: the first node generates and stores it, the second reads it.
         let none = HelpOptions::default();
         let a = start(node_a, none.clone(), true).await;
@@ -852,7 +806,6 @@ async fn captchas_are_single_use_across_postgres_nodes() {
             .expect("secret");
         assert!(secret.len() >= 32);
     }
-    db.drop_db().await;
 }
 
 #[test]

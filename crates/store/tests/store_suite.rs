@@ -387,47 +387,15 @@ impl TestClock {
     }
 }
 
-/// A fresh PostgreSQL database for one test, dropped when the guard goes (also on panic).
-struct PgDatabase {
-    admin: String,
-    name: String,
-    url: String,
+use test_support::PgDatabase;
+
+/// The stores of a test database.
+trait PgStores {
+    async fn store(&self) -> Arc<dyn Store>;
+    async fn store_with_clock(&self, clock: &TestClock) -> Arc<dyn Store>;
 }
 
-fn pg_server() -> String {
-    std::env::var("TANDEM_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-        .trim_end_matches('/')
-        .to_owned()
-}
-
-async fn pg_admin(admin: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(admin, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("PostgreSQL is required for these tests and cannot be reached at {admin}: {e}")
-        });
-    tokio::spawn(connection);
-    client
-}
-
-impl PgDatabase {
-    async fn create(test: &str) -> Self {
-        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-        let server = pg_server();
-        let admin = format!("{server}/postgres");
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = format!("tandem_t{}_{n}_{test}", std::process::id());
-        let name: String = name.chars().take(63).collect();
-        pg_admin(&admin)
-            .await
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .expect("create test database");
-        let url = format!("{server}/{name}");
-        Self { admin, name, url }
-    }
-
+impl PgStores for PgDatabase {
     async fn store(&self) -> Arc<dyn Store> {
         Arc::new(PgStore::connect(&self.url).await.expect("connect"))
     }
@@ -439,25 +407,6 @@ impl PgDatabase {
                 .expect("connect")
                 .with_clock(clock.clock()),
         )
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let admin = self.admin.clone();
-        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        // Drop runs inside the test's runtime: use a thread with its own to wait for the drop.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async { pg_admin(&admin).await.batch_execute(&sql).await })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
     }
 }
 
@@ -1181,6 +1130,7 @@ macro_rules! on_both_backends {
             }
         }
         mod postgres_backend {
+            use super::PgStores;
             $(
                 #[tokio::test]
                 async fn $name() {

@@ -7,66 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// A fresh PostgreSQL database, dropped with the guard. PostgreSQL is expected at
-/// `TANDEM_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432`); the test fails if it
-/// is not there.
-pub struct PgDatabase {
-    admin: String,
-    pub name: String,
-    pub url: String,
-}
-
-fn server() -> String {
-    std::env::var("TANDEM_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
-        .trim_end_matches('/')
-        .to_owned()
-}
-
-pub async fn connect(url: &str) -> tokio_postgres::Client {
-    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-        .await
-        .unwrap_or_else(|e| panic!("PostgreSQL is required and cannot be reached at {url}: {e}"));
-    tokio::spawn(connection);
-    client
-}
-
-impl PgDatabase {
-    pub async fn create(test: &str) -> Self {
-        let server = server();
-        let admin = format!("{server}/postgres");
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        let name = format!("tandem_{test}_{}_{nanos}", std::process::id());
-        connect(&admin)
-            .await
-            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-            .await
-            .expect("create test database");
-        let url = format!("{server}/{name}");
-        Self { admin, name, url }
-    }
-}
-
-impl Drop for PgDatabase {
-    fn drop(&mut self) {
-        let admin = self.admin.clone();
-        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async { connect(&admin).await.batch_execute(&sql).await })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) {
-            eprintln!("could not drop test database {}", self.name);
-        }
-    }
-}
+#[allow(unused_imports)]
+pub use test_support::{connect, PgDatabase};
 
 /// A running `tandem serve`, killed when dropped.
 pub struct Node {
