@@ -126,7 +126,22 @@ pub const REPEAT_SIMILARITY: f32 = 0.8;
 pub const RECENT_ANSWERS: usize = 2;
 
 /// Decides what the desk does with a customer message. `similarity` compares two texts (0..1).
+/// Builds the playbook's routing rules for this one call; a desk that decides many messages
+/// builds them once and calls [`decide_with`].
 pub fn decide(
+    triage: &Triage,
+    history: &[Turn],
+    playbook: &Playbook,
+    locale: &str,
+    similarity: impl Fn(&str, &str) -> f32,
+) -> Decision {
+    let rules = Rules::from_playbook(playbook);
+    decide_with(&rules, triage, history, playbook, locale, similarity)
+}
+
+/// [`decide`] with the playbook's routing `rules` built already.
+pub fn decide_with(
+    rules: &Rules,
     triage: &Triage,
     history: &[Turn],
     playbook: &Playbook,
@@ -172,8 +187,8 @@ pub fn decide(
                 .and_then(|id| playbook.intent(id))
                 .map(|i| i.skills.clone())
                 .unwrap_or_default();
-            let needs = Needs::new(&Rules::from_playbook(playbook), reasons, &skills, locale)
-                .with_guesses(&triage.candidates);
+            let needs =
+                Needs::new(rules, reasons, &skills, locale).with_guesses(&triage.candidates);
             Decision::Handoff {
                 needs,
                 text: replies::handoff(locale).to_owned(),
@@ -202,7 +217,7 @@ pub fn decide(
                 // An intent without an answer text in any locale: a person must answer it.
                 None => Decision::Handoff {
                     needs: Needs::new(
-                        &Rules::from_playbook(playbook),
+                        rules,
                         vec![Reason::IntentRequiresHuman],
                         triage
                             .intent

@@ -74,6 +74,25 @@ impl From<StoreError> for ApiError {
     }
 }
 
+/// The desk's refusals, as HTTP: the one mapping (see `service`).
+impl From<crate::service::DeskError> for ApiError {
+    fn from(e: crate::service::DeskError) -> Self {
+        use crate::service::DeskError;
+        match e {
+            DeskError::Invalid(message) => ApiError::bad_request(message),
+            DeskError::TooLong(max) => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "text_too_long",
+                format!("text is longer than {max} characters"),
+            ),
+            DeskError::NotFound => ApiError::not_found(),
+            DeskError::Forbidden(message) => ApiError::forbidden(message),
+            DeskError::Store(e) => e.into(),
+            DeskError::Internal => ApiError::internal(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = serde_json::json!({"error": {"code": self.code, "message": self.message}});
@@ -90,3 +109,31 @@ impl IntoResponse for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::DeskError;
+
+    #[test]
+    fn the_desks_refusals_map_to_their_http_status_once() {
+        let status = |e: DeskError| ApiError::from(e).status;
+        assert_eq!(status(DeskError::invalid("x")), StatusCode::BAD_REQUEST);
+        assert_eq!(
+            status(DeskError::TooLong(10)),
+            StatusCode::PAYLOAD_TOO_LARGE
+        );
+        assert_eq!(status(DeskError::NotFound), StatusCode::NOT_FOUND);
+        assert_eq!(
+            status(DeskError::Forbidden("x".into())),
+            StatusCode::FORBIDDEN
+        );
+        assert_eq!(
+            status(DeskError::Store(StoreError::Refused("busy".into()))),
+            StatusCode::CONFLICT
+        );
+        let internal = ApiError::from(DeskError::Internal);
+        assert_eq!(internal.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(internal.message, "internal error");
+    }
+}

@@ -11,24 +11,20 @@ use store::plan::EventKind;
 use store::{Appended, Change, Conversation, Customer, NewConversation, NewMessage, StoreError};
 
 use crate::auth;
-use crate::error::{ApiError, ApiResult};
+use crate::service::{DeskError, DeskResult};
 use crate::state::AppState;
 
 /// The longest message text accepted, in characters.
 pub const MAX_TEXT_CHARS: usize = 10_000;
 
 /// Checks a message text: not empty, not too long.
-pub fn check_text(text: &str) -> ApiResult<&str> {
+pub fn check_text(text: &str) -> DeskResult<&str> {
     let trimmed = text.trim();
     if trimmed.is_empty() {
-        return Err(ApiError::bad_request("text must not be empty"));
+        return Err(DeskError::invalid("text must not be empty"));
     }
     if text.chars().count() > MAX_TEXT_CHARS {
-        return Err(ApiError::new(
-            axum::http::StatusCode::PAYLOAD_TOO_LARGE,
-            "text_too_long",
-            format!("text is longer than {MAX_TEXT_CHARS} characters"),
-        ));
+        return Err(DeskError::TooLong(MAX_TEXT_CHARS));
     }
     Ok(trimmed)
 }
@@ -53,9 +49,9 @@ pub async fn start(
     locale: Option<&str>,
     customer: Customer,
     text: Option<&str>,
-) -> ApiResult<Started> {
+) -> DeskResult<Started> {
     let token = auth::new_conversation_token();
-    let id = desk::ConversationId::parse(&auth::new_id("c_")).ok_or_else(ApiError::internal)?;
+    let id = desk::ConversationId::parse(&auth::new_id("c_")).ok_or(DeskError::Internal)?;
     let mut locale = desk_locale(state, locale);
     let (messages, change) = match text {
         Some(text) => {
@@ -64,9 +60,14 @@ pub async fn start(
             if state.playbook.desk.locales.contains(&triage.locale) {
                 locale = triage.locale.clone();
             }
-            let decision = handoff::decide(&triage, &[], &state.playbook, &locale, |a, b| {
-                tier.similarity(a, b)
-            });
+            let decision = handoff::decide_with(
+                &state.rules,
+                &triage,
+                &[],
+                &state.playbook,
+                &locale,
+                |a, b| tier.similarity(a, b),
+            );
             reply_to(text, honest(state, decision, &locale).await)
         }
         None => (Vec::new(), None),
@@ -83,10 +84,8 @@ pub async fn start(
             change,
         })
         .await?;
-    crate::telemetry::publish(&state.hub, &appended);
-    if handed_off {
-        route(state).await;
-    }
+    let then = if handed_off { Then::Route } else { Then::Stay };
+    let appended = committed(state, appended, then).await;
     Ok(Started { appended, token })
 }
 
@@ -126,7 +125,7 @@ pub async fn customer_message(
     state: &AppState,
     conversation: &Conversation,
     text: &str,
-) -> ApiResult<Appended> {
+) -> DeskResult<Appended> {
     let mut state_now = conversation.state;
     let mut reopened = None;
     if state_now == ConversationState::Resolved {
@@ -139,7 +138,7 @@ pub async fn customer_message(
                 Some(Change::Reopen),
             )
             .await?;
-        crate::telemetry::publish(&state.hub, &appended);
+        let appended = committed(state, appended, Then::Stay).await;
         state_now = appended.conversation.state;
         reopened = Some(appended);
     }
@@ -153,13 +152,13 @@ pub async fn customer_message(
                 None,
             )
             .await?;
-        crate::telemetry::publish(&state.hub, &appended);
-        return Ok(appended);
+        return Ok(committed(state, appended, Then::Stay).await);
     }
     let history = state.store.messages(&conversation.id).await?;
     let tier = state.machine.tier();
     let triage = triage(&tier, text).await?;
-    let decision = handoff::decide(
+    let decision = handoff::decide_with(
+        &state.rules,
         &triage,
         &turns(&history),
         &state.playbook,
@@ -178,7 +177,7 @@ pub async fn customer_message(
             change,
         )
         .await;
-    let mut appended = match result {
+    let appended = match result {
         Ok(a) => a,
         // Someone changed the state meanwhile (e.g. an agent took over): keep the message.
         Err(StoreError::WrongState { .. }) => {
@@ -194,10 +193,8 @@ pub async fn customer_message(
         }
         Err(e) => return Err(e.into()),
     };
-    crate::telemetry::publish(&state.hub, &appended);
-    if handed_off {
-        route(state).await;
-    }
+    let then = if handed_off { Then::Route } else { Then::Stay };
+    let mut appended = committed(state, appended, then).await;
     if let Some(mut reopened) = reopened {
         reopened.messages.append(&mut appended.messages);
         reopened.conversation = appended.conversation;
@@ -212,7 +209,7 @@ pub async fn agent_message(
     conversation: &Conversation,
     agent: AgentId,
     text: &str,
-) -> ApiResult<Appended> {
+) -> DeskResult<Appended> {
     let appended = state
         .store
         .append(
@@ -226,15 +223,14 @@ pub async fn agent_message(
             None,
         )
         .await?;
-    crate::telemetry::publish(&state.hub, &appended);
-    Ok(appended)
+    Ok(committed(state, appended, Then::Stay).await)
 }
 
 pub async fn resolve(
     state: &AppState,
     conversation: &Conversation,
     by: Option<AgentId>,
-) -> ApiResult<Appended> {
+) -> DeskResult<Appended> {
     let text = desk::replies::resolved(&conversation.locale);
     let appended = state
         .store
@@ -249,16 +245,14 @@ pub async fn resolve(
             Some(Change::Resolve { by }),
         )
         .await?;
-    crate::telemetry::publish(&state.hub, &appended);
-    route(state).await;
-    Ok(appended)
+    Ok(committed(state, appended, Then::Route).await)
 }
 
 pub async fn handback(
     state: &AppState,
     conversation: &Conversation,
     by: AgentId,
-) -> ApiResult<Appended> {
+) -> DeskResult<Appended> {
     let text = desk::replies::handed_back(&conversation.locale);
     let appended = state
         .store
@@ -269,9 +263,7 @@ pub async fn handback(
             Some(Change::Handback { by }),
         )
         .await?;
-    crate::telemetry::publish(&state.hub, &appended);
-    route(state).await;
-    Ok(appended)
+    Ok(committed(state, appended, Then::Route).await)
 }
 
 /// The assignee passes the conversation to a colleague (who gets it at once) or to a skill
@@ -281,14 +273,30 @@ pub async fn transfer(
     conversation: &Conversation,
     by: AgentId,
     to: store::TransferTo,
-) -> ApiResult<Appended> {
+) -> DeskResult<Appended> {
     let appended = state
         .store
         .transfer(&conversation.id, by, to, state.clock.now_ms())
         .await?;
-    crate::telemetry::publish(&state.hub, &appended);
-    route(state).await;
-    Ok(appended)
+    Ok(committed(state, appended, Then::Route).await)
+}
+
+/// What follows a committed write besides publishing it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Then {
+    Stay,
+    /// The write queued a conversation or freed an agent: route the queue.
+    Route,
+}
+
+/// After a commit: publish the write live (and count it), then route the queue if `then` says
+/// so. Every write of the flow goes through here, in this order.
+async fn committed(state: &AppState, appended: Appended, then: Then) -> Appended {
+    state.hub.publish_write(&appended);
+    if then == Then::Route {
+        route(state).await;
+    }
+    appended
 }
 
 /// Gives queued conversations to free agents. Failures are logged; the queue stays intact and
@@ -301,7 +309,7 @@ pub async fn route(state: &AppState) {
     {
         Ok(assigned) => {
             for a in &assigned {
-                crate::telemetry::publish(&state.hub, a);
+                state.hub.publish_write(a);
             }
         }
         Err(e) => tracing::error!(error = %e, "routing the queue failed"),
@@ -320,7 +328,7 @@ pub async fn tick(state: &AppState) {
         {
             Ok(moved) => {
                 for a in &moved {
-                    crate::telemetry::publish(&state.hub, a);
+                    state.hub.publish_write(a);
                 }
             }
             Err(e) => tracing::error!(error = %e, "moving unanswered conversations failed"),
@@ -346,7 +354,7 @@ pub async fn tick_every(state: AppState, period: std::time::Duration) {
 pub async fn why_assigned(
     state: &AppState,
     conversation: &Conversation,
-) -> ApiResult<Option<desk::routing::Why>> {
+) -> DeskResult<Option<desk::routing::Why>> {
     if conversation.state != ConversationState::Assigned {
         return Ok(None);
     }
@@ -371,7 +379,7 @@ pub const AVERAGE_HANDLE_SECS: u32 = 300;
 pub async fn queue_info(
     state: &AppState,
     conversation: &Conversation,
-) -> ApiResult<Option<crate::wire::Queue>> {
+) -> DeskResult<Option<crate::wire::Queue>> {
     if conversation.state != ConversationState::Queued {
         return Ok(None);
     }
@@ -429,7 +437,7 @@ pub fn reasons(c: &Conversation) -> Option<Vec<Reason>> {
 
 /// Triage one customer message. With a sentence encoder the decision may take milliseconds of
 /// CPU, so it runs on the blocking pool instead of holding up the async workers.
-async fn triage(tier: &Arc<MachineTier>, text: &str) -> ApiResult<nlu::Triage> {
+async fn triage(tier: &Arc<MachineTier>, text: &str) -> DeskResult<nlu::Triage> {
     let _timer = crate::telemetry::triage_timer();
     let text = text.to_string();
     with_tier(tier, move |tier| tier.triage(&text)).await
@@ -440,21 +448,21 @@ async fn triage(tier: &Arc<MachineTier>, text: &str) -> ApiResult<nlu::Triage> {
 async fn with_tier<T: Send + 'static>(
     tier: &Arc<MachineTier>,
     work: impl FnOnce(&MachineTier) -> T + Send + 'static,
-) -> ApiResult<T> {
+) -> DeskResult<T> {
     if !tier.has_encoder() {
         return Ok(work(tier));
     }
     let tier = tier.clone();
     tokio::task::spawn_blocking(move || work(&tier))
         .await
-        .map_err(|_| ApiError::internal())
+        .map_err(|_| DeskError::Internal)
 }
 
 /// Articles that may help the agent: searched with everything the customer wrote.
 pub async fn suggestions(
     state: &AppState,
     conversation: &Conversation,
-) -> ApiResult<Vec<crate::wire::ArticleSuggestion>> {
+) -> DeskResult<Vec<crate::wire::ArticleSuggestion>> {
     let messages = state.store.messages(&conversation.id).await?;
     let text: Vec<&str> = messages
         .iter()

@@ -12,7 +12,9 @@ pub mod help;
 pub mod live;
 mod pages;
 mod security;
+pub mod service;
 pub mod state;
+pub mod team;
 pub mod telemetry;
 pub mod wire;
 

@@ -42,6 +42,13 @@ impl Hub {
         self.tx.subscribe()
     }
 
+    /// Publishes what a write of this node produced, after its commit, and counts it in this
+    /// node's metrics. (Writes of other nodes arrive through [`relay`] and are only published.)
+    pub fn publish_write(&self, appended: &Appended) {
+        crate::telemetry::count_write(appended);
+        self.publish(appended);
+    }
+
     /// Publishes what one write produced: its messages, then its state change.
     pub fn publish(&self, appended: &Appended) {
         if self.tx.receiver_count() == 0 {

@@ -15,7 +15,6 @@ use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use store::Appended;
 
 use crate::error::ApiError;
-use crate::live::Hub;
 use crate::state::AppState;
 
 /// Buckets for the latency histograms, in seconds.
@@ -43,8 +42,8 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .as_ref()
 }
 
-/// Counts what one local write produced, then publishes it on the live hub.
-pub fn publish(hub: &Hub, appended: &Appended) {
+/// Counts what one local write produced (messages by author, handoffs by reason).
+pub fn count_write(appended: &Appended) {
     for m in &appended.messages {
         metrics::counter!("tandem_messages_total", "author" => m.author.as_str()).increment(1);
     }
@@ -56,7 +55,6 @@ pub fn publish(hub: &Hub, appended: &Appended) {
             }
         }
     }
-    hub.publish(appended);
 }
 
 /// Times the machine tier's triage of one message.

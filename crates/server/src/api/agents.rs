@@ -3,14 +3,14 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use desk::{AgentId, Competences, Presence, Role};
-use store::{NewAgent, SessionKind};
+use desk::{AgentId, Presence, Role};
+use store::SessionKind;
 
 use crate::auth::{self, Admin, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientIp};
-use crate::flow;
 use crate::state::{AppState, Limit};
+use crate::team;
 use crate::wire;
 
 /// Exchange e-mail and password for a bearer token.
@@ -62,16 +62,8 @@ pub async fn presence(
         .status
         .parse()
         .map_err(|_| ApiError::bad_request("status must be online, away or offline"))?;
-    set_presence(&state, AgentId(id), presence).await?;
+    team::set_presence(&state, AgentId(id), presence).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-pub async fn set_presence(state: &AppState, id: AgentId, presence: Presence) -> ApiResult<()> {
-    state.store.set_presence(id, presence).await?;
-    if presence == Presence::Online {
-        flow::route(state).await;
-    }
-    Ok(())
 }
 
 /// Set an agent's limits (reasons or skills they rule out) and capacity: the agent themselves or
@@ -90,94 +82,8 @@ pub async fn limits(
     if caller.id.0 != id && caller.role != Role::Admin {
         return Err(ApiError::forbidden("you can only set your own limits"));
     }
-    set_limits(&state, AgentId(id), body.limits, body.capacity).await?;
+    team::set_limits(&state, AgentId(id), body.limits, body.capacity).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Checks and stores an agent's limits and capacity, then routes the queue.
-pub async fn set_limits(
-    state: &AppState,
-    id: AgentId,
-    limits: Vec<String>,
-    capacity: u32,
-) -> ApiResult<()> {
-    if !(1..=100).contains(&capacity) {
-        return Err(ApiError::bad_request("capacity must be 1–100"));
-    }
-    let limits: Vec<String> = limits
-        .into_iter()
-        .map(|s| s.trim().to_owned())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if limits.len() > 50 || limits.iter().any(|l| l.chars().count() > 64) {
-        return Err(ApiError::bad_request(
-            "at most 50 limits of at most 64 characters",
-        ));
-    }
-    state.store.set_limits(id, limits, capacity).await?;
-    flow::route(state).await;
-    Ok(())
-}
-
-/// Validates an agent account from the API or the admin form.
-pub fn validate_new_agent(
-    body: wire::NewAgent,
-    password_hash: impl FnOnce(&str) -> ApiResult<String>,
-) -> ApiResult<NewAgent> {
-    let name = body.name.trim().to_owned();
-    let email = body.email.trim().to_owned();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::bad_request("name must be 1–200 characters"));
-    }
-    if !email.contains('@') || email.chars().count() > 254 {
-        return Err(ApiError::bad_request("email is not an e-mail address"));
-    }
-    if body.password.chars().count() < 10 || body.password.len() > 1024 {
-        return Err(ApiError::bad_request(
-            "password must have at least 10 characters",
-        ));
-    }
-    let role = match body.role.as_deref() {
-        None => Role::Agent,
-        Some(r) => r
-            .parse()
-            .map_err(|_| ApiError::bad_request("role must be agent or admin"))?,
-    };
-    let competences = match body.competences {
-        Some(c) => Competences {
-            self_: c.self_,
-            people: c.people,
-            situational: c.situational,
-        },
-        None => Competences::default(),
-    };
-    competences.validate().map_err(ApiError::bad_request)?;
-    let capacity = body.capacity.unwrap_or(3);
-    if !(1..=100).contains(&capacity) {
-        return Err(ApiError::bad_request("capacity must be 1–100"));
-    }
-    let clean = |v: Vec<String>| -> Vec<String> {
-        v.into_iter()
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-            .collect()
-    };
-    let locales = clean(body.locales);
-    Ok(NewAgent {
-        password_hash: password_hash(&body.password)?,
-        name,
-        email,
-        role,
-        locales: if locales.is_empty() {
-            vec!["de".into(), "en".into()]
-        } else {
-            locales
-        },
-        skills: clean(body.skills),
-        competences,
-        limits: clean(body.limits),
-        capacity,
-    })
 }
 
 /// Create an agent (admins only).
@@ -189,7 +95,7 @@ pub async fn create(
     Admin(_admin): Admin,
     ApiJson(body): ApiJson<wire::NewAgent>,
 ) -> ApiResult<(StatusCode, Json<wire::Agent>)> {
-    let new = validate_new_agent(body, auth::hash_password)?;
+    let new = team::validate_new_agent(body, team::password_hash)?;
     let agent = state.store.create_agent(new).await?;
     Ok((StatusCode::CREATED, Json(wire::Agent::from(&agent))))
 }

@@ -376,6 +376,7 @@ pub async fn contact_submit(
         Some(&text),
     )
     .await
+    .map_err(ApiError::from)
 }
 
 /// The contact form: the message becomes a conversation that goes through triage.

@@ -6,8 +6,6 @@ mod events;
 pub mod help;
 pub mod metrics;
 
-pub use agents::{set_limits, set_presence, validate_new_agent};
-
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use utoipa::OpenApi;

@@ -9,7 +9,6 @@ use serde::Deserialize;
 
 use super::console::{console_top_bar, error_response, head, require_console, signed_in_form};
 use super::layout::{document, Lang, LangQuery};
-use crate::auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::wire;
@@ -33,7 +32,7 @@ pub async fn page_view(
     let csrf = session.csrf.clone().unwrap_or_default();
     let agents = match state.store.agents().await {
         Ok(a) => a,
-        Err(e) => return error_response(lang, e.into()),
+        Err(e) => return error_response(lang, e),
     };
     let status = if problem.is_some() {
         StatusCode::BAD_REQUEST
@@ -183,9 +182,9 @@ pub async fn create(
         limits: parse_list(&f.limits),
         capacity: Some(capacity),
     };
-    let created = match crate::api::validate_new_agent(body, auth::hash_password) {
+    let created = match crate::team::validate_new_agent(body, crate::team::password_hash) {
         Ok(new) => state.store.create_agent(new).await.map_err(ApiError::from),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     };
     match created {
         Ok(_) => Redirect::to("/admin").into_response(),

@@ -57,7 +57,8 @@ fn error_page(lang: Lang, status: StatusCode, message: &str) -> Response {
     (status, body).into_response()
 }
 
-pub(super) fn api_error_page(lang: Lang, e: ApiError) -> Response {
+pub(super) fn api_error_page(lang: Lang, e: impl Into<ApiError>) -> Response {
+    let e: ApiError = e.into();
     error_page(lang, e.status, &e.message)
 }
 
@@ -193,7 +194,7 @@ pub async fn login(
         Err(e) => return api_error_page(lang, e),
     };
     // Signing in means being there: the agent goes online and the queue is routed.
-    if let Err(e) = crate::api::set_presence(&state, agent.id, Presence::Online).await {
+    if let Err(e) = crate::team::set_presence(&state, agent.id, Presence::Online).await {
         return api_error_page(lang, e);
     }
     let res = Redirect::to(&format!("/console?lang={}", lang.code())).into_response();
@@ -222,7 +223,7 @@ pub async fn logout(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let _ = crate::api::set_presence(&state, agent.id, Presence::Offline).await;
+    let _ = crate::team::set_presence(&state, agent.id, Presence::Offline).await;
     let _ = state.store.delete_session(&session.token_hash).await;
     let res = Redirect::to("/console/login").into_response();
     with_cookie(
@@ -362,7 +363,7 @@ pub async fn inbox(
     let (mine, queue) =
         match tokio::try_join!(state.store.assigned_to(agent.id), state.store.queue()) {
             Ok(x) => x,
-            Err(e) => return api_error_page(lang, e.into()),
+            Err(e) => return api_error_page(lang, e),
         };
     document(
         lang,
@@ -410,7 +411,7 @@ pub async fn conversation(
     };
     let messages = match state.store.messages(&c.id).await {
         Ok(m) => m,
-        Err(e) => return api_error_page(lang, e.into()),
+        Err(e) => return api_error_page(lang, e),
     };
     let suggestions = flow::suggestions(&state, &c).await.unwrap_or_default();
     let why = flow::why_assigned(&state, &c).await.unwrap_or_default();
@@ -547,7 +548,7 @@ async fn form_action(
             .target();
             match target {
                 Ok(to) => flow::transfer(state, &c, agent.id, to).await,
-                Err(m) => Err(ApiError::bad_request(m)),
+                Err(m) => Err(crate::service::DeskError::invalid(m)),
             }
         }
     };
@@ -635,7 +636,7 @@ pub async fn limits(
         return error_page(lang, StatusCode::BAD_REQUEST, "capacity: 1–100");
     };
     let limits = desk::agent::parse_list(&f.limits);
-    match crate::api::set_limits(&state, agent.id, limits, capacity).await {
+    match crate::team::set_limits(&state, agent.id, limits, capacity).await {
         Ok(()) => Redirect::to("/console").into_response(),
         Err(e) => api_error_page(lang, e),
     }
@@ -660,7 +661,7 @@ pub async fn presence(
     let Ok(presence) = f.status.parse::<Presence>() else {
         return error_page(lang, StatusCode::BAD_REQUEST, "online | away | offline");
     };
-    match crate::api::set_presence(&state, agent.id, presence).await {
+    match crate::team::set_presence(&state, agent.id, presence).await {
         Ok(()) => Redirect::to("/console").into_response(),
         Err(e) => api_error_page(lang, e),
     }

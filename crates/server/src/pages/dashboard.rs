@@ -66,7 +66,7 @@ pub async fn show(
     };
     let summary = match state.store.summary(from, to).await {
         Ok(s) => s,
-        Err(e) => return error_response(lang, e.into()),
+        Err(e) => return error_response(lang, e),
     };
     // The self-service rate per UTC day (or per wider bucket for long ranges). Buckets end on
     // day boundaries, so each whole one is read from daily rollup rows; only the first and the
@@ -79,7 +79,7 @@ pub async fn show(
         let end = ((start.div_euclid(bucket) + 1) * bucket).min(to);
         match state.store.summary(start, end).await {
             Ok(s) => over_time.push((end - 1, s.conversations, s.self_service_rate)),
-            Err(e) => return error_response(lang, e.into()),
+            Err(e) => return error_response(lang, e),
         }
         start = end;
     }

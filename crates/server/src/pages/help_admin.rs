@@ -56,7 +56,7 @@ pub async fn comments(
         .await
     {
         Ok(c) => c,
-        Err(e) => return error_response(lang, e.into()),
+        Err(e) => return error_response(lang, e),
     };
     document(
         lang,
@@ -119,7 +119,7 @@ async fn moderate(
     };
     match state.store.set_comment_status(id, status).await {
         Ok(_) => Redirect::to("/console/comments").into_response(),
-        Err(e) => error_response(lang, e.into()),
+        Err(e) => error_response(lang, e),
     }
 }
 
@@ -172,13 +172,13 @@ async fn editor(
     let csrf = session.csrf.clone().unwrap_or_default();
     let all = match state.store.articles(false).await {
         Ok(a) => a,
-        Err(e) => return error_response(lang, e.into()),
+        Err(e) => return error_response(lang, e),
     };
     let mut counts = Vec::with_capacity(all.len());
     for a in &all {
         match state.store.helpfulness(&a.id).await {
             Ok(h) => counts.push(h),
-            Err(e) => return error_response(lang, e.into()),
+            Err(e) => return error_response(lang, e),
         }
     }
     let current = editing.and_then(|id| all.iter().find(|a| a.id == id));
@@ -335,7 +335,7 @@ pub async fn publish(
     let article = match state.store.article(&id).await {
         Ok(Some(a)) => a,
         Ok(None) => return error_response(lang, ApiError::not_found()),
-        Err(e) => return error_response(lang, e.into()),
+        Err(e) => return error_response(lang, e),
     };
     let body = ArticleIn {
         locale: article.locale,

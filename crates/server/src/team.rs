@@ -1,0 +1,111 @@
+//! The team's actions, without HTTP: an agent's presence and limits, and a new agent's account
+//! checked. The API (`api::agents`) and the pages (console, admin) call these, so both apply the
+//! same rules and route the queue the same way; refusals are [`DeskError`]s.
+
+use desk::{AgentId, Competences, Presence, Role};
+use store::NewAgent;
+
+use crate::flow;
+use crate::service::{DeskError, DeskResult};
+use crate::state::AppState;
+use crate::wire;
+
+/// Sets an agent's presence; an agent coming online may take queued conversations at once.
+pub async fn set_presence(state: &AppState, id: AgentId, presence: Presence) -> DeskResult<()> {
+    state.store.set_presence(id, presence).await?;
+    if presence == Presence::Online {
+        flow::route(state).await;
+    }
+    Ok(())
+}
+
+/// Checks and stores an agent's limits and capacity, then routes the queue.
+pub async fn set_limits(
+    state: &AppState,
+    id: AgentId,
+    limits: Vec<String>,
+    capacity: u32,
+) -> DeskResult<()> {
+    if !(1..=100).contains(&capacity) {
+        return Err(DeskError::invalid("capacity must be 1–100"));
+    }
+    let limits: Vec<String> = limits
+        .into_iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if limits.len() > 50 || limits.iter().any(|l| l.chars().count() > 64) {
+        return Err(DeskError::invalid(
+            "at most 50 limits of at most 64 characters",
+        ));
+    }
+    state.store.set_limits(id, limits, capacity).await?;
+    flow::route(state).await;
+    Ok(())
+}
+
+/// Validates an agent account from the API or the admin form.
+pub fn validate_new_agent(
+    body: wire::NewAgent,
+    password_hash: impl FnOnce(&str) -> DeskResult<String>,
+) -> DeskResult<NewAgent> {
+    let name = body.name.trim().to_owned();
+    let email = body.email.trim().to_owned();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(DeskError::invalid("name must be 1–200 characters"));
+    }
+    if !email.contains('@') || email.chars().count() > 254 {
+        return Err(DeskError::invalid("email is not an e-mail address"));
+    }
+    if body.password.chars().count() < 10 || body.password.len() > 1024 {
+        return Err(DeskError::invalid(
+            "password must have at least 10 characters",
+        ));
+    }
+    let role = match body.role.as_deref() {
+        None => Role::Agent,
+        Some(r) => r
+            .parse()
+            .map_err(|_| DeskError::invalid("role must be agent or admin"))?,
+    };
+    let competences = match body.competences {
+        Some(c) => Competences {
+            self_: c.self_,
+            people: c.people,
+            situational: c.situational,
+        },
+        None => Competences::default(),
+    };
+    competences.validate().map_err(DeskError::invalid)?;
+    let capacity = body.capacity.unwrap_or(3);
+    if !(1..=100).contains(&capacity) {
+        return Err(DeskError::invalid("capacity must be 1–100"));
+    }
+    let clean = |v: Vec<String>| -> Vec<String> {
+        v.into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let locales = clean(body.locales);
+    Ok(NewAgent {
+        password_hash: password_hash(&body.password)?,
+        name,
+        email,
+        role,
+        locales: if locales.is_empty() {
+            vec!["de".into(), "en".into()]
+        } else {
+            locales
+        },
+        skills: clean(body.skills),
+        competences,
+        limits: clean(body.limits),
+        capacity,
+    })
+}
+
+/// The stored hash of a new agent's password (argon2id), as [`validate_new_agent`] takes it.
+pub fn password_hash(password: &str) -> DeskResult<String> {
+    crate::auth::hash_password(password).map_err(|_| DeskError::Internal)
+}
