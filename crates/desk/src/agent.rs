@@ -8,7 +8,25 @@ use crate::conversation::string_enum;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct AgentId(pub i64);
+pub struct AgentId(pub(crate) i64);
+
+impl AgentId {
+    /// Wraps an agent id that came from the store or a URL (parsed at the edge).
+    pub const fn new(id: i64) -> Self {
+        AgentId(id)
+    }
+
+    /// The number the store keeps and the wire shows.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl std::fmt::Display for AgentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
 
 string_enum!(Role { Agent = "agent", Admin = "admin" });
 string_enum!(Presence { Online = "online", Away = "away", Offline = "offline" });

@@ -32,7 +32,19 @@ impl fmt::Display for ConversationId {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct MessageId(pub i64);
+pub struct MessageId(pub(crate) i64);
+
+impl MessageId {
+    /// Wraps a message id that came from the store or a request.
+    pub const fn new(id: i64) -> Self {
+        MessageId(id)
+    }
+
+    /// The number the store keeps and the wire shows.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+}
 
 macro_rules! string_enum {
     ($(#[$m:meta])* $name:ident { $($variant:ident = $s:literal),+ $(,)? }) => {

@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod conversation;
+pub mod email;
 pub mod handoff;
 pub mod replies;
 pub mod routing;
@@ -10,5 +11,6 @@ pub mod verdict;
 
 pub use agent::{Agent, AgentId, Competences, Presence, Role};
 pub use conversation::{Author, ConversationId, ConversationState, MessageId, Transition};
+pub use email::Email;
 pub use handoff::{Decision, Guess, Needs};
 pub use verdict::{Action, Candidate, Reason, Triage, UnknownReason};

@@ -54,9 +54,9 @@ pub fn validate_new_agent(
     if name.is_empty() || name.chars().count() > 200 {
         return Err(DeskError::invalid("name must be 1–200 characters"));
     }
-    if !email.contains('@') || email.chars().count() > 254 {
-        return Err(DeskError::invalid("email is not an e-mail address"));
-    }
+    let email = desk::Email::parse(&email)
+        .map_err(|why| DeskError::invalid(format!("email {why}")))?
+        .into_string();
     if body.password.chars().count() < 10 || body.password.len() > 1024 {
         return Err(DeskError::invalid(
             "password must have at least 10 characters",

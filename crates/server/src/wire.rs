@@ -24,7 +24,7 @@ pub struct Message {
 impl From<&store::Message> for Message {
     fn from(m: &store::Message) -> Self {
         Self {
-            id: m.id.0,
+            id: m.id.get(),
             author: m.author.as_str().to_owned(),
             text: m.text.clone(),
             created_at: rfc3339(m.created_at_ms),
@@ -104,7 +104,7 @@ impl From<&store::Conversation> for StateChange {
             id: c.id.to_string(),
             state: c.state.as_str().to_owned(),
             assignee: c.assignee.as_ref().map(|a| Assignee {
-                id: a.id.0,
+                id: a.id.get(),
                 name: a.name.clone(),
             }),
             handoff: Handoff::of(c),
@@ -177,7 +177,7 @@ pub struct TransferIn {
 impl TransferIn {
     pub fn target(self) -> Result<store::TransferTo, String> {
         match (self.agent, self.skill.map(|s| s.trim().to_owned())) {
-            (Some(id), None) => Ok(store::TransferTo::Agent(desk::AgentId(id))),
+            (Some(id), None) => Ok(store::TransferTo::Agent(desk::AgentId::new(id))),
             (None, Some(skill)) if !skill.is_empty() && skill.chars().count() <= 64 => {
                 Ok(store::TransferTo::Skill(skill))
             }
@@ -293,7 +293,7 @@ pub struct Agent {
 impl From<&desk::Agent> for Agent {
     fn from(a: &desk::Agent) -> Self {
         Self {
-            id: a.id.0,
+            id: a.id.get(),
             name: a.name.clone(),
             email: a.email.clone(),
             role: a.role.as_str().to_owned(),

@@ -136,12 +136,12 @@ pub(crate) fn change(from: ConversationState, change: &Change) -> Result<ChangeP
         Change::Resolve { by } => (
             true,
             RowUpdate::State,
-            NewEvent::new(EventKind::Resolved, json!({"by": by.map(|a| a.0)})),
+            NewEvent::new(EventKind::Resolved, json!({"by": by.map(|a| a.get())})),
         ),
         Change::Handback { by } => (
             true,
             RowUpdate::Release,
-            NewEvent::new(EventKind::Handback, json!({"by": by.0})),
+            NewEvent::new(EventKind::Handback, json!({"by": by.get()})),
         ),
         Change::Reopen => (
             false,
@@ -222,7 +222,10 @@ pub(crate) fn assign(conv: &Conversation, agent: AgentId, why: &Why) -> Result<S
     Ok(Step {
         to,
         events: vec![
-            NewEvent::new(EventKind::Assigned, json!({"agent": agent.0, "why": why})),
+            NewEvent::new(
+                EventKind::Assigned,
+                json!({"agent": agent.get(), "why": why}),
+            ),
             NewEvent::state(conv.state, to),
         ],
         message: NewMessage::system(desk::replies::assigned(&conv.locale, &why.agent_name)),
@@ -235,7 +238,7 @@ pub(crate) fn reassign(conv: &Conversation, from: (AgentId, &str), to: AgentId, 
         to: conv.state,
         events: vec![NewEvent::new(
             EventKind::Reassigned,
-            json!({"from": from.0 .0, "agent": to.0, "cause": "no_first_response", "why": why}),
+            json!({"from": from.0 .get(), "agent": to.get(), "cause": "no_first_response", "why": why}),
         )],
         message: NewMessage::system(desk::replies::moved(&conv.locale, from.1, &why.agent_name)),
     }
@@ -320,7 +323,7 @@ pub(crate) fn transfer_to_agent(
         to: conv.state,
         events: vec![NewEvent::new(
             EventKind::Transferred,
-            json!({"by": by.0, "to": to.0}),
+            json!({"by": by.get(), "to": to.get()}),
         )],
         message: NewMessage::system(desk::replies::transferred(&conv.locale, from, target)),
     }
@@ -349,7 +352,10 @@ pub(crate) fn transfer_to_skill(
         to,
         events: vec![
             NewEvent::state(conv.state, to),
-            NewEvent::new(EventKind::Transferred, json!({"by": by.0, "skill": skill})),
+            NewEvent::new(
+                EventKind::Transferred,
+                json!({"by": by.get(), "skill": skill}),
+            ),
         ],
         message: NewMessage::system(desk::replies::transferred_to_skill(
             &conv.locale,
@@ -391,10 +397,10 @@ mod tests {
 
     #[test]
     fn a_change_the_state_does_not_allow_is_refused() {
-        let err = change(
-            ConversationState::Resolved,
-            &Change::Handback { by: AgentId(1) },
-        );
+        let handback = Change::Handback {
+            by: AgentId::new(1),
+        };
+        let err = change(ConversationState::Resolved, &handback);
         assert!(matches!(
             err,
             Err(StoreError::WrongState {
@@ -409,11 +415,10 @@ mod tests {
         let resolve = change(ConversationState::Assigned, &Change::Resolve { by: None })
             .expect("assigned may resolve");
         assert!(resolve.finishes && resolve.row == RowUpdate::State);
-        let back = change(
-            ConversationState::Assigned,
-            &Change::Handback { by: AgentId(7) },
-        )
-        .expect("assigned may hand back");
+        let handback = Change::Handback {
+            by: AgentId::new(7),
+        };
+        let back = change(ConversationState::Assigned, &handback).expect("assigned may hand back");
         assert!(back.finishes && back.row == RowUpdate::Release);
         assert_eq!(back.events[0].data, json!({"by": 7}));
     }

@@ -315,7 +315,7 @@ impl Store for PgStore {
         match client
             .execute(
                 &stmt,
-                &[&tokio_postgres::types::Json(&limits), &capacity, &id.0],
+                &[&tokio_postgres::types::Json(&limits), &capacity, &id.get()],
             )
             .await?
         {
@@ -329,7 +329,10 @@ impl Store for PgStore {
         let stmt = client
             .prepare_cached("UPDATE agents SET presence = $1 WHERE id = $2")
             .await?;
-        match client.execute(&stmt, &[&presence.as_str(), &id.0]).await? {
+        match client
+            .execute(&stmt, &[&presence.as_str(), &id.get()])
+            .await?
+        {
             0 => Err(StoreError::NotFound),
             _ => Ok(()),
         }

@@ -208,7 +208,7 @@ impl Store for SqliteStore {
             .write(move |c| {
                 let n = c.execute(
                     "UPDATE agents SET limits = ?1, capacity = ?2 WHERE id = ?3",
-                    (&limits, capacity, id.0),
+                    (&limits, capacity, id.get()),
                 )?;
                 if n == 0 {
                     return Err(StoreError::NotFound);
@@ -223,7 +223,7 @@ impl Store for SqliteStore {
             .write(move |c| {
                 let n = c.execute(
                     "UPDATE agents SET presence = ?1 WHERE id = ?2",
-                    (presence.as_str(), id.0),
+                    (presence.as_str(), id.get()),
                 )?;
                 if n == 0 {
                     return Err(StoreError::NotFound);

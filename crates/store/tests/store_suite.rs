@@ -78,9 +78,9 @@ async fn agents_are_unique_by_email(s: Arc<dyn Store>) {
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(s.count_agents().await.expect("count"), 1);
-    assert!(s.agent(AgentId(999)).await.expect("lookup").is_none());
+    assert!(s.agent(AgentId::new(999)).await.expect("lookup").is_none());
     assert!(matches!(
-        s.set_presence(AgentId(999), Presence::Online).await,
+        s.set_presence(AgentId::new(999), Presence::Online).await,
         Err(StoreError::NotFound)
     ));
 }
@@ -663,7 +663,10 @@ async fn summary_is_computed_from_the_log(s: Arc<dyn Store>) {
     };
     assert_eq!(
         agents,
-        vec![(ben.id.0, 0, 1, csat(2.0)), (cleo.id.0, 2, 2, csat(4.0))]
+        vec![
+            (ben.id.get(), 0, 1, csat(2.0)),
+            (cleo.id.get(), 2, 2, csat(4.0))
+        ]
     );
     let reasons_csat: Vec<(&str, store::Csat)> = got
         .reasons_csat

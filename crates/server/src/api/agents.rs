@@ -55,14 +55,14 @@ pub async fn presence(
     ApiJson(body): ApiJson<wire::PresenceIn>,
 ) -> ApiResult<StatusCode> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
-    if caller.id.0 != id && caller.role != Role::Admin {
+    if caller.id.get() != id && caller.role != Role::Admin {
         return Err(ApiError::forbidden("you can only set your own presence"));
     }
     let presence: Presence = body
         .status
         .parse()
         .map_err(|_| ApiError::bad_request("status must be online, away or offline"))?;
-    team::set_presence(&state, AgentId(id), presence).await?;
+    team::set_presence(&state, AgentId::new(id), presence).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -79,10 +79,10 @@ pub async fn limits(
     ApiJson(body): ApiJson<wire::LimitsIn>,
 ) -> ApiResult<StatusCode> {
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
-    if caller.id.0 != id && caller.role != Role::Admin {
+    if caller.id.get() != id && caller.role != Role::Admin {
         return Err(ApiError::forbidden("you can only set your own limits"));
     }
-    team::set_limits(&state, AgentId(id), body.limits, body.capacity).await?;
+    team::set_limits(&state, AgentId::new(id), body.limits, body.capacity).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

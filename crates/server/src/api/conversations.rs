@@ -40,10 +40,9 @@ pub async fn create(
         },
         None => Customer::default(),
     };
-    if customer.email.as_deref().is_some_and(|e| !e.contains('@')) {
-        return Err(ApiError::bad_request(
-            "customer.email is not an e-mail address",
-        ));
+    if let Some(e) = customer.email.as_deref() {
+        desk::Email::parse(e)
+            .map_err(|why| ApiError::bad_request(format!("customer.email {why}")))?;
     }
     let started = flow::start(&state, body.locale.as_deref(), customer, text).await?;
     let c = &started.appended.conversation;

@@ -361,9 +361,9 @@ pub async fn contact_submit(
     state.check_public_rate(PublicLimit::Post, ip).await?;
     let name = required(name, "name", MAX_NAME_CHARS)?;
     let email = required(email, "email", MAX_NAME_CHARS)?;
-    if !email.contains('@') {
-        return Err(ApiError::bad_request("email is not an e-mail address"));
-    }
+    let email = desk::Email::parse(&email)
+        .map_err(|why| ApiError::bad_request(format!("email {why}")))?
+        .into_string();
     let text = flow::check_text(text)?.to_owned();
     guard(state, answer).await?;
     flow::start(

@@ -440,7 +440,7 @@ pub async fn conversation(
                 p #live-status.live role="status" aria-live="polite" {}
                 ol #transcript.transcript role="log" aria-label=(lang.t("Verlauf", "Transcript")) {
                     @for m in &messages {
-                        li class={"msg " (m.author.as_str())} data-id=(m.id.0) {
+                        li class={"msg " (m.author.as_str())} data-id=(m.id.get()) {
                             span.author { (author_label(lang, m.author)) }
                             p.text { (m.text) }
                         }
@@ -475,7 +475,7 @@ pub async fn conversation(
                             label for="transfer-agent" { (lang.t("Übergeben an", "Transfer to")) }
                             select #transfer-agent name="agent" {
                                 option value="" { (lang.t("– Kollegin/Kollege –", "– colleague –")) }
-                                @for a in &colleagues { option value=(a.id.0) { (a.name) } }
+                                @for a in &colleagues { option value=(a.id.get()) { (a.name) } }
                             }
                             label for="transfer-skill" { (lang.t("oder an Skill", "or to skill")) }
                             input #transfer-skill type="text" name="skill" maxlength="64";

@@ -183,7 +183,7 @@ impl TestApp {
             .find(|a| a.email == email)
             .expect("agent exists")
             .id
-            .0
+            .get()
     }
 
     pub async fn online(&self, email: &str, token: &str) {

@@ -100,7 +100,7 @@ fn needs(rng: &mut Rng, rules: &Rules) -> Needs {
 fn candidate(a: NewAgent, id: i64, load: u32) -> Candidate {
     Candidate {
         agent: Agent {
-            id: AgentId(id),
+            id: AgentId::new(id),
             name: a.name,
             email: a.email,
             role: a.role,

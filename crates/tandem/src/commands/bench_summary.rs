@@ -65,7 +65,7 @@ async fn bench(args: SummaryBenchArgs) -> anyhow::Result<()> {
         {
             let pg = store::postgres::PgStore::connect(&args.database_url).await?;
             let a = pg.create_agent(agent()).await?;
-            pg.seed_bench(args.conversations, from, 30 * DAY_MS - 200_000, a.id.0)
+            pg.seed_bench(args.conversations, from, 30 * DAY_MS - 200_000, a.id.get())
                 .await?;
             ("postgresql", std::sync::Arc::new(pg))
         } else {
@@ -77,7 +77,7 @@ async fn bench(args: SummaryBenchArgs) -> anyhow::Result<()> {
             let sqlite = store::sqlite::SqliteStore::open(&args.database_url)?;
             let a = sqlite.create_agent(agent()).await?;
             sqlite
-                .seed_bench(args.conversations, from, 30 * DAY_MS - 200_000, a.id.0)
+                .seed_bench(args.conversations, from, 30 * DAY_MS - 200_000, a.id.get())
                 .await?;
             ("sqlite", std::sync::Arc::new(sqlite))
         };

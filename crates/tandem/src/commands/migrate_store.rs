@@ -68,7 +68,7 @@ async fn migrate(args: MigrateStoreArgs) -> anyhow::Result<()> {
     loop {
         let page = from.export_messages(after, PAGE).await?;
         let Some(last) = page.last() else { break };
-        after = last.id.0;
+        after = last.id.get();
         to.import_messages(&page).await?;
         messages += page.len();
         eprintln!("migrate-store: {messages} messages");

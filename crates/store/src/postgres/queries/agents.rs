@@ -8,7 +8,7 @@ pub(crate) const AGENT_COLUMNS: &str =
 pub(crate) fn agent_row(r: &Row) -> Result<Agent> {
     let capacity: i32 = r.try_get(8)?;
     Ok(Agent {
-        id: AgentId(r.try_get(0)?),
+        id: AgentId::new(r.try_get(0)?),
         name: r.try_get(1)?,
         email: r.try_get(2)?,
         role: parse_text(r.try_get(3)?)?,
@@ -58,7 +58,7 @@ pub(crate) async fn import_agent<C: GenericClient>(c: &C, r: &AgentRecord) -> Re
         "INSERT INTO agents (id, name, email, password_hash, role, locales, skills, competences, limits, capacity, presence, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         &[
-            &a.id.0,
+            &a.id.get(),
             &a.name,
             &a.email,
             &r.password_hash,
@@ -78,7 +78,7 @@ pub(crate) async fn import_agent<C: GenericClient>(c: &C, r: &AgentRecord) -> Re
 
 pub(crate) async fn agent<C: GenericClient>(c: &C, id: AgentId) -> Result<Option<Agent>> {
     let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = $1");
-    query_opt(c, &sql, &[&id.0])
+    query_opt(c, &sql, &[&id.get()])
         .await?
         .as_ref()
         .map(agent_row)
@@ -120,7 +120,7 @@ pub(crate) async fn insert_session<C: GenericClient>(c: &C, s: &Session) -> Resu
     exec(
         c,
         "INSERT INTO sessions (token_hash, agent_id, kind, csrf, expires_at) VALUES ($1, $2, $3, $4, $5)",
-        &[&s.token_hash, &s.agent.0, &kind_str(s.kind), &s.csrf, &s.expires_at_ms],
+        &[&s.token_hash, &s.agent.get(), &kind_str(s.kind), &s.csrf, &s.expires_at_ms],
     )
     .await?;
     Ok(())
@@ -141,7 +141,7 @@ pub(crate) async fn session<C: GenericClient>(
     let Some(r) = row else { return Ok(None) };
     Ok(Some(Session {
         token_hash: r.try_get(0)?,
-        agent: AgentId(r.try_get(1)?),
+        agent: AgentId::new(r.try_get(1)?),
         kind: if r.try_get::<_, &str>(2)? == "console" {
             SessionKind::Console
         } else {

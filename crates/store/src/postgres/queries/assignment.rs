@@ -73,13 +73,13 @@ pub(crate) async fn reassign_unanswered<C: GenericClient>(
             c,
             "UPDATE conversations SET assignee_id = $2, assigned_at = $3, replied = false,
              updated_at = $3 WHERE id = $1",
-            &[&conv.id.as_str(), &to.0, &now],
+            &[&conv.id.as_str(), &to.get(), &now],
         )
         .await?;
         exec(
             c,
             "UPDATE agents SET idle_since = $2 WHERE id = $1",
-            &[&to.0, &now],
+            &[&to.get(), &now],
         )
         .await?;
         log_events(c, &conv.id, &step.events, now).await?;
@@ -127,13 +127,13 @@ pub(crate) async fn transfer<C: GenericClient>(
                 c,
                 "UPDATE conversations SET assignee_id = $2, assigned_at = $3, replied = false,
                  updated_at = $3 WHERE id = $1",
-                &[&id.as_str(), &to.0, &now],
+                &[&id.as_str(), &to.get(), &now],
             )
             .await?;
             exec(
                 c,
                 "UPDATE agents SET idle_since = $2 WHERE id = $1 OR id = $3",
-                &[&to.0, &now, &by.0],
+                &[&to.get(), &now, &by.get()],
             )
             .await?;
             (
@@ -212,13 +212,13 @@ pub(crate) async fn assign_queued<C: GenericClient>(
             c,
             "UPDATE conversations SET state = $2, assignee_id = $3, updated_at = $4, assigned_at = $4,
              replied = false WHERE id = $1",
-            &[&conv.id.as_str(), &step.to.as_str(), &a.agent.0, &now],
+            &[&conv.id.as_str(), &step.to.as_str(), &a.agent.get(), &now],
         )
         .await?;
         exec(
             c,
             "UPDATE agents SET idle_since = $2 WHERE id = $1",
-            &[&a.agent.0, &now],
+            &[&a.agent.get(), &now],
         )
         .await?;
         log_events(c, &conv.id, &step.events, now).await?;

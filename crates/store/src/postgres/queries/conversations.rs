@@ -13,7 +13,7 @@ pub(crate) fn conversation_row(r: &Row) -> Result<Conversation> {
         r.try_get::<_, Option<String>>(7)?,
     ) {
         (Some(id), Some(name)) => Some(Assignee {
-            id: AgentId(id),
+            id: AgentId::new(id),
             name,
         }),
         _ => None,
@@ -55,7 +55,7 @@ pub(crate) async fn assigned_to<C: GenericClient>(
     let sql = format!(
         "{CONVERSATION_SELECT} WHERE c.assignee_id = $1 AND c.state = 'assigned' ORDER BY c.updated_at DESC"
     );
-    query(c, &sql, &[&agent.0])
+    query(c, &sql, &[&agent.get()])
         .await?
         .iter()
         .map(conversation_row)
@@ -96,10 +96,10 @@ pub(crate) const MESSAGE_COLUMNS: &str =
 
 pub(crate) fn message_row(r: &Row) -> Result<Message> {
     Ok(Message {
-        id: MessageId(r.try_get(0)?),
+        id: MessageId::new(r.try_get(0)?),
         conversation: conversation_id(r.try_get(1)?)?,
         author: parse_text(r.try_get(2)?)?,
-        agent: r.try_get::<_, Option<i64>>(3)?.map(AgentId),
+        agent: r.try_get::<_, Option<i64>>(3)?.map(AgentId::new),
         action: r
             .try_get::<_, Option<&str>>(4)?
             .map(|a| serde_json::from_value(serde_json::Value::String(a.to_owned())))
@@ -125,7 +125,7 @@ pub(crate) async fn messages_by_ids<C: GenericClient>(
     id: &ConversationId,
     ids: &[MessageId],
 ) -> Result<Vec<Message>> {
-    let ids: Vec<i64> = ids.iter().map(|m| m.0).collect();
+    let ids: Vec<i64> = ids.iter().map(|m| m.get()).collect();
     let sql = format!(
         "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 AND id = ANY($2) ORDER BY id"
     );
@@ -158,7 +158,7 @@ pub(crate) async fn insert_messages<C: GenericClient>(
             &[
                 &id.as_str(),
                 &m.author.as_str(),
-                &m.agent.map(|a| a.0),
+                &m.agent.map(|a| a.get()),
                 &action_text(&m),
                 &m.text,
                 &now,
@@ -167,7 +167,7 @@ pub(crate) async fn insert_messages<C: GenericClient>(
         .await?
         .ok_or_else(|| StoreError::Backend("the insert returned no id".into()))?;
         out.push(Message {
-            id: MessageId(row.try_get(0)?),
+            id: MessageId::new(row.try_get(0)?),
             conversation: id.clone(),
             author: m.author,
             agent: m.agent,

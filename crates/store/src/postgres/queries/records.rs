@@ -18,7 +18,7 @@ pub(crate) async fn import_conversation<C: GenericClient>(
             &r.locale,
             &r.customer.name,
             &r.customer.email,
-            &r.assignee.map(|a| a.0),
+            &r.assignee.map(|a| a.get()),
             &r.needs.as_ref().map(Json),
             &r.priority,
             &r.queued_at_ms,
@@ -32,10 +32,10 @@ pub(crate) async fn import_conversation<C: GenericClient>(
 
 /// Many messages in one statement (arrays unnested into rows), ids kept.
 pub(crate) async fn import_messages<C: GenericClient>(c: &C, rows: &[Message]) -> Result<()> {
-    let ids: Vec<i64> = rows.iter().map(|m| m.id.0).collect();
+    let ids: Vec<i64> = rows.iter().map(|m| m.id.get()).collect();
     let convs: Vec<&str> = rows.iter().map(|m| m.conversation.as_str()).collect();
     let authors: Vec<&str> = rows.iter().map(|m| m.author.as_str()).collect();
-    let agents: Vec<Option<i64>> = rows.iter().map(|m| m.agent.map(|a| a.0)).collect();
+    let agents: Vec<Option<i64>> = rows.iter().map(|m| m.agent.map(|a| a.get())).collect();
     let actions: Vec<Option<String>> = rows
         .iter()
         .map(|m| {

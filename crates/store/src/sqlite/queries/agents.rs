@@ -7,7 +7,7 @@ pub(crate) const AGENT_COLUMNS: &str =
 
 pub(crate) fn agent_row(r: &Row<'_>) -> rusqlite::Result<Agent> {
     Ok(Agent {
-        id: AgentId(r.get(0)?),
+        id: AgentId::new(r.get(0)?),
         name: r.get(1)?,
         email: r.get(2)?,
         role: parse_text(&r.get::<_, String>(3)?)?,
@@ -38,12 +38,12 @@ pub(crate) fn insert_agent(c: &Connection, a: &NewAgent) -> Result<Agent> {
             now_ms()
         ],
     )?;
-    agent(c, AgentId(c.last_insert_rowid()))?.ok_or(StoreError::NotFound)
+    agent(c, AgentId::new(c.last_insert_rowid()))?.ok_or(StoreError::NotFound)
 }
 
 pub(crate) fn agent(c: &Connection, id: AgentId) -> Result<Option<Agent>> {
     let sql = format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1");
-    Ok(c.query_row(&sql, [id.0], agent_row).optional()?)
+    Ok(c.query_row(&sql, [id.get()], agent_row).optional()?)
 }
 
 pub(crate) fn agent_credentials(c: &Connection, email: &str) -> Result<Option<(Agent, String)>> {
@@ -71,7 +71,7 @@ pub(crate) fn insert_session(c: &Connection, s: &Session) -> Result<()> {
     exec(
         c,
         "INSERT INTO sessions (token_hash, agent_id, kind, csrf, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![s.token_hash, s.agent.0, kind, s.csrf, s.expires_at_ms],
+        params![s.token_hash, s.agent.get(), kind, s.csrf, s.expires_at_ms],
     )?;
     Ok(())
 }
@@ -85,7 +85,7 @@ pub(crate) fn session(c: &Connection, token_hash: &str, now: i64) -> Result<Opti
         .query_row(params![token_hash, now], |r| {
             Ok(Session {
                 token_hash: r.get(0)?,
-                agent: AgentId(r.get(1)?),
+                agent: AgentId::new(r.get(1)?),
                 kind: if r.get::<_, String>(2)? == "console" {
                     SessionKind::Console
                 } else {

@@ -55,12 +55,12 @@ pub(crate) fn reassign_unanswered(
             c,
             "UPDATE conversations SET assignee_id = ?2, assigned_at = ?3, replied = 0, updated_at = ?3
              WHERE id = ?1",
-            params![conv.id.as_str(), to.0, now],
+            params![conv.id.as_str(), to.get(), now],
         )?;
         exec(
             c,
             "UPDATE agents SET idle_since = ?2 WHERE id = ?1",
-            params![to.0, now],
+            params![to.get(), now],
         )?;
         log_events(c, &conv.id, &step.events, now)?;
         let messages = insert_messages(c, &conv.id, vec![step.message], now)?;
@@ -96,12 +96,12 @@ pub(crate) fn transfer(
                 c,
                 "UPDATE conversations SET assignee_id = ?2, assigned_at = ?3, replied = 0, updated_at = ?3
                  WHERE id = ?1",
-                params![id.as_str(), to.0, now],
+                params![id.as_str(), to.get(), now],
             )?;
             exec(
                 c,
                 "UPDATE agents SET idle_since = ?2 WHERE id IN (?1, ?3)",
-                params![to.0, now, by.0],
+                params![to.get(), now, by.get()],
             )?;
             (
                 plan::transfer_to_agent(&conv, &from, by, *to, &target),
@@ -153,12 +153,12 @@ pub(crate) fn assign_queued(c: &Connection, rules: &Rules, now: i64) -> Result<V
             c,
             "UPDATE conversations SET state = ?2, assignee_id = ?3, updated_at = ?4, assigned_at = ?4,
              replied = 0 WHERE id = ?1",
-            params![conv.id.as_str(), step.to.as_str(), a.agent.0, now],
+            params![conv.id.as_str(), step.to.as_str(), a.agent.get(), now],
         )?;
         exec(
             c,
             "UPDATE agents SET idle_since = ?2 WHERE id = ?1",
-            params![a.agent.0, now],
+            params![a.agent.get(), now],
         )?;
         log_events(c, &conv.id, &step.events, now)?;
         let messages = insert_messages(c, &conv.id, vec![step.message], now)?;

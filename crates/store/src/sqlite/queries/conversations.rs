@@ -11,7 +11,7 @@ pub(crate) fn conversation_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let id: String = r.get(0)?;
     let assignee = match (r.get::<_, Option<i64>>(6)?, r.get::<_, Option<String>>(7)?) {
         (Some(id), Some(name)) => Some(Assignee {
-            id: AgentId(id),
+            id: AgentId::new(id),
             name,
         }),
         _ => None,
@@ -62,7 +62,7 @@ pub(crate) fn assigned_to(c: &Connection, agent: AgentId) -> Result<Vec<Conversa
     conversations_where(
         c,
         "c.assignee_id = ?1 AND c.state = 'assigned' ORDER BY c.updated_at DESC",
-        [agent.0],
+        [agent.get()],
     )
 }
 
@@ -90,10 +90,10 @@ pub(crate) fn queue(c: &Connection) -> Result<Vec<Conversation>> {
 pub(crate) fn message_row(r: &Row<'_>) -> rusqlite::Result<Message> {
     let conv: String = r.get(1)?;
     Ok(Message {
-        id: MessageId(r.get(0)?),
+        id: MessageId::new(r.get(0)?),
         conversation: ConversationId::parse(&conv).ok_or(rusqlite::Error::InvalidQuery)?,
         author: parse_text(&r.get::<_, String>(2)?)?,
-        agent: r.get::<_, Option<i64>>(3)?.map(AgentId),
+        agent: r.get::<_, Option<i64>>(3)?.map(AgentId::new),
         action: r
             .get::<_, Option<String>>(4)?
             .map(|a| parse_json(&format!("\"{a}\"")))
@@ -124,7 +124,7 @@ pub(crate) fn messages_by_ids(
         "SELECT id, conversation_id, author, agent_id, action, text, created_at
          FROM messages WHERE conversation_id = ?1 AND id BETWEEN ?2 AND ?3 ORDER BY id",
     )?;
-    let rows = stmt.query_map(params![id.as_str(), lo.0, hi.0], message_row)?;
+    let rows = stmt.query_map(params![id.as_str(), lo.get(), hi.get()], message_row)?;
     let all: Vec<Message> = rows.collect::<rusqlite::Result<_>>()?;
     Ok(all.into_iter().filter(|m| ids.contains(&m.id)).collect())
 }
@@ -145,13 +145,13 @@ pub(crate) fn insert_messages(
         stmt.execute(params![
             id.as_str(),
             m.author.as_str(),
-            m.agent.map(|a| a.0),
+            m.agent.map(|a| a.get()),
             action,
             m.text,
             now
         ])?;
         out.push(Message {
-            id: MessageId(c.last_insert_rowid()),
+            id: MessageId::new(c.last_insert_rowid()),
             conversation: id.clone(),
             author: m.author,
             agent: m.agent,

@@ -22,7 +22,7 @@ pub(crate) fn export_sessions(c: &Connection) -> Result<Vec<Session>> {
     let rows = stmt.query_map([], |r| {
         Ok(Session {
             token_hash: r.get(0)?,
-            agent: AgentId(r.get(1)?),
+            agent: AgentId::new(r.get(1)?),
             kind: if r.get::<_, String>(2)? == "console" {
                 SessionKind::Console
             } else {
@@ -52,7 +52,7 @@ pub(crate) fn export_conversations(c: &Connection) -> Result<Vec<ConversationRec
                 name: r.get(4)?,
                 email: r.get(5)?,
             },
-            assignee: r.get::<_, Option<i64>>(6)?.map(AgentId),
+            assignee: r.get::<_, Option<i64>>(6)?.map(AgentId::new),
             needs: needs.as_deref().map(parse_json::<Needs>).transpose()?,
             priority: r.get(8)?,
             queued_at_ms: r.get(9)?,
