@@ -82,17 +82,7 @@ pub(crate) async fn reassign_unanswered<C: GenericClient>(
             &[&to.get(), &now],
         )
         .await?;
-        log_events(c, &conv.id, &step.events, now).await?;
-        let messages = insert_messages(c, &conv.id, vec![step.message], now).await?;
-        rollup::record(c, &mut pending, &conv.id, &before).await?;
-        let conversation = conversation(c, &conv.id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        out.push(Appended {
-            conversation,
-            messages,
-            state_changed: true,
-        });
+        out.push(finish_step(c, &conv.id, step, true, &before, &mut pending, now).await?);
     }
     rollup::flush(c, &pending).await?;
     Ok(out)
@@ -155,11 +145,26 @@ pub(crate) async fn transfer<C: GenericClient>(
             (step, true)
         }
     };
+    let mut pending = Pending::default();
+    let appended = finish_step(c, id, step, state_changed, &before, &mut pending, now).await?;
+    rollup::flush(c, &pending).await?;
+    Ok(appended)
+}
+
+/// The rest of a planned step once its row updates ran: its events, its system message, its
+/// rollup change (into `pending`), and the conversation as it is now.
+async fn finish_step<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    step: plan::Step,
+    state_changed: bool,
+    before: &Snapshot,
+    pending: &mut Pending,
+    now: i64,
+) -> Result<Appended> {
     log_events(c, id, &step.events, now).await?;
     let messages = insert_messages(c, id, vec![step.message], now).await?;
-    let mut pending = Pending::default();
-    rollup::record(c, &mut pending, id, &before).await?;
-    rollup::flush(c, &pending).await?;
+    rollup::record(c, pending, id, before).await?;
     let conversation = conversation(c, id).await?.ok_or(StoreError::NotFound)?;
     Ok(Appended {
         conversation,
@@ -221,17 +226,7 @@ pub(crate) async fn assign_queued<C: GenericClient>(
             &[&a.agent.get(), &now],
         )
         .await?;
-        log_events(c, &conv.id, &step.events, now).await?;
-        let messages = insert_messages(c, &conv.id, vec![step.message], now).await?;
-        rollup::record(c, &mut pending, &conv.id, &before).await?;
-        let conversation = conversation(c, &conv.id)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        out.push(Appended {
-            conversation,
-            messages,
-            state_changed: true,
-        });
+        out.push(finish_step(c, &conv.id, step, true, &before, &mut pending, now).await?);
     }
     rollup::flush(c, &pending).await?;
     Ok(out)

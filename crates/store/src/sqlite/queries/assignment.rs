@@ -62,15 +62,15 @@ pub(crate) fn reassign_unanswered(
             "UPDATE agents SET idle_since = ?2 WHERE id = ?1",
             params![to.get(), now],
         )?;
-        log_events(c, &conv.id, &step.events, now)?;
-        let messages = insert_messages(c, &conv.id, vec![step.message], now)?;
-        rollup::record(c, &mut pending, &conv.id, &before)?;
-        let conversation = conversation(c, &conv.id)?.ok_or(StoreError::NotFound)?;
-        out.push(Appended {
-            conversation,
-            messages,
-            state_changed: true,
-        });
+        out.push(finish_step(
+            c,
+            &conv.id,
+            step,
+            true,
+            &before,
+            &mut pending,
+            now,
+        )?);
     }
     rollup::flush(c, &pending)?;
     Ok(out)
@@ -121,11 +121,26 @@ pub(crate) fn transfer(
             (step, true)
         }
     };
+    let mut pending = Pending::default();
+    let appended = finish_step(c, id, step, state_changed, &before, &mut pending, now)?;
+    rollup::flush(c, &pending)?;
+    Ok(appended)
+}
+
+/// The rest of a planned step once its row updates ran: its events, its system message, its
+/// rollup change (into `pending`), and the conversation as it is now.
+fn finish_step(
+    c: &Connection,
+    id: &ConversationId,
+    step: plan::Step,
+    state_changed: bool,
+    before: &Snapshot,
+    pending: &mut Pending,
+    now: i64,
+) -> Result<Appended> {
     log_events(c, id, &step.events, now)?;
     let messages = insert_messages(c, id, vec![step.message], now)?;
-    let mut pending = Pending::default();
-    rollup::record(c, &mut pending, id, &before)?;
-    rollup::flush(c, &pending)?;
+    rollup::record(c, pending, id, before)?;
     let conversation = conversation(c, id)?.ok_or(StoreError::NotFound)?;
     Ok(Appended {
         conversation,
@@ -160,15 +175,15 @@ pub(crate) fn assign_queued(c: &Connection, rules: &Rules, now: i64) -> Result<V
             "UPDATE agents SET idle_since = ?2 WHERE id = ?1",
             params![a.agent.get(), now],
         )?;
-        log_events(c, &conv.id, &step.events, now)?;
-        let messages = insert_messages(c, &conv.id, vec![step.message], now)?;
-        rollup::record(c, &mut pending, &conv.id, &before)?;
-        let conversation = conversation(c, &conv.id)?.ok_or(StoreError::NotFound)?;
-        out.push(Appended {
-            conversation,
-            messages,
-            state_changed: true,
-        });
+        out.push(finish_step(
+            c,
+            &conv.id,
+            step,
+            true,
+            &before,
+            &mut pending,
+            now,
+        )?);
     }
     rollup::flush(c, &pending)?;
     Ok(out)
