@@ -276,6 +276,59 @@ pub enum Intent {
     Write,
 }
 
+/// Marker types for [`Opened`]: what the caller wants to do with the conversation.
+pub struct Read;
+pub struct Write;
+
+/// The intent a marker stands for.
+pub trait AccessIntent {
+    const INTENT: Intent;
+}
+impl AccessIntent for Read {
+    const INTENT: Intent = Intent::Read;
+}
+impl AccessIntent for Write {
+    const INTENT: Intent = Intent::Write;
+}
+
+/// The conversation of the request's `{id}`, opened for reading or writing by a caller who may
+/// (see [`conversation_access`]), as an extractor: a handler that takes an `Opened<Write>`
+/// cannot run for a caller who may not write to that conversation. On a state-changing method
+/// a console cookie needs its CSRF header.
+pub struct Opened<K> {
+    pub conversation: Conversation,
+    pub access: Access,
+    _intent: std::marker::PhantomData<K>,
+}
+
+impl<K> Opened<K> {
+    pub fn into_parts(self) -> (Conversation, Access) {
+        (self.conversation, self.access)
+    }
+}
+
+impl<K: AccessIntent + Send> axum::extract::FromRequestParts<AppState> for Opened<K> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        let axum::extract::Path(id) =
+            axum::extract::Path::<String>::from_request_parts(parts, state)
+                .await
+                .map_err(|_| ApiError::not_found())?;
+        let csrf_header = changes_state(&parts.method);
+        let (conversation, access) =
+            conversation_access_checked(state, &parts.headers, &id, K::INTENT, csrf_header).await?;
+        Ok(Opened {
+            conversation,
+            access,
+            _intent: std::marker::PhantomData,
+        })
+    }
+}
+
 /// Loads a conversation and checks the caller may `intent` it. A conversation token opens its
 /// own conversation and nothing else; an agent reads the queue and what is assigned to them and
 /// writes only to the latter; an admin may do everything.

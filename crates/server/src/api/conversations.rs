@@ -1,11 +1,11 @@
 //! Conversation endpoints: customers open and write; agents reply, resolve and hand back.
 
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use store::Customer;
 
-use crate::auth::{self, Access, Intent};
+use crate::auth::{Access, Opened, Read, Write};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientIp};
 use crate::flow;
@@ -64,10 +64,9 @@ pub async fn create(
     security(("bearer" = [])))]
 pub async fn get_one(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    opened: Opened<Read>,
 ) -> ApiResult<Json<wire::Conversation>> {
-    let (c, access) = auth::conversation_access(&state, &headers, &id, Intent::Read).await?;
+    let (c, access) = opened.into_parts();
     let messages = state.store.messages(&c.id).await?;
     let change = wire::StateChange::from(&c);
     // The bot's guesses are for agents; the customer's view stays as it was.
@@ -93,12 +92,11 @@ pub async fn get_one(
     security(("bearer" = [])))]
 pub async fn post_message(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    opened: Opened<Write>,
     ApiJson(body): ApiJson<wire::NewMessage>,
 ) -> ApiResult<(StatusCode, Json<wire::MessagePosted>)> {
     let text = flow::check_text(&body.text)?;
-    let (c, access) = auth::conversation_access(&state, &headers, &id, Intent::Write).await?;
+    let (c, access) = opened.into_parts();
     let appended = match access {
         Access::Customer => {
             state.check_rate(Limit::Message(c.id.as_str())).await?;
@@ -124,8 +122,7 @@ pub async fn post_message(
     security(("bearer" = [])))]
 pub async fn rate(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    opened: Opened<Write>,
     ApiJson(body): ApiJson<wire::Rating>,
 ) -> ApiResult<StatusCode> {
     if !(1..=5).contains(&body.score) {
@@ -135,7 +132,7 @@ pub async fn rate(
         Some(c) => Some(flow::check_text(&c)?.to_owned()),
         None => None,
     };
-    let (c, access) = auth::conversation_access(&state, &headers, &id, Intent::Write).await?;
+    let (c, access) = opened.into_parts();
     if !matches!(access, Access::Customer) {
         return Err(ApiError::forbidden(
             "only the customer rates a conversation",
@@ -145,12 +142,10 @@ pub async fn rate(
     Ok(StatusCode::NO_CONTENT)
 }
 
-async fn agent_action(
-    state: &AppState,
-    headers: &HeaderMap,
-    id: &str,
-) -> ApiResult<(store::Conversation, desk::Agent)> {
-    match auth::conversation_access(state, headers, id, Intent::Write).await? {
+/// The conversation and the agent acting on it: customers may not resolve, hand back or
+/// transfer.
+fn agent_action(opened: Opened<Write>) -> ApiResult<(store::Conversation, desk::Agent)> {
+    match opened.into_parts() {
         (c, Access::Agent(agent)) => Ok((c, agent)),
         (_, Access::Customer) => Err(ApiError::forbidden("this needs an agent token")),
     }
@@ -162,10 +157,9 @@ async fn agent_action(
     security(("bearer" = [])))]
 pub async fn resolve(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    opened: Opened<Write>,
 ) -> ApiResult<Json<wire::StateChange>> {
-    let (c, agent) = agent_action(&state, &headers, &id).await?;
+    let (c, agent) = agent_action(opened)?;
     let appended = flow::resolve(&state, &c, Some(agent.id)).await?;
     Ok(Json(wire::StateChange::from(&appended.conversation)))
 }
@@ -176,10 +170,9 @@ pub async fn resolve(
     security(("bearer" = [])))]
 pub async fn handback(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    opened: Opened<Write>,
 ) -> ApiResult<Json<wire::StateChange>> {
-    let (c, agent) = agent_action(&state, &headers, &id).await?;
+    let (c, agent) = agent_action(opened)?;
     let appended = flow::handback(&state, &c, agent.id).await?;
     Ok(Json(wire::StateChange::from(&appended.conversation)))
 }
@@ -192,12 +185,11 @@ pub async fn handback(
     security(("bearer" = [])))]
 pub async fn transfer(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    opened: Opened<Write>,
     ApiJson(body): ApiJson<wire::TransferIn>,
 ) -> ApiResult<Json<wire::StateChange>> {
     let to = body.target().map_err(ApiError::bad_request)?;
-    let (c, agent) = agent_action(&state, &headers, &id).await?;
+    let (c, agent) = agent_action(opened)?;
     let appended = flow::transfer(&state, &c, agent.id, to).await?;
     Ok(Json(wire::StateChange::from(&appended.conversation)))
 }
@@ -208,10 +200,9 @@ pub async fn transfer(
     security(("bearer" = [])))]
 pub async fn suggestions(
     State(state): State<AppState>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
+    opened: Opened<Read>,
 ) -> ApiResult<Json<Vec<wire::ArticleSuggestion>>> {
-    let (c, access) = auth::conversation_access(&state, &headers, &id, Intent::Read).await?;
+    let (c, access) = opened.into_parts();
     if matches!(access, Access::Customer) {
         return Err(ApiError::forbidden("this needs an agent token"));
     }
