@@ -341,9 +341,34 @@ pub async fn conversation_access(
     conversation_access_checked(state, headers, id, intent, intent == Intent::Write).await
 }
 
-/// As [`conversation_access`], for console forms whose CSRF token came in the form body and
-/// has been checked already (`csrf_header == false`).
-pub async fn conversation_access_checked(
+/// Proof that a console form's own CSRF token (the hidden `csrf` field) matched the session's:
+/// only [`FormCsrf::check`] makes one, so a form handler cannot skip the check and still open a
+/// conversation for writing.
+pub struct FormCsrf(());
+
+impl FormCsrf {
+    pub fn check(session: &Session, sent: &str) -> ApiResult<FormCsrf> {
+        match &session.csrf {
+            Some(expected) if same_secret(expected, sent) => Ok(FormCsrf(())),
+            _ => Err(ApiError::forbidden("missing or wrong CSRF token")),
+        }
+    }
+}
+
+/// As [`conversation_access`], for a console form whose CSRF token came in its body and was
+/// checked (`proof`).
+pub async fn conversation_access_by_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    intent: Intent,
+    _proof: &FormCsrf,
+) -> ApiResult<(Conversation, Access)> {
+    conversation_access_checked(state, headers, id, intent, false).await
+}
+
+/// The rule of [`conversation_access`]; `csrf_header`: a console cookie needs the CSRF header.
+async fn conversation_access_checked(
     state: &AppState,
     headers: &HeaderMap,
     id: &str,

@@ -79,11 +79,8 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-pub(super) fn check_csrf(session: &Session, sent: &str) -> Result<(), ApiError> {
-    match &session.csrf {
-        Some(expected) if auth::same_secret(expected, sent) => Ok(()),
-        _ => Err(ApiError::forbidden("missing or wrong CSRF token")),
-    }
+pub(super) fn check_csrf(session: &Session, sent: &str) -> Result<auth::FormCsrf, ApiError> {
+    auth::FormCsrf::check(session, sent)
 }
 
 /// The signed-in agent behind a console form, once the form's CSRF token is checked.
@@ -515,12 +512,15 @@ async fn form_action(
     act: Action<'_>,
 ) -> Response {
     let lang = lang_of(state, &LangQuery::default(), headers);
-    if let Err(r) = signed_in_form(state, headers, csrf).await {
-        return r;
-    }
-    // The CSRF token came in the form and was checked above.
+    let proof = match signed_in(state, headers).await {
+        Ok((session, _)) => match check_csrf(&session, csrf) {
+            Ok(proof) => proof,
+            Err(e) => return e.into_response(),
+        },
+        Err(r) => return r,
+    };
     let (c, agent) =
-        match auth::conversation_access_checked(state, headers, id, Intent::Write, false).await {
+        match auth::conversation_access_by_form(state, headers, id, Intent::Write, &proof).await {
             Ok((c, auth::Access::Agent(a))) => (c, a),
             Ok(_) => return api_error_page(lang, ApiError::forbidden("agents only")),
             Err(e) => return api_error_page(lang, e),
