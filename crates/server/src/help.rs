@@ -3,6 +3,8 @@
 //! the search over published articles (the machine tier's tantivy index code, rebuilt when the
 //! published articles change, on whichever node notices first).
 
+pub mod actions;
+
 use std::net::IpAddr;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};

@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use store::{Article, Comment, CommentStatus, Customer, NewArticle};
+use store::{Article, Comment, CommentStatus};
 use utoipa::ToSchema;
 
 use crate::auth::{self, Admin, SignedIn};
@@ -13,13 +13,9 @@ use crate::captcha::{self, Answer, Issued};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::extract::ClientIp;
-use crate::flow;
+use crate::help::actions::{add_comment, contact_submit, save_article, ArticleDraft};
 use crate::help::{self, PublicLimit};
 use crate::state::AppState;
-
-const MAX_NAME_CHARS: usize = 200;
-const MAX_TITLE_CHARS: usize = 300;
-const MAX_BODY_CHARS: usize = 100_000;
 
 /// The CAPTCHA part of a public form: `"captcha": {"id", "answer"}` (the math answer, as a
 /// number or a string) or the ALTCHA widget's payload, as `"altcha": "<base64>"` (also accepted
@@ -67,16 +63,6 @@ impl CaptchaFields {
         }
         captcha::answer_of(altcha.as_deref(), id.as_deref(), answer.as_deref())
     }
-}
-
-/// Checks the honeypot and the CAPTCHA, and uses the CAPTCHA up. Refusals store nothing.
-pub async fn guard(state: &AppState, answer: ApiResult<Answer>) -> ApiResult<()> {
-    let answer = answer?;
-    state
-        .help
-        .captcha
-        .verify(state.store.as_ref(), &answer, help::now_secs())
-        .await
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -185,26 +171,6 @@ pub struct ContactCreated {
     pub conversation_id: String,
 }
 
-fn required(value: &str, field: &str, max: usize) -> ApiResult<String> {
-    let v = value.trim();
-    if v.is_empty() {
-        return Err(ApiError::bad_request(format!("{field} must not be empty")));
-    }
-    if v.chars().count() > max {
-        return Err(ApiError::bad_request(format!(
-            "{field} is longer than {max} characters"
-        )));
-    }
-    Ok(v.to_owned())
-}
-
-fn optional(value: Option<&str>, field: &str, max: usize) -> ApiResult<Option<String>> {
-    match value.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(v) => required(v, field, max).map(Some),
-        None => Ok(None),
-    }
-}
-
 /// A fresh CAPTCHA: a math question and an ALTCHA proof-of-work challenge.
 #[utoipa::path(get, path = "/api/v1/captcha",
     responses((status = 200, body = Issued), (status = 429)))]
@@ -262,47 +228,19 @@ pub async fn put(
     Admin(_admin): Admin,
     ApiJson(body): ApiJson<ArticleIn>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let saved = save_article(&state, &id, body).await?;
+    let draft = ArticleDraft {
+        locale: body.locale,
+        title: body.title,
+        body: body.body,
+        category: body.category,
+        published: body.published,
+    };
+    let saved = save_article(&state, &id, draft).await?;
     let published = saved.published;
     let mut out =
         serde_json::to_value(ArticleOut::from(saved)).map_err(|_| ApiError::internal())?;
     out["published"] = published.into();
     Ok(Json(out))
-}
-
-/// Validates and saves an article (API and admin editor).
-pub async fn save_article(state: &AppState, id: &str, body: ArticleIn) -> ApiResult<Article> {
-    if !help::valid_article_id(id) {
-        return Err(ApiError::bad_request(
-            "the id may hold a-z, 0-9, '_' and '-' (at most 64)",
-        ));
-    }
-    let article = NewArticle {
-        id: id.to_owned(),
-        locale: optional(body.locale.as_deref(), "locale", 16)?,
-        title: required(&body.title, "title", MAX_TITLE_CHARS)?,
-        body: required(&body.body, "body", MAX_BODY_CHARS)?,
-        category: optional(body.category.as_deref(), "category", MAX_NAME_CHARS)?,
-        published: body.published,
-    };
-    Ok(state.store.save_article(article).await?)
-}
-
-/// Validates a comment and stores it as pending, once the CAPTCHA holds.
-pub async fn add_comment(
-    state: &AppState,
-    ip: std::net::IpAddr,
-    article_id: &str,
-    author: &str,
-    text: &str,
-    answer: ApiResult<Answer>,
-) -> ApiResult<Comment> {
-    state.check_public_rate(PublicLimit::Post, ip).await?;
-    let article = help::published_article(state, article_id).await?;
-    let author = required(author, "author", MAX_NAME_CHARS)?;
-    let text = flow::check_text(text)?.to_owned();
-    guard(state, answer).await?;
-    Ok(state.store.add_comment(&article.id, &author, &text).await?)
 }
 
 /// A reader's comment: stored as pending until an agent approves it.
@@ -346,37 +284,6 @@ pub async fn vote(
     let article = help::published_article(&state, &id).await?;
     state.store.vote(&article.id, body.helpful).await?;
     Ok(StatusCode::NO_CONTENT)
-}
-
-/// Validates a contact message and opens a conversation with it (triage answers or hands off).
-pub async fn contact_submit(
-    state: &AppState,
-    ip: std::net::IpAddr,
-    name: &str,
-    email: &str,
-    text: &str,
-    locale: Option<&str>,
-    answer: ApiResult<Answer>,
-) -> ApiResult<flow::Started> {
-    state.check_public_rate(PublicLimit::Post, ip).await?;
-    let name = required(name, "name", MAX_NAME_CHARS)?;
-    let email = required(email, "email", MAX_NAME_CHARS)?;
-    let email = desk::Email::parse(&email)
-        .map_err(|why| ApiError::bad_request(format!("email {why}")))?
-        .into_string();
-    let text = flow::check_text(text)?.to_owned();
-    guard(state, answer).await?;
-    flow::start(
-        state,
-        locale,
-        Customer {
-            name: Some(name),
-            email: Some(email),
-        },
-        Some(&text),
-    )
-    .await
-    .map_err(ApiError::from)
 }
 
 /// The contact form: the message becomes a conversation that goes through triage.

@@ -13,10 +13,10 @@ use serde::Deserialize;
 use store::{Article, CommentStatus};
 
 use super::layout::{document, lang_switch, Lang, LangQuery};
-use crate::api::help::{add_comment, contact_submit};
 use crate::captcha::{self, Issued};
 use crate::error::ApiError;
 use crate::extract::ClientIp;
+use crate::help::actions::{add_comment, contact_submit};
 use crate::help::{self, PublicLimit};
 use crate::state::AppState;
 

@@ -12,8 +12,8 @@ use store::{CommentStatus, Session};
 
 use super::console::{console_top_bar, error_response, head, require_console, require_csrf};
 use super::layout::{document, Lang, LangQuery};
-use crate::api::help::{save_article, ArticleIn};
 use crate::error::ApiError;
+use crate::help::actions::{save_article, ArticleDraft};
 use crate::state::AppState;
 
 fn lang_of(state: &AppState, lang: Option<String>, headers: &HeaderMap) -> Lang {
@@ -299,7 +299,7 @@ pub async fn save(
     if let Err(e) = require_csrf(&session, &f.csrf) {
         return error_response(lang, e);
     }
-    let body = ArticleIn {
+    let body = ArticleDraft {
         locale: Some(f.locale.clone()),
         title: f.title.clone(),
         body: f.body.clone(),
@@ -337,7 +337,7 @@ pub async fn publish(
         Ok(None) => return error_response(lang, ApiError::not_found()),
         Err(e) => return error_response(lang, e),
     };
-    let body = ArticleIn {
+    let body = ArticleDraft {
         locale: article.locale,
         title: article.title,
         body: article.body,
