@@ -34,8 +34,6 @@ def feats(ev):
     if 'bg' in FEATS: x.append(max(s1,sans)-bg); sg.append(1)
     if 'ans' in FEATS: x.append(sans); sg.append(1)
     if 'gap' in FEATS: x.append(s1-s2); sg.append(1)
-    if 'nosa' in FEATS: x[3]=0.0
-    if 'lc2' in FEATS: x.append(lc*ag); sg.append(1)
     x.append(1.0); sg.append(0)
     return x,sg
 def load(n):

@@ -22,12 +22,6 @@ impl AgentId {
     }
 }
 
-impl std::fmt::Display for AgentId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
 string_enum!(Role { Agent = "agent", Admin = "admin" });
 string_enum!(Presence { Online = "online", Away = "away", Offline = "offline" });
 

@@ -125,22 +125,9 @@ pub const REPEAT_SIMILARITY: f32 = 0.8;
 /// How many of the bot's latest answers a new message is compared with.
 pub const RECENT_ANSWERS: usize = 2;
 
-/// Decides what the desk does with a customer message. `similarity` compares two texts (0..1).
-/// Builds the playbook's routing rules for this one call; a desk that decides many messages
-/// builds them once and calls [`decide_with`].
+/// Decides what the desk does with a customer message. `rules` are the playbook's routing rules,
+/// built once for the desk (`Rules::from_playbook`); `similarity` compares two texts (0..1).
 pub fn decide(
-    triage: &Triage,
-    history: &[Turn],
-    playbook: &Playbook,
-    locale: &str,
-    similarity: impl Fn(&str, &str) -> f32,
-) -> Decision {
-    let rules = Rules::from_playbook(playbook);
-    decide_with(&rules, triage, history, playbook, locale, similarity)
-}
-
-/// [`decide`] with the playbook's routing `rules` built already.
-pub fn decide_with(
     rules: &Rules,
     triage: &Triage,
     history: &[Turn],
@@ -252,6 +239,18 @@ pub fn priority(reasons: &[Reason]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// [`super::decide`] with the playbook's own rules.
+    fn decide(
+        triage: &Triage,
+        history: &[Turn],
+        playbook: &Playbook,
+        locale: &str,
+        similarity: impl Fn(&str, &str) -> f32,
+    ) -> Decision {
+        let rules = Rules::from_playbook(playbook);
+        super::decide(&rules, triage, history, playbook, locale, similarity)
+    }
 
     fn triage(text: &str, action: Action, intent: Option<&str>, reasons: Vec<Reason>) -> Triage {
         Triage {

@@ -60,7 +60,7 @@ pub async fn start(
             if state.playbook.desk.locales.contains(&triage.locale) {
                 locale = triage.locale.clone();
             }
-            let decision = handoff::decide_with(
+            let decision = handoff::decide(
                 &state.rules,
                 &triage,
                 &[],
@@ -157,7 +157,7 @@ pub async fn customer_message(
     let history = state.store.messages(&conversation.id).await?;
     let tier = state.machine.tier();
     let triage = triage(&tier, text).await?;
-    let decision = handoff::decide_with(
+    let decision = handoff::decide(
         &state.rules,
         &triage,
         &turns(&history),

@@ -117,12 +117,23 @@ pub(crate) struct ChangePlan<'a> {
     pub events: Vec<NewEvent>,
 }
 
+/// The state `transition` moves `from` to, or the refusal naming the state it `expected`.
+fn moves(
+    from: ConversationState,
+    transition: Transition,
+    expected: impl FnOnce() -> String,
+) -> Result<ConversationState> {
+    from.apply(transition).map_err(|_| StoreError::WrongState {
+        expected: expected(),
+        actual: from,
+    })
+}
+
 /// Plans `change` from `from`; the caller has read the current state.
 pub(crate) fn change(from: ConversationState, change: &Change) -> Result<ChangePlan<'_>> {
     let transition = change.transition();
-    let to = from.apply(transition).map_err(|_| StoreError::WrongState {
-        expected: format!("a state that allows {transition:?}"),
-        actual: from,
+    let to = moves(from, transition, || {
+        format!("a state that allows {transition:?}")
     })?;
     let (finishes, row, event) = match change {
         Change::Handoff(needs) => (
@@ -212,13 +223,7 @@ pub(crate) struct Step {
 
 /// A queued conversation goes to `agent`, chosen by the router for `why`.
 pub(crate) fn assign(conv: &Conversation, agent: AgentId, why: &Why) -> Result<Step> {
-    let to = conv
-        .state
-        .apply(Transition::Assign)
-        .map_err(|_| StoreError::WrongState {
-            expected: "queued".into(),
-            actual: conv.state,
-        })?;
+    let to = moves(conv.state, Transition::Assign, || "queued".into())?;
     Ok(Step {
         to,
         events: vec![
@@ -337,13 +342,7 @@ pub(crate) fn transfer_to_skill(
     by: AgentId,
     skill: &str,
 ) -> Result<(Step, Needs)> {
-    let to = conv
-        .state
-        .apply(Transition::Requeue)
-        .map_err(|_| StoreError::WrongState {
-            expected: "assigned".into(),
-            actual: conv.state,
-        })?;
+    let to = moves(conv.state, Transition::Requeue, || "assigned".into())?;
     let mut needs = conv.handoff.clone().unwrap_or_default();
     if !needs.skills.iter().any(|s| s == skill) {
         needs.skills.push(skill.to_owned());

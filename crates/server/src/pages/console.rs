@@ -79,10 +79,6 @@ pub struct CsrfForm {
     pub csrf: String,
 }
 
-pub(super) fn check_csrf(session: &Session, sent: &str) -> Result<auth::FormCsrf, ApiError> {
-    auth::FormCsrf::check(session, sent)
-}
-
 /// The signed-in agent behind a console form, once the form's CSRF token is checked.
 pub(super) async fn signed_in_form(
     state: &AppState,
@@ -90,7 +86,7 @@ pub(super) async fn signed_in_form(
     csrf: &str,
 ) -> Result<(Session, Agent), Response> {
     let (session, agent) = signed_in(state, headers).await?;
-    check_csrf(&session, csrf).map_err(IntoResponse::into_response)?;
+    auth::FormCsrf::check(&session, csrf).map_err(IntoResponse::into_response)?;
     Ok((session, agent))
 }
 
@@ -513,7 +509,7 @@ async fn form_action(
 ) -> Response {
     let lang = lang_of(state, &LangQuery::default(), headers);
     let proof = match signed_in(state, headers).await {
-        Ok((session, _)) => match check_csrf(&session, csrf) {
+        Ok((session, _)) => match auth::FormCsrf::check(&session, csrf) {
             Ok(proof) => proof,
             Err(e) => return e.into_response(),
         },
@@ -668,7 +664,6 @@ pub async fn presence(
 }
 
 pub(super) use api_error_page as error_response;
-pub(super) use check_csrf as require_csrf;
 pub(super) use console_head as head;
 pub(super) use signed_in as require_console;
 pub(super) use top_bar as console_top_bar;

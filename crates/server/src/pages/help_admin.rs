@@ -10,8 +10,9 @@ use maud::html;
 use serde::Deserialize;
 use store::{CommentStatus, Session};
 
-use super::console::{console_top_bar, error_response, head, require_console, require_csrf};
+use super::console::{console_top_bar, error_response, head, require_console};
 use super::layout::{document, Lang, LangQuery};
+use crate::auth::FormCsrf;
 use crate::error::ApiError;
 use crate::help::actions::{save_article, ArticleDraft};
 use crate::state::AppState;
@@ -111,7 +112,7 @@ async fn moderate(
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(e) = require_csrf(&session, &csrf) {
+    if let Err(e) = FormCsrf::check(&session, &csrf) {
         return error_response(lang, e);
     }
     let Ok(id) = id.parse::<i64>() else {
@@ -296,7 +297,7 @@ pub async fn save(
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(e) = require_csrf(&session, &f.csrf) {
+    if let Err(e) = FormCsrf::check(&session, &f.csrf) {
         return error_response(lang, e);
     }
     let body = ArticleDraft {
@@ -329,7 +330,7 @@ pub async fn publish(
         Ok(s) => s,
         Err(r) => return r,
     };
-    if let Err(e) = require_csrf(&session, &f.csrf) {
+    if let Err(e) = FormCsrf::check(&session, &f.csrf) {
         return error_response(lang, e);
     }
     let article = match state.store.article(&id).await {

@@ -69,19 +69,7 @@ pub(crate) async fn reassign_unanswered<C: GenericClient>(
         };
         let step = plan::reassign(&conv, (from.id, &from.name), to, &why);
         let before = rollup::snapshot(c, &conv.id).await?;
-        exec(
-            c,
-            "UPDATE conversations SET assignee_id = $2, assigned_at = $3, replied = false,
-             updated_at = $3 WHERE id = $1",
-            &[&conv.id.as_str(), &to.get(), &now],
-        )
-        .await?;
-        exec(
-            c,
-            "UPDATE agents SET idle_since = $2 WHERE id = $1",
-            &[&to.get(), &now],
-        )
-        .await?;
+        hand_to(c, &conv.id, step.to, to, now).await?;
         out.push(finish_step(c, &conv.id, step, true, &before, &mut pending, now).await?);
     }
     rollup::flush(c, &pending).await?;
@@ -113,23 +101,10 @@ pub(crate) async fn transfer<C: GenericClient>(
         crate::TransferTo::Agent(to) => {
             let needs = conv.handoff.clone().unwrap_or_default();
             let target = transfer_target(&online_candidates(c).await?, *to, by, &needs)?;
-            exec(
-                c,
-                "UPDATE conversations SET assignee_id = $2, assigned_at = $3, replied = false,
-                 updated_at = $3 WHERE id = $1",
-                &[&id.as_str(), &to.get(), &now],
-            )
-            .await?;
-            exec(
-                c,
-                "UPDATE agents SET idle_since = $2 WHERE id = $1 OR id = $3",
-                &[&to.get(), &now, &by.get()],
-            )
-            .await?;
-            (
-                plan::transfer_to_agent(&conv, &from, by, *to, &target),
-                false,
-            )
+            let step = plan::transfer_to_agent(&conv, &from, by, *to, &target);
+            finished(c, id, now).await?;
+            hand_to(c, id, step.to, *to, now).await?;
+            (step, false)
         }
         crate::TransferTo::Skill(skill) => {
             let (step, needs) = plan::transfer_to_skill(&conv, &from, by, skill)?;
@@ -149,6 +124,31 @@ pub(crate) async fn transfer<C: GenericClient>(
     let appended = finish_step(c, id, step, state_changed, &before, &mut pending, now).await?;
     rollup::flush(c, &pending).await?;
     Ok(appended)
+}
+
+/// The conversation goes to `agent` in `state` (assigned), waiting for a first reply from now;
+/// the agent's idle time ends now.
+async fn hand_to<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    state: ConversationState,
+    agent: AgentId,
+    now: i64,
+) -> Result<()> {
+    exec(
+        c,
+        "UPDATE conversations SET state = $2, assignee_id = $3, assigned_at = $4, replied = false,
+         updated_at = $4 WHERE id = $1",
+        &[&id.as_str(), &state.as_str(), &agent.get(), &now],
+    )
+    .await?;
+    exec(
+        c,
+        "UPDATE agents SET idle_since = $2 WHERE id = $1",
+        &[&agent.get(), &now],
+    )
+    .await?;
+    Ok(())
 }
 
 /// The rest of a planned step once its row updates ran: its events, its system message, its
@@ -213,19 +213,7 @@ pub(crate) async fn assign_queued<C: GenericClient>(
         let conv = &queued[a.key];
         let step = plan::assign(conv, a.agent, &a.why)?;
         let before = rollup::snapshot(c, &conv.id).await?;
-        exec(
-            c,
-            "UPDATE conversations SET state = $2, assignee_id = $3, updated_at = $4, assigned_at = $4,
-             replied = false WHERE id = $1",
-            &[&conv.id.as_str(), &step.to.as_str(), &a.agent.get(), &now],
-        )
-        .await?;
-        exec(
-            c,
-            "UPDATE agents SET idle_since = $2 WHERE id = $1",
-            &[&a.agent.get(), &now],
-        )
-        .await?;
+        hand_to(c, &conv.id, step.to, a.agent, now).await?;
         out.push(finish_step(c, &conv.id, step, true, &before, &mut pending, now).await?);
     }
     rollup::flush(c, &pending).await?;

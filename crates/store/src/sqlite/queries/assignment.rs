@@ -51,17 +51,7 @@ pub(crate) fn reassign_unanswered(
         };
         let step = plan::reassign(&conv, (from.id, &from.name), to, &why);
         let before = rollup::snapshot(c, &conv.id)?;
-        exec(
-            c,
-            "UPDATE conversations SET assignee_id = ?2, assigned_at = ?3, replied = 0, updated_at = ?3
-             WHERE id = ?1",
-            params![conv.id.as_str(), to.get(), now],
-        )?;
-        exec(
-            c,
-            "UPDATE agents SET idle_since = ?2 WHERE id = ?1",
-            params![to.get(), now],
-        )?;
+        hand_to(c, &conv.id, step.to, to, now)?;
         out.push(finish_step(
             c,
             &conv.id,
@@ -92,21 +82,10 @@ pub(crate) fn transfer(
         crate::TransferTo::Agent(to) => {
             let needs = conv.handoff.clone().unwrap_or_default();
             let target = transfer_target(&online_candidates(c)?, *to, by, &needs)?;
-            exec(
-                c,
-                "UPDATE conversations SET assignee_id = ?2, assigned_at = ?3, replied = 0, updated_at = ?3
-                 WHERE id = ?1",
-                params![id.as_str(), to.get(), now],
-            )?;
-            exec(
-                c,
-                "UPDATE agents SET idle_since = ?2 WHERE id IN (?1, ?3)",
-                params![to.get(), now, by.get()],
-            )?;
-            (
-                plan::transfer_to_agent(&conv, &from, by, *to, &target),
-                false,
-            )
+            let step = plan::transfer_to_agent(&conv, &from, by, *to, &target);
+            finished(c, id, now)?;
+            hand_to(c, id, step.to, *to, now)?;
+            (step, false)
         }
         crate::TransferTo::Skill(skill) => {
             let (step, needs) = plan::transfer_to_skill(&conv, &from, by, skill)?;
@@ -125,6 +104,29 @@ pub(crate) fn transfer(
     let appended = finish_step(c, id, step, state_changed, &before, &mut pending, now)?;
     rollup::flush(c, &pending)?;
     Ok(appended)
+}
+
+/// The conversation goes to `agent` in `state` (assigned), waiting for a first reply from now;
+/// the agent's idle time ends now.
+fn hand_to(
+    c: &Connection,
+    id: &ConversationId,
+    state: ConversationState,
+    agent: AgentId,
+    now: i64,
+) -> Result<()> {
+    exec(
+        c,
+        "UPDATE conversations SET state = ?2, assignee_id = ?3, assigned_at = ?4, replied = 0,
+         updated_at = ?4 WHERE id = ?1",
+        params![id.as_str(), state.as_str(), agent.get(), now],
+    )?;
+    exec(
+        c,
+        "UPDATE agents SET idle_since = ?2 WHERE id = ?1",
+        params![agent.get(), now],
+    )?;
+    Ok(())
 }
 
 /// The rest of a planned step once its row updates ran: its events, its system message, its
@@ -164,17 +166,7 @@ pub(crate) fn assign_queued(c: &Connection, rules: &Rules, now: i64) -> Result<V
         let conv = &queued[a.key];
         let step = plan::assign(conv, a.agent, &a.why)?;
         let before = rollup::snapshot(c, &conv.id)?;
-        exec(
-            c,
-            "UPDATE conversations SET state = ?2, assignee_id = ?3, updated_at = ?4, assigned_at = ?4,
-             replied = 0 WHERE id = ?1",
-            params![conv.id.as_str(), step.to.as_str(), a.agent.get(), now],
-        )?;
-        exec(
-            c,
-            "UPDATE agents SET idle_since = ?2 WHERE id = ?1",
-            params![a.agent.get(), now],
-        )?;
+        hand_to(c, &conv.id, step.to, a.agent, now)?;
         out.push(finish_step(
             c,
             &conv.id,
