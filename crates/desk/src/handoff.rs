@@ -94,10 +94,19 @@ pub enum Decision {
     Clarify {
         text: String,
     },
+    /// A person must take the conversation. What the bot tells the customer depends on whether
+    /// anyone who could take it is online: see [`Decision::reply`].
     Handoff {
         needs: Needs,
-        text: String,
     },
+}
+
+/// Whether someone who could take a handed-off conversation is online now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Staffed {
+    Yes,
+    /// Nobody who could take it is online: the bot says so honestly instead of "one moment".
+    Nobody,
 }
 
 impl Decision {
@@ -109,11 +118,14 @@ impl Decision {
         }
     }
 
-    pub fn text(&self) -> &str {
+    /// What the bot tells the customer, in `locale`. `staffed` only matters for a handoff.
+    pub fn reply(&self, locale: &str, staffed: Staffed) -> String {
         match self {
-            Decision::Answer { text, .. }
-            | Decision::Clarify { text }
-            | Decision::Handoff { text, .. } => text,
+            Decision::Answer { text, .. } | Decision::Clarify { text } => text.clone(),
+            Decision::Handoff { .. } => match staffed {
+                Staffed::Yes => replies::handoff(locale).to_owned(),
+                Staffed::Nobody => replies::handoff_nobody_online(locale).to_owned(),
+            },
         }
     }
 }
@@ -176,10 +188,7 @@ pub fn decide(
                 .unwrap_or_default();
             let needs =
                 Needs::new(rules, reasons, &skills, locale).with_guesses(&triage.candidates);
-            Decision::Handoff {
-                needs,
-                text: replies::handoff(locale).to_owned(),
-            }
+            Decision::Handoff { needs }
         }
         Action::Clarify => Decision::Clarify {
             text: replies::clarify(locale).to_owned(),
@@ -215,7 +224,6 @@ pub fn decide(
                         locale,
                     )
                     .with_guesses(&triage.candidates),
-                    text: replies::handoff(locale).to_owned(),
                 },
             }
         }
@@ -283,6 +291,21 @@ mod tests {
 
     fn never_similar(_: &str, _: &str) -> f32 {
         0.0
+    }
+
+    #[test]
+    fn a_handoff_reply_says_honestly_when_nobody_is_online() {
+        let d = Decision::Handoff {
+            needs: Needs::default(),
+        };
+        assert_eq!(d.reply("de", Staffed::Yes), replies::handoff("de"));
+        assert_eq!(
+            d.reply("en", Staffed::Nobody),
+            replies::handoff_nobody_online("en")
+        );
+        assert_ne!(d.reply("de", Staffed::Yes), d.reply("de", Staffed::Nobody));
+        let clarify = Decision::Clarify { text: "?".into() };
+        assert_eq!(clarify.reply("de", Staffed::Nobody), "?");
     }
 
     #[test]

@@ -12,5 +12,5 @@ pub mod verdict;
 pub use agent::{Agent, AgentId, Competences, Presence, Role};
 pub use conversation::{Author, ConversationId, ConversationState, MessageId, Transition};
 pub use email::Email;
-pub use handoff::{Decision, Guess, Needs};
+pub use handoff::{Decision, Guess, Needs, Staffed};
 pub use verdict::{Action, Candidate, Reason, Triage, UnknownReason};

@@ -35,12 +35,12 @@ pub fn new_conversation_token() -> String {
 
 /// A new public id: the creation time in milliseconds, then 96 random bits. Ids are not secrets
 /// (tokens are); time order keeps inserts at the end of the index instead of all over it.
-pub fn new_id(prefix: &str) -> String {
+pub fn new_id(prefix: &str, now_ms: i64) -> String {
     let mut bytes = [0u8; 12];
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     format!(
         "{prefix}{:012x}{}",
-        now_ms().max(0) as u64 & 0xffff_ffff_ffff,
+        now_ms.max(0) as u64 & 0xffff_ffff_ffff,
         hex::encode(bytes)
     )
 }
@@ -113,13 +113,11 @@ pub async fn start_session(
             agent: agent.id,
             kind,
             csrf: csrf.clone(),
-            expires_at_ms: now_ms() + SESSION_TTL_MS,
+            expires_at_ms: state.clock.now_ms() + SESSION_TTL_MS,
         })
         .await?;
     Ok((token, csrf))
 }
-
-pub use store::now_ms;
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -140,7 +138,11 @@ pub async fn console_session(
     let Some(token) = session_cookie(headers) else {
         return Ok(None);
     };
-    let Some(session) = state.store.session(&token_hash(&token), now_ms()).await? else {
+    let Some(session) = state
+        .store
+        .session(&token_hash(&token), state.clock.now_ms())
+        .await?
+    else {
         return Ok(None);
     };
     if session.kind != SessionKind::Console {
@@ -180,7 +182,7 @@ pub async fn credential(
         }
         let session = state
             .store
-            .session(&token_hash(token), now_ms())
+            .session(&token_hash(token), state.clock.now_ms())
             .await?
             .filter(|s| s.kind == SessionKind::Api)
             .ok_or_else(ApiError::unauthorized)?;

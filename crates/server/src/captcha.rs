@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use store::Store;
 
-use crate::error::{ApiError, ApiResult};
+use crate::service::{DeskError, DeskResult};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -70,12 +70,8 @@ struct AltchaPayload {
     signature: String,
 }
 
-pub fn invalid(message: &str) -> ApiError {
-    ApiError::new(
-        axum::http::StatusCode::BAD_REQUEST,
-        "captcha_invalid",
-        message.to_owned(),
-    )
+pub fn invalid(message: &str) -> DeskError {
+    DeskError::Captcha(message.to_owned())
 }
 
 pub struct Captcha {
@@ -180,7 +176,7 @@ impl Captcha {
     }
 
     /// Checks an answer without using it up: returns the single-use key and its expiry (ms).
-    pub fn check(&self, answer: &Answer, now_secs: i64) -> ApiResult<(String, i64)> {
+    pub fn check(&self, answer: &Answer, now_secs: i64) -> DeskResult<(String, i64)> {
         match answer {
             Answer::Math { id, answer } => {
                 let mut parts = id.trim().split('.');
@@ -227,7 +223,12 @@ impl Captcha {
     }
 
     /// Checks an answer and uses it up (once, across nodes). Refusals store nothing.
-    pub async fn verify(&self, store: &dyn Store, answer: &Answer, now_secs: i64) -> ApiResult<()> {
+    pub async fn verify(
+        &self,
+        store: &dyn Store,
+        answer: &Answer,
+        now_secs: i64,
+    ) -> DeskResult<()> {
         let (key, expires_ms) = match self.check(answer, now_secs) {
             Ok(k) => k,
             Err(e) => {
@@ -262,7 +263,7 @@ fn math_data(expires: i64, nonce: &str, sum: u32) -> String {
     format!("math|{expires}|{nonce}|{sum}")
 }
 
-fn fresh(expires: i64, now_secs: i64) -> ApiResult<()> {
+fn fresh(expires: i64, now_secs: i64) -> DeskResult<()> {
     if expires < now_secs {
         return Err(invalid("the CAPTCHA has expired"));
     }
@@ -277,7 +278,7 @@ pub fn answer_of(
     altcha: Option<&str>,
     math_id: Option<&str>,
     math_answer: Option<&str>,
-) -> ApiResult<Answer> {
+) -> DeskResult<Answer> {
     if let Some(a) = altcha.map(str::trim).filter(|a| !a.is_empty()) {
         return Ok(Answer::Altcha(a.to_owned()));
     }

@@ -87,6 +87,10 @@ impl From<crate::service::DeskError> for ApiError {
             ),
             DeskError::NotFound => ApiError::not_found(),
             DeskError::Forbidden(message) => ApiError::forbidden(message),
+            DeskError::RateLimited => ApiError::too_many_requests(),
+            DeskError::Captcha(message) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "captcha_invalid", message)
+            }
             DeskError::Store(e) => e.into(),
             DeskError::Internal => ApiError::internal(),
         }
@@ -131,6 +135,15 @@ mod tests {
         assert_eq!(
             status(DeskError::Store(StoreError::Refused("busy".into()))),
             StatusCode::CONFLICT
+        );
+        assert_eq!(
+            status(DeskError::RateLimited),
+            StatusCode::TOO_MANY_REQUESTS
+        );
+        let captcha = ApiError::from(DeskError::Captcha("expired".into()));
+        assert_eq!(
+            (captcha.status, captcha.code),
+            (StatusCode::BAD_REQUEST, "captcha_invalid")
         );
         let internal = ApiError::from(DeskError::Internal);
         assert_eq!(internal.status, StatusCode::INTERNAL_SERVER_ERROR);

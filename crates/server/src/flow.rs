@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use desk::handoff::{self, Decision, Turn};
+use desk::handoff::{self, Decision, Staffed, Turn};
 use desk::{AgentId, Author, ConversationState, Reason};
 use nlu::MachineTier;
 use store::plan::EventKind;
@@ -51,7 +51,8 @@ pub async fn start(
     text: Option<&str>,
 ) -> DeskResult<Started> {
     let token = auth::new_conversation_token();
-    let id = desk::ConversationId::parse(&auth::new_id("c_")).ok_or(DeskError::Internal)?;
+    let id = desk::ConversationId::parse(&auth::new_id("c_", state.clock.now_ms()))
+        .ok_or(DeskError::Internal)?;
     let mut locale = desk_locale(state, locale);
     let (messages, change) = match text {
         Some(text) => {
@@ -68,7 +69,8 @@ pub async fn start(
                 &locale,
                 |a, b| tier.similarity(a, b),
             );
-            reply_to(text, honest(state, decision, &locale).await)
+            let staffed = staffed_for(state, &decision).await;
+            reply_to(text, decision, &locale, staffed)
         }
         None => (Vec::new(), None),
     };
@@ -89,9 +91,14 @@ pub async fn start(
     Ok(Started { appended, token })
 }
 
-fn reply_to(text: &str, decision: Decision) -> (Vec<NewMessage>, Option<Change>) {
+fn reply_to(
+    text: &str,
+    decision: Decision,
+    locale: &str,
+    staffed: Staffed,
+) -> (Vec<NewMessage>, Option<Change>) {
     let action = decision.action();
-    let bot = NewMessage::bot(decision.text(), action);
+    let bot = NewMessage::bot(decision.reply(locale, staffed), action);
     let change = match decision {
         Decision::Handoff { needs, .. } => Some(Change::Handoff(needs)),
         _ => None,
@@ -165,8 +172,8 @@ pub async fn customer_message(
         &conversation.locale,
         |a, b| tier.similarity(a, b),
     );
-    let decision = honest(state, decision, &conversation.locale).await;
-    let (messages, change) = reply_to(text, decision);
+    let staffed = staffed_for(state, &decision).await;
+    let (messages, change) = reply_to(text, decision, &conversation.locale, staffed);
     let handed_off = change.is_some();
     let result = state
         .store
@@ -415,18 +422,12 @@ async fn anyone_online_for(state: &AppState, needs: &desk::Needs) -> bool {
     }
 }
 
-/// On a handoff when nobody who could take it is online, the bot says so honestly.
-async fn honest(state: &AppState, decision: Decision, locale: &str) -> Decision {
+/// For a handoff, whether anyone who could take it is online (one read of the team); the desk
+/// words its reply by that ([`Decision::reply`]).
+async fn staffed_for(state: &AppState, decision: &Decision) -> Staffed {
     match decision {
-        Decision::Handoff { needs, text } => {
-            let text = if anyone_online_for(state, &needs).await {
-                text
-            } else {
-                desk::replies::handoff_nobody_online(locale).to_owned()
-            };
-            Decision::Handoff { needs, text }
-        }
-        other => other,
+        Decision::Handoff { needs } if !anyone_online_for(state, needs).await => Staffed::Nobody,
+        _ => Staffed::Yes,
     }
 }
 

@@ -1,21 +1,18 @@
-//! The help center's shared pieces: its state (CAPTCHA, search index, public rate limits,
-//! trusted proxies), the client address behind trusted proxies, safe Markdown rendering, and
+//! The help center's shared pieces: its state (CAPTCHA, search index, trusted proxies), the client address behind trusted proxies, safe Markdown rendering, and
 //! the search over published articles (the machine tier's tantivy index code, rebuilt when the
 //! published articles change, on whichever node notices first).
 
 pub mod actions;
 
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use nlu::knowledge::Knowledge;
 use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
 use store::{Article, NewArticle, Store};
 
 use crate::captcha::Captcha;
-use crate::error::{ApiError, ApiResult};
+use crate::service::{DeskError, DeskResult};
 use crate::state::AppState;
 
 /// Configuration of the help center, part of [`crate::Settings`]: the `tandem` binary reads it
@@ -52,47 +49,14 @@ pub fn parse_proxies(list: &str) -> anyhow::Result<Vec<IpAddr>> {
         .collect()
 }
 
-/// The public endpoints' limits per client address: generous for people, tight for bots.
-#[derive(Clone, Copy)]
-pub enum PublicLimit {
-    /// `GET /api/v1/captcha` and the form pages that embed one.
-    Captcha,
-    /// Comments, contact messages, votes.
-    Post,
-}
-
-impl PublicLimit {
-    /// (per minute, burst)
-    fn rule(self) -> (u32, u32) {
-        match self {
-            PublicLimit::Captcha => (60, 60),
-            PublicLimit::Post => (30, 30),
-        }
-    }
-
-    fn name(self) -> &'static str {
-        match self {
-            PublicLimit::Captcha => "captcha",
-            PublicLimit::Post => "post",
-        }
-    }
-}
-
 /// Which articles, at which version, an index was built from.
 type Fingerprint = Vec<(String, i64)>;
 
 pub struct HelpCenter {
     pub captcha: Captcha,
     pub trusted_proxies: Vec<IpAddr>,
-    captcha_limiter: DefaultKeyedRateLimiter<IpAddr>,
-    post_limiter: DefaultKeyedRateLimiter<IpAddr>,
     /// The search index over the published articles, and what it was built from.
     index: Mutex<Option<(Fingerprint, Arc<Knowledge>)>>,
-}
-
-fn quota((per_minute, burst): (u32, u32)) -> Quota {
-    Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN))
-        .allow_burst(NonZeroU32::new(burst).unwrap_or(NonZeroU32::MIN))
 }
 
 impl HelpCenter {
@@ -123,8 +87,6 @@ impl HelpCenter {
         Ok(Self {
             captcha: Captcha::new(&secret),
             trusted_proxies: options.trusted_proxies,
-            captcha_limiter: RateLimiter::keyed(quota(PublicLimit::Captcha.rule())),
-            post_limiter: RateLimiter::keyed(quota(PublicLimit::Post.rule())),
             index: Mutex::new(None),
         })
     }
@@ -172,32 +134,6 @@ impl HelpCenter {
             .into_iter()
             .map(|h| h.id)
             .collect()
-    }
-}
-
-impl AppState {
-    /// Counts a public request against its per-address limit: in memory on one node, in the
-    /// store when nodes share it (as [`AppState::check_rate`]).
-    pub async fn check_public_rate(&self, what: PublicLimit, ip: IpAddr) -> ApiResult<()> {
-        if self.limits.is_none() {
-            return Ok(());
-        }
-        let ok = if self.store.shared() {
-            let (per_minute, burst) = what.rule();
-            let window_ms = i64::from(burst) * 60_000 / i64::from(per_minute.max(1));
-            let key = format!("help-{}:{ip}", what.name());
-            self.store.count_hit(&key, window_ms).await? <= burst
-        } else {
-            match what {
-                PublicLimit::Captcha => self.help.captcha_limiter.check_key(&ip).is_ok(),
-                PublicLimit::Post => self.help.post_limiter.check_key(&ip).is_ok(),
-            }
-        };
-        if ok {
-            Ok(())
-        } else {
-            Err(ApiError::too_many_requests())
-        }
     }
 }
 
@@ -261,18 +197,21 @@ pub fn valid_article_id(id: &str) -> bool {
 }
 
 /// A published article, or 404 (an unpublished one answers exactly like a missing one).
-pub async fn published_article(state: &AppState, id: &str) -> ApiResult<Article> {
+pub async fn published_article(state: &AppState, id: &str) -> DeskResult<Article> {
     if !valid_article_id(id) {
-        return Err(ApiError::not_found());
+        return Err(DeskError::NotFound);
     }
     match state.store.article(id).await? {
         Some(a) if a.published => Ok(a),
-        _ => Err(ApiError::not_found()),
+        _ => Err(DeskError::NotFound),
     }
 }
 
-pub fn now_secs() -> i64 {
-    crate::auth::now_ms() / 1000
+impl AppState {
+    /// The desk's clock in whole seconds (CAPTCHA lifetimes).
+    pub fn now_secs(&self) -> i64 {
+        self.clock.now_ms() / 1000
+    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Tandem's HTTP face, the only crate that knows HTTP: REST API v1, live events (SSE),
 //! server-rendered pages (demo shop, widget, console, admin), auth and rate limits.
 
+pub mod analytics;
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
@@ -9,6 +10,7 @@ pub mod error;
 pub mod extract;
 pub mod flow;
 pub mod help;
+pub mod limits;
 pub mod live;
 mod pages;
 mod security;
@@ -28,7 +30,8 @@ use playbook::Playbook;
 use store::Store;
 use tokio::net::TcpListener;
 
-pub use state::{AppState, Inner, RateLimits};
+pub use limits::RateLimits;
+pub use state::{AppState, Inner};
 
 /// Request bodies larger than this are refused with 413 before they are parsed.
 const MAX_BODY_BYTES: usize = 256 * 1024;
@@ -89,7 +92,7 @@ impl Application {
         let rules = desk::routing::Rules::from_playbook(&settings.playbook);
         let state = AppState::new(Inner {
             rules,
-            clock: state::Clock::default(),
+            clock: store.clock().clone(),
             first_response_timeout_ms: (settings.first_response_timeout_secs > 0).then(|| {
                 i64::try_from(settings.first_response_timeout_secs.saturating_mul(1000))
                     .unwrap_or(i64::MAX)

@@ -20,6 +20,12 @@ pub enum DeskError {
     /// The caller may not do this.
     #[error("{0}")]
     Forbidden(String),
+    /// A rate limit is spent (see `limits`).
+    #[error("too many requests")]
+    RateLimited,
+    /// The CAPTCHA answer is missing, wrong, expired or used; the message says which.
+    #[error("{0}")]
+    Captcha(String),
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -6,6 +6,7 @@
 //! is also written to the `events` log, and to the analytics rollups (`rollup.rs`), in the same
 //! transaction as the change itself.
 
+mod clock;
 mod help;
 pub mod plan;
 pub mod postgres;
@@ -13,6 +14,7 @@ mod records;
 mod rollup;
 pub mod sqlite;
 
+pub use clock::Clock;
 pub use help::*;
 pub use records::*;
 
@@ -44,23 +46,6 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-
-/// Wall-clock time in milliseconds since the Unix epoch: the timestamps every backend stores.
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
-
-/// Where a store takes "now" for what it stamps itself (conversations, messages, events):
-/// [`now_ms`] unless a test sets another (`with_clock`).
-pub type Clock = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;
-
-/// The wall clock, as a [`Clock`].
-pub fn system_clock() -> Clock {
-    std::sync::Arc::new(now_ms)
-}
 
 /// The desk's storage. Implementations must make each method atomic.
 #[async_trait]
@@ -161,6 +146,9 @@ pub trait Store: Send + Sync + 'static {
     fn shared(&self) -> bool {
         false
     }
+    /// The desk's clock: what this store stamps its writes with, and where the server takes
+    /// "now" from, so a test that moves it moves the whole desk.
+    fn clock(&self) -> &Clock;
     /// Changes committed through *other* processes sharing this store, announced after their
     /// commit. `None` when no other process can write (SQLite).
     fn notices(&self) -> Option<broadcast::Receiver<ChangeNotice>> {

@@ -164,7 +164,7 @@ impl PgStore {
             notices,
             listener,
             new_windows: AtomicU64::new(0),
-            clock: crate::system_clock(),
+            clock: Clock::system(),
         })
     }
 
@@ -207,7 +207,7 @@ async fn migrate(pool: &Pool) -> Result<()> {
         let version = (i + 1) as i32;
         tx.execute(
             "INSERT INTO schema_version (version, applied_at) VALUES ($1, $2)",
-            &[&version, &queries::now_ms()],
+            &[&version, &Clock::system().now_ms()],
         )
         .await?;
         tracing::info!(version, "applied PostgreSQL migration");
@@ -281,7 +281,7 @@ async fn listen(
 #[async_trait]
 impl Store for PgStore {
     async fn create_agent(&self, agent: NewAgent) -> Result<Agent> {
-        queries::insert_agent(&self.client().await?, &agent).await
+        queries::insert_agent(&self.client().await?, self.clock.now_ms(), &agent).await
     }
 
     async fn agent(&self, id: AgentId) -> Result<Option<Agent>> {
@@ -339,7 +339,7 @@ impl Store for PgStore {
     }
 
     async fn create_session(&self, session: Session) -> Result<()> {
-        queries::insert_session(&self.client().await?, &session).await
+        queries::insert_session(&self.client().await?, self.clock.now_ms(), &session).await
     }
 
     async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<Session>> {
@@ -358,7 +358,7 @@ impl Store for PgStore {
     async fn create_conversation(&self, new: NewConversation) -> Result<Appended> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let appended = queries::insert_conversation(&tx, (self.clock)(), new).await?;
+        let appended = queries::insert_conversation(&tx, self.clock.now_ms(), new).await?;
         self.notify(&tx, &appended).await?;
         tx.commit().await?;
         Ok(appended)
@@ -389,7 +389,8 @@ impl Store for PgStore {
     ) -> Result<Appended> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        let appended = queries::append(&tx, (self.clock)(), id, expect, messages, change).await?;
+        let appended =
+            queries::append(&tx, self.clock.now_ms(), id, expect, messages, change).await?;
         self.notify(&tx, &appended).await?;
         tx.commit().await?;
         Ok(appended)
@@ -441,7 +442,7 @@ impl Store for PgStore {
     async fn rate(&self, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        queries::rate(&tx, (self.clock)(), id, score, comment).await?;
+        queries::rate(&tx, self.clock.now_ms(), id, score, comment).await?;
         Ok(tx.commit().await?)
     }
 
@@ -475,7 +476,7 @@ impl Store for PgStore {
             .read_only(true)
             .start()
             .await?;
-        let out = rollup::summary(&tx, from_ms, to_ms, (self.clock)()).await?;
+        let out = rollup::summary(&tx, from_ms, to_ms, self.clock.now_ms()).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -488,7 +489,7 @@ impl Store for PgStore {
             .read_only(true)
             .start()
             .await?;
-        let out = rollup::summary_exact(&tx, from_ms, to_ms, (self.clock)()).await?;
+        let out = rollup::summary_exact(&tx, from_ms, to_ms, self.clock.now_ms()).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -508,17 +509,22 @@ impl Store for PgStore {
         true
     }
 
+    fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     fn notices(&self) -> Option<broadcast::Receiver<ChangeNotice>> {
         Some(self.notices.subscribe())
     }
 
     async fn count_hit(&self, key: &str, window_ms: i64) -> Result<u32> {
         let client = self.client().await?;
-        let (hits, new_window) = queries::count_hit(&client, key, window_ms).await?;
+        let (hits, new_window) =
+            queries::count_hit(&client, self.clock.now_ms(), key, window_ms).await?;
         // Keys of clients that never come back are swept now and then, by whichever node
         // happens to open the 1024th new window.
         if new_window && self.new_windows.fetch_add(1, Ordering::Relaxed) % 1024 == 1023 {
-            queries::sweep_counters(&client).await?;
+            queries::sweep_counters(&client, self.clock.now_ms()).await?;
         }
         Ok(hits)
     }
@@ -526,12 +532,12 @@ impl Store for PgStore {
     async fn import_articles(&self, articles: Vec<NewArticle>) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        help::import_articles(&tx, &articles).await?;
+        help::import_articles(&tx, self.clock.now_ms(), &articles).await?;
         Ok(tx.commit().await?)
     }
 
     async fn save_article(&self, article: NewArticle) -> Result<Article> {
-        help::save_article(&self.client().await?, &article).await
+        help::save_article(&self.client().await?, self.clock.now_ms(), &article).await
     }
 
     async fn article(&self, id: &str) -> Result<Option<Article>> {
@@ -543,7 +549,14 @@ impl Store for PgStore {
     }
 
     async fn add_comment(&self, article_id: &str, author: &str, text: &str) -> Result<Comment> {
-        help::add_comment(&self.client().await?, article_id, author, text).await
+        help::add_comment(
+            &self.client().await?,
+            self.clock.now_ms(),
+            article_id,
+            author,
+            text,
+        )
+        .await
     }
 
     async fn comments(
@@ -559,7 +572,13 @@ impl Store for PgStore {
     }
 
     async fn vote(&self, article_id: &str, helpful: bool) -> Result<()> {
-        help::vote(&self.client().await?, article_id, helpful).await
+        help::vote(
+            &self.client().await?,
+            self.clock.now_ms(),
+            article_id,
+            helpful,
+        )
+        .await
     }
 
     async fn helpfulness(&self, article_id: &str) -> Result<Helpfulness> {
@@ -567,7 +586,13 @@ impl Store for PgStore {
     }
 
     async fn use_captcha(&self, key: &str, expires_at_ms: i64) -> Result<bool> {
-        help::use_captcha(&self.client().await?, key, expires_at_ms).await
+        help::use_captcha(
+            &self.client().await?,
+            self.clock.now_ms(),
+            key,
+            expires_at_ms,
+        )
+        .await
     }
 
     async fn setting_or_init(&self, name: &str, candidate: &str) -> Result<String> {
@@ -605,7 +630,7 @@ impl PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         for s in rows {
-            queries::insert_session(&tx, s).await?;
+            queries::insert_session(&tx, self.clock.now_ms(), s).await?;
         }
         tx.commit().await?;
         Ok(())

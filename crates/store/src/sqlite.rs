@@ -105,7 +105,7 @@ impl SqliteStore {
             path,
             writer: Writer::start(conn)?,
             readers: Arc::new(Mutex::new(Vec::new())),
-            clock: crate::system_clock(),
+            clock: Clock::system(),
         })
     }
 
@@ -176,9 +176,14 @@ fn poisoned() -> StoreError {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn clock(&self) -> &Clock {
+        &self.clock
+    }
+
     async fn create_agent(&self, agent: NewAgent) -> Result<Agent> {
+        let now = self.clock.now_ms();
         self.writer
-            .write(move |c| queries::insert_agent(c, &agent))
+            .write(move |c| queries::insert_agent(c, now, &agent))
             .await
     }
 
@@ -234,8 +239,9 @@ impl Store for SqliteStore {
     }
 
     async fn create_session(&self, session: Session) -> Result<()> {
+        let now = self.clock.now_ms();
         self.writer
-            .write(move |c| queries::insert_session(c, &session))
+            .write(move |c| queries::insert_session(c, now, &session))
             .await
     }
 
@@ -258,7 +264,7 @@ impl Store for SqliteStore {
     async fn create_conversation(&self, new: NewConversation) -> Result<Appended> {
         let clock = self.clock.clone();
         self.writer
-            .write(move |c| queries::insert_conversation(c, clock(), new))
+            .write(move |c| queries::insert_conversation(c, clock.now_ms(), new))
             .await
     }
 
@@ -294,7 +300,7 @@ impl Store for SqliteStore {
         let expect = expect.to_vec();
         let clock = self.clock.clone();
         self.writer
-            .write(move |c| queries::append(c, clock(), &id, &expect, messages, change))
+            .write(move |c| queries::append(c, clock.now_ms(), &id, &expect, messages, change))
             .await
     }
 
@@ -334,7 +340,7 @@ impl Store for SqliteStore {
         let id = id.clone();
         let clock = self.clock.clone();
         self.writer
-            .write(move |c| queries::rate(c, clock(), &id, score, comment))
+            .write(move |c| queries::rate(c, clock.now_ms(), &id, score, comment))
             .await
     }
 
@@ -363,7 +369,7 @@ impl Store for SqliteStore {
 
     async fn summary(&self, from_ms: i64, to_ms: i64) -> Result<Summary> {
         // One read transaction, so every figure sees the same snapshot.
-        let now = (self.clock)();
+        let now = self.clock.now_ms();
         self.read(move |c| {
             let tx = c.unchecked_transaction()?;
             let out = rollup::summary(&tx, from_ms, to_ms, now);
@@ -374,7 +380,7 @@ impl Store for SqliteStore {
     }
 
     async fn summary_exact(&self, from_ms: i64, to_ms: i64) -> Result<Summary> {
-        let now = (self.clock)();
+        let now = self.clock.now_ms();
         self.read(move |c| {
             let tx = c.unchecked_transaction()?;
             let out = rollup::summary_exact(&tx, from_ms, to_ms, now);
@@ -394,20 +400,23 @@ impl Store for SqliteStore {
 
     async fn count_hit(&self, key: &str, window_ms: i64) -> Result<u32> {
         let key = key.to_owned();
+        let now = self.clock.now_ms();
         self.writer
-            .write(move |c| queries::count_hit(c, &key, window_ms))
+            .write(move |c| queries::count_hit(c, now, &key, window_ms))
             .await
     }
 
     async fn import_articles(&self, articles: Vec<NewArticle>) -> Result<()> {
+        let now = self.clock.now_ms();
         self.writer
-            .write(move |c| help::import_articles(c, &articles))
+            .write(move |c| help::import_articles(c, now, &articles))
             .await
     }
 
     async fn save_article(&self, article: NewArticle) -> Result<Article> {
+        let now = self.clock.now_ms();
         self.writer
-            .write(move |c| help::save_article(c, &article))
+            .write(move |c| help::save_article(c, now, &article))
             .await
     }
 
@@ -423,8 +432,9 @@ impl Store for SqliteStore {
     async fn add_comment(&self, article_id: &str, author: &str, text: &str) -> Result<Comment> {
         let (article_id, author, text) =
             (article_id.to_owned(), author.to_owned(), text.to_owned());
+        let now = self.clock.now_ms();
         self.writer
-            .write(move |c| help::add_comment(c, &article_id, &author, &text))
+            .write(move |c| help::add_comment(c, now, &article_id, &author, &text))
             .await
     }
 
@@ -446,8 +456,9 @@ impl Store for SqliteStore {
 
     async fn vote(&self, article_id: &str, helpful: bool) -> Result<()> {
         let article_id = article_id.to_owned();
+        let now = self.clock.now_ms();
         self.writer
-            .write(move |c| help::vote(c, &article_id, helpful))
+            .write(move |c| help::vote(c, now, &article_id, helpful))
             .await
     }
 
@@ -458,8 +469,9 @@ impl Store for SqliteStore {
 
     async fn use_captcha(&self, key: &str, expires_at_ms: i64) -> Result<bool> {
         let key = key.to_owned();
+        let now = self.clock.now_ms();
         self.writer
-            .write(move |c| help::use_captcha(c, &key, expires_at_ms))
+            .write(move |c| help::use_captcha(c, now, &key, expires_at_ms))
             .await
     }
 

@@ -366,24 +366,23 @@ fn sqlite_with_clock(clock: &TestClock) -> (Arc<dyn Store>, tempfile::TempDir) {
 
 /// A clock the test moves: what the store stamps its writes with.
 #[derive(Clone)]
-struct TestClock(Arc<std::sync::atomic::AtomicI64>);
+struct TestClock(store::Clock);
 
 impl TestClock {
     fn at(ms: i64) -> Self {
-        Self(Arc::new(std::sync::atomic::AtomicI64::new(ms)))
+        Self(store::Clock::manual(ms))
     }
     fn now(&self) -> i64 {
-        self.0.load(std::sync::atomic::Ordering::SeqCst)
+        self.0.now_ms()
     }
     fn set(&self, ms: i64) {
-        self.0.store(ms, std::sync::atomic::Ordering::SeqCst);
+        self.0.set(ms);
     }
     fn advance(&self, ms: i64) -> i64 {
-        self.0.fetch_add(ms, std::sync::atomic::Ordering::SeqCst) + ms
+        self.0.advance(ms)
     }
     fn clock(&self) -> store::Clock {
-        let t = self.0.clone();
-        Arc::new(move || t.load(std::sync::atomic::Ordering::SeqCst))
+        self.0.clone()
     }
 }
 

@@ -9,7 +9,8 @@ use store::SessionKind;
 use crate::auth::{self, Admin, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientIp};
-use crate::state::{AppState, Limit};
+use crate::limits::Limit;
+use crate::state::AppState;
 use crate::team;
 use crate::wire;
 

@@ -9,7 +9,8 @@ use crate::auth::{Access, Opened, Read, Write};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientIp};
 use crate::flow;
-use crate::state::{AppState, Limit};
+use crate::limits::Limit;
+use crate::state::AppState;
 use crate::wire;
 
 const MAX_NAME_CHARS: usize = 200;

@@ -13,8 +13,10 @@ use crate::captcha::{self, Answer, Issued};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiJson;
 use crate::extract::ClientIp;
+use crate::help;
 use crate::help::actions::{add_comment, contact_submit, save_article, ArticleDraft};
-use crate::help::{self, PublicLimit};
+use crate::limits::Limit;
+use crate::service::DeskResult;
 use crate::state::AppState;
 
 /// The CAPTCHA part of a public form: `"captcha": {"id", "answer"}` (the math answer, as a
@@ -40,7 +42,7 @@ fn text_of(v: &serde_json::Value) -> Option<String> {
 }
 
 impl CaptchaFields {
-    fn answer(&self) -> ApiResult<Answer> {
+    fn answer(&self) -> DeskResult<Answer> {
         if self
             .website
             .as_deref()
@@ -178,12 +180,12 @@ pub async fn issue(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
 ) -> ApiResult<Json<Issued>> {
-    state.check_public_rate(PublicLimit::Captcha, ip).await?;
+    state.check_rate(Limit::Captcha(ip)).await?;
     Ok(Json(
         state
             .help
             .captcha
-            .issue(help::now_secs(), captcha::TTL_SECS),
+            .issue(state.now_secs(), captcha::TTL_SECS),
     ))
 }
 
@@ -280,7 +282,7 @@ pub async fn vote(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<Vote>,
 ) -> ApiResult<StatusCode> {
-    state.check_public_rate(PublicLimit::Post, ip).await?;
+    state.check_rate(Limit::HelpPost(ip)).await?;
     let article = help::published_article(&state, &id).await?;
     state.store.vote(&article.id, body.helpful).await?;
     Ok(StatusCode::NO_CONTENT)

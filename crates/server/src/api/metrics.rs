@@ -6,71 +6,14 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use time::format_description::well_known::Rfc3339;
-use time::{Date, OffsetDateTime};
-use utoipa::{IntoParams, ToSchema};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
-/// The default range: the last 30 days.
-pub const DEFAULT_DAYS: i64 = 30;
-const DAY_MS: i64 = 86_400_000;
-
-/// The bounds of a range, as given: RFC 3339, unix milliseconds, or a date (`YYYY-MM-DD`; as
-/// `to`, the whole day is included).
-#[derive(Debug, Default, Deserialize, IntoParams)]
-pub struct RangeIn {
-    pub from: Option<String>,
-    pub to: Option<String>,
-}
-
-fn parse_bound(name: &str, raw: &str, end: bool) -> Result<i64, String> {
-    let raw = raw.trim();
-    if !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit()) {
-        return raw
-            .parse::<i64>()
-            .map_err(|_| format!("{name}: unix milliseconds out of range"));
-    }
-    if let Ok(t) = OffsetDateTime::parse(raw, &Rfc3339) {
-        return i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
-            .map_err(|_| format!("{name}: out of range"));
-    }
-    let date_format = time::macros::format_description!("[year]-[month]-[day]");
-    if let Ok(d) = Date::parse(raw, &date_format) {
-        let ms = d.midnight().assume_utc().unix_timestamp() * 1000;
-        return Ok(if end { ms + DAY_MS } else { ms });
-    }
-    Err(format!(
-        "{name}: expected RFC 3339 (2026-01-31T00:00:00Z), a date (2026-01-31) or unix milliseconds"
-    ))
-}
-
-impl RangeIn {
-    /// `[from, to)` in unix ms; empty bounds take the defaults (to: now, from: 30 days before).
-    pub fn resolve(&self, now_ms: i64) -> Result<(i64, i64), String> {
-        let to = match given(self.to.as_deref()) {
-            Some(raw) => parse_bound("to", raw, true)?,
-            None => now_ms,
-        };
-        let from = match given(self.from.as_deref()) {
-            Some(raw) => parse_bound("from", raw, false)?,
-            None => to.saturating_sub(DEFAULT_DAYS * DAY_MS),
-        };
-        if from >= to {
-            return Err("from must be before to".into());
-        }
-        Ok((from, to))
-    }
-}
-
-fn given(v: Option<&str>) -> Option<&str> {
-    v.filter(|s| !s.trim().is_empty())
-}
-
-pub use store::now_ms;
+pub use crate::analytics::RangeIn;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Csat {
@@ -139,12 +82,7 @@ pub struct Summary {
     pub queue_length: Vec<QueueLength>,
 }
 
-pub fn rfc3339(ms: i64) -> String {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&Rfc3339).ok())
-        .unwrap_or_default()
-}
+use crate::wire::rfc3339;
 
 impl From<store::Summary> for Summary {
     fn from(s: store::Summary) -> Self {
@@ -198,7 +136,9 @@ pub async fn summary(
     Admin(_admin): Admin,
     Query(range): Query<RangeIn>,
 ) -> ApiResult<Json<Summary>> {
-    let (from, to) = range.resolve(now_ms()).map_err(ApiError::bad_request)?;
+    let (from, to) = range
+        .resolve(state.clock.now_ms())
+        .map_err(ApiError::bad_request)?;
     Ok(Json(state.store.summary(from, to).await?.into()))
 }
 
@@ -254,7 +194,9 @@ pub async fn summary_csv(
     Admin(_admin): Admin,
     Query(range): Query<RangeIn>,
 ) -> ApiResult<Response> {
-    let (from, to) = range.resolve(now_ms()).map_err(ApiError::bad_request)?;
+    let (from, to) = range
+        .resolve(state.clock.now_ms())
+        .map_err(ApiError::bad_request)?;
     let s = state.store.summary(from, to).await?;
     let mut out = String::new();
     csv_line(&mut out, &["section", "key", "value"]);
@@ -343,7 +285,9 @@ pub async fn conversations_csv(
     Admin(_admin): Admin,
     Query(range): Query<RangeIn>,
 ) -> ApiResult<Response> {
-    let (from, to) = range.resolve(now_ms()).map_err(ApiError::bad_request)?;
+    let (from, to) = range
+        .resolve(state.clock.now_ms())
+        .map_err(ApiError::bad_request)?;
     let rows = state
         .store
         .conversations_created(from, to, EXPORT_LIMIT)

@@ -5,10 +5,10 @@
 
 use store::{Article, Comment, Customer, NewArticle};
 
-use super::PublicLimit;
 use crate::captcha::Answer;
-use crate::error::{ApiError, ApiResult};
 use crate::flow;
+use crate::limits::Limit;
+use crate::service::{DeskError, DeskResult};
 use crate::state::AppState;
 
 pub const MAX_NAME_CHARS: usize = 200;
@@ -26,29 +26,29 @@ pub struct ArticleDraft {
 }
 
 /// Checks the honeypot and the CAPTCHA, and uses the CAPTCHA up. Refusals store nothing.
-pub async fn guard(state: &AppState, answer: ApiResult<Answer>) -> ApiResult<()> {
+pub async fn guard(state: &AppState, answer: DeskResult<Answer>) -> DeskResult<()> {
     let answer = answer?;
     state
         .help
         .captcha
-        .verify(state.store.as_ref(), &answer, super::now_secs())
+        .verify(state.store.as_ref(), &answer, state.now_secs())
         .await
 }
 
-pub(crate) fn required(value: &str, field: &str, max: usize) -> ApiResult<String> {
+pub(crate) fn required(value: &str, field: &str, max: usize) -> DeskResult<String> {
     let v = value.trim();
     if v.is_empty() {
-        return Err(ApiError::bad_request(format!("{field} must not be empty")));
+        return Err(DeskError::invalid(format!("{field} must not be empty")));
     }
     if v.chars().count() > max {
-        return Err(ApiError::bad_request(format!(
+        return Err(DeskError::invalid(format!(
             "{field} is longer than {max} characters"
         )));
     }
     Ok(v.to_owned())
 }
 
-fn optional(value: Option<&str>, field: &str, max: usize) -> ApiResult<Option<String>> {
+fn optional(value: Option<&str>, field: &str, max: usize) -> DeskResult<Option<String>> {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         Some(v) => required(v, field, max).map(Some),
         None => Ok(None),
@@ -56,9 +56,9 @@ fn optional(value: Option<&str>, field: &str, max: usize) -> ApiResult<Option<St
 }
 
 /// Validates and saves an article (API and admin editor).
-pub async fn save_article(state: &AppState, id: &str, body: ArticleDraft) -> ApiResult<Article> {
+pub async fn save_article(state: &AppState, id: &str, body: ArticleDraft) -> DeskResult<Article> {
     if !super::valid_article_id(id) {
-        return Err(ApiError::bad_request(
+        return Err(DeskError::invalid(
             "the id may hold a-z, 0-9, '_' and '-' (at most 64)",
         ));
     }
@@ -80,9 +80,9 @@ pub async fn add_comment(
     article_id: &str,
     author: &str,
     text: &str,
-    answer: ApiResult<Answer>,
-) -> ApiResult<Comment> {
-    state.check_public_rate(PublicLimit::Post, ip).await?;
+    answer: DeskResult<Answer>,
+) -> DeskResult<Comment> {
+    state.check_rate(Limit::HelpPost(ip)).await?;
     let article = super::published_article(state, article_id).await?;
     let author = required(author, "author", MAX_NAME_CHARS)?;
     let text = flow::check_text(text)?.to_owned();
@@ -98,13 +98,13 @@ pub async fn contact_submit(
     email: &str,
     text: &str,
     locale: Option<&str>,
-    answer: ApiResult<Answer>,
-) -> ApiResult<flow::Started> {
-    state.check_public_rate(PublicLimit::Post, ip).await?;
+    answer: DeskResult<Answer>,
+) -> DeskResult<flow::Started> {
+    state.check_rate(Limit::HelpPost(ip)).await?;
     let name = required(name, "name", MAX_NAME_CHARS)?;
     let email = required(email, "email", MAX_NAME_CHARS)?;
     let email = desk::Email::parse(&email)
-        .map_err(|why| ApiError::bad_request(format!("email {why}")))?
+        .map_err(|why| DeskError::invalid(format!("email {why}")))?
         .into_string();
     let text = flow::check_text(text)?.to_owned();
     guard(state, answer).await?;
@@ -118,5 +118,4 @@ pub async fn contact_submit(
         Some(&text),
     )
     .await
-    .map_err(ApiError::from)
 }

@@ -15,7 +15,8 @@ use crate::auth::{self, Intent};
 use crate::error::ApiError;
 use crate::extract::ClientIp;
 use crate::flow;
-use crate::state::{AppState, Limit};
+use crate::limits::Limit;
+use crate::state::AppState;
 
 const LOGIN_COOKIE: &str = "tandem_login";
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::console::{console_top_bar, error_response, head, require_console};
 use super::layout::{document, lang_switch, reason_label, Lang, LangQuery};
-use crate::api::metrics::{now_ms, RangeIn};
+use crate::analytics::RangeIn;
 use crate::auth;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -60,7 +60,7 @@ pub async fn show(
         from: q.from.clone(),
         to: q.to.clone(),
     };
-    let (from, to) = match range.resolve(now_ms()) {
+    let (from, to) = match range.resolve(state.clock.now_ms()) {
         Ok(r) => r,
         Err(e) => return error_response(lang, ApiError::bad_request(e)),
     };
@@ -89,12 +89,7 @@ pub async fn show(
         Some(csrf) => console_top_bar(lang, &agent, csrf, path),
         None => html! { header.site { p.brand { "Tandem" } (lang_switch(lang, path)) } },
     };
-    let day = |ms: i64| {
-        crate::api::metrics::rfc3339(ms)
-            .get(..10)
-            .unwrap_or("")
-            .to_owned()
-    };
+    let day = |ms: i64| crate::wire::rfc3339(ms).get(..10).unwrap_or("").to_owned();
     let reasons: Vec<(String, f64, String)> = summary
         .handoff_reasons
         .iter()
@@ -300,10 +295,10 @@ fn queue_chart(lang: Lang, points: &[store::QueuePoint], from: i64, hourly: bool
     // The end of a day is named by that day; any other instant by its time (UTC).
     let when = |ms: i64| {
         if !hourly && ms % DAY_MS == 0 {
-            let t = crate::api::metrics::rfc3339(ms - 1);
+            let t = crate::wire::rfc3339(ms - 1);
             t.get(..10).unwrap_or("").to_owned()
         } else {
-            let t = crate::api::metrics::rfc3339(ms);
+            let t = crate::wire::rfc3339(ms);
             t.get(..16).unwrap_or("").replace('T', " ")
         }
     };

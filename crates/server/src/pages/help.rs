@@ -16,8 +16,10 @@ use super::layout::{document, lang_switch, Lang, LangQuery};
 use crate::captcha::{self, Issued};
 use crate::error::ApiError;
 use crate::extract::ClientIp;
+use crate::help;
 use crate::help::actions::{add_comment, contact_submit};
-use crate::help::{self, PublicLimit};
+use crate::limits::Limit;
+use crate::service::{DeskError, DeskResult};
 use crate::state::AppState;
 
 fn lang_of(state: &AppState, lang: Option<String>, headers: &HeaderMap) -> Lang {
@@ -54,7 +56,8 @@ fn header(lang: Lang, path: &str) -> Markup {
     }
 }
 
-fn error_page(lang: Lang, e: ApiError) -> Response {
+fn error_page(lang: Lang, e: impl Into<ApiError>) -> Response {
+    let e: ApiError = e.into();
     let body = document(
         lang,
         lang.t("Fehler", "Error"),
@@ -169,7 +172,7 @@ pub async fn index(
     let lang = lang_of(&state, q.lang.clone(), &headers);
     let all = match state.store.articles(true).await {
         Ok(a) => a,
-        Err(e) => return error_page(lang, e.into()),
+        Err(e) => return error_page(lang, e),
     };
     let query = q.q.as_deref().map(str::trim).filter(|s| !s.is_empty());
     let results: Option<Vec<Article>> = query.map(|text| {
@@ -252,10 +255,10 @@ async fn article_page(
 ) -> Response {
     let article = match help::published_article(state, id).await {
         Ok(a) => a,
-        Err(e) if e.status == StatusCode::NOT_FOUND => return not_found(lang),
+        Err(DeskError::NotFound) => return not_found(lang),
         Err(e) => return error_page(lang, e),
     };
-    if let Err(e) = state.check_public_rate(PublicLimit::Captcha, ip).await {
+    if let Err(e) = state.check_rate(Limit::Captcha(ip)).await {
         return error_page(lang, e);
     }
     let comments = match state
@@ -264,12 +267,12 @@ async fn article_page(
         .await
     {
         Ok(c) => c,
-        Err(e) => return error_page(lang, e.into()),
+        Err(e) => return error_page(lang, e),
     };
     let issued = state
         .help
         .captcha
-        .issue(help::now_secs(), captcha::TTL_SECS);
+        .issue(state.now_secs(), captcha::TTL_SECS);
     let path = format!("/help/{}", article.id);
     let status = if draft.error.is_some() {
         StatusCode::BAD_REQUEST
@@ -365,22 +368,22 @@ fn form_answer(
     altcha: Option<&str>,
     id: Option<&str>,
     answer: Option<&str>,
-) -> Result<captcha::Answer, ApiError> {
+) -> DeskResult<captcha::Answer> {
     if website.is_some_and(|w| !w.trim().is_empty()) {
         return Err(captcha::invalid("this looks automated"));
     }
     captcha::answer_of(altcha, id, answer)
 }
 
-fn captcha_message(lang: Lang, e: &ApiError) -> String {
-    if e.code == "captcha_invalid" {
+fn captcha_message(lang: Lang, e: DeskError) -> String {
+    if matches!(e, DeskError::Captcha(_)) {
         lang.t(
             "Die Sicherheitsprüfung ist fehlgeschlagen. Bitte versuchen Sie es noch einmal.",
             "The security check failed. Please try again.",
         )
         .to_owned()
     } else {
-        e.message.clone()
+        ApiError::from(e).message
     }
 }
 
@@ -404,13 +407,13 @@ pub async fn post_comment(
             lang.code()
         ))
         .into_response(),
-        Err(e) if e.status == StatusCode::NOT_FOUND => not_found(lang),
-        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => error_page(lang, e),
+        Err(DeskError::NotFound) => not_found(lang),
+        Err(DeskError::RateLimited) => error_page(lang, DeskError::RateLimited),
         Err(e) => {
             let draft = Draft {
                 author: f.author,
                 text: f.text,
-                error: Some(captcha_message(lang, &e)),
+                error: Some(captcha_message(lang, e)),
             };
             article_page(&state, ip, lang, &id, &ArticleQuery::default(), draft).await
         }
@@ -436,7 +439,7 @@ pub async fn post_vote(
         Some("no") => false,
         _ => return error_page(lang, ApiError::bad_request("helpful is yes or no")),
     };
-    if let Err(e) = state.check_public_rate(PublicLimit::Post, ip).await {
+    if let Err(e) = state.check_rate(Limit::HelpPost(ip)).await {
         return error_page(lang, e);
     }
     let article = match help::published_article(&state, &id).await {
@@ -444,7 +447,7 @@ pub async fn post_vote(
         Err(_) => return not_found(lang),
     };
     if let Err(e) = state.store.vote(&article.id, helpful).await {
-        return error_page(lang, e.into());
+        return error_page(lang, e);
     }
     Redirect::to(&format!("/help/{id}?lang={}&voted=1", lang.code())).into_response()
 }
@@ -463,13 +466,13 @@ async fn contact_page(
     lang: Lang,
     draft: ContactDraft,
 ) -> Response {
-    if let Err(e) = state.check_public_rate(PublicLimit::Captcha, ip).await {
+    if let Err(e) = state.check_rate(Limit::Captcha(ip)).await {
         return error_page(lang, e);
     }
     let issued = state
         .help
         .captcha
-        .issue(help::now_secs(), captcha::TTL_SECS);
+        .issue(state.now_secs(), captcha::TTL_SECS);
     let status = if draft.error.is_some() {
         StatusCode::BAD_REQUEST
     } else {
@@ -553,13 +556,13 @@ pub async fn post_contact(
     .await
     {
         Ok(s) => s,
-        Err(e) if e.status == StatusCode::TOO_MANY_REQUESTS => return error_page(lang, e),
+        Err(DeskError::RateLimited) => return error_page(lang, DeskError::RateLimited),
         Err(e) => {
             let draft = ContactDraft {
                 name: f.name,
                 email: f.email,
                 text: f.text,
-                error: Some(captcha_message(lang, &e)),
+                error: Some(captcha_message(lang, e)),
             };
             return contact_page(&state, ip, lang, draft).await;
         }

@@ -309,7 +309,17 @@ pub async fn save(
     };
     match save_article(&state, f.id.trim(), body).await {
         Ok(a) => Redirect::to(&format!("/admin/articles?id={}", a.id)).into_response(),
-        Err(e) => editor(&state, &headers, lang, None, Some(&f), Some(e.message)).await,
+        Err(e) => {
+            editor(
+                &state,
+                &headers,
+                lang,
+                None,
+                Some(&f),
+                Some(crate::error::ApiError::from(e).message),
+            )
+            .await
+        }
     }
 }
 

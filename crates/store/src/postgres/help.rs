@@ -4,7 +4,6 @@ use deadpool_postgres::GenericClient;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
-use super::queries::now_ms;
 use crate::{Article, Comment, CommentStatus, Helpfulness, NewArticle, Result, StoreError};
 
 const ARTICLE_COLUMNS: &str = "id, locale, title, body, category, published, updated_at";
@@ -54,9 +53,9 @@ fn comment_row(r: &Row) -> Result<Comment> {
 
 pub(super) async fn import_articles<C: GenericClient>(
     c: &C,
+    now: i64,
     articles: &[NewArticle],
 ) -> Result<()> {
-    let now = now_ms();
     for a in articles {
         exec(
             c,
@@ -83,7 +82,11 @@ pub(super) async fn import_articles<C: GenericClient>(
     Ok(())
 }
 
-pub(super) async fn save_article<C: GenericClient>(c: &C, a: &NewArticle) -> Result<Article> {
+pub(super) async fn save_article<C: GenericClient>(
+    c: &C,
+    now: i64,
+    a: &NewArticle,
+) -> Result<Article> {
     let sql = format!(
         "INSERT INTO articles (id, locale, title, body, category, published, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7)
@@ -102,7 +105,7 @@ pub(super) async fn save_article<C: GenericClient>(c: &C, a: &NewArticle) -> Res
             &a.body,
             &a.category,
             &a.published,
-            &now_ms(),
+            &now,
         ],
     )
     .await?
@@ -136,6 +139,7 @@ pub(super) async fn articles<C: GenericClient>(
 
 pub(super) async fn add_comment<C: GenericClient>(
     c: &C,
+    now: i64,
     article_id: &str,
     author: &str,
     text: &str,
@@ -145,7 +149,7 @@ pub(super) async fn add_comment<C: GenericClient>(
          SELECT id, $2, $3, 'pending', $4 FROM articles WHERE id = $1
          RETURNING {COMMENT_COLUMNS}"
     );
-    let row = row_opt(c, &sql, &[&article_id, &author, &text, &now_ms()])
+    let row = row_opt(c, &sql, &[&article_id, &author, &text, &now])
         .await?
         .ok_or(StoreError::NotFound)?;
     comment_row(&row)
@@ -181,12 +185,17 @@ pub(super) async fn set_comment_status<C: GenericClient>(
     comment_row(&row)
 }
 
-pub(super) async fn vote<C: GenericClient>(c: &C, article_id: &str, helpful: bool) -> Result<()> {
+pub(super) async fn vote<C: GenericClient>(
+    c: &C,
+    now: i64,
+    article_id: &str,
+    helpful: bool,
+) -> Result<()> {
     let n = exec(
         c,
         "INSERT INTO article_votes (article_id, helpful, created_at)
          SELECT id, $2, $3 FROM articles WHERE id = $1",
-        &[&article_id, &helpful, &now_ms()],
+        &[&article_id, &helpful, &now],
     )
     .await?;
     if n == 0 {
@@ -213,13 +222,14 @@ pub(super) async fn helpfulness<C: GenericClient>(c: &C, article_id: &str) -> Re
 
 pub(super) async fn use_captcha<C: GenericClient>(
     c: &C,
+    now: i64,
     key: &str,
     expires_at_ms: i64,
 ) -> Result<bool> {
     exec(
         c,
         "DELETE FROM used_captchas WHERE expires_at < $1",
-        &[&now_ms()],
+        &[&now],
     )
     .await?;
     let n = exec(

@@ -2,7 +2,6 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-use super::queries::now_ms;
 use crate::{Article, Comment, CommentStatus, Helpfulness, NewArticle, Result, StoreError};
 
 const ARTICLE_COLUMNS: &str = "id, locale, title, body, category, published, updated_at";
@@ -38,8 +37,7 @@ fn comment_row(r: &Row) -> rusqlite::Result<Comment> {
     })
 }
 
-pub(super) fn import_articles(c: &Connection, articles: &[NewArticle]) -> Result<()> {
-    let now = now_ms();
+pub(super) fn import_articles(c: &Connection, now: i64, articles: &[NewArticle]) -> Result<()> {
     let mut stmt = c.prepare_cached(
         "INSERT INTO articles (id, locale, title, body, category, published, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -62,7 +60,7 @@ pub(super) fn import_articles(c: &Connection, articles: &[NewArticle]) -> Result
     Ok(())
 }
 
-pub(super) fn save_article(c: &Connection, a: &NewArticle) -> Result<Article> {
+pub(super) fn save_article(c: &Connection, now: i64, a: &NewArticle) -> Result<Article> {
     let sql = format!(
         "INSERT INTO articles (id, locale, title, body, category, published, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -79,7 +77,7 @@ pub(super) fn save_article(c: &Connection, a: &NewArticle) -> Result<Article> {
             a.body,
             a.category,
             a.published,
-            now_ms()
+            now
         ],
         article_row,
     )?)
@@ -104,6 +102,7 @@ pub(super) fn articles(c: &Connection, published_only: bool) -> Result<Vec<Artic
 
 pub(super) fn add_comment(
     c: &Connection,
+    now: i64,
     article_id: &str,
     author: &str,
     text: &str,
@@ -113,7 +112,7 @@ pub(super) fn add_comment(
          VALUES (?1, ?2, ?3, 'pending', ?4) RETURNING {COMMENT_COLUMNS}"
     );
     c.prepare_cached(&sql)?
-        .query_row(params![article_id, author, text, now_ms()], comment_row)
+        .query_row(params![article_id, author, text, now], comment_row)
         .map_err(|e| match e {
             rusqlite::Error::SqliteFailure(code, _)
                 if code.code == rusqlite::ErrorCode::ConstraintViolation =>
@@ -148,11 +147,11 @@ pub(super) fn set_comment_status(
         .query_row(params![status.as_str(), id], comment_row)?)
 }
 
-pub(super) fn vote(c: &Connection, article_id: &str, helpful: bool) -> Result<()> {
+pub(super) fn vote(c: &Connection, now: i64, article_id: &str, helpful: bool) -> Result<()> {
     c.prepare_cached(
         "INSERT INTO article_votes (article_id, helpful, created_at) VALUES (?1, ?2, ?3)",
     )?
-    .execute(params![article_id, helpful, now_ms()])
+    .execute(params![article_id, helpful, now])
     .map_err(|e| match e {
         rusqlite::Error::SqliteFailure(code, _)
             if code.code == rusqlite::ErrorCode::ConstraintViolation =>
@@ -177,9 +176,9 @@ pub(super) fn helpfulness(c: &Connection, article_id: &str) -> Result<Helpfulnes
     })
 }
 
-pub(super) fn use_captcha(c: &Connection, key: &str, expires_at_ms: i64) -> Result<bool> {
+pub(super) fn use_captcha(c: &Connection, now: i64, key: &str, expires_at_ms: i64) -> Result<bool> {
     c.prepare_cached("DELETE FROM used_captchas WHERE expires_at < ?1")?
-        .execute([now_ms()])?;
+        .execute([now])?;
     let inserted = c
         .prepare_cached(
             "INSERT INTO used_captchas (key, expires_at) VALUES (?1, ?2) ON CONFLICT (key) DO NOTHING",

@@ -28,7 +28,7 @@ pub struct SummaryBenchArgs {
 
 const DAY_MS: i64 = 86_400_000;
 
-use store::now_ms;
+use store::Clock;
 
 pub fn run(args: SummaryBenchArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
@@ -56,7 +56,8 @@ fn agent() -> NewAgent {
 }
 
 async fn bench(args: SummaryBenchArgs) -> anyhow::Result<()> {
-    let now = now_ms();
+    let clock = Clock::system();
+    let now = clock.now_ms();
     let from = now - 30 * DAY_MS;
     let started = Instant::now();
     let (backend, store): (&str, std::sync::Arc<dyn Store>) =
@@ -85,7 +86,7 @@ async fn bench(args: SummaryBenchArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     store.rebuild_rollups().await?;
     let backfilled = started.elapsed();
-    let to = now_ms() + 1;
+    let to = clock.now_ms() + 1;
     let warm = store.summary(from, to).await?;
     let mut times: Vec<Duration> = Vec::with_capacity(args.runs);
     for _ in 0..args.runs {

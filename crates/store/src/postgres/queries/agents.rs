@@ -25,7 +25,7 @@ pub(crate) fn capacity(n: u32) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
 }
 
-pub(crate) async fn insert_agent<C: GenericClient>(c: &C, a: &NewAgent) -> Result<Agent> {
+pub(crate) async fn insert_agent<C: GenericClient>(c: &C, now: i64, a: &NewAgent) -> Result<Agent> {
     let sql = format!(
         "INSERT INTO agents (name, email, password_hash, role, locales, skills, competences, limits, capacity, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING {AGENT_COLUMNS}"
@@ -43,7 +43,7 @@ pub(crate) async fn insert_agent<C: GenericClient>(c: &C, a: &NewAgent) -> Resul
             &Json(&a.competences),
             &Json(&a.limits),
             &capacity(a.capacity),
-            &now_ms(),
+            &now,
         ],
     )
     .await?
@@ -109,14 +109,9 @@ pub(crate) fn kind_str(kind: SessionKind) -> &'static str {
     }
 }
 
-pub(crate) async fn insert_session<C: GenericClient>(c: &C, s: &Session) -> Result<()> {
+pub(crate) async fn insert_session<C: GenericClient>(c: &C, now: i64, s: &Session) -> Result<()> {
     // Expired sessions are swept whenever a new one starts.
-    exec(
-        c,
-        "DELETE FROM sessions WHERE expires_at < $1",
-        &[&now_ms()],
-    )
-    .await?;
+    exec(c, "DELETE FROM sessions WHERE expires_at < $1", &[&now]).await?;
     exec(
         c,
         "INSERT INTO sessions (token_hash, agent_id, kind, csrf, expires_at) VALUES ($1, $2, $3, $4, $5)",

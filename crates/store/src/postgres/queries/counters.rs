@@ -6,11 +6,12 @@ use super::*;
 /// opened the window (then the key's older windows are dropped).
 pub(crate) async fn count_hit<C: GenericClient>(
     c: &C,
+    now: i64,
     key: &str,
     window_ms: i64,
 ) -> Result<(u32, bool)> {
     let window_ms = window_ms.max(1);
-    let start = now_ms() / window_ms * window_ms;
+    let start = now / window_ms * window_ms;
     let hits: i32 = query_opt(
         c,
         "INSERT INTO rate_counters (key, window_start, hits) VALUES ($1, $2, 1)
@@ -33,11 +34,11 @@ pub(crate) async fn count_hit<C: GenericClient>(
 }
 
 /// Drops counters of windows that closed more than an hour ago.
-pub(crate) async fn sweep_counters<C: GenericClient>(c: &C) -> Result<()> {
+pub(crate) async fn sweep_counters<C: GenericClient>(c: &C, now: i64) -> Result<()> {
     exec(
         c,
         "DELETE FROM rate_counters WHERE window_start < $1",
-        &[&(now_ms() - 3_600_000)],
+        &[&(now - 3_600_000)],
     )
     .await?;
     Ok(())

@@ -16,8 +16,6 @@ use crate::{
     Message, NewAgent, NewConversation, NewMessage, Result, Session, SessionKind, StoreError,
 };
 
-pub(crate) use crate::now_ms;
-
 mod agents;
 mod assignment;
 mod conversations;

@@ -20,7 +20,7 @@ pub(crate) fn agent_row(r: &Row<'_>) -> rusqlite::Result<Agent> {
     })
 }
 
-pub(crate) fn insert_agent(c: &Connection, a: &NewAgent) -> Result<Agent> {
+pub(crate) fn insert_agent(c: &Connection, now: i64, a: &NewAgent) -> Result<Agent> {
     exec(
         c,
         "INSERT INTO agents (name, email, password_hash, role, locales, skills, competences, limits, capacity, created_at)
@@ -35,7 +35,7 @@ pub(crate) fn insert_agent(c: &Connection, a: &NewAgent) -> Result<Agent> {
             json(&a.competences),
             json(&a.limits),
             a.capacity,
-            now_ms()
+            now
         ],
     )?;
     agent(c, AgentId::new(c.last_insert_rowid()))?.ok_or(StoreError::NotFound)
@@ -61,13 +61,13 @@ pub(crate) fn agents(c: &Connection) -> Result<Vec<Agent>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(crate) fn insert_session(c: &Connection, s: &Session) -> Result<()> {
+pub(crate) fn insert_session(c: &Connection, now: i64, s: &Session) -> Result<()> {
     let kind = match s.kind {
         SessionKind::Api => "api",
         SessionKind::Console => "console",
     };
     // Expired sessions are swept whenever a new one starts.
-    exec(c, "DELETE FROM sessions WHERE expires_at < ?1", [now_ms()])?;
+    exec(c, "DELETE FROM sessions WHERE expires_at < ?1", [now])?;
     exec(
         c,
         "INSERT INTO sessions (token_hash, agent_id, kind, csrf, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",

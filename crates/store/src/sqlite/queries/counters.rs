@@ -3,9 +3,9 @@
 use super::*;
 
 /// One hit in the fixed window that `now` falls in; old windows are swept as new ones open.
-pub(crate) fn count_hit(c: &Connection, key: &str, window_ms: i64) -> Result<u32> {
+pub(crate) fn count_hit(c: &Connection, now: i64, key: &str, window_ms: i64) -> Result<u32> {
     let window_ms = window_ms.max(1);
-    let start = now_ms() / window_ms * window_ms;
+    let start = now / window_ms * window_ms;
     let hits: u32 = c
         .prepare_cached(
             "INSERT INTO rate_counters (key, window_start, hits) VALUES (?1, ?2, 1)
