@@ -5,6 +5,7 @@ use std::str::FromStr as _;
 use serde::{Deserialize, Serialize};
 
 use crate::conversation::string_enum;
+use crate::words::{Locale, Skill};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -66,8 +67,8 @@ pub struct Agent {
     pub name: String,
     pub email: String,
     pub role: Role,
-    pub locales: Vec<String>,
-    pub skills: Vec<String>,
+    pub locales: Vec<Locale>,
+    pub skills: Vec<Skill>,
     pub competences: Competences,
     /// Skills or handoff reasons the agent rules out for themselves. Never relaxed.
     pub limits: Vec<String>,

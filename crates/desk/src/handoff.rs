@@ -7,14 +7,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::replies;
 use crate::routing::{Levels, Rules};
+use crate::words::{Locale, Skill};
 
 /// What a handed-off conversation needs from the person who takes it.
 // Not `Eq`: the guesses carry `f32` confidences.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Needs {
     pub reasons: Vec<Reason>,
-    pub skills: Vec<String>,
-    pub locale: String,
+    pub skills: Vec<Skill>,
+    pub locale: Locale,
     /// Higher is more urgent; the queue orders by priority, then age.
     pub priority: i32,
     /// Minimum competence levels, from the reasons (see `routing::Rules`).
@@ -55,14 +56,14 @@ impl Needs {
         rules: &Rules,
         reasons: Vec<Reason>,
         intent_skills: &[String],
-        locale: &str,
+        locale: &Locale,
     ) -> Self {
         let (levels, skills) = rules.needs_of(&reasons, intent_skills);
         Needs {
             priority: priority(&reasons),
             reasons,
             skills,
-            locale: locale.to_owned(),
+            locale: locale.clone(),
             levels,
             guesses: Vec::new(),
         }
@@ -144,7 +145,7 @@ pub fn decide(
     triage: &Triage,
     history: &[Turn],
     playbook: &Playbook,
-    locale: &str,
+    locale: &Locale,
     similarity: impl Fn(&str, &str) -> f32,
 ) -> Decision {
     let mut reasons = triage.reasons.clone();
@@ -257,7 +258,14 @@ mod tests {
         similarity: impl Fn(&str, &str) -> f32,
     ) -> Decision {
         let rules = Rules::from_playbook(playbook);
-        super::decide(&rules, triage, history, playbook, locale, similarity)
+        super::decide(
+            &rules,
+            triage,
+            history,
+            playbook,
+            &Locale::trusted(locale.into()),
+            similarity,
+        )
     }
 
     fn triage(text: &str, action: Action, intent: Option<&str>, reasons: Vec<Reason>) -> Triage {

@@ -8,9 +8,11 @@ pub mod handoff;
 pub mod replies;
 pub mod routing;
 pub mod verdict;
+pub mod words;
 
 pub use agent::{Agent, AgentId, Competences, Presence, Role};
 pub use conversation::{Author, ConversationId, ConversationState, MessageId, Transition};
 pub use email::Email;
 pub use handoff::{Decision, Guess, Needs, Staffed};
 pub use verdict::{Action, Candidate, Reason, Triage, UnknownReason};
+pub use words::{ArticleId, Locale, Skill};

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::agent::{Agent, AgentId, Competences, Presence};
 use crate::handoff::Needs;
 use crate::verdict::Reason;
+use crate::words::{Locale, Skill};
 
 /// Minimum competence levels a conversation needs; 0 means no requirement.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -67,7 +68,7 @@ impl Levels {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ReasonNeeds {
     pub levels: Levels,
-    pub skills: Vec<String>,
+    pub skills: Vec<Skill>,
 }
 
 /// One relaxation step (see `playbook::RelaxStep`).
@@ -104,7 +105,10 @@ impl Default for Rules {
                 r,
                 ReasonNeeds {
                     levels,
-                    skills: skills.iter().map(|s| s.to_string()).collect(),
+                    skills: skills
+                        .iter()
+                        .map(|s| Skill::trusted(s.to_string()))
+                        .collect(),
                 },
             );
         };
@@ -153,7 +157,7 @@ impl Rules {
                         people: n.people.unwrap_or(0),
                         situational: n.situational.unwrap_or(0),
                     },
-                    skills: n.skills.clone(),
+                    skills: n.skills.iter().cloned().map(Skill::trusted).collect(),
                 },
             );
         }
@@ -173,10 +177,10 @@ impl Rules {
     /// The levels and skills these reasons need. The intent's skills count when the intent is
     /// why a person must take it (`intent_requires_human`); a complaint that merely mentions
     /// a metering question does not need a metering expert.
-    pub fn needs_of(&self, reasons: &[Reason], intent_skills: &[String]) -> (Levels, Vec<String>) {
+    pub fn needs_of(&self, reasons: &[Reason], intent_skills: &[String]) -> (Levels, Vec<Skill>) {
         let mut levels = Levels::default();
-        let mut skills: Vec<String> = if reasons.contains(&Reason::IntentRequiresHuman) {
-            intent_skills.to_vec()
+        let mut skills: Vec<Skill> = if reasons.contains(&Reason::IntentRequiresHuman) {
+            intent_skills.iter().cloned().map(Skill::trusted).collect()
         } else {
             Vec::new()
         };
@@ -257,10 +261,10 @@ pub enum Lost {
         what: String,
     },
     Locale {
-        locale: String,
+        locale: Locale,
     },
     Skill {
-        skill: String,
+        skill: Skill,
     },
     Level {
         competence: String,
@@ -289,7 +293,9 @@ pub fn unfit(c: &Candidate, needs: &Needs, eff: &Effective) -> Option<Lost> {
         });
     }
     if let Some(s) = needs.skills.iter().find(|s| a.rules_out(s)) {
-        return Some(Lost::RulesOut { what: s.clone() });
+        return Some(Lost::RulesOut {
+            what: s.to_string(),
+        });
     }
     // Neither does the locale.
     if !needs.locale.is_empty() && !a.locales.iter().any(|l| l == &needs.locale) {
@@ -377,8 +383,8 @@ pub struct Why {
     pub reasons: Vec<Reason>,
     /// The needs as they were handed off.
     pub levels: Levels,
-    pub skills: Vec<String>,
-    pub locale: String,
+    pub skills: Vec<Skill>,
+    pub locale: Locale,
     /// The levels in force when it was assigned (after relaxation).
     pub levels_in_force: Levels,
     pub skills_required: bool,
@@ -408,8 +414,8 @@ impl Why {
                 needs.push(format!("{} ≥ {v}", competence_word(name, de)));
             }
         }
-        needs.extend(self.skills.iter().cloned());
-        needs.push(self.locale.clone());
+        needs.extend(self.skills.iter().map(Skill::to_string));
+        needs.push(self.locale.to_string());
         let reasons: Vec<&str> = self.reasons.iter().map(|r| r.as_str()).collect();
         let mut line = format!(
             "{}: {} → {}",

@@ -67,7 +67,7 @@ pub async fn first_admin(
             password_hash: auth::hash_password(password)
                 .map_err(|_| anyhow::anyhow!("cannot hash password"))?,
             role: Role::Admin,
-            locales: vec!["de".into(), "en".into()],
+            locales: desk::Locale::german_and_english(),
             skills: vec![],
             competences: Competences::default(),
             limits: vec![],
@@ -95,8 +95,12 @@ pub async fn demo_agents(store: &dyn Store) -> anyhow::Result<bool> {
                 password_hash: auth::hash_password(d.password)
                     .map_err(|_| anyhow::anyhow!("cannot hash password"))?,
                 role: d.role,
-                locales: vec!["de".into(), "en".into()],
-                skills: d.skills.iter().map(|s| s.to_string()).collect(),
+                locales: desk::Locale::german_and_english(),
+                skills: d
+                    .skills
+                    .iter()
+                    .map(|s| desk::Skill::trusted(s.to_string()))
+                    .collect(),
                 competences: Competences {
                     self_: d.competences.0,
                     people: d.competences.1,

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use desk::handoff::{self, Decision, Staffed, Turn};
-use desk::{AgentId, Author, ConversationState, Reason};
+use desk::{AgentId, Author, ConversationState, Locale, Reason};
 use nlu::MachineTier;
 use store::plan::EventKind;
 use store::{Appended, Change, Conversation, Customer, NewConversation, NewMessage, StoreError};
@@ -30,12 +30,17 @@ pub fn check_text(text: &str) -> DeskResult<&str> {
 }
 
 /// The locale a conversation runs in: the requested one if the desk speaks it, else the desk's.
-pub fn desk_locale(state: &AppState, wanted: Option<&str>) -> String {
-    let locales = &state.playbook.desk.locales;
+pub fn desk_locale(state: &AppState, wanted: Option<&str>) -> Locale {
     wanted
-        .map(|w| w.split(['-', '_']).next().unwrap_or(w).to_ascii_lowercase())
-        .filter(|w| locales.contains(w))
-        .unwrap_or_else(|| state.playbook.default_locale().to_owned())
+        .and_then(|w| spoken_by_desk(state, w))
+        .unwrap_or_else(|| Locale::trusted(state.playbook.default_locale().to_owned()))
+}
+
+/// `tag` as a locale, if the desk speaks it (the playbook's `[desk] locales`).
+fn spoken_by_desk(state: &AppState, tag: &str) -> Option<Locale> {
+    Locale::parse(tag)
+        .ok()
+        .filter(|l| state.playbook.desk.locales.iter().any(|d| l == d.as_str()))
 }
 
 pub struct Started {
@@ -58,8 +63,8 @@ pub async fn start(
         Some(text) => {
             let tier = state.machine.tier();
             let triage = triage(&tier, text).await?;
-            if state.playbook.desk.locales.contains(&triage.locale) {
-                locale = triage.locale.clone();
+            if let Some(spoken) = spoken_by_desk(state, &triage.locale) {
+                locale = spoken;
             }
             let decision = handoff::decide(
                 &state.rules,
@@ -483,7 +488,7 @@ pub async fn suggestions(
             state
                 .playbook
                 .article(&hit.id)
-                .is_some_and(|a| a.locale.as_deref().is_none_or(|l| l == locale))
+                .is_some_and(|a| a.locale.as_deref().is_none_or(|l| l == locale.as_str()))
         })
         .take(3)
         .map(|hit| crate::wire::ArticleSuggestion {

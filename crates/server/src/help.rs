@@ -7,6 +7,7 @@ pub mod actions;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 
+use desk::{ArticleId, Locale};
 use nlu::knowledge::Knowledge;
 use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag};
 use store::{Article, NewArticle, Store};
@@ -50,7 +51,7 @@ pub fn parse_proxies(list: &str) -> anyhow::Result<Vec<IpAddr>> {
 }
 
 /// Which articles, at which version, an index was built from.
-type Fingerprint = Vec<(String, i64)>;
+type Fingerprint = Vec<(ArticleId, i64)>;
 
 pub struct HelpCenter {
     pub captcha: Captcha,
@@ -70,15 +71,25 @@ impl HelpCenter {
         let articles = playbook
             .articles
             .iter()
-            .map(|a| NewArticle {
-                id: a.id.clone(),
-                locale: a.locale.clone(),
-                title: a.title.clone(),
-                body: a.body.clone(),
-                category: a.category.clone(),
-                published: true,
+            .map(|a| {
+                let id = ArticleId::parse(&a.id)
+                    .map_err(|why| anyhow::anyhow!("the playbook's article id {:?} {why}", a.id))?;
+                let locale = match a.locale.as_deref() {
+                    Some(l) => Some(Locale::parse(l).map_err(|why| {
+                        anyhow::anyhow!("the locale {l:?} of the playbook's article {id} {why}")
+                    })?),
+                    None => None,
+                };
+                Ok(NewArticle {
+                    id,
+                    locale,
+                    title: a.title.clone(),
+                    body: a.body.clone(),
+                    category: a.category.clone(),
+                    published: true,
+                })
             })
-            .collect();
+            .collect::<anyhow::Result<Vec<_>>>()?;
         store
             .import_articles(articles)
             .await
@@ -108,8 +119,8 @@ impl HelpCenter {
                     let docs: Vec<playbook::Article> = articles
                         .iter()
                         .map(|a| playbook::Article {
-                            id: a.id.clone(),
-                            locale: a.locale.clone(),
+                            id: a.id.to_string(),
+                            locale: a.locale.as_ref().map(Locale::to_string),
                             title: a.title.clone(),
                             body: a.body.clone(),
                             category: a.category.clone(),
@@ -187,21 +198,10 @@ fn safe_url(url: CowStr<'_>) -> CowStr<'_> {
     }
 }
 
-/// Article ids: `[a-z0-9_-]`, 1–64 characters.
-pub fn valid_article_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= 64
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-')
-}
-
 /// A published article, or 404 (an unpublished one answers exactly like a missing one).
 pub async fn published_article(state: &AppState, id: &str) -> DeskResult<Article> {
-    if !valid_article_id(id) {
-        return Err(DeskError::NotFound);
-    }
-    match state.store.article(id).await? {
+    let id = ArticleId::parse(id).map_err(|_| DeskError::NotFound)?;
+    match state.store.article(&id).await? {
         Some(a) if a.published => Ok(a),
         _ => Err(DeskError::NotFound),
     }

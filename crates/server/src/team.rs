@@ -2,7 +2,7 @@
 //! checked. The API (`api::agents`) and the pages (console, admin) call these, so both apply the
 //! same rules and route the queue the same way; refusals are [`DeskError`]s.
 
-use desk::{AgentId, Competences, Presence, Role};
+use desk::{AgentId, Competences, Locale, Presence, Role, Skill};
 use store::NewAgent;
 
 use crate::flow;
@@ -87,22 +87,35 @@ pub fn validate_new_agent(
             .filter(|s| !s.is_empty())
             .collect()
     };
-    let locales = clean(body.locales);
+    let locales = parsed(clean(body.locales), "locales", Locale::parse)?;
+    let skills = parsed(clean(body.skills), "skills", Skill::parse)?;
     Ok(NewAgent {
         password_hash: password_hash(&body.password)?,
         name,
         email,
         role,
         locales: if locales.is_empty() {
-            vec!["de".into(), "en".into()]
+            Locale::german_and_english()
         } else {
             locales
         },
-        skills: clean(body.skills),
+        skills,
         competences,
         limits: clean(body.limits),
         capacity,
     })
+}
+
+/// Each of `items` parsed as a word of the desk, or which one is wrong and why.
+fn parsed<W>(
+    items: Vec<String>,
+    field: &str,
+    parse: fn(&str) -> Result<W, &'static str>,
+) -> DeskResult<Vec<W>> {
+    items
+        .iter()
+        .map(|s| parse(s).map_err(|why| DeskError::invalid(format!("{field}: {s:?} {why}"))))
+        .collect()
 }
 
 /// The stored hash of a new agent's password (argon2id), as [`validate_new_agent`] takes it.

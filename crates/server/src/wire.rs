@@ -1,5 +1,6 @@
 //! The JSON shapes of REST API v1 (docs/api.md). Extend, never break.
 
+use desk::{Author, ConversationState, Locale, Presence, Reason, Role, Skill};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
@@ -15,7 +16,8 @@ pub fn rfc3339(ms: i64) -> String {
 pub struct Message {
     pub id: i64,
     /// `customer`, `bot`, `agent` or `system`.
-    pub author: String,
+    #[schema(value_type = String, example = "customer")]
+    pub author: Author,
     pub text: String,
     /// RFC 3339.
     pub created_at: String,
@@ -25,7 +27,7 @@ impl From<&store::Message> for Message {
     fn from(m: &store::Message) -> Self {
         Self {
             id: m.id.get(),
-            author: m.author.as_str().to_owned(),
+            author: m.author,
             text: m.text.clone(),
             created_at: rfc3339(m.created_at_ms),
         }
@@ -38,10 +40,14 @@ pub fn messages(ms: &[store::Message]) -> Vec<Message> {
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Handoff {
-    pub reasons: Vec<String>,
+    /// `human_requested`, `low_confidence`, `negative_sentiment`, `repeated_failure`,
+    /// `complaint`, `complex_sales`, `sensitive_topic` or `intent_requires_human`.
+    #[schema(value_type = Vec<String>, example = json!(["complaint"]))]
+    pub reasons: Vec<Reason>,
     /// Skills the handoff needs (extension).
     #[serde(default)]
-    pub skills: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub skills: Vec<Skill>,
     /// The bot's best guesses at what the customer wants, best first: for agents only, never
     /// in what the customer sees (extension).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -61,11 +67,7 @@ impl Handoff {
     pub fn of(c: &store::Conversation) -> Option<Self> {
         let needs = c.handoff.as_ref()?;
         Some(Self {
-            reasons: needs
-                .reasons
-                .iter()
-                .map(|r| r.as_str().to_owned())
-                .collect(),
+            reasons: needs.reasons.clone(),
             skills: needs.skills.clone(),
             guesses: Vec::new(),
         })
@@ -93,7 +95,8 @@ pub struct Assignee {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct StateChange {
     pub id: String,
-    pub state: String,
+    #[schema(value_type = String, example = "queued")]
+    pub state: ConversationState,
     pub assignee: Option<Assignee>,
     pub handoff: Option<Handoff>,
 }
@@ -102,7 +105,7 @@ impl From<&store::Conversation> for StateChange {
     fn from(c: &store::Conversation) -> Self {
         Self {
             id: c.id.to_string(),
-            state: c.state.as_str().to_owned(),
+            state: c.state,
             assignee: c.assignee.as_ref().map(|a| Assignee {
                 id: a.id.get(),
                 name: a.name.clone(),
@@ -130,7 +133,8 @@ pub struct ConversationCreated {
     pub id: String,
     /// The conversation token: opens this conversation and nothing else. Shown once.
     pub token: String,
-    pub state: String,
+    #[schema(value_type = String, example = "bot")]
+    pub state: ConversationState,
     pub messages: Vec<Message>,
     pub handoff: Option<Handoff>,
 }
@@ -142,7 +146,8 @@ pub struct NewMessage {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MessagePosted {
-    pub state: String,
+    #[schema(value_type = String, example = "bot")]
+    pub state: ConversationState,
     /// The new messages, including the bot's reply.
     pub messages: Vec<Message>,
     pub handoff: Option<Handoff>,
@@ -151,8 +156,10 @@ pub struct MessagePosted {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Conversation {
     pub id: String,
-    pub state: String,
-    pub locale: String,
+    #[schema(value_type = String, example = "assigned")]
+    pub state: ConversationState,
+    #[schema(value_type = String, example = "de")]
+    pub locale: Locale,
     pub messages: Vec<Message>,
     pub assignee: Option<Assignee>,
     pub handoff: Option<Handoff>,
@@ -178,9 +185,9 @@ impl TransferIn {
     pub fn target(self) -> Result<store::TransferTo, String> {
         match (self.agent, self.skill.map(|s| s.trim().to_owned())) {
             (Some(id), None) => Ok(store::TransferTo::Agent(desk::AgentId::new(id))),
-            (None, Some(skill)) if !skill.is_empty() && skill.chars().count() <= 64 => {
-                Ok(store::TransferTo::Skill(skill))
-            }
+            (None, Some(skill)) => Skill::parse(&skill)
+                .map(store::TransferTo::Skill)
+                .map_err(|why| format!("skill {why}")),
             _ => Err(
                 "give either \"agent\" (a colleague's id) or \"skill\" (1–64 characters)".into(),
             ),
@@ -217,8 +224,10 @@ pub struct Token {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ConversationSummary {
     pub id: String,
-    pub state: String,
-    pub locale: String,
+    #[schema(value_type = String, example = "queued")]
+    pub state: ConversationState,
+    #[schema(value_type = String, example = "de")]
+    pub locale: Locale,
     pub handoff: Option<Handoff>,
     pub customer: Option<String>,
     pub updated_at: String,
@@ -228,7 +237,7 @@ impl From<&store::Conversation> for ConversationSummary {
     fn from(c: &store::Conversation) -> Self {
         Self {
             id: c.id.to_string(),
-            state: c.state.as_str().to_owned(),
+            state: c.state,
             locale: c.locale.clone(),
             handoff: Handoff::of(c),
             customer: c.customer.name.clone().or_else(|| c.customer.email.clone()),
@@ -281,13 +290,17 @@ pub struct Agent {
     pub id: i64,
     pub name: String,
     pub email: String,
-    pub role: String,
-    pub locales: Vec<String>,
-    pub skills: Vec<String>,
+    #[schema(value_type = String, example = "agent")]
+    pub role: Role,
+    #[schema(value_type = Vec<String>, example = json!(["de", "en"]))]
+    pub locales: Vec<Locale>,
+    #[schema(value_type = Vec<String>)]
+    pub skills: Vec<Skill>,
     pub competences: Competences,
     pub limits: Vec<String>,
     pub capacity: u32,
-    pub presence: String,
+    #[schema(value_type = String, example = "online")]
+    pub presence: Presence,
 }
 
 impl From<&desk::Agent> for Agent {
@@ -296,7 +309,7 @@ impl From<&desk::Agent> for Agent {
             id: a.id.get(),
             name: a.name.clone(),
             email: a.email.clone(),
-            role: a.role.as_str().to_owned(),
+            role: a.role,
             locales: a.locales.clone(),
             skills: a.skills.clone(),
             competences: Competences {
@@ -306,7 +319,7 @@ impl From<&desk::Agent> for Agent {
             },
             limits: a.limits.clone(),
             capacity: a.capacity,
-            presence: a.presence.as_str().to_owned(),
+            presence: a.presence,
         }
     }
 }

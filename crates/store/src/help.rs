@@ -1,13 +1,14 @@
 //! Records of the help center: articles, reader comments and their moderation, helpfulness votes.
 
+use desk::{ArticleId, Locale};
 use serde::{Deserialize, Serialize};
 
 /// A help-center article: imported from the playbook or written in the admin editor.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Article {
-    /// `[a-z0-9_-]+`, unique.
-    pub id: String,
-    pub locale: Option<String>,
+    /// Unique.
+    pub id: ArticleId,
+    pub locale: Option<Locale>,
     pub title: String,
     /// Markdown; rendered without raw HTML.
     pub body: String,
@@ -20,8 +21,8 @@ pub struct Article {
 /// An article to import or save; `updated_at_ms` is set by the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewArticle {
-    pub id: String,
-    pub locale: Option<String>,
+    pub id: ArticleId,
+    pub locale: Option<Locale>,
     pub title: String,
     pub body: String,
     pub category: Option<String>,

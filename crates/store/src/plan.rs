@@ -340,12 +340,12 @@ pub(crate) fn transfer_to_skill(
     conv: &Conversation,
     from: &str,
     by: AgentId,
-    skill: &str,
+    skill: &desk::Skill,
 ) -> Result<(Step, Needs)> {
     let to = moves(conv.state, Transition::Requeue, || "assigned".into())?;
     let mut needs = conv.handoff.clone().unwrap_or_default();
     if !needs.skills.iter().any(|s| s == skill) {
-        needs.skills.push(skill.to_owned());
+        needs.skills.push(skill.clone());
     }
     let step = Step {
         to,

@@ -2,7 +2,8 @@
 
 use desk::Action;
 use desk::{
-    AgentId, Author, Competences, ConversationId, ConversationState, MessageId, Needs, Role,
+    AgentId, Author, Competences, ConversationId, ConversationState, Locale, MessageId, Needs,
+    Role, Skill,
 };
 use serde::{Deserialize, Serialize};
 
@@ -12,8 +13,8 @@ pub struct NewAgent {
     pub email: String,
     pub password_hash: String,
     pub role: Role,
-    pub locales: Vec<String>,
-    pub skills: Vec<String>,
+    pub locales: Vec<Locale>,
+    pub skills: Vec<Skill>,
     pub competences: Competences,
     pub limits: Vec<String>,
     pub capacity: u32,
@@ -46,7 +47,7 @@ pub struct Customer {
 pub struct NewConversation {
     pub id: ConversationId,
     pub token_hash: String,
-    pub locale: String,
+    pub locale: Locale,
     pub customer: Customer,
     /// The first messages (customer text and the bot's reply), if any.
     pub messages: Vec<NewMessage>,
@@ -58,7 +59,7 @@ pub struct Conversation {
     pub id: ConversationId,
     pub token_hash: String,
     pub state: ConversationState,
-    pub locale: String,
+    pub locale: Locale,
     pub customer: Customer,
     pub assignee: Option<Assignee>,
     /// The needs of the latest handoff (reasons, skills, locale), while it matters.
@@ -153,7 +154,7 @@ pub enum TransferTo {
     /// A colleague who is online, has room and has not ruled it out: they get it at once.
     Agent(AgentId),
     /// Whoever has this skill: the skill joins the needs and the conversation is routed again.
-    Skill(String),
+    Skill(desk::Skill),
 }
 
 impl Change {
@@ -219,7 +220,7 @@ pub struct ConversationRecord {
     pub id: ConversationId,
     pub token_hash: String,
     pub state: ConversationState,
-    pub locale: String,
+    pub locale: Locale,
     pub customer: Customer,
     pub assignee: Option<AgentId>,
     pub needs: Option<Needs>,

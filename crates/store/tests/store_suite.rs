@@ -18,13 +18,18 @@ use store::{
     StoreError, TransferTo,
 };
 
+/// German, the locale of the suite's conversations and agents.
+fn de() -> desk::Locale {
+    desk::Locale::parse("de").expect("locale")
+}
+
 fn agent(email: &str, capacity: u32, limits: &[&str]) -> NewAgent {
     NewAgent {
         name: email.split('@').next().unwrap_or("x").into(),
         email: email.into(),
         password_hash: "$argon2id$test".into(),
         role: Role::Agent,
-        locales: vec!["de".into()],
+        locales: vec![de()],
         skills: vec![],
         competences: Competences::default(),
         limits: limits.iter().map(|s| s.to_string()).collect(),
@@ -36,7 +41,7 @@ fn new_conversation(id: &str) -> NewConversation {
     NewConversation {
         id: ConversationId::parse(id).expect("id"),
         token_hash: format!("hash-{id}"),
-        locale: "de".into(),
+        locale: de(),
         customer: Customer {
             name: Some("Kim".into()),
             email: None,
@@ -54,7 +59,7 @@ fn handoff(reasons: Vec<Reason>) -> Change {
         priority: desk::handoff::priority(&reasons),
         reasons,
         skills: vec![],
-        locale: "de".into(),
+        locale: de(),
         levels: Default::default(),
         guesses: vec![],
     })
@@ -168,7 +173,7 @@ async fn relaxation_follows_the_time_passed_in(s: Arc<dyn Store>) {
         &rules,
         vec![Reason::NegativeSentiment],
         &[],
-        "de",
+        &de(),
     )));
     let t0 = now_ms();
     s.create_conversation(c).await.expect("create");
@@ -411,8 +416,8 @@ impl PgStores for PgDatabase {
 
 fn article(id: &str, title: &str, published: bool) -> store::NewArticle {
     store::NewArticle {
-        id: id.into(),
-        locale: Some("de".into()),
+        id: desk::ArticleId::parse(id).expect("article id"),
+        locale: Some(de()),
         title: title.into(),
         body: "Text".into(),
         category: Some("Service".into()),
@@ -440,7 +445,7 @@ async fn articles_import_keeps_the_published_flag(s: Arc<dyn Store>) {
         .await
         .expect("list")
         .into_iter()
-        .map(|a| a.id)
+        .map(|a| a.id.into_string())
         .collect();
     assert_eq!(public, vec!["a".to_string()]);
     assert_eq!(s.articles(false).await.expect("all").len(), 3);

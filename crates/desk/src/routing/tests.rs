@@ -7,7 +7,7 @@ fn agent(id: i64, presence: Presence, capacity: u32, limits: &[&str]) -> Agent {
         name: format!("a{id}"),
         email: format!("a{id}@x"),
         role: Role::Agent,
-        locales: vec!["de".into()],
+        locales: vec![Locale::trusted("de".into())],
         skills: vec![],
         competences: Competences::default(),
         limits: limits.iter().map(|s| s.to_string()).collect(),
@@ -31,7 +31,7 @@ fn needs(reasons: Vec<Reason>) -> Needs {
         priority: crate::handoff::priority(&reasons),
         reasons,
         skills,
-        locale: "de".into(),
+        locale: Locale::trusted("de".into()),
         levels,
         guesses: vec![],
     }
@@ -122,7 +122,7 @@ fn least_load_then_longest_idle_break_ties() {
 #[test]
 fn limits_capacity_and_locale_are_never_relaxed() {
     let mut en = agent(3, Presence::Online, 3, &[]);
-    en.locales = vec!["en".into()];
+    en.locales = vec![Locale::trusted("en".into())];
     let c = vec![
         cand(agent(1, Presence::Online, 1, &[]), 1),
         cand(agent(2, Presence::Online, 3, &["complaint"]), 0),
@@ -152,7 +152,7 @@ fn requirements_relax_over_time() {
     assert_eq!(why.relaxed, None);
     // Skills too become preferences then.
     let mut s = needs(vec![Reason::ComplexSales]);
-    s.skills = vec!["sales".into()];
+    s.skills = vec![Skill::trusted("sales".into())];
     assert_eq!(pick(s.clone(), &c, 179_000), None);
     assert_eq!(pick(s, &c, 180_000), Some(AgentId(1)));
 }
@@ -160,18 +160,21 @@ fn requirements_relax_over_time() {
 #[test]
 fn skills_decide_a_quote() {
     let mut sales = with_comp(agent(1, Presence::Online, 2, &[]), 3, 4);
-    sales.skills = vec!["sales".into(), "solar".into()];
+    sales.skills = vec![
+        Skill::trusted("sales".into()),
+        Skill::trusted("solar".into()),
+    ];
     let mut other = with_comp(agent(2, Presence::Online, 2, &[]), 5, 5);
-    other.skills = vec!["sales".into()];
+    other.skills = vec![Skill::trusted("sales".into())];
     let c = vec![cand(other, 0), cand(sales, 1)];
     let mut n = needs(vec![Reason::ComplexSales]);
-    n.skills.push("solar".into());
+    n.skills.push(Skill::trusted("solar".into()));
     let (i, why) = decide(&waiting(n, 0), &c, &Rules::default(), 0).expect("fit agent");
     assert_eq!(c[i].agent.id, AgentId(1));
     assert_eq!(
         why.others[0].lost,
         Lost::Skill {
-            skill: "solar".into()
+            skill: Skill::trusted("solar".into())
         }
     );
     assert!(

@@ -52,7 +52,7 @@ pub async fn create(
         Json(wire::ConversationCreated {
             id: c.id.to_string(),
             token: started.token,
-            state: c.state.as_str().to_owned(),
+            state: c.state,
             messages: wire::messages(&started.appended.messages),
             handoff: wire::Handoff::of(c),
         }),
@@ -109,7 +109,7 @@ pub async fn post_message(
     Ok((
         StatusCode::CREATED,
         Json(wire::MessagePosted {
-            state: conv.state.as_str().to_owned(),
+            state: conv.state,
             messages: wire::messages(&appended.messages),
             handoff: wire::Handoff::of(conv),
         }),

@@ -61,10 +61,12 @@ pub async fn agent_events(
         let e = e.ok()?;
         let mine = e.assignee == Some(me);
         match &e.kind {
-            LiveKind::State(s) if mine || s.state == "queued" => Some(Ok(Event::default()
-                .event("inbox")
-                .json_data(s)
-                .unwrap_or_default())),
+            LiveKind::State(s) if mine || s.state == desk::ConversationState::Queued => {
+                Some(Ok(Event::default()
+                    .event("inbox")
+                    .json_data(s)
+                    .unwrap_or_default()))
+            }
             LiveKind::Message(m) if mine => Some(Ok(Event::default()
                 .event("message")
                 .json_data(serde_json::json!({"conversation": e.conversation, "message": m}))

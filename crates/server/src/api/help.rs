@@ -111,8 +111,10 @@ pub struct CommentList {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ArticleOut {
-    pub id: String,
-    pub locale: Option<String>,
+    #[schema(value_type = String, example = "returns")]
+    pub id: desk::ArticleId,
+    #[schema(value_type = Option<String>, example = "de")]
+    pub locale: Option<desk::Locale>,
     pub title: String,
     /// Markdown.
     pub body: String,

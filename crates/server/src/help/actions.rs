@@ -3,6 +3,7 @@
 //! handlers in `api::help` and the pages both call these, so both apply the same rules, limits
 //! and CAPTCHA.
 
+use desk::{ArticleId, Locale};
 use store::{Article, Comment, Customer, NewArticle};
 
 use crate::captcha::Answer;
@@ -57,14 +58,13 @@ fn optional(value: Option<&str>, field: &str, max: usize) -> DeskResult<Option<S
 
 /// Validates and saves an article (API and admin editor).
 pub async fn save_article(state: &AppState, id: &str, body: ArticleDraft) -> DeskResult<Article> {
-    if !super::valid_article_id(id) {
-        return Err(DeskError::invalid(
-            "the id may hold a-z, 0-9, '_' and '-' (at most 64)",
-        ));
-    }
+    let id = ArticleId::parse(id).map_err(|why| DeskError::invalid(format!("the id {why}")))?;
+    let locale = optional(body.locale.as_deref(), "locale", 16)?
+        .map(|l| Locale::parse(&l).map_err(|why| DeskError::invalid(format!("locale {why}"))))
+        .transpose()?;
     let article = NewArticle {
-        id: id.to_owned(),
-        locale: optional(body.locale.as_deref(), "locale", 16)?,
+        id,
+        locale,
         title: required(&body.title, "title", MAX_TITLE_CHARS)?,
         body: required(&body.body, "body", MAX_BODY_CHARS)?,
         category: optional(body.category.as_deref(), "category", MAX_NAME_CHARS)?,

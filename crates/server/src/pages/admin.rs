@@ -59,7 +59,7 @@ pub async fn page_view(
                         @for a in &agents {
                             tr {
                                 td { (a.name) } td { (a.email) } td { (a.role.as_str()) }
-                                td { (a.locales.join(", ")) } td { (a.skills.join(", ")) } td { (a.limits.join(", ")) }
+                                td { (desk::words::list(&a.locales)) } td { (desk::words::list(&a.skills)) } td { (a.limits.join(", ")) }
                                 td { (a.capacity) } td { (a.presence.as_str()) }
                             }
                         }

@@ -5,7 +5,7 @@
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use desk::{Agent, Role};
+use desk::{Agent, Locale, Role};
 use maud::html;
 use serde::Deserialize;
 use store::{CommentStatus, Session};
@@ -190,8 +190,8 @@ async fn editor(
         },
         (None, Some(a)) => ArticleForm {
             csrf: String::new(),
-            id: a.id.clone(),
-            locale: a.locale.clone().unwrap_or_default(),
+            id: a.id.to_string(),
+            locale: a.locale.as_ref().map(Locale::to_string).unwrap_or_default(),
             title: a.title.clone(),
             body: a.body.clone(),
             category: a.category.clone().unwrap_or_default(),
@@ -349,7 +349,7 @@ pub async fn publish(
         Err(e) => return error_response(lang, e),
     };
     let body = ArticleDraft {
-        locale: article.locale,
+        locale: article.locale.map(String::from),
         title: article.title,
         body: article.body,
         category: article.category,

@@ -1,6 +1,7 @@
 //! The help center's SQL on PostgreSQL: articles, comments, votes, used CAPTCHAs, settings.
 
 use deadpool_postgres::GenericClient;
+use desk::{ArticleId, Locale};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
@@ -28,8 +29,8 @@ async fn exec<C: GenericClient>(c: &C, sql: &str, params: Params<'_>) -> Result<
 
 fn article_row(r: &Row) -> Result<Article> {
     Ok(Article {
-        id: r.try_get(0)?,
-        locale: r.try_get(1)?,
+        id: ArticleId::trusted(r.try_get(0)?),
+        locale: r.try_get::<_, Option<String>>(1)?.map(Locale::trusted),
         title: r.try_get(2)?,
         body: r.try_get(3)?,
         category: r.try_get(4)?,
@@ -68,8 +69,8 @@ pub(super) async fn import_articles<C: GenericClient>(
                  OR articles.locale IS DISTINCT FROM excluded.locale
                  OR articles.category IS DISTINCT FROM excluded.category",
             &[
-                &a.id,
-                &a.locale,
+                &a.id.as_str(),
+                &a.locale.as_deref(),
                 &a.title,
                 &a.body,
                 &a.category,
@@ -99,8 +100,8 @@ pub(super) async fn save_article<C: GenericClient>(
         c,
         &sql,
         &[
-            &a.id,
-            &a.locale,
+            &a.id.as_str(),
+            &a.locale.as_deref(),
             &a.title,
             &a.body,
             &a.category,
@@ -266,8 +267,8 @@ pub(super) async fn import<C: GenericClient>(c: &C, h: &crate::HelpExport) -> Re
             "INSERT INTO articles (id, locale, title, body, category, published, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
-                &a.id,
-                &a.locale,
+                &a.id.as_str(),
+                &a.locale.as_deref(),
                 &a.title,
                 &a.body,
                 &a.category,

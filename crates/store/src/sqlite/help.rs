@@ -1,5 +1,6 @@
 //! The help center's SQL on SQLite: articles, comments, votes, used CAPTCHAs, settings.
 
+use desk::{ArticleId, Locale};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::{Article, Comment, CommentStatus, Helpfulness, NewArticle, Result, StoreError};
@@ -9,8 +10,8 @@ const COMMENT_COLUMNS: &str = "id, article_id, author, text, status, created_at"
 
 fn article_row(r: &Row) -> rusqlite::Result<Article> {
     Ok(Article {
-        id: r.get(0)?,
-        locale: r.get(1)?,
+        id: ArticleId::trusted(r.get(0)?),
+        locale: r.get::<_, Option<String>>(1)?.map(Locale::trusted),
         title: r.get(2)?,
         body: r.get(3)?,
         category: r.get(4)?,
@@ -48,8 +49,8 @@ pub(super) fn import_articles(c: &Connection, now: i64, articles: &[NewArticle])
     )?;
     for a in articles {
         stmt.execute(params![
-            a.id,
-            a.locale,
+            a.id.as_str(),
+            a.locale.as_deref(),
             a.title,
             a.body,
             a.category,
@@ -71,8 +72,8 @@ pub(super) fn save_article(c: &Connection, now: i64, a: &NewArticle) -> Result<A
     );
     Ok(c.prepare_cached(&sql)?.query_row(
         params![
-            a.id,
-            a.locale,
+            a.id.as_str(),
+            a.locale.as_deref(),
             a.title,
             a.body,
             a.category,

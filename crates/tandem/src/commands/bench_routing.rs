@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use desk::routing::{self, Candidate, Rules, Waiting};
-use desk::{Agent, AgentId, Competences, ConversationId, Needs, Presence, Reason, Role};
+use desk::{
+    Agent, AgentId, Competences, ConversationId, Locale, Needs, Presence, Reason, Role, Skill,
+};
 use store::{Change, Customer, NewAgent, NewConversation, Store};
 
 use super::bench::percentile;
@@ -52,14 +54,19 @@ impl Rng {
     }
 }
 
+fn word(locale: &str) -> Locale {
+    Locale::trusted(locale.to_owned())
+}
+
 fn profile(rng: &mut Rng, i: usize) -> NewAgent {
+    let [de, en] = [word("de"), word("en")];
     let locales = match rng.below(10) {
-        0..=5 => vec!["de".into(), "en".into()],
-        6..=8 => vec!["de".into()],
-        _ => vec!["en".into()],
+        0..=5 => vec![de, en],
+        6..=8 => vec![de],
+        _ => vec![en],
     };
     let skills = (0..rng.below(3))
-        .map(|_| SKILLS[rng.below(SKILLS.len() as u64) as usize].to_owned())
+        .map(|_| Skill::trusted(SKILLS[rng.below(SKILLS.len() as u64) as usize].to_owned()))
         .collect();
     let limits = if rng.below(10) == 0 {
         vec![Reason::ALL[rng.below(8) as usize].as_str().to_owned()]
@@ -93,8 +100,8 @@ fn needs(rng: &mut Rng, rules: &Rules) -> Needs {
     let intent_skills: Vec<String> = (0..rng.below(3))
         .map(|_| SKILLS[rng.below(SKILLS.len() as u64) as usize].to_owned())
         .collect();
-    let locale = if rng.below(10) < 7 { "de" } else { "en" };
-    Needs::new(rules, reasons, &intent_skills, locale)
+    let locale = word(if rng.below(10) < 7 { "de" } else { "en" });
+    Needs::new(rules, reasons, &intent_skills, &locale)
 }
 
 fn candidate(a: NewAgent, id: i64, load: u32) -> Candidate {

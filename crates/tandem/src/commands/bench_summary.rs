@@ -47,7 +47,7 @@ fn agent() -> NewAgent {
         email: "bench@bench.example".into(),
         password_hash: "$argon2id$bench".into(),
         role: Role::Agent,
-        locales: vec!["de".into()],
+        locales: vec![desk::Locale::trusted("de".into())],
         skills: vec![],
         competences: Competences::default(),
         limits: vec![],

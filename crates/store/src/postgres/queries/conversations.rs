@@ -22,7 +22,7 @@ pub(crate) fn conversation_row(r: &Row) -> Result<Conversation> {
         id: conversation_id(r.try_get(0)?)?,
         token_hash: r.try_get(1)?,
         state: parse_text(r.try_get(2)?)?,
-        locale: r.try_get(3)?,
+        locale: Locale::trusted(r.try_get(3)?),
         customer: Customer {
             name: r.try_get(4)?,
             email: r.try_get(5)?,

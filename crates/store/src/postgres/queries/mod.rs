@@ -3,7 +3,7 @@
 
 use deadpool_postgres::GenericClient;
 use desk::routing::{self, Candidate, Rules};
-use desk::{Agent, AgentId, ConversationId, ConversationState, MessageId, Needs, Presence};
+use desk::{Agent, AgentId, ConversationId, ConversationState, Locale, MessageId, Needs, Presence};
 use tokio_postgres::types::Json;
 use tokio_postgres::Row;
 

@@ -15,7 +15,7 @@ pub(crate) async fn import_conversation<C: GenericClient>(
             &r.id.as_str(),
             &r.token_hash,
             &r.state.as_str(),
-            &r.locale,
+            &r.locale.as_str(),
             &r.customer.name,
             &r.customer.email,
             &r.assignee.map(|a| a.get()),

@@ -70,7 +70,7 @@ pub(crate) async fn insert_conversation<C: GenericClient>(
         &[
             &new.id.as_str(),
             &new.token_hash,
-            &new.locale,
+            &new.locale.as_str(),
             &new.customer.name,
             &new.customer.email,
             &now,

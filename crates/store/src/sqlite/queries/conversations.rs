@@ -27,7 +27,7 @@ pub(crate) fn conversation_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
         })?,
         token_hash: r.get(1)?,
         state: parse_text(&r.get::<_, String>(2)?)?,
-        locale: r.get(3)?,
+        locale: Locale::trusted(r.get(3)?),
         customer: Customer {
             name: r.get(4)?,
             email: r.get(5)?,

@@ -1,7 +1,7 @@
 //! The SQL of the SQLite backend. Each function runs inside the caller's transaction or read.
 
 use desk::routing::{self, Candidate, Rules};
-use desk::{Agent, AgentId, ConversationId, ConversationState, MessageId, Needs};
+use desk::{Agent, AgentId, ConversationId, ConversationState, Locale, MessageId, Needs};
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::plan::{self, transfer_from, transfer_target, NewEvent, RowUpdate};

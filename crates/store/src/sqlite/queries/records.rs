@@ -47,7 +47,7 @@ pub(crate) fn export_conversations(c: &Connection) -> Result<Vec<ConversationRec
             id: ConversationId::parse(&id).ok_or(rusqlite::Error::InvalidQuery)?,
             token_hash: r.get(1)?,
             state: parse_text(&r.get::<_, String>(2)?)?,
-            locale: r.get(3)?,
+            locale: Locale::trusted(r.get(3)?),
             customer: Customer {
                 name: r.get(4)?,
                 email: r.get(5)?,

@@ -60,7 +60,7 @@ pub(crate) fn insert_conversation(
         params![
             new.id.as_str(),
             new.token_hash,
-            new.locale,
+            new.locale.as_str(),
             new.customer.name,
             new.customer.email,
             now
