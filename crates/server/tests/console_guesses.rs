@@ -2,11 +2,9 @@
 //! needs, shown in the console (inbox and conversation page, with the playbook's answer for the
 //! best guess) and in the agent's view of the API, never in the customer's.
 
-mod common;
-
-use common::*;
 use playbook::Playbook;
 use serde_json::Value;
+use test_support::app::*;
 
 /// A request for a person about a return: handed off, and the machine's best guess is `returns`.
 const RETURN_PERSON: &str = "Ich möchte mit einem Menschen sprechen wegen meiner Rücksendung";

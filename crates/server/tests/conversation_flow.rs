@@ -1,10 +1,8 @@
 //! The desk end to end over real HTTP: bot answer, handoff, assignment, reply, resolve, rating.
 
-mod common;
-
-use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
+use test_support::app::*;
 
 #[tokio::test]
 async fn the_bot_answers_a_routine_question() {

@@ -4,12 +4,10 @@
 //! the contact form through triage, rate limits behind trusted proxies, and a proptest that no
 //! comment renders as markup.
 
-mod common;
-
 use std::sync::Arc;
 
 use base64::Engine;
-use reqwest::{Client, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use server::captcha::{AltchaChallenge, Captcha, Issued};
 use server::help::HelpOptions;
@@ -18,51 +16,24 @@ use sha2::{Digest, Sha256};
 use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
 use store::Store;
-use tokio::sync::oneshot;
+use test_support::app::{spawn_store, TestApp};
 
 const SECRET: &str = "test-secret-0123456789abcdef-0123456789";
 /// The demo playbook's article (published on import).
 const ARTICLE: &str = "returns";
 
-struct App {
-    base: String,
-    client: Client,
-    store: Arc<dyn Store>,
-    _stop: oneshot::Sender<()>,
+/// The shared harness's app; the help center's helpers below add to it.
+struct App(TestApp);
+
+impl std::ops::Deref for App {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.0
+    }
 }
 
 async fn start(store: Arc<dyn Store>, options: HelpOptions, rate_limits: bool) -> App {
-    bootstrap::demo_agents(store.as_ref())
-        .await
-        .expect("demo agents");
-    let app = Application::build(
-        Settings {
-            bind: "127.0.0.1:0".into(),
-            playbook: playbook::Playbook::demo(),
-            rate_limits,
-            secure_cookies: false,
-            first_response_timeout_secs: server::FIRST_RESPONSE_TIMEOUT_SECS,
-            encoder: None,
-            help: options,
-        },
-        store.clone(),
-    )
-    .await
-    .expect("build app");
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(app.run_until(async move {
-        let _ = stopped.await;
-    }));
-    App {
-        base,
-        client: Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client"),
-        store,
-        _stop: stop,
-    }
+    App(spawn_store(store, playbook::Playbook::demo(), rate_limits, options).await)
 }
 
 fn options() -> HelpOptions {

@@ -1,12 +1,10 @@
 //! Nothing in the desk is tied to the demo shop: the same flow with another business's playbook
 //! (a municipal utility), through the API.
 
-mod common;
-
-use common::*;
 use playbook::Playbook;
 use reqwest::StatusCode;
 use serde_json::json;
+use test_support::app::*;
 
 const UTILITY: &str = r#"
 [desk]

@@ -2,13 +2,11 @@
 //! hand-off, limits that never relax, capacity, relaxation over time and the first-response
 //! timeout (time moves by the app's clock, never by sleeping).
 
-mod common;
-
-use common::*;
 use desk::ConversationId;
 use playbook::Playbook;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
+use test_support::app::*;
 
 /// The demo shop plus a solar quote that needs both `sales` and `solar`.
 fn playbook() -> Playbook {
@@ -35,7 +33,24 @@ struct Person {
     token: String,
 }
 
-impl TestApp {
+/// What the routing scenarios do with the app.
+trait Routing {
+    async fn person(
+        &self,
+        name: &str,
+        competences: (u8, u8),
+        skills: &[&str],
+        limits: &[&str],
+        capacity: u32,
+    ) -> Person;
+    async fn go_online(&self, p: &Person);
+    async fn assignee(&self, conv: &Conv) -> Option<String>;
+    async fn why(&self, conv: &Conv) -> Value;
+    async fn tick(&self);
+    fn advance_secs(&self, secs: i64);
+}
+
+impl Routing for TestApp {
     /// Creates an agent through the admin API and logs them in (still offline).
     async fn person(
         &self,

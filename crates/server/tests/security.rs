@@ -1,11 +1,9 @@
 //! Bad input and security over real HTTP: clear 4xx errors, per-object authorization,
 //! sessions, CSRF, CSP and rate limits.
 
-mod common;
-
-use common::*;
 use reqwest::StatusCode;
 use serde_json::json;
+use test_support::app::*;
 
 #[tokio::test]
 async fn malformed_and_oversized_input_gets_clear_4xx_errors() {

@@ -1,9 +1,14 @@
 //! Helpers shared by the tests of `store`, `server` and `tandem` (dev-dependency only).
 //!
+//! `app` (feature `app`): the server's test harness, the real app on port 0.
+//!
 //! [`PgDatabase`]: a fresh PostgreSQL database for one test, dropped when the guard goes, also
 //! when the test fails. PostgreSQL is expected at `TANDEM_TEST_POSTGRES` (default
 //! `postgres://postgres@127.0.0.1:5432`, which CI machines start); a test that needs it fails
 //! with a clear message when it cannot be reached.
+
+#[cfg(feature = "app")]
+pub mod app;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

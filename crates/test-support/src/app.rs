@@ -1,9 +1,9 @@
-//! Test helpers: the real app on port 0 with a fresh database per test: SQLite in a temporary
-//! directory, or (for the scenarios that must hold on both backends) a fresh PostgreSQL
-//! database at `TANDEM_TEST_POSTGRES` (default `postgres://postgres@127.0.0.1:5432`), dropped
-//! afterwards.
-
-#![allow(dead_code)]
+//! The one harness of the server's tests (feature `app`): the real app on port 0 with a fresh
+//! database per test: SQLite in a temporary directory, or (for the scenarios that must hold on
+//! both backends) a fresh PostgreSQL database at `TANDEM_TEST_POSTGRES` (default
+//! `postgres://postgres@127.0.0.1:5432`), dropped afterwards. The app is built from
+//! [`Settings`] alone (`Application::build` reads no environment), so every test, the help
+//! center's with its CAPTCHA secret included, starts it the same way.
 
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ pub struct TestApp {
     pub store: Arc<dyn Store>,
     /// The app's shared state: its clock can be advanced, and routing run, without HTTP.
     pub state: server::AppState,
-    _dir: tempfile::TempDir,
+    _dir: Option<tempfile::TempDir>,
     _stop: oneshot::Sender<()>,
     _pg: Option<PgDatabase>,
 }
@@ -45,14 +45,15 @@ pub async fn spawn_on(backend: Backend, playbook: Playbook, test: &str) -> TestA
                     .await
                     .expect("connect to the test database"),
             );
-            let mut app = spawn_store(store, playbook, false).await;
+            let mut app = spawn_store(store, playbook, false, HelpOptions::default()).await;
             app._pg = Some(db);
             app
         }
     }
 }
 
-pub use test_support::PgDatabase;
+pub use crate::PgDatabase;
+use server::help::HelpOptions;
 
 pub async fn spawn_app() -> TestApp {
     spawn_with(Playbook::demo(), true).await
@@ -62,13 +63,18 @@ pub async fn spawn_with(playbook: Playbook, rate_limits: bool) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(dir.path().join("tandem.db")).expect("open store"));
-    let mut app = spawn_store(store, playbook, rate_limits).await;
-    app._dir = dir;
+    let mut app = spawn_store(store, playbook, rate_limits, HelpOptions::default()).await;
+    app._dir = Some(dir);
     app
 }
 
-async fn spawn_store(store: Arc<dyn Store>, playbook: Playbook, rate_limits: bool) -> TestApp {
-    let dir = tempfile::tempdir().expect("temp dir");
+/// The real app on `store` (with the demo agents), serving until the [`TestApp`] is dropped.
+pub async fn spawn_store(
+    store: Arc<dyn Store>,
+    playbook: Playbook,
+    rate_limits: bool,
+    help: HelpOptions,
+) -> TestApp {
     bootstrap::demo_agents(store.as_ref())
         .await
         .expect("demo agents");
@@ -80,7 +86,7 @@ async fn spawn_store(store: Arc<dyn Store>, playbook: Playbook, rate_limits: boo
             secure_cookies: false,
             first_response_timeout_secs: server::FIRST_RESPONSE_TIMEOUT_SECS,
             encoder: None,
-            help: Default::default(),
+            help,
         },
         store.clone(),
     )
@@ -101,7 +107,7 @@ async fn spawn_store(store: Arc<dyn Store>, playbook: Playbook, rate_limits: boo
         client,
         store,
         state,
-        _dir: dir,
+        _dir: None,
         _stop: stop,
         _pg: None,
     }
