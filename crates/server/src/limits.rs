@@ -34,28 +34,17 @@ struct Rule {
     burst: u32,
 }
 
-const NEW_CONVERSATION: Rule = Rule {
-    per_minute: 30,
-    burst: 10,
-};
-const MESSAGE: Rule = Rule {
-    per_minute: 60,
-    burst: 20,
-};
-const LOGIN: Rule = Rule {
-    per_minute: 10,
-    burst: 5,
-};
-const CAPTCHA: Rule = Rule {
-    per_minute: 60,
-    burst: 60,
-};
-const HELP_POST: Rule = Rule {
-    per_minute: 30,
-    burst: 30,
-};
+const NEW_CONVERSATION: Rule = Rule::new(30, 10);
+const MESSAGE: Rule = Rule::new(60, 20);
+const LOGIN: Rule = Rule::new(10, 5);
+const CAPTCHA: Rule = Rule::new(60, 60);
+const HELP_POST: Rule = Rule::new(30, 30);
 
 impl Rule {
+    const fn new(per_minute: u32, burst: u32) -> Self {
+        Self { per_minute, burst }
+    }
+
     fn quota(self) -> Quota {
         Quota::per_minute(NonZeroU32::new(self.per_minute).unwrap_or(NonZeroU32::MIN))
             .allow_burst(NonZeroU32::new(self.burst).unwrap_or(NonZeroU32::MIN))
