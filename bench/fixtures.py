@@ -18,8 +18,10 @@ PLACES = {
     "tierarzt": "fixtures/dev", "carsharing": "fixtures/dev", "autohaus": "holdout", "umzug": "holdout",
     "hotel": "holdout", "sprachschule": "holdout", "solar": "holdout",
     "bibliothek": "holdout", "hosting": "holdout",
+    "zahnarzt": "holdout", "coworking": "holdout", "dienstrad": "holdout",
 }
-HELD_BACK = {"autohaus", "umzug", "hotel", "sprachschule", "solar", "bibliothek", "hosting"}
+HELD_BACK = {"autohaus", "umzug", "hotel", "sprachschule", "solar", "bibliothek", "hosting",
+             "zahnarzt", "coworking", "dienstrad"}
 DEFAULT = [n for n in PLACES if n not in HELD_BACK]
 
 

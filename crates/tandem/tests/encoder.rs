@@ -227,6 +227,9 @@ fn the_cascade_holds_its_floors_on_every_fixture_and_beats_the_fast_path() {
         ("holdout/solar", (0.80, 0.70, 0.91, 0.78)),
         ("holdout/bibliothek", (0.78, 0.70, 0.86, 0.77)),
         ("holdout/hosting", (0.80, 0.65, 0.86, 0.76)),
+        ("holdout/zahnarzt", (0.77, 0.85, 0.88, 0.75)),
+        ("holdout/coworking", (0.79, 0.65, 0.91, 0.79)),
+        ("holdout/dienstrad", (0.75, 0.65, 0.80, 0.71)),
     ];
     for (name, floor) in fixtures {
         let with = eval_fixture(name, Some(&model), Some(&cache));
