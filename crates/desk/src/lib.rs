@@ -7,6 +7,7 @@ pub mod email;
 pub mod handoff;
 pub mod replies;
 pub mod routing;
+pub mod text;
 pub mod verdict;
 pub mod words;
 

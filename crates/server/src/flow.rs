@@ -17,16 +17,13 @@ use crate::state::AppState;
 /// The longest message text accepted, in characters.
 pub const MAX_TEXT_CHARS: usize = 10_000;
 
-/// Checks a message text: not empty, not too long.
-pub fn check_text(text: &str) -> DeskResult<&str> {
-    let trimmed = text.trim();
-    if trimmed.is_empty() {
-        return Err(DeskError::invalid("text must not be empty"));
-    }
+/// Checks a message text: not too long, and not empty once what shows nothing is gone
+/// (`desk::text::clean`, which also drops NUL and the bidirectional overrides).
+pub fn check_text(text: &str) -> DeskResult<String> {
     if text.chars().count() > MAX_TEXT_CHARS {
         return Err(DeskError::TooLong(MAX_TEXT_CHARS));
     }
-    Ok(trimmed)
+    desk::text::clean(text).ok_or_else(|| DeskError::invalid("text must not be empty"))
 }
 
 /// The locale a conversation runs in: the requested one if the desk speaks it, else the desk's.

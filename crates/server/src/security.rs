@@ -3,11 +3,43 @@
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use tower_http::cors::{Any, CorsLayer};
 
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
 connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+
+/// How long any request may take to answer (its headers; a stream's body may run on). A handler
+/// that would take longer gets `503 timeout` instead of holding a worker and the shutdown.
+pub const REQUEST_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Answers `503 {"error": {"code": "timeout"}}` for a request still unanswered at
+/// [`REQUEST_DEADLINE`].
+pub async fn deadline(req: Request, next: Next) -> Response {
+    match tokio::time::timeout(REQUEST_DEADLINE, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => crate::error::ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            "timeout",
+            "the request took too long and was stopped",
+        )
+        .into_response(),
+    }
+}
+
+/// An address no route has.
+pub async fn no_route() -> crate::error::ApiError {
+    crate::error::ApiError::not_found()
+}
+
+/// A route that exists, asked with a method it does not take.
+pub async fn wrong_method() -> crate::error::ApiError {
+    crate::error::ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this address does not take that method",
+    )
+}
 
 pub async fn headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;

@@ -49,7 +49,7 @@ pub fn validate_new_agent(
     body: wire::NewAgent,
     password_hash: impl FnOnce(&str) -> DeskResult<String>,
 ) -> DeskResult<NewAgent> {
-    let name = body.name.trim().to_owned();
+    let name = desk::text::clean(&body.name).unwrap_or_default();
     let email = body.email.trim().to_owned();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(DeskError::invalid("name must be 1–200 characters"));

@@ -16,7 +16,7 @@ use crate::wire;
 const MAX_NAME_CHARS: usize = 200;
 
 fn optional_field(value: Option<String>, field: &str) -> ApiResult<Option<String>> {
-    match value.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()) {
+    match value.and_then(|v| desk::text::clean(&v)) {
         Some(v) if v.chars().count() > MAX_NAME_CHARS => Err(ApiError::bad_request(format!(
             "{field} is longer than {MAX_NAME_CHARS} characters"
         ))),
@@ -45,7 +45,7 @@ pub async fn create(
         desk::Email::parse(e)
             .map_err(|why| ApiError::bad_request(format!("customer.email {why}")))?;
     }
-    let started = flow::start(&state, body.locale.as_deref(), customer, text).await?;
+    let started = flow::start(&state, body.locale.as_deref(), customer, text.as_deref()).await?;
     let c = &started.appended.conversation;
     Ok((
         StatusCode::CREATED,
@@ -101,9 +101,9 @@ pub async fn post_message(
     let appended = match access {
         Access::Customer => {
             state.check_rate(Limit::Message(c.id.as_str())).await?;
-            flow::customer_message(&state, &c, text).await?
+            flow::customer_message(&state, &c, &text).await?
         }
-        Access::Agent(agent) => flow::agent_message(&state, &c, agent.id, text).await?,
+        Access::Agent(agent) => flow::agent_message(&state, &c, agent.id, &text).await?,
     };
     let conv = &appended.conversation;
     Ok((
@@ -130,7 +130,7 @@ pub async fn rate(
         return Err(ApiError::bad_request("score must be between 1 and 5"));
     }
     let comment = match body.comment {
-        Some(c) => Some(flow::check_text(&c)?.to_owned()),
+        Some(c) => Some(flow::check_text(&c)?),
         None => None,
     };
     let (c, access) = opened.into_parts();

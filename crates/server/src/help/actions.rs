@@ -37,16 +37,15 @@ pub async fn guard(state: &AppState, answer: DeskResult<Answer>) -> DeskResult<(
 }
 
 pub(crate) fn required(value: &str, field: &str, max: usize) -> DeskResult<String> {
-    let v = value.trim();
-    if v.is_empty() {
+    let Some(v) = desk::text::clean(value) else {
         return Err(DeskError::invalid(format!("{field} must not be empty")));
-    }
+    };
     if v.chars().count() > max {
         return Err(DeskError::invalid(format!(
             "{field} is longer than {max} characters"
         )));
     }
-    Ok(v.to_owned())
+    Ok(v)
 }
 
 fn optional(value: Option<&str>, field: &str, max: usize) -> DeskResult<Option<String>> {
@@ -85,7 +84,7 @@ pub async fn add_comment(
     state.check_rate(Limit::HelpPost(ip)).await?;
     let article = super::published_article(state, article_id).await?;
     let author = required(author, "author", MAX_NAME_CHARS)?;
-    let text = flow::check_text(text)?.to_owned();
+    let text = flow::check_text(text)?;
     guard(state, answer).await?;
     Ok(state.store.add_comment(&article.id, &author, &text).await?)
 }
@@ -106,7 +105,7 @@ pub async fn contact_submit(
     let email = desk::Email::parse(&email)
         .map_err(|why| DeskError::invalid(format!("email {why}")))?
         .into_string();
-    let text = flow::check_text(text)?.to_owned();
+    let text = flow::check_text(text)?;
     guard(state, answer).await?;
     flow::start(
         state,

@@ -524,7 +524,7 @@ async fn form_action(
         };
     let done = match act {
         Action::Reply(text) => match flow::check_text(text) {
-            Ok(text) => flow::agent_message(state, &c, agent.id, text).await,
+            Ok(text) => flow::agent_message(state, &c, agent.id, &text).await,
             Err(e) => Err(e),
         },
         Action::Resolve => flow::resolve(state, &c, Some(agent.id)).await,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::console::{console_top_bar, error_response, head, require_console};
 use super::layout::{document, lang_switch, reason_label, Lang, LangQuery};
-use crate::analytics::RangeIn;
+use crate::analytics::{RangeIn, MAX_DASHBOARD_DAYS};
 use crate::auth;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -60,7 +60,7 @@ pub async fn show(
         from: q.from.clone(),
         to: q.to.clone(),
     };
-    let (from, to) = match range.resolve(state.clock.now_ms()) {
+    let (from, to) = match range.resolve_within(state.clock.now_ms(), MAX_DASHBOARD_DAYS) {
         Ok(r) => r,
         Err(e) => return error_response(lang, ApiError::bad_request(e)),
     };

@@ -35,6 +35,10 @@ pub struct ServeArgs {
     /// Rate limits on public endpoints. Turn off only for load tests.
     #[arg(long, env = "TANDEM_RATE_LIMITS", default_value_t = true, action = ArgAction::Set)]
     pub rate_limits: bool,
+    /// Run the demo desk (no `--playbook`) on an address other than loopback. Its accounts have
+    /// published passwords, so without this it only listens on 127.0.0.1 / ::1.
+    #[arg(long, env = "TANDEM_DEMO", default_value_t = false, action = ArgAction::Set)]
+    pub demo: bool,
     /// Mark cookies `Secure`; set this when the desk is served over HTTPS.
     #[arg(long, env = "TANDEM_SECURE_COOKIES", default_value_t = false, action = ArgAction::Set)]
     pub secure_cookies: bool,
@@ -71,6 +75,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("playbook", &self.playbook)
             .field("data_dir", &self.data_dir)
             .field("bind", &self.bind)
+            .field("demo", &self.demo)
             .field(
                 "database_url",
                 &self.database_url.as_deref().map(redact_password),
@@ -145,6 +150,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         )
         .init();
     let demo = args.playbook.is_none();
+    if demo {
+        demo_guard(&args.bind, args.demo)?;
+    }
     let playbook = match &args.playbook {
         Some(path) => Playbook::from_file(path)?,
         None => Playbook::demo(),
@@ -192,6 +200,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     })
 }
 
+/// The demo desk's accounts have passwords anyone can read (README, the start-up lines): it
+/// listens on loopback only, unless `--demo` says the operator means it.
+fn demo_guard(bind: &str, demo: bool) -> anyhow::Result<()> {
+    let host = bind.rsplit_once(':').map_or(bind, |(h, _)| h);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    anyhow::ensure!(
+        loopback || demo,
+        "refusing to start the demo desk on {bind}: its accounts have published passwords. \
+         Give your own --playbook, bind to 127.0.0.1, or pass --demo true to run the demo there anyway"
+    );
+    Ok(())
+}
+
 /// The help center's options, from the settings (`--captcha-secret`, `--trusted-proxies`, or
 /// their file keys and variables): the server reads no environment.
 pub fn help_options(args: &ServeArgs) -> anyhow::Result<server::help::HelpOptions> {
@@ -231,6 +256,28 @@ mod tests {
             assert!(!shown.contains(secret), "{shown}");
         }
         assert!(shown.contains("<redacted>"), "{shown}");
+    }
+
+    #[test]
+    fn the_demo_listens_on_loopback_unless_told() {
+        for bind in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "[::1]:8080",
+            "127.0.0.1:0",
+        ] {
+            assert!(demo_guard(bind, false).is_ok(), "{bind}");
+        }
+        for bind in [
+            "0.0.0.0:8080",
+            "[::]:8080",
+            "10.0.0.5:80",
+            "desk.example.org:8080",
+        ] {
+            let e = demo_guard(bind, false).expect_err(bind).to_string();
+            assert!(e.contains("--demo"), "{e}");
+            assert!(demo_guard(bind, true).is_ok(), "{bind}");
+        }
     }
 
     #[test]
