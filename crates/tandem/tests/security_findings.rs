@@ -199,3 +199,224 @@ fn the_demo_desk_stays_on_loopback_unless_told() {
     let _ = child.wait();
     assert!(listening.contains("http://0.0.0.0:"), "{listening}");
 }
+
+/// A demo agent's id and bearer token.
+async fn agent_login(c: &reqwest::Client, base: &str, n: usize) -> (i64, String) {
+    let who = &server::bootstrap::DEMO_LOGINS[n];
+    let res = c
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({"email": who.email, "password": who.password}))
+        .send()
+        .await
+        .expect("login");
+    let token = res.json::<Value>().await.expect("json")["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let admin = admin_token(c, base).await;
+    let agents: Value = c
+        .get(format!("{base}/api/v1/agents"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("agents")
+        .json()
+        .await
+        .expect("json");
+    let id = agents
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|a| a["email"] == who.email)
+        .and_then(|a| a["id"].as_i64())
+        .expect("the agent's id");
+    (id, token)
+}
+
+async fn go_online(c: &reqwest::Client, base: &str, id: i64, token: &str) {
+    let res = c
+        .put(format!("{base}/api/v1/agents/{id}/presence"))
+        .bearer_auth(token)
+        .json(&json!({"status": "online"}))
+        .send()
+        .await
+        .expect("presence");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+/// Reads an event stream until it ends or `limit` passes; returns what came and whether it
+/// ended.
+async fn drain(mut res: reqwest::Response, limit: Duration) -> (String, bool) {
+    let mut seen = String::new();
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        match tokio::time::timeout_at(deadline, res.chunk()).await {
+            Ok(Ok(Some(bytes))) => seen.push_str(&String::from_utf8_lossy(&bytes)),
+            Ok(Ok(None)) | Ok(Err(_)) => return (seen, true),
+            Err(_) => return (seen, false),
+        }
+    }
+}
+
+/// A conversation's stream ends when the conversation goes to a colleague: the agent who gave it
+/// away sees nothing written afterwards (it went on before the fix).
+#[tokio::test]
+async fn a_conversation_stream_ends_when_the_conversation_goes_to_a_colleague() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&["--data-dir", dir.path().to_str().expect("utf-8")]);
+    let (base, c) = (node.base.as_str(), client());
+    let (ben, ben_token) = agent_login(&c, base, 1).await;
+    let (clara, clara_token) = agent_login(&c, base, 2).await;
+    go_online(&c, base, ben, &ben_token).await;
+    let created: Value = c
+        .post(format!("{base}/api/v1/conversations"))
+        .json(&json!({"text": "Ich möchte bitte mit einem Menschen sprechen"}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let (id, customer) = (
+        created["id"].as_str().expect("id").to_owned(),
+        created["token"].as_str().expect("token").to_owned(),
+    );
+    let read = |token: String| {
+        let url = format!("{base}/api/v1/conversations/{id}");
+        let c = c.clone();
+        async move {
+            c.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .ok()?
+                .json::<Value>()
+                .await
+                .ok()
+        }
+    };
+    common::eventually("Ben gets the conversation", Duration::from_secs(10), || {
+        let read = read(customer.clone());
+        async move { read.await.filter(|v| v["assignee"]["id"] == ben) }
+    })
+    .await;
+    let stream = c
+        .get(format!("{base}/api/v1/conversations/{id}/events"))
+        .bearer_auth(&ben_token)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(stream.status(), StatusCode::OK);
+
+    go_online(&c, base, clara, &clara_token).await;
+    let res = c
+        .post(format!("{base}/api/v1/conversations/{id}/transfer"))
+        .bearer_auth(&ben_token)
+        .json(&json!({"agent": clara}))
+        .send()
+        .await
+        .expect("transfer");
+    assert!(res.status().is_success(), "{}", res.status());
+    for (token, text) in [(&customer, "geheim-123"), (&clara_token, "antwort-456")] {
+        let res = c
+            .post(format!("{base}/api/v1/conversations/{id}/messages"))
+            .bearer_auth(token)
+            .json(&json!({"text": text}))
+            .send()
+            .await
+            .expect("message");
+        assert!(res.status().is_success(), "{}", res.status());
+    }
+    let (seen, ended) = drain(stream, Duration::from_secs(5)).await;
+    assert!(ended, "the stream went on after the transfer: {seen}");
+    assert!(
+        !seen.contains("geheim-123") && !seen.contains("antwort-456"),
+        "{seen}"
+    );
+}
+
+/// The console's inbox stream ends with the console session: after `/console/logout` it sends
+/// nothing more (it went on before the fix).
+#[tokio::test]
+async fn the_inbox_stream_ends_with_the_console_session() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&["--data-dir", dir.path().to_str().expect("utf-8")]);
+    let (base, c) = (node.base.as_str(), client());
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let page = no_redirects
+        .get(format!("{base}/console/login"))
+        .send()
+        .await
+        .expect("login page");
+    let login_csrf = cookie(&page, "tandem_login");
+    let who = &server::bootstrap::DEMO_LOGINS[1];
+    let res = no_redirects
+        .post(format!("{base}/console/login"))
+        .header("cookie", format!("tandem_login={login_csrf}"))
+        .form(&[
+            ("email", who.email),
+            ("password", who.password),
+            ("csrf", login_csrf.as_str()),
+        ])
+        .send()
+        .await
+        .expect("login");
+    let session = cookie(&res, "tandem_session");
+    let jar = format!("tandem_session={session}");
+    let console = no_redirects
+        .get(format!("{base}/console"))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .expect("console")
+        .text()
+        .await
+        .expect("html");
+    let csrf = console
+        .split("name=\"csrf-token\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the console's CSRF token")
+        .to_owned();
+    let stream = c
+        .get(format!("{base}/api/v1/agent/events"))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(stream.status(), StatusCode::OK);
+    let res = no_redirects
+        .post(format!("{base}/console/logout"))
+        .header("cookie", &jar)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .expect("logout");
+    assert!(res.status().is_redirection(), "{}", res.status());
+    // A new queued conversation: an event the stream would have carried.
+    let res = c
+        .post(format!("{base}/api/v1/conversations"))
+        .json(&json!({"text": "Ich möchte bitte mit einem Menschen sprechen, privat-789"}))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (seen, ended) = drain(stream, Duration::from_secs(5)).await;
+    assert!(ended, "the stream went on after the logout: {seen}");
+    assert!(!seen.contains("inbox"), "{seen}");
+}
+
+/// The value of the cookie `name` that `res` sets.
+fn cookie(res: &reqwest::Response, name: &str) -> String {
+    res.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix(&format!("{name}=")))
+        .and_then(|v| v.split(';').next())
+        .expect("the cookie")
+        .to_owned()
+}
