@@ -119,6 +119,22 @@ pub async fn start_session(
     Ok((token, csrf))
 }
 
+/// Ends the API session whose bearer token `headers` carry; 401 without one.
+pub async fn revoke_bearer(state: &AppState, headers: &HeaderMap) -> ApiResult<()> {
+    let token = bearer(headers)
+        .filter(|t| !t.starts_with(CONVERSATION_TOKEN_PREFIX))
+        .ok_or_else(ApiError::unauthorized)?;
+    let hash = token_hash(token);
+    let session = state
+        .store
+        .session(&hash, state.clock.now_ms())
+        .await?
+        .filter(|s| s.kind == SessionKind::Api)
+        .ok_or_else(ApiError::unauthorized)?;
+    state.store.delete_session(&session.token_hash).await?;
+    Ok(())
+}
+
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

@@ -25,6 +25,8 @@ pub enum Limit<'a> {
     Captcha(IpAddr),
     /// A help-center post: comment, contact message, vote.
     HelpPost(IpAddr),
+    /// A customer's rating, per conversation.
+    Rating(&'a str),
 }
 
 /// A limit: `per_minute` on average, `burst` at once.
@@ -39,6 +41,7 @@ const MESSAGE: Rule = Rule::new(60, 20);
 const LOGIN: Rule = Rule::new(10, 5);
 const CAPTCHA: Rule = Rule::new(60, 60);
 const HELP_POST: Rule = Rule::new(30, 30);
+const RATING: Rule = Rule::new(5, 5);
 
 impl Rule {
     const fn new(per_minute: u32, burst: u32) -> Self {
@@ -67,6 +70,7 @@ impl Limit<'_> {
             Limit::Login(ip) => (LOGIN, format!("login:{ip}")),
             Limit::Captcha(ip) => (CAPTCHA, format!("help-captcha:{ip}")),
             Limit::HelpPost(ip) => (HELP_POST, format!("help-post:{ip}")),
+            Limit::Rating(conv) => (RATING, format!("rating:{conv}")),
         }
     }
 }
@@ -78,6 +82,7 @@ pub struct RateLimits {
     login: DefaultKeyedRateLimiter<IpAddr>,
     captcha: DefaultKeyedRateLimiter<IpAddr>,
     help_post: DefaultKeyedRateLimiter<IpAddr>,
+    rating: DefaultKeyedRateLimiter<String>,
 }
 
 impl Default for RateLimits {
@@ -88,6 +93,7 @@ impl Default for RateLimits {
             login: RateLimiter::keyed(LOGIN.quota()),
             captcha: RateLimiter::keyed(CAPTCHA.quota()),
             help_post: RateLimiter::keyed(HELP_POST.quota()),
+            rating: RateLimiter::keyed(RATING.quota()),
         }
     }
 }
@@ -100,6 +106,7 @@ impl RateLimits {
             Limit::Login(ip) => self.login.check_key(ip).is_ok(),
             Limit::Captcha(ip) => self.captcha.check_key(ip).is_ok(),
             Limit::HelpPost(ip) => self.help_post.check_key(ip).is_ok(),
+            Limit::Rating(conv) => self.rating.check_key(&(*conv).to_owned()).is_ok(),
         }
     }
 }

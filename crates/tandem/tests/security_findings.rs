@@ -420,3 +420,190 @@ fn cookie(res: &reqwest::Response, name: &str) -> String {
         .expect("the cookie")
         .to_owned()
 }
+
+/// `POST /api/v1/auth/logout` revokes the caller's bearer token (there was no way to before).
+#[tokio::test]
+async fn logout_revokes_the_bearer_token() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&["--data-dir", dir.path().to_str().expect("utf-8")]);
+    let (base, c) = (node.base.as_str(), client());
+    let (_, token) = agent_login(&c, base, 1).await;
+    let mine = |token: String| {
+        c.get(format!("{base}/api/v1/agent/conversations"))
+            .bearer_auth(token)
+            .send()
+    };
+    assert_eq!(
+        mine(token.clone()).await.expect("read").status(),
+        StatusCode::OK
+    );
+    let res = c
+        .post(format!("{base}/api/v1/auth/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = mine(token.clone()).await.expect("read");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = c
+        .post(format!("{base}/api/v1/auth/logout"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("logout again");
+    assert_eq!(
+        error_of(res).await,
+        (StatusCode::UNAUTHORIZED, "unauthorized".to_owned())
+    );
+}
+
+/// A rating comes once a person has taken part (or the conversation is resolved), its comment
+/// is at most 1,000 characters, a second one replaces the first, and they are rate-limited.
+#[tokio::test]
+async fn ratings_follow_a_persons_part_and_replace_each_other() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&["--data-dir", dir.path().to_str().expect("utf-8")]);
+    let (base, c) = (node.base.as_str(), client());
+    let rate = |id: String, token: String, body: Value| {
+        c.post(format!("{base}/api/v1/conversations/{id}/rating"))
+            .bearer_auth(token)
+            .json(&body)
+            .send()
+    };
+    // The bot answered; no person took part.
+    let bot_only: Value = c
+        .post(format!("{base}/api/v1/conversations"))
+        .json(&json!({"text": "Wo ist mein Paket?"}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let (id, token) = (
+        bot_only["id"].as_str().expect("id").to_owned(),
+        bot_only["token"].as_str().expect("token").to_owned(),
+    );
+    let res = rate(id, token, json!({"score": 1})).await.expect("rate");
+    assert_eq!(
+        error_of(res).await,
+        (StatusCode::CONFLICT, "not_ratable_yet".to_owned())
+    );
+
+    // A person takes it.
+    let (ben, ben_token) = agent_login(&c, base, 1).await;
+    go_online(&c, base, ben, &ben_token).await;
+    let handed: Value = c
+        .post(format!("{base}/api/v1/conversations"))
+        .json(&json!({"text": "Ich möchte bitte mit einem Menschen sprechen"}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let (id, token) = (
+        handed["id"].as_str().expect("id").to_owned(),
+        handed["token"].as_str().expect("token").to_owned(),
+    );
+    common::eventually("Ben gets it", Duration::from_secs(10), || {
+        let (c, url, token) = (
+            c.clone(),
+            format!("{base}/api/v1/conversations/{id}"),
+            token.clone(),
+        );
+        async move {
+            let v: Value = c
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (v["assignee"]["id"] == ben).then_some(())
+        }
+    })
+    .await;
+    let res = rate(
+        id.clone(),
+        token.clone(),
+        json!({"score": 2, "comment": "x".repeat(1_001)}),
+    )
+    .await
+    .expect("rate");
+    assert_eq!(
+        error_of(res).await,
+        (StatusCode::PAYLOAD_TOO_LARGE, "text_too_long".to_owned())
+    );
+    for score in [2, 5] {
+        let res = rate(id.clone(), token.clone(), json!({"score": score}))
+            .await
+            .expect("rate");
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+    let admin = admin_token(&c, base).await;
+    let summary: Value = c
+        .get(format!("{base}/api/v1/metrics/summary"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("summary")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(summary["csat"]["count"], 1, "{summary}");
+    assert_eq!(summary["csat"]["average"], 5.0, "{summary}");
+    // Five ratings a minute per conversation (the one refused as too long did not count).
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(
+            rate(id.clone(), token.clone(), json!({"score": 4}))
+                .await
+                .expect("rate")
+                .status(),
+        );
+    }
+    assert!(
+        statuses.contains(&StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+}
+
+/// Behind a trusted proxy, login attempts count per client address, not per proxy: one client's
+/// failures do not lock out another's.
+#[tokio::test]
+async fn login_limits_count_the_client_behind_a_trusted_proxy() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&[
+        "--data-dir",
+        dir.path().to_str().expect("utf-8"),
+        "--trusted-proxies",
+        "127.0.0.1",
+    ]);
+    let (base, c) = (node.base.as_str(), client());
+    let who = &server::bootstrap::DEMO_LOGINS[1];
+    let login = |from: &'static str, password: &str| {
+        c.post(format!("{base}/api/v1/auth/token"))
+            .header("x-forwarded-for", from)
+            .json(&json!({"email": who.email, "password": password}))
+            .send()
+    };
+    let mut refused = false;
+    for _ in 0..12 {
+        let status = login("203.0.113.7", "wrong-password-0")
+            .await
+            .expect("login")
+            .status();
+        refused |= status == StatusCode::TOO_MANY_REQUESTS;
+    }
+    assert!(refused, "the guessing client is never slowed down");
+    let res = login("203.0.113.8", who.password).await.expect("login");
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "another client behind the proxy is locked out"
+    );
+}

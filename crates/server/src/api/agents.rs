@@ -1,7 +1,7 @@
 //! Agent and admin endpoints: API tokens, the agent's conversations, presence, agent accounts.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use desk::{AgentId, Presence, Role};
 use store::SessionKind;
@@ -26,6 +26,15 @@ pub async fn token(
     let agent = auth::login(&state, &body.email, &body.password).await?;
     let (token, _) = auth::start_session(&state, &agent, SessionKind::Api).await?;
     Ok(Json(wire::Token { token }))
+}
+
+/// Revoke the caller's bearer token: it opens nothing afterwards.
+#[utoipa::path(post, path = "/api/v1/auth/logout",
+    responses((status = 204), (status = 401)),
+    security(("bearer" = [])))]
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<StatusCode> {
+    auth::revoke_bearer(&state, &headers).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller's assigned conversations (and the queue they may look at).

@@ -3,6 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use desk::{Author, ConversationState};
 use store::Customer;
 
 use crate::auth::{Access, Opened, Read, Write};
@@ -10,6 +11,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientIp};
 use crate::flow;
 use crate::limits::Limit;
+use crate::service::DeskError;
 use crate::state::AppState;
 use crate::wire;
 
@@ -116,10 +118,14 @@ pub async fn post_message(
     ))
 }
 
-/// The customer rates the conversation (1–5).
+/// The longest rating comment, in characters.
+pub const MAX_RATING_COMMENT_CHARS: usize = 1_000;
+
+/// The customer rates the conversation (1–5), once a person has taken part or it is resolved.
+/// A second rating replaces the first.
 #[utoipa::path(post, path = "/api/v1/conversations/{id}/rating", params(("id" = String, Path)),
     request_body = wire::Rating,
-    responses((status = 204), (status = 400), (status = 401), (status = 404)),
+    responses((status = 204), (status = 400), (status = 401), (status = 404), (status = 409), (status = 413), (status = 429)),
     security(("bearer" = [])))]
 pub async fn rate(
     State(state): State<AppState>,
@@ -130,6 +136,9 @@ pub async fn rate(
         return Err(ApiError::bad_request("score must be between 1 and 5"));
     }
     let comment = match body.comment {
+        Some(c) if c.chars().count() > MAX_RATING_COMMENT_CHARS => {
+            return Err(DeskError::TooLong(MAX_RATING_COMMENT_CHARS).into())
+        }
         Some(c) => Some(flow::check_text(&c)?),
         None => None,
     };
@@ -137,6 +146,22 @@ pub async fn rate(
     if !matches!(access, Access::Customer) {
         return Err(ApiError::forbidden(
             "only the customer rates a conversation",
+        ));
+    }
+    state.check_rate(Limit::Rating(c.id.as_str())).await?;
+    let person_took_part = c.state == ConversationState::Resolved
+        || c.assignee.is_some()
+        || state
+            .store
+            .messages(&c.id)
+            .await?
+            .iter()
+            .any(|m| m.author == Author::Agent);
+    if !person_took_part {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "not_ratable_yet",
+            "a conversation can be rated once a person has taken part or it is resolved",
         ));
     }
     state.store.rate(&c.id, body.score as u8, comment).await?;
