@@ -70,8 +70,38 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
-/// Checks e-mail and password. Unknown e-mails cost as much time as wrong passwords.
+/// Failed logins one account may have: this many per quarter hour, and [`HOURLY_FAILURES`] per
+/// hour; beyond them its logins are refused (429) until the window ends, whoever tries.
+pub const QUARTER_HOUR_FAILURES: u32 = 5;
+pub const HOURLY_FAILURES: u32 = 15;
+const QUARTER_HOUR_MS: i64 = 15 * 60_000;
+const HOUR_MS: i64 = 60 * 60_000;
+
+/// The failure counters of an account, keyed by a hash of its e-mail (known or not, so a
+/// refusal does not tell which accounts exist, and no address is kept in the counters).
+fn failure_keys(email: &str) -> [(String, i64, u32); 2] {
+    let who = token_hash(&email.trim().to_lowercase());
+    [
+        (
+            format!("login-fail:{who}"),
+            QUARTER_HOUR_MS,
+            QUARTER_HOUR_FAILURES,
+        ),
+        (format!("login-fail-hour:{who}"), HOUR_MS, HOURLY_FAILURES),
+    ]
+}
+
+/// Checks e-mail and password. Unknown e-mails cost as much time as wrong passwords. An
+/// account with too many recent failures is refused before its password is checked.
 pub async fn login(state: &AppState, email: &str, password: &str) -> ApiResult<Agent> {
+    let with_rate_limits = state.limits.is_some();
+    if with_rate_limits {
+        for (key, window, most) in failure_keys(email) {
+            if state.store.hits(&key, window).await? >= most {
+                return Err(ApiError::too_many_requests());
+            }
+        }
+    }
     let found = state.store.agent_credentials(email.trim()).await?;
     let (agent, ok) = match found {
         Some((agent, hash)) => {
@@ -90,11 +120,20 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> ApiResult<A
     };
     match (agent, ok) {
         (Some(agent), true) => Ok(agent),
-        _ => Err(ApiError::new(
-            axum::http::StatusCode::UNAUTHORIZED,
-            "invalid_login",
-            "e-mail or password is wrong",
-        )),
+        (agent, _) => {
+            // Neither the e-mail nor the password goes to the log.
+            tracing::warn!(agent = agent.map(|a| a.id.get()), "failed login");
+            if with_rate_limits {
+                for (key, window, _) in failure_keys(email) {
+                    state.store.count_hit(&key, window).await?;
+                }
+            }
+            Err(ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "invalid_login",
+                "e-mail or password is wrong",
+            ))
+        }
     }
 }
 

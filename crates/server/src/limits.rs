@@ -19,7 +19,9 @@ pub enum Limit<'a> {
     NewConversation(IpAddr),
     /// A customer message, per conversation.
     Message(&'a str),
-    /// A login attempt (API or console), per address.
+    /// A login attempt (API or console), per address: generous, so that a whole office behind
+    /// one address can sign in at nine; each account's failures are throttled apart
+    /// (`auth::login`).
     Login(IpAddr),
     /// A help-center CAPTCHA (`GET /api/v1/captcha` and the form pages that embed one).
     Captcha(IpAddr),
@@ -38,7 +40,7 @@ struct Rule {
 
 const NEW_CONVERSATION: Rule = Rule::new(30, 10);
 const MESSAGE: Rule = Rule::new(60, 20);
-const LOGIN: Rule = Rule::new(10, 5);
+const LOGIN: Rule = Rule::new(60, 30);
 const CAPTCHA: Rule = Rule::new(60, 60);
 const HELP_POST: Rule = Rule::new(30, 30);
 const RATING: Rule = Rule::new(5, 5);

@@ -157,6 +157,8 @@ pub trait Store: Send + Sync + 'static {
     /// Counts one hit on `key` in the current fixed window of `window_ms` and returns the hits
     /// in that window so far, this one included.
     async fn count_hit(&self, key: &str, window_ms: i64) -> Result<u32>;
+    /// The hits on `key` in the current fixed window of `window_ms`, without counting one.
+    async fn hits(&self, key: &str, window_ms: i64) -> Result<u32>;
 
     // Help center
     /// Imports the playbook's articles at start: inserts new ones as published and updates the

@@ -529,6 +529,10 @@ impl Store for PgStore {
         Ok(hits)
     }
 
+    async fn hits(&self, key: &str, window_ms: i64) -> Result<u32> {
+        queries::hits(&self.client().await?, self.clock.now_ms(), key, window_ms).await
+    }
+
     async fn import_articles(&self, articles: Vec<NewArticle>) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;

@@ -406,6 +406,13 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn hits(&self, key: &str, window_ms: i64) -> Result<u32> {
+        let key = key.to_owned();
+        let now = self.clock.now_ms();
+        self.read(move |c| queries::hits(c, now, &key, window_ms))
+            .await
+    }
+
     async fn import_articles(&self, articles: Vec<NewArticle>) -> Result<()> {
         let now = self.clock.now_ms();
         self.writer

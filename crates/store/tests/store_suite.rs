@@ -285,6 +285,10 @@ async fn rate_counters_count_per_key_and_window(s: Arc<dyn Store>) {
         );
     }
     assert_eq!(s.count_hit("login:5.6.7.8", 60_000).await.expect("hit"), 1);
+    // Looking does not count.
+    assert_eq!(s.hits("login:1.2.3.4", 60_000).await.expect("hits"), 3);
+    assert_eq!(s.hits("login:1.2.3.4", 60_000).await.expect("hits"), 3);
+    assert_eq!(s.hits("login:9.9.9.9", 60_000).await.expect("hits"), 0);
 }
 
 async fn notices_name_the_messages_of_a_write(s: Arc<dyn Store>) {

@@ -573,7 +573,7 @@ async fn ratings_follow_a_persons_part_and_replace_each_other() {
 }
 
 /// Behind a trusted proxy, login attempts count per client address, not per proxy: one client's
-/// failures do not lock out another's.
+/// attempts do not lock out another's.
 #[tokio::test]
 async fn login_limits_count_the_client_behind_a_trusted_proxy() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -584,26 +584,72 @@ async fn login_limits_count_the_client_behind_a_trusted_proxy() {
         "127.0.0.1",
     ]);
     let (base, c) = (node.base.as_str(), client());
-    let who = &server::bootstrap::DEMO_LOGINS[1];
-    let login = |from: &'static str, password: &str| {
+    let login = |from: &'static str, email: String, password: &str| {
         c.post(format!("{base}/api/v1/auth/token"))
             .header("x-forwarded-for", from)
-            .json(&json!({"email": who.email, "password": password}))
+            .json(&json!({"email": email, "password": password}))
             .send()
     };
+    // One guess per account, so only the address can stop it.
     let mut refused = false;
-    for _ in 0..12 {
-        let status = login("203.0.113.7", "wrong-password-0")
-            .await
-            .expect("login")
-            .status();
+    for n in 0..40 {
+        let status = login(
+            "203.0.113.7",
+            format!("guess{n}@example.org"),
+            "wrong-password-0",
+        )
+        .await
+        .expect("login")
+        .status();
         refused |= status == StatusCode::TOO_MANY_REQUESTS;
     }
     assert!(refused, "the guessing client is never slowed down");
-    let res = login("203.0.113.8", who.password).await.expect("login");
+    let who = &server::bootstrap::DEMO_LOGINS[1];
+    let res = login("203.0.113.8", who.email.to_owned(), who.password)
+        .await
+        .expect("login");
     assert_eq!(
         res.status(),
         StatusCode::OK,
         "another client behind the proxy is locked out"
+    );
+}
+
+/// Failed logins are throttled per account, from whatever address: after five in a quarter of
+/// an hour the account's logins are refused, the right password included, while other accounts
+/// sign in as usual (before, only the address counted).
+#[tokio::test]
+async fn failed_logins_are_throttled_per_account() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&[
+        "--data-dir",
+        dir.path().to_str().expect("utf-8"),
+        "--trusted-proxies",
+        "127.0.0.1",
+    ]);
+    let (base, c) = (node.base.as_str(), client());
+    let login = |from: String, n: usize, password: Option<&str>| {
+        let who = &server::bootstrap::DEMO_LOGINS[n];
+        c.post(format!("{base}/api/v1/auth/token"))
+            .header("x-forwarded-for", from)
+            .json(&json!({"email": who.email, "password": password.unwrap_or(who.password)}))
+            .send()
+    };
+    for i in 0..5 {
+        let res = login(format!("198.51.100.{i}"), 1, Some("not-bens-password"))
+            .await
+            .expect("login");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = login("198.51.100.99".into(), 1, None).await.expect("login");
+    assert_eq!(
+        error_of(res).await,
+        (StatusCode::TOO_MANY_REQUESTS, "rate_limited".to_owned())
+    );
+    let res = login("198.51.100.0".into(), 2, None).await.expect("login");
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "another account is refused too"
     );
 }

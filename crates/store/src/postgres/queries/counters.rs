@@ -33,6 +33,28 @@ pub(crate) async fn count_hit<C: GenericClient>(
     Ok((hits.max(0) as u32, hits == 1))
 }
 
+/// The hits of the fixed window that `now` falls in.
+pub(crate) async fn hits<C: GenericClient>(
+    c: &C,
+    now: i64,
+    key: &str,
+    window_ms: i64,
+) -> Result<u32> {
+    let window_ms = window_ms.max(1);
+    let start = now / window_ms * window_ms;
+    let hits: Option<i32> = match query_opt(
+        c,
+        "SELECT hits FROM rate_counters WHERE key = $1 AND window_start = $2",
+        &[&key, &start],
+    )
+    .await?
+    {
+        Some(row) => Some(row.try_get(0)?),
+        None => None,
+    };
+    Ok(hits.unwrap_or(0).max(0) as u32)
+}
+
 /// Drops counters of windows that closed more than an hour ago.
 pub(crate) async fn sweep_counters<C: GenericClient>(c: &C, now: i64) -> Result<()> {
     exec(
