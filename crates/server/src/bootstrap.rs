@@ -57,8 +57,8 @@ pub async fn first_admin(
     if store.count_agents().await? > 0 {
         return Ok(false);
     }
-    if password.chars().count() < 10 {
-        anyhow::bail!("TANDEM_ADMIN_PASSWORD must have at least 10 characters");
+    if let Err(why) = desk::password::check(password) {
+        anyhow::bail!("TANDEM_ADMIN_PASSWORD: {why}");
     }
     match store
         .create_agent(NewAgent {

@@ -57,11 +57,7 @@ pub fn validate_new_agent(
     let email = desk::Email::parse(&email)
         .map_err(|why| DeskError::invalid(format!("email {why}")))?
         .into_string();
-    if body.password.chars().count() < 10 || body.password.len() > 1024 {
-        return Err(DeskError::invalid(
-            "password must have at least 10 characters",
-        ));
-    }
+    desk::password::check(&body.password).map_err(DeskError::invalid)?;
     let role = match body.role.as_deref() {
         None => Role::Agent,
         Some(r) => r
@@ -116,6 +112,33 @@ fn parsed<W>(
         .iter()
         .map(|s| parse(s).map_err(|why| DeskError::invalid(format!("{field}: {s:?} {why}"))))
         .collect()
+}
+
+/// An agent changes their own password: the current one proves it is them, the new one follows
+/// the desk's rules (`desk::password`). Every session of theirs ends, this one included.
+pub async fn change_password(
+    state: &AppState,
+    agent: &desk::Agent,
+    current: &str,
+    new: &str,
+) -> DeskResult<()> {
+    let (_, hash) = state
+        .store
+        .agent_credentials(&agent.email)
+        .await?
+        .ok_or(DeskError::NotFound)?;
+    let current = current.to_owned();
+    let proven = tokio::task::spawn_blocking(move || crate::auth::verify_password(&current, &hash))
+        .await
+        .unwrap_or(false);
+    if !proven {
+        return Err(DeskError::Forbidden("the current password is wrong".into()));
+    }
+    desk::password::check(new).map_err(DeskError::invalid)?;
+    let hash = password_hash(new)?;
+    state.store.set_password(agent.id, hash).await?;
+    tracing::info!(agent = agent.id.get(), "password changed");
+    Ok(())
 }
 
 /// The stored hash of a new agent's password (argon2id), as [`validate_new_agent`] takes it.

@@ -210,6 +210,13 @@ pub struct Rating {
     pub comment: Option<String>,
 }
 
+/// An agent's own password change.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PasswordChange {
+    pub current: String,
+    pub new: String,
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct Login {
     pub email: String,

@@ -61,6 +61,9 @@ pub trait Store: Send + Sync + 'static {
     /// Sets what the agent rules out for themselves and how many conversations they take at
     /// once.
     async fn set_limits(&self, id: AgentId, limits: Vec<String>, capacity: u32) -> Result<()>;
+    /// Stores a new password hash and ends every session of the agent (API tokens, console
+    /// cookies), in one step.
+    async fn set_password(&self, id: AgentId, password_hash: String) -> Result<()>;
 
     // Sessions (API tokens and console cookies), kept by token hash only.
     async fn create_session(&self, session: Session) -> Result<()>;

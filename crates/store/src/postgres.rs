@@ -306,6 +306,14 @@ impl Store for PgStore {
         Ok(n.max(0) as u64)
     }
 
+    async fn set_password(&self, id: AgentId, password_hash: String) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        queries::set_password(&tx, id, &password_hash).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn set_limits(&self, id: AgentId, limits: Vec<String>, capacity: u32) -> Result<()> {
         let client = self.client().await?;
         let stmt = client

@@ -206,6 +206,12 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_password(&self, id: AgentId, password_hash: String) -> Result<()> {
+        self.writer
+            .write(move |c| queries::set_password(c, id, &password_hash))
+            .await
+    }
+
     async fn set_limits(&self, id: AgentId, limits: Vec<String>, capacity: u32) -> Result<()> {
         let limits =
             serde_json::to_string(&limits).map_err(|e| StoreError::Backend(e.to_string()))?;

@@ -277,6 +277,45 @@ async fn sessions_expire(s: Arc<dyn Store>) {
     assert!(s.session("t1", 1_000).await.expect("read").is_none());
 }
 
+/// A new password ends every session of that agent, and only theirs.
+async fn a_new_password_ends_the_agents_sessions(s: Arc<dyn Store>) {
+    let a = s
+        .create_agent(agent("pw@x.de", 3, &[]))
+        .await
+        .expect("agent");
+    let b = s
+        .create_agent(agent("other@x.de", 3, &[]))
+        .await
+        .expect("agent");
+    let far = now_ms() + 3_600_000;
+    for (hash, who) in [("t-a1", a.id), ("t-a2", a.id), ("t-b", b.id)] {
+        s.create_session(Session {
+            token_hash: hash.into(),
+            agent: who,
+            kind: SessionKind::Api,
+            csrf: None,
+            expires_at_ms: far,
+        })
+        .await
+        .expect("session");
+    }
+    s.set_password(a.id, "$argon2id$new".into())
+        .await
+        .expect("set");
+    let now = now_ms();
+    assert!(s.session("t-a1", now).await.expect("read").is_none());
+    assert!(s.session("t-a2", now).await.expect("read").is_none());
+    assert!(s.session("t-b", now).await.expect("read").is_some());
+    let (_, hash) = s
+        .agent_credentials("pw@x.de")
+        .await
+        .expect("read")
+        .expect("agent");
+    assert_eq!(hash, "$argon2id$new");
+    let missing = s.set_password(desk::AgentId::new(9_999), "h".into()).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+}
+
 async fn rate_counters_count_per_key_and_window(s: Arc<dyn Store>) {
     for expected in 1..=3 {
         assert_eq!(
@@ -1184,6 +1223,7 @@ on_both_backends!(
     relaxation_follows_the_time_passed_in,
     sessions_expire,
     rate_counters_count_per_key_and_window,
+    a_new_password_ends_the_agents_sessions,
     notices_name_the_messages_of_a_write,
     articles_import_keeps_the_published_flag,
     comments_are_moderated,

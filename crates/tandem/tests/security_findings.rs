@@ -653,3 +653,81 @@ async fn failed_logins_are_throttled_per_account() {
         "another account is refused too"
     );
 }
+
+/// New passwords follow the desk's rules, each refusal saying which; an agent changes their own
+/// password with the current one, and every session of theirs ends (there was no way to before,
+/// and 10 characters of anything were enough).
+#[tokio::test]
+async fn passwords_follow_the_rules_and_agents_change_their_own() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&["--data-dir", dir.path().to_str().expect("utf-8")]);
+    let (base, c) = (node.base.as_str(), client());
+    let admin = admin_token(&c, base).await;
+    let create = |password: &str| {
+        c.post(format!("{base}/api/v1/agents"))
+            .bearer_auth(&admin)
+            .json(&json!({"name": "Dora", "email": "dora@example.org", "password": password}))
+            .send()
+    };
+    for (password, why) in [
+        ("kurz-12345", "at least 12"),
+        ("123456789012", "consecutive"),
+        ("password1234", "common"),
+        ("aaaaaaaaaaaaaaa", "one character"),
+    ] {
+        let res = create(password).await.expect("create");
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{password}");
+        let body: Value = res.json().await.expect("json");
+        let message = body["error"]["message"].as_str().expect("message");
+        assert!(message.contains(why), "{password}: {message}");
+    }
+    let res = create("agent-Passw0rd-Ada").await.expect("create");
+    assert_eq!(res.status(), StatusCode::CREATED);
+
+    let login = |password: &'static str| {
+        c.post(format!("{base}/api/v1/auth/token"))
+            .json(&json!({"email": "dora@example.org", "password": password}))
+            .send()
+    };
+    let token: Value = login("agent-Passw0rd-Ada")
+        .await
+        .expect("login")
+        .json()
+        .await
+        .expect("json");
+    let token = token["token"].as_str().expect("token").to_owned();
+    let change = |current: &str, new: &str| {
+        c.put(format!("{base}/api/v1/agent/password"))
+            .bearer_auth(&token)
+            .json(&json!({"current": current, "new": new}))
+            .send()
+    };
+    let res = change("not-my-password", "a-fresh-passphrase-7")
+        .await
+        .expect("change");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let res = change("agent-Passw0rd-Ada", "qwertz123456")
+        .await
+        .expect("change");
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    let res = change("agent-Passw0rd-Ada", "a-fresh-passphrase-7")
+        .await
+        .expect("change");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    // Every session ended; the old password opens nothing, the new one does.
+    let res = c
+        .get(format!("{base}/api/v1/agent/conversations"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        login("agent-Passw0rd-Ada").await.expect("login").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login("a-fresh-passphrase-7").await.expect("login").status(),
+        StatusCode::OK
+    );
+}

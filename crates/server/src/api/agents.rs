@@ -37,6 +37,19 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Change the caller's own password; every session of theirs ends (sign in again).
+#[utoipa::path(put, path = "/api/v1/agent/password", request_body = wire::PasswordChange,
+    responses((status = 204), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn change_password(
+    State(state): State<AppState>,
+    SignedIn(agent): SignedIn,
+    ApiJson(body): ApiJson<wire::PasswordChange>,
+) -> ApiResult<StatusCode> {
+    team::change_password(&state, &agent, &body.current, &body.new).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The caller's assigned conversations (and the queue they may look at).
 #[utoipa::path(get, path = "/api/v1/agent/conversations",
     responses((status = 200, body = wire::AgentConversations), (status = 401)),

@@ -20,7 +20,7 @@ use crate::wire;
         conversations::create, conversations::get_one, conversations::post_message,
         conversations::rate, conversations::resolve, conversations::handback, conversations::transfer,
         conversations::suggestions, events::conversation_events, events::agent_events,
-        agents::token, agents::logout, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list,
+        agents::token, agents::logout, agents::change_password, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list,
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
         metrics::summary, metrics::summary_csv, metrics::conversations_csv,
@@ -28,7 +28,7 @@ use crate::wire;
     components(schemas(
         wire::Message, wire::Handoff, wire::Guess, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
         wire::NewConversation, wire::ConversationCreated, wire::NewMessage, wire::MessagePosted,
-        wire::Conversation, wire::Rating, wire::Login, wire::Token, wire::ConversationSummary,
+        wire::Conversation, wire::Rating, wire::Login, wire::PasswordChange, wire::Token, wire::ConversationSummary,
         wire::AgentConversations, wire::PresenceIn, wire::Competences, wire::NewAgent, wire::Agent,
         wire::ArticleSuggestion,
         crate::captcha::Issued, crate::captcha::MathQuestion, crate::captcha::AltchaChallenge,
@@ -93,6 +93,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/auth/token", post(agents::token))
         .route("/api/v1/auth/logout", post(agents::logout))
+        .route("/api/v1/agent/password", put(agents::change_password))
         .route("/api/v1/agent/conversations", get(agents::my_conversations))
         .route("/api/v1/agent/events", get(events::agent_events))
         .route("/api/v1/agents", post(agents::create).get(agents::list))

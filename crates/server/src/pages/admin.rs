@@ -71,8 +71,8 @@ pub async fn page_view(
                     input type="hidden" name="csrf" value=(csrf);
                     label for="a-name" { "Name" } input #a-name name="name" required maxlength="200";
                     label for="a-email" { (lang.t("E-Mail", "E-mail")) } input #a-email type="email" name="email" required;
-                    label for="a-password" { (lang.t("Passwort (mind. 10 Zeichen)", "Password (at least 10 characters)")) }
-                    input #a-password type="password" name="password" required minlength="10" autocomplete="new-password";
+                    label for="a-password" { (lang.t("Passwort (mind. 12 Zeichen)", "Password (at least 12 characters)")) }
+                    input #a-password type="password" name="password" required minlength="12" autocomplete="new-password";
                     label for="a-role" { (lang.t("Rolle", "Role")) }
                     select #a-role name="role" { option value="agent" { "agent" } option value="admin" { "admin" } }
                     label for="a-locales" { (lang.t("Sprachen (kommagetrennt)", "Languages (comma-separated)")) } input #a-locales name="locales" value="de, en";

@@ -50,7 +50,7 @@ pub struct ServeArgs {
     /// instead of the demo accounts.
     #[arg(long, env = "TANDEM_ADMIN_EMAIL")]
     pub admin_email: Option<String>,
-    /// The first admin's password (at least 10 characters). Prefer the environment variable or
+    /// The first admin's password (at least 12 characters, not a common one). Prefer the environment variable or
     /// the config file: a flag shows in the process list.
     #[arg(long, env = "TANDEM_ADMIN_PASSWORD", hide_env_values = true)]
     pub admin_password: Option<String>,

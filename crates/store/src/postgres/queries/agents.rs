@@ -146,3 +146,19 @@ pub(crate) async fn session<C: GenericClient>(
         expires_at_ms: r.try_get(4)?,
     }))
 }
+
+/// A new password hash for an agent, and the end of every session they have (`c` is a
+/// transaction).
+pub(crate) async fn set_password<C: GenericClient>(c: &C, id: AgentId, hash: &str) -> Result<()> {
+    let n = exec(
+        c,
+        "UPDATE agents SET password_hash = $1 WHERE id = $2",
+        &[&hash, &id.get()],
+    )
+    .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    exec(c, "DELETE FROM sessions WHERE agent_id = $1", &[&id.get()]).await?;
+    Ok(())
+}

@@ -97,3 +97,18 @@ pub(crate) fn session(c: &Connection, token_hash: &str, now: i64) -> Result<Opti
         })
         .optional()?)
 }
+
+/// A new password hash for an agent, and the end of every session they have (the writer runs
+/// both in one savepoint).
+pub(crate) fn set_password(c: &Connection, id: AgentId, hash: &str) -> Result<()> {
+    let n = exec(
+        c,
+        "UPDATE agents SET password_hash = ?1 WHERE id = ?2",
+        params![hash, id.get()],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    exec(c, "DELETE FROM sessions WHERE agent_id = ?1", [id.get()])?;
+    Ok(())
+}
