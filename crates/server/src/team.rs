@@ -114,6 +114,41 @@ fn parsed<W>(
         .collect()
 }
 
+/// An admin disables another agent (or enables them again). Disabling takes them offline and
+/// ends their sessions, so their streams close at their next check.
+pub async fn set_disabled(
+    state: &AppState,
+    admin: &desk::Agent,
+    id: AgentId,
+    disabled: bool,
+) -> DeskResult<()> {
+    if disabled && admin.id == id {
+        return Err(DeskError::Forbidden(
+            "admins cannot disable themselves".into(),
+        ));
+    }
+    state.store.set_disabled(id, disabled).await?;
+    tracing::info!(
+        by = admin.id.get(),
+        agent = id.get(),
+        disabled,
+        "agent access changed"
+    );
+    Ok(())
+}
+
+/// An admin deletes another agent: who they were is forgotten, the account is disabled.
+pub async fn erase(state: &AppState, admin: &desk::Agent, id: AgentId) -> DeskResult<()> {
+    if admin.id == id {
+        return Err(DeskError::Forbidden(
+            "admins cannot delete themselves".into(),
+        ));
+    }
+    state.store.erase_agent(id).await?;
+    tracing::info!(by = admin.id.get(), agent = id.get(), "agent deleted");
+    Ok(())
+}
+
 /// An agent changes their own password: the current one proves it is them, the new one follows
 /// the desk's rules (`desk::password`). Every session of theirs ends, this one included.
 pub async fn change_password(

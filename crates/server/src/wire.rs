@@ -308,6 +308,9 @@ pub struct Agent {
     pub capacity: u32,
     #[schema(value_type = String, example = "online")]
     pub presence: Presence,
+    /// Disabled by an admin: cannot sign in or go online (extension).
+    #[serde(default)]
+    pub disabled: bool,
 }
 
 impl From<&desk::Agent> for Agent {
@@ -327,6 +330,7 @@ impl From<&desk::Agent> for Agent {
             limits: a.limits.clone(),
             capacity: a.capacity,
             presence: a.presence,
+            disabled: false,
         }
     }
 }

@@ -64,6 +64,14 @@ pub trait Store: Send + Sync + 'static {
     /// Stores a new password hash and ends every session of the agent (API tokens, console
     /// cookies), in one step.
     async fn set_password(&self, id: AgentId, password_hash: String) -> Result<()>;
+    /// Disables an agent (they cannot sign in or go online; they go offline and every session
+    /// of theirs ends) or enables them again.
+    async fn set_disabled(&self, id: AgentId, disabled: bool) -> Result<()>;
+    /// Deletes an agent as a person: name, e-mail, password, skills and limits are forgotten and
+    /// the account is disabled for good; the row stays so their messages keep an author id.
+    async fn erase_agent(&self, id: AgentId) -> Result<()>;
+    /// The agents who are disabled (erased ones included).
+    async fn disabled_agents(&self) -> Result<Vec<AgentId>>;
 
     // Sessions (API tokens and console cookies), kept by token hash only.
     async fn create_session(&self, session: Session) -> Result<()>;

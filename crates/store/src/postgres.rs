@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/migrations/0003_help_center.sql"),
     include_str!("postgres/migrations/0004_analytics.sql"),
     rollup::MIGRATION,
+    include_str!("postgres/migrations/0006_disabled_agents.sql"),
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
@@ -306,6 +307,26 @@ impl Store for PgStore {
         Ok(n.max(0) as u64)
     }
 
+    async fn set_disabled(&self, id: AgentId, disabled: bool) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        queries::set_disabled(&tx, id, disabled).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn erase_agent(&self, id: AgentId) -> Result<()> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        queries::erase_agent(&tx, id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn disabled_agents(&self) -> Result<Vec<AgentId>> {
+        queries::disabled_agents(&self.client().await?).await
+    }
+
     async fn set_password(&self, id: AgentId, password_hash: String) -> Result<()> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
@@ -335,7 +356,7 @@ impl Store for PgStore {
     async fn set_presence(&self, id: AgentId, presence: Presence) -> Result<()> {
         let client = self.client().await?;
         let stmt = client
-            .prepare_cached("UPDATE agents SET presence = $1 WHERE id = $2")
+            .prepare_cached("UPDATE agents SET presence = $1 WHERE id = $2 AND NOT disabled")
             .await?;
         match client
             .execute(&stmt, &[&presence.as_str(), &id.get()])

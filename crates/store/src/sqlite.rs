@@ -31,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/migrations/0004_help_center.sql"),
     include_str!("sqlite/migrations/0005_analytics.sql"),
     rollup::MIGRATION,
+    include_str!("sqlite/migrations/0007_disabled_agents.sql"),
 ];
 const READERS_KEPT: usize = 8;
 
@@ -206,6 +207,22 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn set_disabled(&self, id: AgentId, disabled: bool) -> Result<()> {
+        self.writer
+            .write(move |c| queries::set_disabled(c, id, disabled))
+            .await
+    }
+
+    async fn erase_agent(&self, id: AgentId) -> Result<()> {
+        self.writer
+            .write(move |c| queries::erase_agent(c, id))
+            .await
+    }
+
+    async fn disabled_agents(&self) -> Result<Vec<AgentId>> {
+        self.read(queries::disabled_agents).await
+    }
+
     async fn set_password(&self, id: AgentId, password_hash: String) -> Result<()> {
         self.writer
             .write(move |c| queries::set_password(c, id, &password_hash))
@@ -233,7 +250,7 @@ impl Store for SqliteStore {
         self.writer
             .write(move |c| {
                 let n = c.execute(
-                    "UPDATE agents SET presence = ?1 WHERE id = ?2",
+                    "UPDATE agents SET presence = ?1 WHERE id = ?2 AND disabled = 0",
                     (presence.as_str(), id.get()),
                 )?;
                 if n == 0 {

@@ -316,6 +316,64 @@ async fn a_new_password_ends_the_agents_sessions(s: Arc<dyn Store>) {
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 }
 
+/// A disabled agent cannot sign in or go online and loses their sessions; enabled again, they
+/// can. An erased agent is forgotten but keeps their id.
+async fn agents_are_disabled_enabled_and_erased(s: Arc<dyn Store>) {
+    let a = s
+        .create_agent(agent("off@x.de", 3, &[]))
+        .await
+        .expect("agent");
+    s.set_presence(a.id, Presence::Online)
+        .await
+        .expect("online");
+    s.create_session(Session {
+        token_hash: "t-off".into(),
+        agent: a.id,
+        kind: SessionKind::Api,
+        csrf: None,
+        expires_at_ms: now_ms() + 3_600_000,
+    })
+    .await
+    .expect("session");
+    s.set_disabled(a.id, true).await.expect("disable");
+    assert!(s
+        .agent_credentials("off@x.de")
+        .await
+        .expect("read")
+        .is_none());
+    assert!(s.session("t-off", now_ms()).await.expect("read").is_none());
+    let back = s.agent(a.id).await.expect("read").expect("agent");
+    assert_eq!(back.presence, Presence::Offline);
+    assert!(s.set_presence(a.id, Presence::Online).await.is_err());
+    assert_eq!(s.disabled_agents().await.expect("list"), vec![a.id]);
+
+    s.set_disabled(a.id, false).await.expect("enable");
+    assert!(s
+        .agent_credentials("off@x.de")
+        .await
+        .expect("read")
+        .is_some());
+    s.set_presence(a.id, Presence::Online)
+        .await
+        .expect("online again");
+    assert!(s.disabled_agents().await.expect("list").is_empty());
+
+    s.erase_agent(a.id).await.expect("erase");
+    let gone = s.agent(a.id).await.expect("read").expect("row kept");
+    assert!(
+        !gone.email.contains("off@x.de") && gone.name.contains("deleted"),
+        "{gone:?}"
+    );
+    assert!(s
+        .agent_credentials("off@x.de")
+        .await
+        .expect("read")
+        .is_none());
+    assert_eq!(s.disabled_agents().await.expect("list"), vec![a.id]);
+    let missing = s.set_disabled(desk::AgentId::new(9_999), true).await;
+    assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+}
+
 async fn rate_counters_count_per_key_and_window(s: Arc<dyn Store>) {
     for expected in 1..=3 {
         assert_eq!(
@@ -1224,6 +1282,7 @@ on_both_backends!(
     sessions_expire,
     rate_counters_count_per_key_and_window,
     a_new_password_ends_the_agents_sessions,
+    agents_are_disabled_enabled_and_erased,
     notices_name_the_messages_of_a_write,
     articles_import_keeps_the_published_flag,
     comments_are_moderated,

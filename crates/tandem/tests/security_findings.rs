@@ -731,3 +731,113 @@ async fn passwords_follow_the_rules_and_agents_change_their_own() {
         StatusCode::OK
     );
 }
+
+/// Admins disable, enable and delete agents: a disabled agent's token, login and inbox stream
+/// stop at once; enabled again they sign in; deleted, who they were is gone (none of it existed
+/// before). An admin cannot lock themselves out.
+#[tokio::test]
+async fn admins_disable_enable_and_delete_agents() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&["--data-dir", dir.path().to_str().expect("utf-8")]);
+    let (base, c) = (node.base.as_str(), client());
+    let admin = admin_token(&c, base).await;
+    let (ben, ben_token) = agent_login(&c, base, 1).await;
+    let who = &server::bootstrap::DEMO_LOGINS[1];
+    let stream = c
+        .get(format!("{base}/api/v1/agent/events"))
+        .bearer_auth(&ben_token)
+        .send()
+        .await
+        .expect("stream");
+    assert_eq!(stream.status(), StatusCode::OK);
+    let act = |what: &str| {
+        c.post(format!("{base}/api/v1/agents/{ben}/{what}"))
+            .bearer_auth(&admin)
+            .send()
+    };
+    assert_eq!(
+        act("disable").await.expect("disable").status(),
+        StatusCode::NO_CONTENT
+    );
+    let res = c
+        .get(format!("{base}/api/v1/agent/conversations"))
+        .bearer_auth(&ben_token)
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let login = || {
+        c.post(format!("{base}/api/v1/auth/token"))
+            .json(&json!({"email": who.email, "password": who.password}))
+            .send()
+    };
+    assert_eq!(
+        login().await.expect("login").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // Any event makes the stream check again; it ends.
+    c.post(format!("{base}/api/v1/conversations"))
+        .json(&json!({"text": "Ich möchte bitte mit einem Menschen sprechen"}))
+        .send()
+        .await
+        .expect("create");
+    let (seen, ended) = drain(stream, Duration::from_secs(5)).await;
+    assert!(ended, "the disabled agent's stream went on: {seen}");
+    let listed: Value = c
+        .get(format!("{base}/api/v1/agents"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    let row = |v: &Value| {
+        v.as_array()
+            .expect("list")
+            .iter()
+            .find(|a| a["id"] == ben)
+            .cloned()
+            .expect("Ben")
+    };
+    assert_eq!(row(&listed)["disabled"], true, "{listed}");
+    assert_eq!(row(&listed)["presence"], "offline", "{listed}");
+
+    assert_eq!(
+        act("enable").await.expect("enable").status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(login().await.expect("login").status(), StatusCode::OK);
+
+    let res = c
+        .delete(format!("{base}/api/v1/agents/{ben}"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        login().await.expect("login").status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let listed: Value = c
+        .get(format!("{base}/api/v1/agents"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("list")
+        .json()
+        .await
+        .expect("json");
+    assert!(!listed.to_string().contains(who.email), "{listed}");
+    assert_eq!(row(&listed)["disabled"], true);
+
+    let (me, _) = agent_login(&c, base, 0).await;
+    let res = c
+        .post(format!("{base}/api/v1/agents/{me}/disable"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("disable self");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}

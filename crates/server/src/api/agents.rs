@@ -132,5 +132,55 @@ pub async fn list(
     Admin(_admin): Admin,
 ) -> ApiResult<Json<Vec<wire::Agent>>> {
     let agents = state.store.agents().await?;
-    Ok(Json(agents.iter().map(wire::Agent::from).collect()))
+    let disabled = state.store.disabled_agents().await?;
+    Ok(Json(
+        agents
+            .iter()
+            .map(|a| wire::Agent {
+                disabled: disabled.contains(&a.id),
+                ..wire::Agent::from(a)
+            })
+            .collect(),
+    ))
+}
+
+/// Disable an agent (admins only, not themselves): they cannot sign in or go online, go
+/// offline at once, and every session and stream of theirs ends.
+#[utoipa::path(post, path = "/api/v1/agents/{id}/disable", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn disable(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    team::set_disabled(&state, &admin, AgentId::new(id), true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Enable a disabled agent again (admins only).
+#[utoipa::path(post, path = "/api/v1/agents/{id}/enable", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn enable(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    team::set_disabled(&state, &admin, AgentId::new(id), false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Delete an agent (admins only, not themselves): who they were is forgotten and the account
+/// is disabled for good; the conversations keep their messages.
+#[utoipa::path(delete, path = "/api/v1/agents/{id}", params(("id" = i64, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    team::erase(&state, &admin, AgentId::new(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -20,7 +20,7 @@ use crate::wire;
         conversations::create, conversations::get_one, conversations::post_message,
         conversations::rate, conversations::resolve, conversations::handback, conversations::transfer,
         conversations::suggestions, events::conversation_events, events::agent_events,
-        agents::token, agents::logout, agents::change_password, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list,
+        agents::token, agents::logout, agents::change_password, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list, agents::disable, agents::enable, agents::delete,
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
         metrics::summary, metrics::summary_csv, metrics::conversations_csv,
@@ -98,6 +98,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/agent/events", get(events::agent_events))
         .route("/api/v1/agents", post(agents::create).get(agents::list))
         .route("/api/v1/agents/{id}/presence", put(agents::presence))
+        .route("/api/v1/agents/{id}/disable", post(agents::disable))
+        .route("/api/v1/agents/{id}/enable", post(agents::enable))
+        .route("/api/v1/agents/{id}", axum::routing::delete(agents::delete))
         .route("/api/v1/agents/{id}/limits", put(agents::limits))
         .merge(help_routes())
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use store::postgres::PgStore;
 use store::sqlite::SqliteStore;
+use store::Store as _;
 
 /// Messages and events are copied in pages of this many rows.
 const PAGE: u32 = 5_000;
@@ -54,6 +55,10 @@ async fn migrate(args: MigrateStoreArgs) -> anyhow::Result<()> {
 
     let agents = from.export_agents().await?;
     to.import_agents(&agents).await?;
+    // Who is disabled stays disabled (and erased agents stay forgotten: their rows already are).
+    for id in from.disabled_agents().await? {
+        to.set_disabled(id, true).await?;
+    }
     eprintln!("migrate-store: {} agents", agents.len());
     let sessions = from.export_sessions().await?;
     to.import_sessions(&sessions).await?;

@@ -89,8 +89,10 @@ pub(crate) async fn agent_credentials<C: GenericClient>(
     c: &C,
     email: &str,
 ) -> Result<Option<(Agent, String)>> {
-    let sql =
-        format!("SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE lower(email) = lower($1)");
+    let sql = format!(
+        "SELECT {AGENT_COLUMNS}, password_hash FROM agents \
+         WHERE lower(email) = lower($1) AND NOT disabled"
+    );
     match query_opt(c, &sql, &[&email]).await? {
         Some(r) => Ok(Some((agent_row(&r)?, r.try_get(10)?))),
         None => Ok(None),
@@ -161,4 +163,54 @@ pub(crate) async fn set_password<C: GenericClient>(c: &C, id: AgentId, hash: &st
     }
     exec(c, "DELETE FROM sessions WHERE agent_id = $1", &[&id.get()]).await?;
     Ok(())
+}
+
+/// Disables an agent (offline, every session ended) or enables them again (`c` is a
+/// transaction).
+pub(crate) async fn set_disabled<C: GenericClient>(
+    c: &C,
+    id: AgentId,
+    disabled: bool,
+) -> Result<()> {
+    let n = exec(
+        c,
+        "UPDATE agents SET disabled = $1,
+             presence = CASE WHEN $1 THEN 'offline' ELSE presence END
+         WHERE id = $2",
+        &[&disabled, &id.get()],
+    )
+    .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if disabled {
+        exec(c, "DELETE FROM sessions WHERE agent_id = $1", &[&id.get()]).await?;
+    }
+    Ok(())
+}
+
+/// Forgets who an agent was (see the SQLite twin); `c` is a transaction.
+pub(crate) async fn erase_agent<C: GenericClient>(c: &C, id: AgentId) -> Result<()> {
+    let n = exec(
+        c,
+        "UPDATE agents SET name = 'deleted agent ' || id, email = 'deleted-' || id || '@invalid',
+             password_hash = '', skills = '[]', limits = '[]', disabled = TRUE,
+             presence = 'offline'
+         WHERE id = $1",
+        &[&id.get()],
+    )
+    .await?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    exec(c, "DELETE FROM sessions WHERE agent_id = $1", &[&id.get()]).await?;
+    Ok(())
+}
+
+/// The agents who are disabled.
+pub(crate) async fn disabled_agents<C: GenericClient>(c: &C) -> Result<Vec<AgentId>> {
+    let rows = query(c, "SELECT id FROM agents WHERE disabled ORDER BY id", &[]).await?;
+    rows.iter()
+        .map(|r| Ok(AgentId::new(r.try_get(0)?)))
+        .collect()
 }

@@ -47,7 +47,9 @@ pub(crate) fn agent(c: &Connection, id: AgentId) -> Result<Option<Agent>> {
 }
 
 pub(crate) fn agent_credentials(c: &Connection, email: &str) -> Result<Option<(Agent, String)>> {
-    let sql = format!("SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE email = ?1");
+    let sql = format!(
+        "SELECT {AGENT_COLUMNS}, password_hash FROM agents WHERE email = ?1 AND disabled = 0"
+    );
     Ok(
         c.query_row(&sql, [email], |r| Ok((agent_row(r)?, r.get(10)?)))
             .optional()?,
@@ -111,4 +113,48 @@ pub(crate) fn set_password(c: &Connection, id: AgentId, hash: &str) -> Result<()
     }
     exec(c, "DELETE FROM sessions WHERE agent_id = ?1", [id.get()])?;
     Ok(())
+}
+
+/// Disables an agent (offline, every session ended) or enables them again.
+pub(crate) fn set_disabled(c: &Connection, id: AgentId, disabled: bool) -> Result<()> {
+    let n = exec(
+        c,
+        "UPDATE agents SET disabled = ?1,
+             presence = CASE WHEN ?1 THEN 'offline' ELSE presence END
+         WHERE id = ?2",
+        params![disabled, id.get()],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    if disabled {
+        exec(c, "DELETE FROM sessions WHERE agent_id = ?1", [id.get()])?;
+    }
+    Ok(())
+}
+
+/// Forgets who an agent was: name, e-mail, password, skills and limits go; the row stays,
+/// disabled, so their messages keep an author id.
+pub(crate) fn erase_agent(c: &Connection, id: AgentId) -> Result<()> {
+    let n = exec(
+        c,
+        "UPDATE agents SET name = 'deleted agent ' || id, email = 'deleted-' || id || '@invalid',
+             password_hash = '', skills = '[]', limits = '[]', disabled = 1, presence = 'offline'
+         WHERE id = ?1",
+        [id.get()],
+    )?;
+    if n == 0 {
+        return Err(StoreError::NotFound);
+    }
+    exec(c, "DELETE FROM sessions WHERE agent_id = ?1", [id.get()])?;
+    Ok(())
+}
+
+/// The agents who are disabled.
+pub(crate) fn disabled_agents(c: &Connection) -> Result<Vec<AgentId>> {
+    let mut stmt = c.prepare_cached("SELECT id FROM agents WHERE disabled = 1 ORDER BY id")?;
+    let rows = stmt.query_map([], |r| r.get::<_, i64>(0))?;
+    Ok(rows
+        .map(|r| r.map(AgentId::new))
+        .collect::<rusqlite::Result<_>>()?)
 }
