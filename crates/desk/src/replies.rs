@@ -66,6 +66,15 @@ pub fn transferred_to_skill(locale: &str, from: &str, skill: &str) -> String {
     }
 }
 
+/// The conversation goes back to the queue because its agent is no longer available.
+pub fn back_to_queue(locale: &str, from: &str) -> String {
+    if de(locale) {
+        format!("{from} ist nicht mehr erreichbar. Das Gespräch geht an eine Kollegin oder einen Kollegen; Ihr bisheriger Verlauf bleibt erhalten.")
+    } else {
+        format!("{from} is no longer available. The conversation goes to a colleague; everything you've written so far stays with it.")
+    }
+}
+
 pub fn handed_back(locale: &str) -> &'static str {
     if de(locale) {
         "Sie sprechen wieder mit dem Assistenten. Schreiben Sie einfach, wenn Sie noch Fragen haben."

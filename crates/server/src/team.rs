@@ -134,6 +134,20 @@ pub async fn set_disabled(
         disabled,
         "agent access changed"
     );
+    if disabled {
+        requeue_all(state, id).await?;
+    }
+    Ok(())
+}
+
+/// Sends every conversation assigned to `agent` back to the queue, where routing gives it to a
+/// colleague who fits.
+async fn requeue_all(state: &AppState, agent: AgentId) -> DeskResult<()> {
+    for c in state.store.assigned_to(agent).await? {
+        if c.state == desk::ConversationState::Assigned {
+            flow::transfer(state, &c, agent, store::TransferTo::Queue).await?;
+        }
+    }
     Ok(())
 }
 
@@ -146,6 +160,7 @@ pub async fn erase(state: &AppState, admin: &desk::Agent, id: AgentId) -> DeskRe
     }
     state.store.erase_agent(id).await?;
     tracing::info!(by = admin.id.get(), agent = id.get(), "agent deleted");
+    requeue_all(state, id).await?;
     Ok(())
 }
 

@@ -334,33 +334,39 @@ pub(crate) fn transfer_to_agent(
     }
 }
 
-/// `by` (named `from`) passes the conversation to whoever has `skill`: it joins the needs and the
-/// conversation is queued again. Returns the step and the new needs.
-pub(crate) fn transfer_to_skill(
+/// `by` (named `from`) passes the conversation back to the queue: to whoever has `skill` (it
+/// joins the needs), or, without one, to whoever fits the needs it had. Returns the step and the
+/// new needs.
+pub(crate) fn requeue(
     conv: &Conversation,
     from: &str,
     by: AgentId,
-    skill: &desk::Skill,
+    skill: Option<&desk::Skill>,
 ) -> Result<(Step, Needs)> {
     let to = moves(conv.state, Transition::Requeue, || "assigned".into())?;
     let mut needs = conv.handoff.clone().unwrap_or_default();
-    if !needs.skills.iter().any(|s| s == skill) {
-        needs.skills.push(skill.clone());
+    if let Some(skill) = skill {
+        if !needs.skills.iter().any(|s| s == skill) {
+            needs.skills.push(skill.clone());
+        }
     }
+    let (data, message) = match skill {
+        Some(skill) => (
+            json!({"by": by.get(), "skill": skill}),
+            desk::replies::transferred_to_skill(&conv.locale, from, skill),
+        ),
+        None => (
+            json!({"by": by.get()}),
+            desk::replies::back_to_queue(&conv.locale, from),
+        ),
+    };
     let step = Step {
         to,
         events: vec![
             NewEvent::state(conv.state, to),
-            NewEvent::new(
-                EventKind::Transferred,
-                json!({"by": by.get(), "skill": skill}),
-            ),
+            NewEvent::new(EventKind::Transferred, data),
         ],
-        message: NewMessage::system(desk::replies::transferred_to_skill(
-            &conv.locale,
-            from,
-            skill,
-        )),
+        message: NewMessage::system(message),
     };
     Ok((step, needs))
 }

@@ -155,6 +155,18 @@ pub enum TransferTo {
     Agent(AgentId),
     /// Whoever has this skill: the skill joins the needs and the conversation is routed again.
     Skill(desk::Skill),
+    /// Back to the queue with the needs it had (its agent was disabled): routed again.
+    Queue,
+}
+
+impl TransferTo {
+    /// The skill a transfer back to the queue adds to the needs, if any.
+    pub fn skill(&self) -> Option<&desk::Skill> {
+        match self {
+            TransferTo::Skill(s) => Some(s),
+            TransferTo::Agent(_) | TransferTo::Queue => None,
+        }
+    }
 }
 
 impl Change {

@@ -743,6 +743,45 @@ async fn admins_disable_enable_and_delete_agents() {
     let admin = admin_token(&c, base).await;
     let (ben, ben_token) = agent_login(&c, base, 1).await;
     let who = &server::bootstrap::DEMO_LOGINS[1];
+    go_online(&c, base, ben, &ben_token).await;
+    // Ben has a conversation when he is disabled: it goes back to the queue.
+    let created: Value = c
+        .post(format!("{base}/api/v1/conversations"))
+        .json(&json!({"text": "Ich möchte bitte mit einem Menschen sprechen"}))
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let (conv, customer) = (
+        created["id"].as_str().expect("id").to_owned(),
+        created["token"].as_str().expect("token").to_owned(),
+    );
+    let read = || {
+        let (c, url, token) = (
+            c.clone(),
+            format!("{base}/api/v1/conversations/{conv}"),
+            customer.clone(),
+        );
+        async move {
+            let v: Value = c
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            Some(v)
+        }
+    };
+    common::eventually("Ben gets it", Duration::from_secs(10), || {
+        let r = read();
+        async move { r.await.filter(|v| v["assignee"]["id"] == ben) }
+    })
+    .await;
     let stream = c
         .get(format!("{base}/api/v1/agent/events"))
         .bearer_auth(&ben_token)
@@ -759,6 +798,11 @@ async fn admins_disable_enable_and_delete_agents() {
         act("disable").await.expect("disable").status(),
         StatusCode::NO_CONTENT
     );
+    let back = read().await.expect("read");
+    assert_eq!(back["state"], "queued", "{back}");
+    assert!(back["assignee"].is_null(), "{back}");
+    let said = back["messages"].to_string();
+    assert!(said.contains("nicht mehr erreichbar"), "{said}");
     let res = c
         .get(format!("{base}/api/v1/agent/conversations"))
         .bearer_auth(&ben_token)

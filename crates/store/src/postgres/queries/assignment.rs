@@ -106,8 +106,8 @@ pub(crate) async fn transfer<C: GenericClient>(
             hand_to(c, id, step.to, *to, now).await?;
             (step, false)
         }
-        crate::TransferTo::Skill(skill) => {
-            let (step, needs) = plan::transfer_to_skill(&conv, &from, by, skill)?;
+        crate::TransferTo::Skill(_) | crate::TransferTo::Queue => {
+            let (step, needs) = plan::requeue(&conv, &from, by, to.skill())?;
             finished(c, id, now).await?;
             // A fresh wait: the skill is required until the relaxation steps come round again.
             exec(

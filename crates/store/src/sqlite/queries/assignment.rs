@@ -87,8 +87,8 @@ pub(crate) fn transfer(
             hand_to(c, id, step.to, *to, now)?;
             (step, false)
         }
-        crate::TransferTo::Skill(skill) => {
-            let (step, needs) = plan::transfer_to_skill(&conv, &from, by, skill)?;
+        crate::TransferTo::Skill(_) | crate::TransferTo::Queue => {
+            let (step, needs) = plan::requeue(&conv, &from, by, to.skill())?;
             finished(c, id, now)?;
             // A fresh wait: the skill is required until the relaxation steps come round again.
             exec(
