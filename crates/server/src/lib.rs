@@ -163,6 +163,7 @@ fn routes(state: AppState) -> Router {
         .route("/metrics", axum::routing::get(telemetry::scrape))
         .fallback(security::no_route)
         .method_not_allowed_fallback(security::wrong_method)
+        .layer(axum::middleware::from_fn(security::json_errors))
         .layer(axum::middleware::from_fn(security::deadline))
         .layer(axum::middleware::from_fn(telemetry::http_latency))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

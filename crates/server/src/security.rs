@@ -27,6 +27,48 @@ pub async fn deadline(req: Request, next: Next) -> Response {
     }
 }
 
+/// The API answers every error as `{"error": {"code", "message"}}`: an error that left a
+/// handler or an extractor (a path or query that does not parse, a body over the limit) without
+/// a JSON body gets one here, with a code named after its status.
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let res = next.run(req).await;
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !api || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let code = match status.as_u16() {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "timeout",
+        413 => "payload_too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        422 => "invalid_body",
+        429 => "rate_limited",
+        431 => "headers_too_large",
+        s if s >= 500 => "internal",
+        _ => "error",
+    };
+    let message = status
+        .canonical_reason()
+        .unwrap_or("the request failed")
+        .to_owned();
+    let mut out = crate::error::ApiError::new(status, code, message).into_response();
+    for name in [header::RETRY_AFTER, header::ALLOW] {
+        if let Some(v) = res.headers().get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
+}
+
 /// An address no route has.
 pub async fn no_route() -> crate::error::ApiError {
     crate::error::ApiError::not_found()

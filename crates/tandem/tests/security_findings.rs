@@ -86,6 +86,18 @@ async fn every_error_has_a_json_body() {
         error_of(res).await,
         (StatusCode::NOT_FOUND, "not_found".to_owned())
     );
+    // A path that does not parse: axum's own rejection, now with a JSON body too.
+    let admin = admin_token(&c, &node.base).await;
+    let res = c
+        .post(format!("{}/api/v1/agents/not-a-number/disable", node.base))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(
+        error_of(res).await,
+        (StatusCode::BAD_REQUEST, "bad_request".to_owned())
+    );
     let res = c
         .delete(format!("{}/api/v1/conversations", node.base))
         .send()
