@@ -13,6 +13,7 @@ pub mod help;
 pub mod limits;
 pub mod live;
 mod pages;
+pub mod privacy;
 mod security;
 pub mod service;
 pub mod state;

@@ -122,6 +122,9 @@ pub trait Store: Send + Sync + 'static {
     async fn rate(&self, id: &ConversationId, score: u8, comment: Option<String>) -> Result<()>;
     /// Conversations assigned to the agent and not resolved.
     async fn assigned_to(&self, agent: AgentId) -> Result<Vec<Conversation>>;
+    /// Every conversation of the customer with this e-mail (compared without case), oldest
+    /// first: what a data-subject request covers.
+    async fn conversations_of_customer(&self, email: &str) -> Result<Vec<Conversation>>;
     /// The queue, by priority then age.
     async fn queue(&self) -> Result<Vec<Conversation>>;
     /// The event log of one conversation, oldest first.

@@ -475,6 +475,10 @@ impl Store for PgStore {
         Ok(tx.commit().await?)
     }
 
+    async fn conversations_of_customer(&self, email: &str) -> Result<Vec<Conversation>> {
+        queries::of_customer(&self.client().await?, email).await
+    }
+
     async fn assigned_to(&self, agent: AgentId) -> Result<Vec<Conversation>> {
         queries::assigned_to(&self.client().await?, agent).await
     }

@@ -367,6 +367,11 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn conversations_of_customer(&self, email: &str) -> Result<Vec<Conversation>> {
+        let email = email.to_owned();
+        self.read(move |c| queries::of_customer(c, &email)).await
+    }
+
     async fn assigned_to(&self, agent: AgentId) -> Result<Vec<Conversation>> {
         self.read(move |c| queries::assigned_to(c, agent)).await
     }

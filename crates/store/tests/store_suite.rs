@@ -374,6 +374,33 @@ async fn agents_are_disabled_enabled_and_erased(s: Arc<dyn Store>) {
     assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
 }
 
+/// A customer's conversations are found by their e-mail, whatever its case.
+async fn a_customers_conversations_are_found_by_email(s: Arc<dyn Store>) {
+    for (id, email) in [
+        ("c_k1", "Kim@Example.org"),
+        ("c_k2", " kim@example.org"),
+        ("c_x", "x@y.de"),
+    ] {
+        let mut c = new_conversation(id);
+        c.customer = Customer {
+            name: Some("Kim".into()),
+            email: Some(email.into()),
+        };
+        s.create_conversation(c).await.expect("create");
+    }
+    let found = s
+        .conversations_of_customer("KIM@example.org")
+        .await
+        .expect("find");
+    let ids: Vec<&str> = found.iter().map(|c| c.id.as_str()).collect();
+    assert_eq!(ids, ["c_k1", "c_k2"]);
+    assert!(s
+        .conversations_of_customer("nobody@example.org")
+        .await
+        .expect("find")
+        .is_empty());
+}
+
 async fn rate_counters_count_per_key_and_window(s: Arc<dyn Store>) {
     for expected in 1..=3 {
         assert_eq!(
@@ -1283,6 +1310,7 @@ on_both_backends!(
     rate_counters_count_per_key_and_window,
     a_new_password_ends_the_agents_sessions,
     agents_are_disabled_enabled_and_erased,
+    a_customers_conversations_are_found_by_email,
     notices_name_the_messages_of_a_write,
     articles_import_keeps_the_published_flag,
     comments_are_moderated,

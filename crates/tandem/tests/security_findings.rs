@@ -897,3 +897,64 @@ async fn admins_disable_enable_and_delete_agents() {
         .expect("disable self");
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
+
+/// An admin exports what the desk holds about a customer (GDPR Art. 15): every conversation under
+/// their e-mail, whatever its case, with its messages and ratings, and nobody else's.
+#[tokio::test]
+async fn an_admin_exports_a_customers_data() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&["--data-dir", dir.path().to_str().expect("utf-8")]);
+    let (base, c) = (node.base.as_str(), client());
+    for (email, text) in [
+        ("Kim@Example.org", "Wo ist mein Paket? export-eins"),
+        (
+            "kim@example.org",
+            "Ich möchte bitte mit einem Menschen sprechen, export-zwei",
+        ),
+        ("someone@else.org", "Wo ist mein Paket? fremd-drei"),
+    ] {
+        let res = c
+            .post(format!("{base}/api/v1/conversations"))
+            .json(&json!({"text": text, "customer": {"name": "Kim", "email": email}}))
+            .send()
+            .await
+            .expect("create");
+        assert_eq!(res.status(), StatusCode::CREATED);
+    }
+    let admin = admin_token(&c, base).await;
+    let export = |email: &str, token: &str| {
+        c.get(format!("{base}/api/v1/customers/export"))
+            .query(&[("email", email)])
+            .bearer_auth(token)
+            .send()
+    };
+    let body: Value = export("KIM@example.org", &admin)
+        .await
+        .expect("export")
+        .json()
+        .await
+        .expect("json");
+    let convs = body["conversations"].as_array().expect("conversations");
+    assert_eq!(convs.len(), 2, "{body}");
+    let all = body.to_string();
+    assert!(
+        all.contains("export-eins") && all.contains("export-zwei"),
+        "{all}"
+    );
+    assert!(!all.contains("fremd-drei"), "{all}");
+    assert!(convs[0]["messages"].as_array().expect("messages").len() >= 2);
+
+    let (_, ben) = agent_login(&c, base, 1).await;
+    assert_eq!(
+        export("kim@example.org", &ben)
+            .await
+            .expect("export")
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let res = export("not-an-address", &admin).await.expect("export");
+    assert_eq!(
+        error_of(res).await,
+        (StatusCode::BAD_REQUEST, "bad_request".to_owned())
+    );
+}

@@ -48,6 +48,19 @@ pub(crate) async fn conversation<C: GenericClient>(
         .transpose()
 }
 
+/// The conversations of the customer with this e-mail (any case), oldest first.
+pub(crate) async fn of_customer<C: GenericClient>(c: &C, email: &str) -> Result<Vec<Conversation>> {
+    let sql = format!(
+        "{CONVERSATION_SELECT} WHERE lower(trim(c.customer_email)) = lower(trim($1)) \
+         ORDER BY c.created_at, c.id"
+    );
+    query(c, &sql, &[&email])
+        .await?
+        .iter()
+        .map(conversation_row)
+        .collect()
+}
+
 pub(crate) async fn assigned_to<C: GenericClient>(
     c: &C,
     agent: AgentId,

@@ -66,6 +66,15 @@ pub(crate) fn assigned_to(c: &Connection, agent: AgentId) -> Result<Vec<Conversa
     )
 }
 
+/// The conversations of the customer with this e-mail (any case), oldest first.
+pub(crate) fn of_customer(c: &Connection, email: &str) -> Result<Vec<Conversation>> {
+    conversations_where(
+        c,
+        "lower(trim(c.customer_email)) = lower(trim(?1)) ORDER BY c.created_at, c.id",
+        [email],
+    )
+}
+
 pub(crate) fn conversations_created(
     c: &Connection,
     from: i64,

@@ -1,0 +1,86 @@
+//! Customers' rights over their data, without HTTP: what the desk holds about one customer
+//! (GDPR Art. 15), found by their e-mail address. The API's `customers` endpoints call it.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::service::{DeskError, DeskResult};
+use crate::state::AppState;
+use crate::wire::{self, rfc3339};
+
+/// Everything the desk holds about one customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CustomerExport {
+    pub email: String,
+    /// RFC 3339.
+    pub exported_at: String,
+    /// Every conversation under that address, contact-form messages included, oldest first.
+    pub conversations: Vec<ExportedConversation>,
+    /// Help-center comments carry a name, not an e-mail, so they cannot be tied to a customer
+    /// and are not part of an export (said here so the reader knows).
+    pub note: &'static str,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedConversation {
+    pub id: String,
+    #[schema(value_type = String)]
+    pub state: desk::ConversationState,
+    #[schema(value_type = String)]
+    pub locale: desk::Locale,
+    pub customer_name: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub messages: Vec<wire::Message>,
+    pub ratings: Vec<ExportedRating>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedRating {
+    pub score: i64,
+    pub comment: Option<String>,
+    pub at: String,
+}
+
+/// What the desk holds about the customer with `email`.
+pub async fn export(state: &AppState, email: &str) -> DeskResult<CustomerExport> {
+    let email = desk::Email::parse(email)
+        .map_err(|why| DeskError::invalid(format!("email {why}")))?
+        .into_string();
+    let mut conversations = Vec::new();
+    for c in state.store.conversations_of_customer(&email).await? {
+        let messages = state.store.messages(&c.id).await?;
+        let ratings = state
+            .store
+            .events(&c.id)
+            .await?
+            .into_iter()
+            .filter(|e| e.kind == "rating")
+            .map(|e| ExportedRating {
+                score: e.data["score"].as_i64().unwrap_or_default(),
+                comment: e.data["comment"].as_str().map(str::to_owned),
+                at: rfc3339(e.created_at_ms),
+            })
+            .collect();
+        conversations.push(ExportedConversation {
+            id: c.id.to_string(),
+            state: c.state,
+            locale: c.locale.clone(),
+            customer_name: c.customer.name.clone(),
+            created_at: rfc3339(c.created_at_ms),
+            updated_at: rfc3339(c.updated_at_ms),
+            messages: wire::messages(&messages),
+            ratings,
+        });
+    }
+    tracing::info!(
+        conversations = conversations.len(),
+        "customer data exported"
+    );
+    Ok(CustomerExport {
+        email,
+        exported_at: rfc3339(state.clock.now_ms()),
+        conversations,
+        note: "Help-center comments carry a name, not an e-mail address, and are not included.",
+    })
+}
