@@ -1,5 +1,6 @@
 //! Customers' rights over their data, without HTTP: what the desk holds about one customer
-//! (GDPR Art. 15), found by their e-mail address. The API's `customers` endpoints call it.
+//! (GDPR Art. 15) and its erasure (Art. 17), found by their e-mail address. The API's
+//! `customers` endpoints call it.
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -83,4 +84,16 @@ pub async fn export(state: &AppState, email: &str) -> DeskResult<CustomerExport>
         conversations,
         note: "Help-center comments carry a name, not an e-mail address, and are not included.",
     })
+}
+
+/// Erases the customer with `email` (GDPR Art. 17): what they wrote and who they are goes, the
+/// analytics keep their counts under a random pseudonym. Returns how many conversations.
+pub async fn erase(state: &AppState, email: &str) -> DeskResult<u64> {
+    let email = desk::Email::parse(email)
+        .map_err(|why| DeskError::invalid(format!("email {why}")))?
+        .into_string();
+    let pseudonym = format!("erased:{}", crate::auth::new_token(""));
+    let n = state.store.erase_customer(&email, &pseudonym).await?;
+    tracing::info!(conversations = n, "customer data erased");
+    Ok(n)
 }

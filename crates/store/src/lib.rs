@@ -125,6 +125,13 @@ pub trait Store: Send + Sync + 'static {
     /// Every conversation of the customer with this e-mail (compared without case), oldest
     /// first: what a data-subject request covers.
     async fn conversations_of_customer(&self, email: &str) -> Result<Vec<Conversation>>;
+    /// Erases the customer with this e-mail (GDPR Art. 17): their name and address, every message
+    /// text and rating comment of their conversations, and those conversations' tokens, in one
+    /// step; analytics keep their counts under `pseudonym`. Afterwards the texts are not in the
+    /// database files either, as far as the backend can promise (SQLite: yes, with
+    /// `secure_delete` and a truncating checkpoint; PostgreSQL: after VACUUM, see
+    /// docs/security.md). Returns how many conversations were erased.
+    async fn erase_customer(&self, email: &str, pseudonym: &str) -> Result<u64>;
     /// The queue, by priority then age.
     async fn queue(&self) -> Result<Vec<Conversation>>;
     /// The event log of one conversation, oldest first.

@@ -475,6 +475,14 @@ impl Store for PgStore {
         Ok(tx.commit().await?)
     }
 
+    async fn erase_customer(&self, email: &str, pseudonym: &str) -> Result<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let n = queries::erase_customer(&tx, email, pseudonym).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     async fn conversations_of_customer(&self, email: &str) -> Result<Vec<Conversation>> {
         queries::of_customer(&self.client().await?, email).await
     }

@@ -66,7 +66,7 @@ fn open(path: &Path, write: bool) -> Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.execute_batch(
-        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;\n         PRAGMA wal_autocheckpoint=8000;",
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;\n         PRAGMA wal_autocheckpoint=8000; PRAGMA secure_delete=ON;",
     )?;
     Ok(conn)
 }
@@ -365,6 +365,19 @@ impl Store for SqliteStore {
         self.writer
             .write(move |c| queries::rate(c, clock.now_ms(), &id, score, comment))
             .await
+    }
+
+    async fn erase_customer(&self, email: &str, pseudonym: &str) -> Result<u64> {
+        let (email, pseudonym) = (email.to_owned(), pseudonym.to_owned());
+        let n = self
+            .writer
+            .write(move |c| queries::erase_customer(c, &email, &pseudonym))
+            .await?;
+        // The old pages are zeroed in the database file (secure_delete); the write-ahead log,
+        // which still holds earlier versions of them, is checkpointed and truncated.
+        let conn = open(&self.path, true)?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(n)
     }
 
     async fn conversations_of_customer(&self, email: &str) -> Result<Vec<Conversation>> {

@@ -401,6 +401,50 @@ async fn a_customers_conversations_are_found_by_email(s: Arc<dyn Store>) {
         .is_empty());
 }
 
+/// Erasing a customer leaves their conversations without text, name, address or token, and
+/// nobody else's changes.
+async fn a_customer_is_erased(s: Arc<dyn Store>) {
+    for (id, email, token) in [
+        ("c_e1", "Eva@Example.org", "th-e1"),
+        ("c_e2", "z@y.de", "th-e2"),
+    ] {
+        let mut c = new_conversation(id);
+        c.token_hash = token.into();
+        c.customer = Customer {
+            name: Some("Eva".into()),
+            email: Some(email.into()),
+        };
+        s.create_conversation(c).await.expect("create");
+    }
+    let erased = s
+        .erase_customer("eva@example.org", "erased:test")
+        .await
+        .expect("erase");
+    assert_eq!(erased, 1);
+    let id = ConversationId::parse("c_e1").expect("id");
+    let c = s.conversation(&id).await.expect("read").expect("kept");
+    assert_eq!((c.customer.name, c.customer.email), (None, None));
+    assert_ne!(c.token_hash, "th-e1");
+    assert!(s
+        .messages(&id)
+        .await
+        .expect("read")
+        .iter()
+        .all(|m| m.text.is_empty()));
+    assert!(s
+        .conversations_of_customer("eva@example.org")
+        .await
+        .expect("find")
+        .is_empty());
+    let other = ConversationId::parse("c_e2").expect("id");
+    assert!(s
+        .messages(&other)
+        .await
+        .expect("read")
+        .iter()
+        .any(|m| !m.text.is_empty()));
+}
+
 async fn rate_counters_count_per_key_and_window(s: Arc<dyn Store>) {
     for expected in 1..=3 {
         assert_eq!(
@@ -1311,6 +1355,7 @@ on_both_backends!(
     a_new_password_ends_the_agents_sessions,
     agents_are_disabled_enabled_and_erased,
     a_customers_conversations_are_found_by_email,
+    a_customer_is_erased,
     notices_name_the_messages_of_a_write,
     articles_import_keeps_the_published_flag,
     comments_are_moderated,

@@ -958,3 +958,93 @@ async fn an_admin_exports_a_customers_data() {
         (StatusCode::BAD_REQUEST, "bad_request".to_owned())
     );
 }
+
+/// An admin erases a customer (GDPR Art. 17): afterwards the conversation's token opens nothing,
+/// an export finds nothing, the text is in none of the database's files, and analytics still
+/// count the conversation.
+#[tokio::test]
+async fn an_admin_erases_a_customer_down_to_the_database_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&["--data-dir", dir.path().to_str().expect("utf-8")]);
+    let (base, c) = (node.base.as_str(), client());
+    const SECRET: &str = "Meine Kundennummer ist geheimnis-4711-xq";
+    let created: Value = c
+        .post(format!("{base}/api/v1/conversations"))
+        .json(
+            &json!({"text": SECRET, "customer": {"name": "Eva Erase", "email": "eva@example.org"}}),
+        )
+        .send()
+        .await
+        .expect("create")
+        .json()
+        .await
+        .expect("json");
+    let (id, token) = (
+        created["id"].as_str().expect("id").to_owned(),
+        created["token"].as_str().expect("token").to_owned(),
+    );
+    let admin = admin_token(&c, base).await;
+    let summary = || {
+        let (c, url, admin) = (
+            c.clone(),
+            format!("{base}/api/v1/metrics/summary"),
+            admin.clone(),
+        );
+        async move {
+            let v: Value = c
+                .get(url)
+                .bearer_auth(admin)
+                .send()
+                .await
+                .expect("summary")
+                .json()
+                .await
+                .expect("json");
+            v["conversations"].as_u64().expect("count")
+        }
+    };
+    let counted = summary().await;
+    assert!(counted >= 1);
+    let holds = |needle: &str| -> bool {
+        std::fs::read_dir(dir.path())
+            .expect("data dir")
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read(e.path()).ok())
+            .any(|bytes| bytes.windows(needle.len()).any(|w| w == needle.as_bytes()))
+    };
+    assert!(
+        holds("geheimnis-4711-xq"),
+        "the text should be stored before"
+    );
+
+    let res = c
+        .delete(format!("{base}/api/v1/customers"))
+        .query(&[("email", "EVA@example.org")])
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("erase");
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    let res = c
+        .get(format!("{base}/api/v1/conversations/{id}"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let export: Value = c
+        .get(format!("{base}/api/v1/customers/export"))
+        .query(&[("email", "eva@example.org")])
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(export["conversations"], json!([]), "{export}");
+    for gone in ["geheimnis-4711-xq", "Eva Erase", "eva@example.org"] {
+        assert!(!holds(gone), "{gone:?} is still in the database files");
+    }
+    assert_eq!(summary().await, counted, "analytics lost the conversation");
+}

@@ -1,6 +1,7 @@
-//! Customers' rights (admins only): export what the desk holds about a customer.
+//! Customers' rights (admins only): export, or erase, what the desk holds about a customer.
 
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -27,4 +28,19 @@ pub async fn export(
     Query(q): Query<CustomerQuery>,
 ) -> ApiResult<Json<CustomerExport>> {
     Ok(Json(privacy::export(&state, &q.email).await?))
+}
+
+/// Erase a customer (GDPR Art. 17): their name and address, every message text and rating
+/// comment of their conversations, and those conversations' tokens. Analytics keep their
+/// counts, without a person behind them.
+#[utoipa::path(delete, path = "/api/v1/customers", params(CustomerQuery),
+    responses((status = 204), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn erase(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+    Query(q): Query<CustomerQuery>,
+) -> ApiResult<StatusCode> {
+    privacy::erase(&state, &q.email).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -24,7 +24,7 @@ use crate::wire;
         agents::token, agents::logout, agents::change_password, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list, agents::disable, agents::enable, agents::delete,
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
-        metrics::summary, metrics::summary_csv, metrics::conversations_csv, customers::export,
+        metrics::summary, metrics::summary_csv, metrics::conversations_csv, customers::export, customers::erase,
     ),
     components(schemas(
         wire::Message, wire::Handoff, wire::Guess, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
@@ -109,6 +109,7 @@ pub fn router() -> Router<AppState> {
 fn help_routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/customers/export", get(customers::export))
+        .route("/api/v1/customers", axum::routing::delete(customers::erase))
         .route("/api/v1/metrics/summary", get(metrics::summary))
         .route("/api/v1/metrics/summary.csv", get(metrics::summary_csv))
         .route("/api/v1/conversations.csv", get(metrics::conversations_csv))

@@ -20,6 +20,7 @@ mod agents;
 mod assignment;
 mod conversations;
 mod counters;
+mod customers;
 mod records;
 mod steps;
 
@@ -27,6 +28,7 @@ pub(crate) use agents::*;
 pub(crate) use assignment::*;
 pub(crate) use conversations::*;
 pub(crate) use counters::*;
+pub(crate) use customers::*;
 pub(crate) use records::*;
 pub(crate) use steps::*;
 
