@@ -97,3 +97,33 @@ pub async fn erase(state: &AppState, email: &str) -> DeskResult<u64> {
     tracing::info!(conversations = n, "customer data erased");
     Ok(n)
 }
+
+const DAY_MS: i64 = 86_400_000;
+
+/// Retention: erases every conversation resolved more than `days` days ago (as an erasure does)
+/// and returns how many.
+pub async fn apply_retention(state: &AppState, days: u32) -> DeskResult<u64> {
+    let cutoff = state.clock.now_ms() - i64::from(days) * DAY_MS;
+    let n = state.store.erase_resolved_before(cutoff).await?;
+    if n > 0 {
+        tracing::info!(
+            conversations = n,
+            days,
+            "retention erased old conversations"
+        );
+    }
+    Ok(n)
+}
+
+/// Applies [`apply_retention`] now and then every `period` (a day), for as long as the desk
+/// runs; a failure is logged and tried again at the next turn.
+pub async fn retention_every(state: AppState, days: u32, period: std::time::Duration) {
+    let mut interval = tokio::time::interval(period);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        if let Err(e) = apply_retention(&state, days).await {
+            tracing::warn!(error = %e, "retention failed; trying again at the next turn");
+        }
+    }
+}

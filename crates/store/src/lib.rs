@@ -132,6 +132,10 @@ pub trait Store: Send + Sync + 'static {
     /// `secure_delete` and a truncating checkpoint; PostgreSQL: after VACUUM, see
     /// docs/security.md). Returns how many conversations were erased.
     async fn erase_customer(&self, email: &str, pseudonym: &str) -> Result<u64>;
+    /// Retention: erases, as [`Store::erase_customer`] does, every conversation resolved before
+    /// `cutoff_ms`, and gives customers whose last message is older a pseudonym in the
+    /// analytics. Returns how many conversations were erased.
+    async fn erase_resolved_before(&self, cutoff_ms: i64) -> Result<u64>;
     /// The queue, by priority then age.
     async fn queue(&self) -> Result<Vec<Conversation>>;
     /// The event log of one conversation, oldest first.

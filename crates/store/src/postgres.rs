@@ -483,6 +483,14 @@ impl Store for PgStore {
         Ok(n)
     }
 
+    async fn erase_resolved_before(&self, cutoff_ms: i64) -> Result<u64> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await?;
+        let n = queries::erase_resolved_before(&tx, cutoff_ms).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
     async fn conversations_of_customer(&self, email: &str) -> Result<Vec<Conversation>> {
         queries::of_customer(&self.client().await?, email).await
     }

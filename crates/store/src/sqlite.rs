@@ -380,6 +380,18 @@ impl Store for SqliteStore {
         Ok(n)
     }
 
+    async fn erase_resolved_before(&self, cutoff_ms: i64) -> Result<u64> {
+        let n = self
+            .writer
+            .write(move |c| queries::erase_resolved_before(c, cutoff_ms))
+            .await?;
+        if n > 0 {
+            let conn = open(&self.path, true)?;
+            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        }
+        Ok(n)
+    }
+
     async fn conversations_of_customer(&self, email: &str) -> Result<Vec<Conversation>> {
         let email = email.to_owned();
         self.read(move |c| queries::of_customer(c, &email)).await

@@ -445,6 +445,58 @@ async fn a_customer_is_erased(s: Arc<dyn Store>) {
         .any(|m| !m.text.is_empty()));
 }
 
+/// Retention erases resolved conversations older than the cutoff, and only those.
+async fn retention_erases_old_resolved_conversations(s: Arc<dyn Store>) {
+    for id in ["c_r1", "c_r2"] {
+        let mut c = new_conversation(id);
+        c.token_hash = format!("th-{id}");
+        c.customer = Customer {
+            name: Some("Rita".into()),
+            email: Some("rita@example.org".into()),
+        };
+        s.create_conversation(c).await.expect("create");
+    }
+    let resolved = ConversationId::parse("c_r1").expect("id");
+    s.append(
+        &resolved,
+        &[ConversationState::Bot],
+        vec![],
+        Some(Change::Resolve { by: None }),
+    )
+    .await
+    .expect("resolve");
+    // Nothing resolved before a cutoff long ago.
+    assert_eq!(s.erase_resolved_before(1_000).await.expect("retention"), 0);
+    assert_eq!(
+        s.erase_resolved_before(now_ms() + 1_000)
+            .await
+            .expect("retention"),
+        1
+    );
+    let gone = s
+        .conversation(&resolved)
+        .await
+        .expect("read")
+        .expect("kept");
+    assert_eq!(gone.customer.email, None);
+    assert!(s
+        .messages(&resolved)
+        .await
+        .expect("read")
+        .iter()
+        .all(|m| m.text.is_empty()));
+    let open = ConversationId::parse("c_r2").expect("id");
+    let kept = s.conversation(&open).await.expect("read").expect("kept");
+    assert_eq!(kept.customer.email.as_deref(), Some("rita@example.org"));
+    // Erased once is enough.
+    assert_eq!(
+        s.erase_resolved_before(now_ms() + 1_000)
+            .await
+            .expect("retention"),
+        0
+    );
+}
+
 async fn rate_counters_count_per_key_and_window(s: Arc<dyn Store>) {
     for expected in 1..=3 {
         assert_eq!(
@@ -1356,6 +1408,7 @@ on_both_backends!(
     agents_are_disabled_enabled_and_erased,
     a_customers_conversations_are_found_by_email,
     a_customer_is_erased,
+    retention_erases_old_resolved_conversations,
     notices_name_the_messages_of_a_write,
     articles_import_keeps_the_published_flag,
     comments_are_moderated,

@@ -1048,3 +1048,93 @@ async fn an_admin_erases_a_customer_down_to_the_database_files() {
     }
     assert_eq!(summary().await, counted, "analytics lost the conversation");
 }
+
+/// `--retention-days N` erases conversations resolved more than N days ago, when the desk starts
+/// and then daily (0: every resolved one, which is what a test can wait for).
+#[tokio::test]
+async fn retention_erases_resolved_conversations() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().to_str().expect("utf-8");
+    let (id, customer, open_id, open_token) = {
+        let node = common::start(&["--data-dir", data]);
+        let (base, c) = (node.base.as_str(), client());
+        let (ben, ben_token) = agent_login(&c, base, 1).await;
+        go_online(&c, base, ben, &ben_token).await;
+        let mut made = Vec::new();
+        for text in [
+            "Ich möchte bitte mit einem Menschen sprechen, alt-123",
+            "Wo ist mein Paket? offen-456",
+        ] {
+            let v: Value = c
+                .post(format!("{base}/api/v1/conversations"))
+                .json(&json!({"text": text, "customer": {"email": "ret@example.org"}}))
+                .send()
+                .await
+                .expect("create")
+                .json()
+                .await
+                .expect("json");
+            made.push((
+                v["id"].as_str().expect("id").to_owned(),
+                v["token"].as_str().expect("token").to_owned(),
+            ));
+        }
+        let (id, customer) = made[0].clone();
+        common::eventually("Ben gets it", Duration::from_secs(10), || {
+            let (c, url, token) = (
+                c.clone(),
+                format!("{base}/api/v1/conversations/{id}"),
+                customer.clone(),
+            );
+            async move {
+                let v: Value = c
+                    .get(url)
+                    .bearer_auth(token)
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                (v["assignee"]["id"] == ben).then_some(())
+            }
+        })
+        .await;
+        let res = c
+            .post(format!("{base}/api/v1/conversations/{id}/resolve"))
+            .bearer_auth(&ben_token)
+            .send()
+            .await
+            .expect("resolve");
+        assert_eq!(res.status(), StatusCode::OK);
+        (id, customer, made[1].0.clone(), made[1].1.clone())
+    };
+    let node = common::start(&["--data-dir", data, "--retention-days", "0"]);
+    let (base, c) = (node.base.as_str(), client());
+    common::eventually(
+        "the resolved conversation is erased",
+        Duration::from_secs(10),
+        || {
+            let (c, url, token) = (
+                c.clone(),
+                format!("{base}/api/v1/conversations/{id}"),
+                customer.clone(),
+            );
+            async move {
+                let res = c.get(url).bearer_auth(token).send().await.ok()?;
+                (res.status() == StatusCode::NOT_FOUND).then_some(())
+            }
+        },
+    )
+    .await;
+    let open: Value = c
+        .get(format!("{base}/api/v1/conversations/{open_id}"))
+        .bearer_auth(&open_token)
+        .send()
+        .await
+        .expect("read")
+        .json()
+        .await
+        .expect("json");
+    assert!(open.to_string().contains("offen-456"), "{open}");
+}

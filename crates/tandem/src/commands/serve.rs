@@ -46,6 +46,10 @@ pub struct ServeArgs {
     /// fit agent (0: never).
     #[arg(long, env = "TANDEM_FIRST_RESPONSE_TIMEOUT_SECS", default_value_t = server::FIRST_RESPONSE_TIMEOUT_SECS)]
     pub first_response_timeout_secs: u64,
+    /// Erase conversations resolved more than this many days ago, at start and then daily
+    /// (customers' names, addresses and texts; analytics keep their counts). Default: off.
+    #[arg(long, env = "TANDEM_RETENTION_DAYS", value_name = "DAYS")]
+    pub retention_days: Option<u32>,
     /// On an empty database: create the first admin with this e-mail (with `--admin-password`)
     /// instead of the demo accounts.
     #[arg(long, env = "TANDEM_ADMIN_EMAIL")]
@@ -76,6 +80,7 @@ impl std::fmt::Debug for ServeArgs {
             .field("data_dir", &self.data_dir)
             .field("bind", &self.bind)
             .field("demo", &self.demo)
+            .field("retention_days", &self.retention_days)
             .field(
                 "database_url",
                 &self.database_url.as_deref().map(redact_password),
@@ -110,6 +115,8 @@ fn redact_password(url: &str) -> String {
 
 /// How often queued conversations are routed again, so requirements relax as they wait.
 const ROUTING_TICK: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often retention (`--retention-days`) runs.
+const RETENTION_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
 
 /// Opens the store the URL names: SQLite in the data dir by default, `sqlite://PATH`, or
 /// `postgres://…` / `postgresql://…`. The scheme alone picks the backend.
@@ -186,6 +193,9 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await?;
         start.begin(app.state(), args.encoder.budget())?;
         tokio::spawn(server::flow::tick_every(app.state().clone(), ROUTING_TICK));
+        if let Some(days) = args.retention_days {
+            tokio::spawn(server::privacy::retention_every(app.state().clone(), days, RETENTION_EVERY));
+        }
         let addr = app.local_addr()?;
         println!("Tandem desk \"{name}\" ({intents} intents) on http://{addr}/");
         println!("  widget demo: http://{addr}/   console: http://{addr}/console   admin: http://{addr}/admin");
