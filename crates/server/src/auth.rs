@@ -93,11 +93,18 @@ fn failure_keys(email: &str) -> [(String, i64, u32); 2] {
 
 /// Checks e-mail and password. Unknown e-mails cost as much time as wrong passwords. An
 /// account with too many recent failures is refused before its password is checked.
-pub async fn login(state: &AppState, email: &str, password: &str) -> ApiResult<Agent> {
+pub async fn login(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    address: std::net::IpAddr,
+) -> ApiResult<Agent> {
     let with_rate_limits = state.limits.is_some();
     if with_rate_limits {
         for (key, window, most) in failure_keys(email) {
             if state.store.hits(&key, window).await? >= most {
+                crate::audit::record(state, None, "login_throttled", "account", Some(address))
+                    .await;
                 return Err(ApiError::too_many_requests());
             }
         }
@@ -119,8 +126,16 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> ApiResult<A
         }
     };
     match (agent, ok) {
-        (Some(agent), true) => Ok(agent),
+        (Some(agent), true) => {
+            let target = crate::audit::agent(agent.id);
+            crate::audit::record(state, Some(agent.id), "login", target, Some(address)).await;
+            Ok(agent)
+        }
         (agent, _) => {
+            let target = agent
+                .as_ref()
+                .map_or("unknown account".to_owned(), |a| crate::audit::agent(a.id));
+            crate::audit::record(state, None, "login_failed", target, Some(address)).await;
             // Neither the e-mail nor the password goes to the log.
             tracing::warn!(agent = agent.map(|a| a.id.get()), "failed login");
             if with_rate_limits {

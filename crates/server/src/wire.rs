@@ -341,3 +341,20 @@ pub struct ArticleSuggestion {
     pub title: String,
     pub score: f32,
 }
+
+/// One row of the audit log.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditEntry {
+    /// RFC 3339.
+    pub at: String,
+    /// The agent who acted (`null`: a failed login of an unknown account).
+    pub actor: Option<i64>,
+    pub action: String,
+    pub target: String,
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditLog {
+    pub entries: Vec<AuditEntry>,
+}

@@ -432,3 +432,33 @@ async fn console_forms_work_without_javascript() {
     // The reasons shown to the agent explain the handoff without a misleading fallback.
     assert_eq!(seen["handoff"]["reasons"], json!(["human_requested"]));
 }
+
+/// `/admin/audit` shows the audit log to admins (the sign-ins among it), escaped, and refuses
+/// agents.
+#[tokio::test]
+async fn the_audit_page_is_for_admins() {
+    let app = spawn_app().await;
+    let admin_cookie = cookie_pair(&app.console_login(ADMIN.0, ADMIN.1).await);
+    let page = app
+        .client
+        .get(app.url("/admin/audit?lang=en"))
+        .header("cookie", admin_cookie)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(page.status(), StatusCode::OK);
+    let html = page.text().await.expect("html");
+    assert!(
+        html.contains("Audit log") && html.contains(">login<"),
+        "{html}"
+    );
+    let ben_cookie = cookie_pair(&app.console_login(BEN.0, BEN.1).await);
+    let page = app
+        .client
+        .get(app.url("/admin/audit"))
+        .header("cookie", ben_cookie)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(page.status(), StatusCode::FORBIDDEN);
+}

@@ -136,6 +136,17 @@ pub trait Store: Send + Sync + 'static {
     /// `cutoff_ms`, and gives customers whose last message is older a pseudonym in the
     /// analytics. Returns how many conversations were erased.
     async fn erase_resolved_before(&self, cutoff_ms: i64) -> Result<u64>;
+
+    // The audit log: appended to, never changed or deleted.
+    async fn audit(&self, entry: AuditEntry) -> Result<()>;
+    /// Entries in `[from_ms, to_ms)`, of `actor` if given, newest first, at most `limit`.
+    async fn audit_log(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        actor: Option<AgentId>,
+        limit: u32,
+    ) -> Result<Vec<AuditEntry>>;
     /// The queue, by priority then age.
     async fn queue(&self) -> Result<Vec<Conversation>>;
     /// The event log of one conversation, oldest first.

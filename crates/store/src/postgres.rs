@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/migrations/0004_analytics.sql"),
     rollup::MIGRATION,
     include_str!("postgres/migrations/0006_disabled_agents.sql"),
+    include_str!("postgres/migrations/0007_audit.sql"),
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
@@ -489,6 +490,20 @@ impl Store for PgStore {
         let n = queries::erase_resolved_before(&tx, cutoff_ms).await?;
         tx.commit().await?;
         Ok(n)
+    }
+
+    async fn audit(&self, entry: crate::AuditEntry) -> Result<()> {
+        queries::audit(&self.client().await?, &entry).await
+    }
+
+    async fn audit_log(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        actor: Option<AgentId>,
+        limit: u32,
+    ) -> Result<Vec<crate::AuditEntry>> {
+        queries::audit_log(&self.client().await?, from_ms, to_ms, actor, limit).await
     }
 
     async fn conversations_of_customer(&self, email: &str) -> Result<Vec<Conversation>> {

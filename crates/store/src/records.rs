@@ -7,6 +7,20 @@ use desk::{
 };
 use serde::{Deserialize, Serialize};
 
+/// One row of the audit log: who did what to what, when, from where.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at_ms: i64,
+    /// The agent who acted; `None` for a failed login of an unknown address.
+    pub actor: Option<AgentId>,
+    /// What happened, e.g. `login_failed`, `agent_disabled`, `customer_erased`.
+    pub action: String,
+    /// What it happened to, e.g. `agent:7`, `article:returns`.
+    pub target: String,
+    /// The client address, when the action came through HTTP.
+    pub address: Option<String>,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAgent {
     pub name: String,

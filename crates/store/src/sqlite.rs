@@ -32,6 +32,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/migrations/0005_analytics.sql"),
     rollup::MIGRATION,
     include_str!("sqlite/migrations/0007_disabled_agents.sql"),
+    include_str!("sqlite/migrations/0008_audit.sql"),
 ];
 const READERS_KEPT: usize = 8;
 
@@ -390,6 +391,21 @@ impl Store for SqliteStore {
             conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         }
         Ok(n)
+    }
+
+    async fn audit(&self, entry: crate::AuditEntry) -> Result<()> {
+        self.writer.write(move |c| queries::audit(c, &entry)).await
+    }
+
+    async fn audit_log(
+        &self,
+        from_ms: i64,
+        to_ms: i64,
+        actor: Option<AgentId>,
+        limit: u32,
+    ) -> Result<Vec<crate::AuditEntry>> {
+        self.read(move |c| queries::audit_log(c, from_ms, to_ms, actor, limit))
+            .await
     }
 
     async fn conversations_of_customer(&self, email: &str) -> Result<Vec<Conversation>> {

@@ -497,6 +497,39 @@ async fn retention_erases_old_resolved_conversations(s: Arc<dyn Store>) {
     );
 }
 
+/// The audit log keeps what it is given and reads it back newest first, by range and actor.
+async fn the_audit_log_appends_and_reads_back(s: Arc<dyn Store>) {
+    let entry = |at_ms, actor: Option<i64>, action: &str| store::AuditEntry {
+        at_ms,
+        actor: actor.map(AgentId::new),
+        action: action.into(),
+        target: "agent:2".into(),
+        address: Some("203.0.113.9".into()),
+    };
+    for e in [
+        entry(1_000, Some(1), "agent_created"),
+        entry(2_000, None, "login_failed"),
+        entry(3_000, Some(1), "agent_disabled"),
+    ] {
+        s.audit(e).await.expect("append");
+    }
+    let all = s.audit_log(0, 10_000, None, 100).await.expect("read");
+    let actions: Vec<&str> = all.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["agent_disabled", "login_failed", "agent_created"]);
+    assert_eq!(all[1], entry(2_000, None, "login_failed"));
+    let mine = s
+        .audit_log(0, 10_000, Some(AgentId::new(1)), 100)
+        .await
+        .expect("read");
+    assert_eq!(mine.len(), 2);
+    let window = s.audit_log(1_500, 3_000, None, 100).await.expect("read");
+    assert_eq!(window.len(), 1);
+    assert_eq!(
+        s.audit_log(0, 10_000, None, 1).await.expect("read").len(),
+        1
+    );
+}
+
 async fn rate_counters_count_per_key_and_window(s: Arc<dyn Store>) {
     for expected in 1..=3 {
         assert_eq!(
@@ -1409,6 +1442,7 @@ on_both_backends!(
     a_customers_conversations_are_found_by_email,
     a_customer_is_erased,
     retention_erases_old_resolved_conversations,
+    the_audit_log_appends_and_reads_back,
     notices_name_the_messages_of_a_write,
     articles_import_keeps_the_published_flag,
     comments_are_moderated,

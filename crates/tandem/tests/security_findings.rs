@@ -1138,3 +1138,100 @@ async fn retention_erases_resolved_conversations() {
         .expect("json");
     assert!(open.to_string().contains("offen-456"), "{open}");
 }
+
+/// Admin and security-relevant actions land in the audit log, with who, what, target and the
+/// client address; only admins read it, through the API and on `/admin/audit`.
+#[tokio::test]
+async fn admin_and_login_actions_are_audited() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&["--data-dir", dir.path().to_str().expect("utf-8")]);
+    let (base, c) = (node.base.as_str(), client());
+    let res = c
+        .post(format!("{base}/api/v1/auth/token"))
+        .json(&json!({"email": "nobody@example.org", "password": "wrong-password-0"}))
+        .send()
+        .await
+        .expect("login");
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let admin = admin_token(&c, base).await;
+    let (ben, ben_token) = agent_login(&c, base, 1).await;
+    for what in ["disable", "enable"] {
+        let res = c
+            .post(format!("{base}/api/v1/agents/{ben}/{what}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("act");
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+    let res = c
+        .get(format!("{base}/api/v1/customers/export"))
+        .query(&[("email", "kim@example.org")])
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("export");
+    assert_eq!(res.status(), StatusCode::OK);
+
+    let log: Value = c
+        .get(format!("{base}/api/v1/audit"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("audit")
+        .json()
+        .await
+        .expect("json");
+    let entries = log["entries"].as_array().expect("entries");
+    let find = |action: &str| {
+        entries
+            .iter()
+            .find(|e| e["action"] == action)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {action} in {log}"))
+    };
+    assert_eq!(find("login_failed")["target"], "unknown account");
+    assert_eq!(find("login")["address"], "127.0.0.1");
+    let disabled = find("agent_disabled");
+    assert_eq!(disabled["target"], format!("agent:{ben}"));
+    assert!(disabled["actor"].is_i64(), "{disabled}");
+    find("agent_enabled");
+    find("customer_exported");
+    // Newest first, and no e-mail address anywhere in it.
+    assert_eq!(entries[0]["action"], "customer_exported", "{log}");
+    assert!(!log.to_string().contains("example.org"), "{log}");
+
+    let res = c
+        .get(format!("{base}/api/v1/audit"))
+        .bearer_auth(&ben_token)
+        .send()
+        .await
+        .expect("audit");
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "Ben's token ended with the disable"
+    );
+    let (_, ben_again) = agent_login(&c, base, 1).await;
+    let res = c
+        .get(format!("{base}/api/v1/audit"))
+        .bearer_auth(&ben_again)
+        .send()
+        .await
+        .expect("audit");
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // No route changes or deletes an entry.
+    for method in [
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+        reqwest::Method::POST,
+    ] {
+        let res = c
+            .request(method, format!("{base}/api/v1/audit"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
+    }
+}

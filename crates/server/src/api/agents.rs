@@ -6,6 +6,7 @@ use axum::Json;
 use desk::{AgentId, Presence, Role};
 use store::SessionKind;
 
+use crate::audit;
 use crate::auth::{self, Admin, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientIp};
@@ -23,7 +24,7 @@ pub async fn token(
     ApiJson(body): ApiJson<wire::Login>,
 ) -> ApiResult<Json<wire::Token>> {
     state.check_rate(Limit::Login(ip)).await?;
-    let agent = auth::login(&state, &body.email, &body.password).await?;
+    let agent = auth::login(&state, &body.email, &body.password, ip).await?;
     let (token, _) = auth::start_session(&state, &agent, SessionKind::Api).await?;
     Ok(Json(wire::Token { token }))
 }
@@ -43,10 +44,13 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> ApiRes
     security(("bearer" = [])))]
 pub async fn change_password(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     SignedIn(agent): SignedIn,
     ApiJson(body): ApiJson<wire::PasswordChange>,
 ) -> ApiResult<StatusCode> {
     team::change_password(&state, &agent, &body.current, &body.new).await?;
+    let target = audit::agent(agent.id);
+    audit::record(&state, Some(agent.id), "password_changed", target, Some(ip)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -97,6 +101,7 @@ pub async fn presence(
     security(("bearer" = [])))]
 pub async fn limits(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     SignedIn(caller): SignedIn,
     ApiJson(body): ApiJson<wire::LimitsIn>,
@@ -106,6 +111,15 @@ pub async fn limits(
         return Err(ApiError::forbidden("you can only set your own limits"));
     }
     team::set_limits(&state, AgentId::new(id), body.limits, body.capacity).await?;
+    let target = audit::agent(AgentId::new(id));
+    audit::record(
+        &state,
+        Some(caller.id),
+        "agent_limits_changed",
+        target,
+        Some(ip),
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -115,11 +129,14 @@ pub async fn limits(
     security(("bearer" = [])))]
 pub async fn create(
     State(state): State<AppState>,
-    Admin(_admin): Admin,
+    ClientIp(ip): ClientIp,
+    Admin(admin): Admin,
     ApiJson(body): ApiJson<wire::NewAgent>,
 ) -> ApiResult<(StatusCode, Json<wire::Agent>)> {
     let new = team::validate_new_agent(body, team::password_hash)?;
     let agent = state.store.create_agent(new).await?;
+    let target = audit::agent(agent.id);
+    audit::record(&state, Some(admin.id), "agent_created", target, Some(ip)).await;
     Ok((StatusCode::CREATED, Json(wire::Agent::from(&agent))))
 }
 
@@ -151,10 +168,13 @@ pub async fn list(
     security(("bearer" = [])))]
 pub async fn disable(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Admin(admin): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     team::set_disabled(&state, &admin, AgentId::new(id), true).await?;
+    let target = audit::agent(AgentId::new(id));
+    audit::record(&state, Some(admin.id), "agent_disabled", target, Some(ip)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -164,10 +184,13 @@ pub async fn disable(
     security(("bearer" = [])))]
 pub async fn enable(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Admin(admin): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     team::set_disabled(&state, &admin, AgentId::new(id), false).await?;
+    let target = audit::agent(AgentId::new(id));
+    audit::record(&state, Some(admin.id), "agent_enabled", target, Some(ip)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -178,9 +201,12 @@ pub async fn enable(
     security(("bearer" = [])))]
 pub async fn delete(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Admin(admin): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     team::erase(&state, &admin, AgentId::new(id)).await?;
+    let target = audit::agent(AgentId::new(id));
+    audit::record(&state, Some(admin.id), "agent_deleted", target, Some(ip)).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,10 +6,13 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::audit;
 use crate::auth::Admin;
 use crate::error::ApiResult;
+use crate::extract::ClientIp;
 use crate::privacy::{self, CustomerExport};
 use crate::state::AppState;
+use crate::wire;
 
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct CustomerQuery {
@@ -24,10 +27,22 @@ pub struct CustomerQuery {
     security(("bearer" = [])))]
 pub async fn export(
     State(state): State<AppState>,
-    Admin(_admin): Admin,
+    ClientIp(ip): ClientIp,
+    Admin(admin): Admin,
     Query(q): Query<CustomerQuery>,
 ) -> ApiResult<Json<CustomerExport>> {
-    Ok(Json(privacy::export(&state, &q.email).await?))
+    let export = privacy::export(&state, &q.email).await?;
+    // The target names the conversations, not the address: the log keeps no e-mail.
+    let target = format!("customer ({} conversations)", export.conversations.len());
+    audit::record(
+        &state,
+        Some(admin.id),
+        "customer_exported",
+        target,
+        Some(ip),
+    )
+    .await;
+    Ok(Json(export))
 }
 
 /// Erase a customer (GDPR Art. 17): their name and address, every message text and rating
@@ -38,9 +53,35 @@ pub async fn export(
     security(("bearer" = [])))]
 pub async fn erase(
     State(state): State<AppState>,
-    Admin(_admin): Admin,
+    ClientIp(ip): ClientIp,
+    Admin(admin): Admin,
     Query(q): Query<CustomerQuery>,
 ) -> ApiResult<StatusCode> {
-    privacy::erase(&state, &q.email).await?;
+    let n = privacy::erase(&state, &q.email).await?;
+    let target = format!("customer ({n} conversations)");
+    audit::record(&state, Some(admin.id), "customer_erased", target, Some(ip)).await;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The audit log's query: a time range (as the analytics take it) and, optionally, one actor.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditQuery {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// An agent id: only what they did.
+    pub actor: Option<i64>,
+}
+
+/// The audit log (admins only): admin and security-relevant actions in a range (default: the
+/// last 30 days), newest first, at most 1,000. Entries are never changed or deleted.
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery),
+    responses((status = 200, body = wire::AuditLog), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+    Query(q): Query<AuditQuery>,
+) -> ApiResult<Json<wire::AuditLog>> {
+    let entries = audit::read(&state, q.from, q.to, q.actor).await?;
+    Ok(Json(wire::AuditLog { entries }))
 }

@@ -228,8 +228,9 @@ pub async fn get_one(
     security(("bearer" = [])))]
 pub async fn put(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
-    Admin(_admin): Admin,
+    Admin(admin): Admin,
     ApiJson(body): ApiJson<ArticleIn>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let draft = ArticleDraft {
@@ -240,6 +241,8 @@ pub async fn put(
         published: body.published,
     };
     let saved = save_article(&state, &id, draft).await?;
+    let target = format!("article:{}", saved.id);
+    crate::audit::record(&state, Some(admin.id), "article_saved", target, Some(ip)).await;
     let published = saved.published;
     let mut out =
         serde_json::to_value(ArticleOut::from(saved)).map_err(|_| ApiError::internal())?;
@@ -345,12 +348,18 @@ async fn moderate(
     id: &str,
     headers: &HeaderMap,
     status: CommentStatus,
+    ip: std::net::IpAddr,
 ) -> ApiResult<Json<CommentOut>> {
-    auth::agent(&state, headers, true).await?;
+    let moderator = auth::agent(&state, headers, true).await?;
     let id: i64 = id.parse().map_err(|_| ApiError::not_found())?;
-    Ok(Json(
-        state.store.set_comment_status(id, status).await?.into(),
-    ))
+    let comment = state.store.set_comment_status(id, status).await?;
+    let action = match status {
+        CommentStatus::Approved => "comment_approved",
+        _ => "comment_rejected",
+    };
+    let target = format!("comment:{id}");
+    crate::audit::record(&state, Some(moderator.id), action, target, Some(ip)).await;
+    Ok(Json(comment.into()))
 }
 
 /// Approves a comment: it becomes public (escaped).
@@ -359,10 +368,11 @@ async fn moderate(
     security(("bearer" = [])))]
 pub async fn approve(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<CommentOut>> {
-    moderate(state, &id, &headers, CommentStatus::Approved).await
+    moderate(state, &id, &headers, CommentStatus::Approved, ip).await
 }
 
 /// Rejects a comment: it never becomes public.
@@ -371,8 +381,9 @@ pub async fn approve(
     security(("bearer" = [])))]
 pub async fn reject(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> ApiResult<Json<CommentOut>> {
-    moderate(state, &id, &headers, CommentStatus::Rejected).await
+    moderate(state, &id, &headers, CommentStatus::Rejected, ip).await
 }

@@ -24,14 +24,14 @@ use crate::wire;
         agents::token, agents::logout, agents::change_password, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list, agents::disable, agents::enable, agents::delete,
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
-        metrics::summary, metrics::summary_csv, metrics::conversations_csv, customers::export, customers::erase,
+        metrics::summary, metrics::summary_csv, metrics::conversations_csv, customers::export, customers::erase, customers::audit_log,
     ),
     components(schemas(
         wire::Message, wire::Handoff, wire::Guess, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
         wire::NewConversation, wire::ConversationCreated, wire::NewMessage, wire::MessagePosted,
         wire::Conversation, wire::Rating, wire::Login, wire::PasswordChange, wire::Token, wire::ConversationSummary,
         wire::AgentConversations, wire::PresenceIn, wire::Competences, wire::NewAgent, wire::Agent,
-        wire::ArticleSuggestion, crate::privacy::CustomerExport, crate::privacy::ExportedConversation, crate::privacy::ExportedRating,
+        wire::ArticleSuggestion, crate::privacy::CustomerExport, crate::privacy::ExportedConversation, crate::privacy::ExportedRating, wire::AuditEntry, wire::AuditLog,
         crate::captcha::Issued, crate::captcha::MathQuestion, crate::captcha::AltchaChallenge,
         help::CaptchaFields, help::NewComment, help::CommentCreated,
         help::CommentOut, help::CommentList, help::ArticleOut, help::ArticleList, help::ArticleIn,
@@ -110,6 +110,7 @@ fn help_routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/customers/export", get(customers::export))
         .route("/api/v1/customers", axum::routing::delete(customers::erase))
+        .route("/api/v1/audit", get(customers::audit_log))
         .route("/api/v1/metrics/summary", get(metrics::summary))
         .route("/api/v1/metrics/summary.csv", get(metrics::summary_csv))
         .route("/api/v1/conversations.csv", get(metrics::conversations_csv))

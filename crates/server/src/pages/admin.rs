@@ -10,6 +10,7 @@ use serde::Deserialize;
 use super::console::{console_top_bar, error_response, head, require_console, signed_in_form};
 use super::layout::{document, Lang, LangQuery};
 use crate::error::ApiError;
+use crate::extract::ClientIp;
 use crate::state::AppState;
 use crate::wire;
 
@@ -126,6 +127,7 @@ pub struct AgentForm {
 
 pub async fn create(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(f): Form<AgentForm>,
 ) -> Response {
@@ -187,7 +189,11 @@ pub async fn create(
         Err(e) => Err(e.into()),
     };
     match created {
-        Ok(_) => Redirect::to("/admin").into_response(),
+        Ok(new) => {
+            let target = crate::audit::agent(new.id);
+            crate::audit::record(&state, Some(agent.id), "agent_created", target, Some(ip)).await;
+            Redirect::to("/admin").into_response()
+        }
         Err(e) => page_view(&state, &headers, lang, Some(e.message)).await,
     }
 }

@@ -165,7 +165,7 @@ pub async fn login(
     if let Err(e) = state.check_rate(Limit::Login(ip)).await {
         return api_error_page(lang, e);
     }
-    let agent = match auth::login(&state, &form.email, &form.password).await {
+    let agent = match auth::login(&state, &form.email, &form.password, ip).await {
         Ok(agent) => agent,
         Err(_) => {
             let res = (
@@ -241,6 +241,7 @@ pub(super) fn top_bar(lang: Lang, agent: &Agent, csrf: &str, path: &str) -> Mark
                 a href="/console" { (lang.t("Posteingang", "Inbox")) }
                 @if agent.role == Role::Admin { " · " a href="/admin" { (lang.t("Verwaltung", "Admin")) } }
                 @if agent.role == Role::Admin { " · " a href="/admin/dashboard" { (lang.t("Auswertung", "Dashboard")) } }
+                @if agent.role == Role::Admin { " · " a href="/admin/audit" { (lang.t("Protokoll", "Audit log")) } }
                 " · " a href="/console/comments" { (lang.t("Kommentare", "Comments")) }
                 @if agent.role == Role::Admin { " · " a href="/admin/articles" { (lang.t("Artikel", "Articles")) } }
             }
@@ -621,6 +622,7 @@ pub struct LimitsForm {
 /// The agent's own limits and capacity (the self competence made concrete).
 pub async fn limits(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(f): Form<LimitsForm>,
 ) -> Response {
@@ -634,7 +636,18 @@ pub async fn limits(
     };
     let limits = desk::agent::parse_list(&f.limits);
     match crate::team::set_limits(&state, agent.id, limits, capacity).await {
-        Ok(()) => Redirect::to("/console").into_response(),
+        Ok(()) => {
+            let target = crate::audit::agent(agent.id);
+            crate::audit::record(
+                &state,
+                Some(agent.id),
+                "agent_limits_changed",
+                target,
+                Some(ip),
+            )
+            .await;
+            Redirect::to("/console").into_response()
+        }
         Err(e) => api_error_page(lang, e),
     }
 }

@@ -3,6 +3,8 @@
 //! the console's cookie session and a CSRF token on every form.
 
 use axum::extract::{Form, Path, Query, State};
+
+use crate::extract::ClientIp;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use desk::{Agent, Locale, Role};
@@ -106,9 +108,10 @@ async fn moderate(
     id: String,
     csrf: String,
     status: CommentStatus,
+    ip: std::net::IpAddr,
 ) -> Response {
     let lang = lang_of(&state, None, &headers);
-    let (session, _) = match require_console(&state, &headers).await {
+    let (session, moderator) = match require_console(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -119,27 +122,37 @@ async fn moderate(
         return error_response(lang, ApiError::not_found());
     };
     match state.store.set_comment_status(id, status).await {
-        Ok(_) => Redirect::to("/console/comments").into_response(),
+        Ok(_) => {
+            let action = match status {
+                CommentStatus::Approved => "comment_approved",
+                _ => "comment_rejected",
+            };
+            let target = format!("comment:{id}");
+            crate::audit::record(&state, Some(moderator.id), action, target, Some(ip)).await;
+            Redirect::to("/console/comments").into_response()
+        }
         Err(e) => error_response(lang, e),
     }
 }
 
 pub async fn approve(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    moderate(state, headers, id, f.csrf, CommentStatus::Approved).await
+    moderate(state, headers, id, f.csrf, CommentStatus::Approved, ip).await
 }
 
 pub async fn reject(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Form<CsrfOnly>,
 ) -> Response {
-    moderate(state, headers, id, f.csrf, CommentStatus::Rejected).await
+    moderate(state, headers, id, f.csrf, CommentStatus::Rejected, ip).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -289,11 +302,12 @@ pub struct ArticleForm {
 
 pub async fn save(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(f): Form<ArticleForm>,
 ) -> Response {
     let lang = lang_of(&state, None, &headers);
-    let (session, _) = match admin_session(&state, &headers, lang).await {
+    let (session, admin) = match admin_session(&state, &headers, lang).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -308,7 +322,11 @@ pub async fn save(
         published: f.published.is_some(),
     };
     match save_article(&state, f.id.trim(), body).await {
-        Ok(a) => Redirect::to(&format!("/admin/articles?id={}", a.id)).into_response(),
+        Ok(a) => {
+            let target = format!("article:{}", a.id);
+            crate::audit::record(&state, Some(admin.id), "article_saved", target, Some(ip)).await;
+            Redirect::to(&format!("/admin/articles?id={}", a.id)).into_response()
+        }
         Err(e) => {
             editor(
                 &state,
@@ -331,12 +349,13 @@ pub struct PublishForm {
 
 pub async fn publish(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Path(id): Path<String>,
     headers: HeaderMap,
     Form(f): Form<PublishForm>,
 ) -> Response {
     let lang = lang_of(&state, None, &headers);
-    let (session, _) = match admin_session(&state, &headers, lang).await {
+    let (session, admin) = match admin_session(&state, &headers, lang).await {
         Ok(s) => s,
         Err(r) => return r,
     };
@@ -356,7 +375,11 @@ pub async fn publish(
         published: f.published == "true",
     };
     match save_article(&state, &id, body).await {
-        Ok(_) => Redirect::to("/admin/articles").into_response(),
+        Ok(a) => {
+            let target = format!("article:{}", a.id);
+            crate::audit::record(&state, Some(admin.id), "article_saved", target, Some(ip)).await;
+            Redirect::to("/admin/articles").into_response()
+        }
         Err(e) => error_response(lang, e),
     }
 }

@@ -4,6 +4,7 @@
 
 mod admin;
 mod assets;
+mod audit;
 mod console;
 mod dashboard;
 mod help;
@@ -39,6 +40,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/c/{id}/transfer", post(console::transfer))
         .route("/admin", get(admin::show))
         .route("/admin/dashboard", get(dashboard::show))
+        .route("/admin/audit", get(audit::show))
         .route("/admin/agents", post(admin::create))
         .merge(help_routes())
 }

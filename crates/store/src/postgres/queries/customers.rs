@@ -86,3 +86,47 @@ pub(crate) async fn erase_resolved_before<C: GenericClient>(c: &C, cutoff: i64) 
     }
     Ok(ids.len() as u64)
 }
+
+pub(crate) async fn audit<C: GenericClient>(c: &C, e: &crate::AuditEntry) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO audit (at, actor, action, target, address) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            &e.at_ms,
+            &e.actor.map(AgentId::get),
+            &e.action,
+            &e.target,
+            &e.address,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn audit_log<C: GenericClient>(
+    c: &C,
+    from: i64,
+    to: i64,
+    actor: Option<AgentId>,
+    limit: u32,
+) -> Result<Vec<crate::AuditEntry>> {
+    let rows = query(
+        c,
+        "SELECT at, actor, action, target, address FROM audit
+         WHERE at >= $1 AND at < $2 AND ($3::BIGINT IS NULL OR actor = $3)
+         ORDER BY at DESC, id DESC LIMIT $4",
+        &[&from, &to, &actor.map(AgentId::get), &i64::from(limit)],
+    )
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(crate::AuditEntry {
+                at_ms: r.try_get(0)?,
+                actor: r.try_get::<_, Option<i64>>(1)?.map(AgentId::new),
+                action: r.try_get(2)?,
+                target: r.try_get(3)?,
+                address: r.try_get(4)?,
+            })
+        })
+        .collect()
+}

@@ -79,3 +79,42 @@ pub(crate) fn erase_resolved_before(c: &Connection, cutoff: i64) -> Result<u64> 
     }
     Ok(ids.len() as u64)
 }
+
+pub(crate) fn audit(c: &Connection, e: &crate::AuditEntry) -> Result<()> {
+    exec(
+        c,
+        "INSERT INTO audit (at, actor, action, target, address) VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![
+            e.at_ms,
+            e.actor.map(AgentId::get),
+            e.action,
+            e.target,
+            e.address
+        ],
+    )?;
+    Ok(())
+}
+
+pub(crate) fn audit_log(
+    c: &Connection,
+    from: i64,
+    to: i64,
+    actor: Option<AgentId>,
+    limit: u32,
+) -> Result<Vec<crate::AuditEntry>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT at, actor, action, target, address FROM audit
+         WHERE at >= ?1 AND at < ?2 AND (?3 IS NULL OR actor = ?3)
+         ORDER BY at DESC, id DESC LIMIT ?4",
+    )?;
+    let rows = stmt.query_map(params![from, to, actor.map(AgentId::get), limit], |r| {
+        Ok(crate::AuditEntry {
+            at_ms: r.get(0)?,
+            actor: r.get::<_, Option<i64>>(1)?.map(AgentId::new),
+            action: r.get(2)?,
+            target: r.get(3)?,
+            address: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
