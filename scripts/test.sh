@@ -2,7 +2,8 @@
 # Every test of Tandem, on a fresh machine: formatting and lints, the Rust unit, integration and
 # durability tests (real SQLite, real HTTP, the real binary), the storage suite and the two-node
 # test on PostgreSQL (TANDEM_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432, which CI
-# machines start; without it those tests fail), then the browser end-to-end test in
+# machines start; without it those tests fail), schemathesis against the real binary's OpenAPI
+# document (scripts/schemathesis.sh, installed by pip into a venv), then the browser end-to-end test in
 # Debian's headless Chromium. Installs what is missing (the encoder's model through
 # `tandem model fetch`, Chromium and npm packages through scripts/e2e.sh) and fails loudly.
 set -euo pipefail
@@ -21,5 +22,7 @@ export TANDEM_MODEL_DIR="${TANDEM_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tan
 target/debug/tandem model fetch --dir "$TANDEM_MODEL_DIR"
 echo "== cargo test"
 cargo test --workspace
+echo "== the automated attack on the API (schemathesis, from PyPI)"
+TANDEM_BIN="$root/target/debug/tandem" scripts/schemathesis.sh
 echo "== browser end-to-end test"
 TANDEM_BIN="$root/target/debug/tandem" scripts/e2e.sh
