@@ -294,6 +294,26 @@ pub fn answer_of(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a client sends as a CAPTCHA answer, checking it answers (never panics) and
+        /// never lets it through.
+        #[test]
+        fn no_forged_answer_passes(
+            id in "(m\\.[0-9]{0,12}\\.[0-9a-f]{0,30}\\.[0-9a-f]{0,70}|\\PC{0,80})",
+            answer in "\\PC{0,20}",
+            altcha in "\\PC{0,200}",
+            now in 0i64..4_000_000_000,
+        ) {
+            let captcha = Captcha::new("proptest-secret-0123456789abcdef-0123");
+            let math = Answer::Math { id, answer };
+            prop_assert!(captcha.check(&math, now).is_err());
+            prop_assert!(captcha.check(&Answer::Altcha(altcha.clone()), now).is_err());
+            let b64 = base64::engine::general_purpose::STANDARD.encode(altcha.as_bytes());
+            prop_assert!(captcha.check(&Answer::Altcha(b64), now).is_err());
+        }
+    }
 
     fn solve(c: &AltchaChallenge) -> u64 {
         (0..=c.maxnumber)

@@ -228,6 +228,31 @@ mod tests {
     }
 
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever an editor writes, the rendered page carries no tag of theirs and no link
+        /// to a script: every `<` of the input arrives escaped, and `javascript:` never makes
+        /// it into an attribute.
+        #[test]
+        fn any_markdown_renders_without_html_of_its_own(
+            text in "(\\PC|<[a-z]{1,8}( [a-z]+=[a-z\\(\\)]*)?>|\\[x\\]\\((javascript|data|https):[a-z/]*\\)|\\n){0,40}",
+        ) {
+            let html = render_markdown(&text);
+            for tag in ["<script", "<img src=x", "<iframe", "<a href=\"javascript", "<a href=\"data"] {
+                prop_assert!(!html.contains(tag), "{text:?} -> {html}");
+            }
+            let opened = html.matches('<').count();
+            let ours = ["<p>", "</p>", "<h", "</h", "<a ", "</a>", "<em>", "</em>", "<strong>",
+                "</strong>", "<code>", "</code>", "<pre>", "</pre>", "<ul>", "</ul>", "<ol",
+                "</ol>", "<li>", "</li>", "<br", "<hr", "<blockquote>", "</blockquote>", "<img ",
+                "<table>", "</table>", "<t", "</t", "<del>", "</del>", "<sup", "</sup", "<input"]
+                .iter()
+                .map(|t| html.matches(t).count())
+                .sum::<usize>();
+            prop_assert!(opened <= ours, "{text:?} -> {html}");
+        }
+    }
 
     #[test]
     fn markdown_never_passes_html_or_script_urls() {
