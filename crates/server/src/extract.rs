@@ -1,6 +1,6 @@
 //! Request extractors that turn bad input into clear 4xx errors.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
@@ -49,8 +49,8 @@ impl FromRequestParts<AppState> for ClientIp {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let peer = parts
             .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
+            .get::<ConnectInfo<crate::connections::Peer>>()
+            .map(|c| c.0 .0.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
         let trusted = &state.help.trusted_proxies;
         if !trusted.contains(&peer) {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod auth;
 pub mod bootstrap;
 pub mod captcha;
+pub mod connections;
 pub mod error;
 pub mod extract;
 pub mod flow;
@@ -54,6 +55,8 @@ pub struct Settings {
     pub encoder: Option<Arc<nlu::batcher::Batcher>>,
     /// The help center's CAPTCHA secret and trusted proxies.
     pub help: help::HelpOptions,
+    /// Connections per client address and the deadline for a request's headers.
+    pub connections: connections::Connections,
 }
 
 /// The default first-response timeout (`TANDEM_FIRST_RESPONSE_TIMEOUT_SECS`).
@@ -64,6 +67,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     state: AppState,
+    connections: connections::Connections,
 }
 
 impl Application {
@@ -116,6 +120,7 @@ impl Application {
             listener,
             router,
             state,
+            connections: settings.connections,
         })
     }
 
@@ -134,9 +139,9 @@ impl Application {
     /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
     pub async fn run(self) -> std::io::Result<()> {
         axum::serve(
-            self.listener,
+            connections::Guarded::new(self.listener, self.connections),
             self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+                .into_make_service_with_connect_info::<connections::Peer>(),
         )
         .with_graceful_shutdown(shutdown_signal())
         .await
@@ -148,9 +153,9 @@ impl Application {
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         axum::serve(
-            self.listener,
+            connections::Guarded::new(self.listener, self.connections),
             self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
+                .into_make_service_with_connect_info::<connections::Peer>(),
         )
         .with_graceful_shutdown(stop)
         .await

@@ -798,6 +798,7 @@ fn a_short_configured_secret_stops_the_start() {
                     captcha_secret: Some("short".into()),
                     trusted_proxies: vec![],
                 },
+                connections: Default::default(),
             },
             store,
         )

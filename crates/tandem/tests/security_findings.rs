@@ -1235,3 +1235,93 @@ async fn admin_and_login_actions_are_audited() {
         assert_eq!(res.status(), StatusCode::METHOD_NOT_ALLOWED);
     }
 }
+
+/// Reads from `conn` until it closes, an error, or `limit`; returns what came and whether the
+/// server ended the connection.
+fn read_until_closed(conn: &mut std::net::TcpStream, limit: Duration) -> (String, bool) {
+    conn.set_read_timeout(Some(limit)).expect("timeout");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match Read::read(conn, &mut buf) {
+            Ok(0) => return (String::from_utf8_lossy(&got).into_owned(), true),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return (String::from_utf8_lossy(&got).into_owned(), false)
+            }
+            Err(_) => return (String::from_utf8_lossy(&got).into_owned(), true),
+        }
+    }
+}
+
+/// Slow clients cannot hold the server (finding 7): a connection that does not finish its
+/// first request's headers in time is closed, while one that did may stay open between
+/// requests; and one address holds at most so many connections.
+#[test]
+fn slow_and_greedy_clients_are_cut_off() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&[
+        "--data-dir",
+        dir.path().to_str().expect("utf-8"),
+        "--header-timeout-secs",
+        "1",
+        "--max-connections-per-address",
+        "3",
+    ]);
+    let addr = node.base.trim_start_matches("http://").to_owned();
+    let request = b"GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n";
+
+    // Slowloris: half a request, then nothing.
+    let mut slow = TcpStream::connect(&addr).expect("connect");
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n")
+        .expect("write");
+    let (_, closed) = read_until_closed(&mut slow, Duration::from_secs(5));
+    assert!(
+        closed,
+        "a connection that never finished its headers stayed open"
+    );
+
+    // A well-behaved client may pause between requests on its connection.
+    let mut polite = TcpStream::connect(&addr).expect("connect");
+    polite.write_all(request).expect("write");
+    polite
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    let mut first = [0u8; 64];
+    let n = Read::read(&mut polite, &mut first).expect("first answer");
+    assert!(String::from_utf8_lossy(&first[..n]).starts_with("HTTP/1.1 200"));
+    // Drain the rest of the first answer, then pause past the header deadline.
+    let _ = read_until_closed(&mut polite, Duration::from_millis(300));
+    std::thread::sleep(Duration::from_millis(1_500));
+    polite.write_all(request).expect("write again");
+    let (again, _) = read_until_closed(&mut polite, Duration::from_millis(1_500));
+    assert!(again.starts_with("HTTP/1.1 200"), "{again}");
+    drop(polite);
+    std::thread::sleep(Duration::from_millis(200));
+
+    // Three connections per address: the fourth is closed at once, unanswered.
+    let held: Vec<TcpStream> = (0..3)
+        .map(|_| TcpStream::connect(&addr).expect("connect"))
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    let mut fourth = TcpStream::connect(&addr).expect("connect");
+    let _ = fourth.write_all(request);
+    let (answer, closed) = read_until_closed(&mut fourth, Duration::from_millis(800));
+    assert!(
+        closed && answer.is_empty(),
+        "the fourth connection was served: {answer}"
+    );
+    drop(held);
+    std::thread::sleep(Duration::from_millis(300));
+    let mut fifth = TcpStream::connect(&addr).expect("connect");
+    fifth.write_all(request).expect("write");
+    let (answer, _) = read_until_closed(&mut fifth, Duration::from_millis(1_500));
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}

@@ -87,6 +87,7 @@ pub async fn spawn_store(
             first_response_timeout_secs: server::FIRST_RESPONSE_TIMEOUT_SECS,
             encoder: None,
             help,
+            connections: Default::default(),
         },
         store.clone(),
     )

@@ -278,6 +278,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
                     first_response_timeout_secs: 0,
                     encoder: None,
                     help: server::help::HelpOptions::default(),
+                    connections: Default::default(),
                 },
                 store,
             )

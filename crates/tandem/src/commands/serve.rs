@@ -46,6 +46,13 @@ pub struct ServeArgs {
     /// fit agent (0: never).
     #[arg(long, env = "TANDEM_FIRST_RESPONSE_TIMEOUT_SECS", default_value_t = server::FIRST_RESPONSE_TIMEOUT_SECS)]
     pub first_response_timeout_secs: u64,
+    /// Open connections one client address may hold; more are closed at once (a proxy or a
+    /// load test shares one address).
+    #[arg(long, env = "TANDEM_MAX_CONNECTIONS_PER_ADDRESS", default_value_t = server::connections::PER_ADDRESS)]
+    pub max_connections_per_address: usize,
+    /// Seconds a new connection may take to send its first request's headers (slow clients).
+    #[arg(long, env = "TANDEM_HEADER_TIMEOUT_SECS", default_value_t = server::connections::HEADER_TIMEOUT.as_secs())]
+    pub header_timeout_secs: u64,
     /// Erase conversations resolved more than this many days ago, at start and then daily
     /// (customers' names, addresses and texts; analytics keep their counts). Default: off.
     #[arg(long, env = "TANDEM_RETENTION_DAYS", value_name = "DAYS")]
@@ -81,6 +88,11 @@ impl std::fmt::Debug for ServeArgs {
             .field("bind", &self.bind)
             .field("demo", &self.demo)
             .field("retention_days", &self.retention_days)
+            .field(
+                "max_connections_per_address",
+                &self.max_connections_per_address,
+            )
+            .field("header_timeout_secs", &self.header_timeout_secs)
             .field(
                 "database_url",
                 &self.database_url.as_deref().map(redact_password),
@@ -187,7 +199,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let start = args.encoder.start()?;
         let encoder = start.batcher();
         let app = Application::build(
-            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder, help: help_options(&args)? },
+            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder, help: help_options(&args)?, connections: server::connections::Connections { per_address: args.max_connections_per_address, header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)) } },
             store,
         )
         .await?;

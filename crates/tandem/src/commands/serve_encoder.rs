@@ -269,6 +269,7 @@ mod tests {
                 first_response_timeout_secs: 0,
                 encoder: None,
                 help: Default::default(),
+                connections: Default::default(),
             },
             store,
         )
