@@ -38,7 +38,8 @@ pub fn agent(id: AgentId) -> String {
     format!("agent:{}", id.get())
 }
 
-/// The entries of a range (`from`/`to` as the analytics take them), of one actor if given,
+/// The entries of a range (`from`/`to` as the analytics take them; by default up to and
+/// including this millisecond), of one actor if given,
 /// newest first, at most [`AUDIT_PAGE`].
 pub async fn read(
     state: &AppState,
@@ -48,7 +49,7 @@ pub async fn read(
 ) -> crate::service::DeskResult<Vec<crate::wire::AuditEntry>> {
     let range = crate::analytics::RangeIn { from, to };
     let (from, to) = range
-        .resolve(state.clock.now_ms())
+        .resolve(state.clock.now_ms() + 1)
         .map_err(crate::service::DeskError::invalid)?;
     let rows = state
         .store

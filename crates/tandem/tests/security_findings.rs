@@ -1325,3 +1325,40 @@ fn slow_and_greedy_clients_are_cut_off() {
     let (answer, _) = read_until_closed(&mut fifth, Duration::from_millis(1_500));
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 }
+
+/// Heads too long for the desk get a JSON error too (finding 9): a request line over 8 KiB is
+/// answered 414, a header block over 64 KiB 431, each with `{"error": {"code", "message"}}`.
+#[test]
+fn overlong_requests_get_a_json_error() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let node = common::start(&["--data-dir", dir.path().to_str().expect("utf-8")]);
+    let addr = node.base.trim_start_matches("http://").to_owned();
+    let ask = |head: String| -> String {
+        let mut conn = TcpStream::connect(&addr).expect("connect");
+        conn.write_all(head.as_bytes()).expect("write");
+        let (answer, _) = read_until_closed(&mut conn, Duration::from_secs(5));
+        answer
+    };
+    let answer = ask(format!(
+        "GET /api/v1/{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(9 * 1024)
+    ));
+    assert!(answer.starts_with("HTTP/1.1 414"), "{answer}");
+    assert!(answer.contains(r#""code":"uri_too_long""#), "{answer}");
+    let big = format!("X-Big: {}\r\n", "b".repeat(1000)).repeat(70);
+    let answer = ask(format!(
+        "GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\n{big}\r\n"
+    ));
+    assert!(answer.starts_with("HTTP/1.1 431"), "{answer}");
+    assert!(answer.contains(r#""code":"headers_too_large""#), "{answer}");
+    // An ordinary request still works.
+    let answer =
+        ask("GET /api/v1/openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into());
+    assert!(
+        answer.starts_with("HTTP/1.1 200"),
+        "{}",
+        &answer[..answer.len().min(200)]
+    );
+}
