@@ -5,6 +5,7 @@
 use desk::{AgentId, Competences, Locale, Presence, Role, Skill};
 use store::NewAgent;
 
+use crate::audit;
 use crate::flow;
 use crate::service::{DeskError, DeskResult};
 use crate::state::AppState;
@@ -121,6 +122,7 @@ pub async fn set_disabled(
     admin: &desk::Agent,
     id: AgentId,
     disabled: bool,
+    address: std::net::IpAddr,
 ) -> DeskResult<()> {
     if disabled && admin.id == id {
         return Err(DeskError::Forbidden(
@@ -128,12 +130,19 @@ pub async fn set_disabled(
         ));
     }
     state.store.set_disabled(id, disabled).await?;
-    tracing::info!(
-        by = admin.id.get(),
-        agent = id.get(),
-        disabled,
-        "agent access changed"
-    );
+    let action = if disabled {
+        "agent_disabled"
+    } else {
+        "agent_enabled"
+    };
+    audit::record(
+        state,
+        Some(admin.id),
+        action,
+        audit::agent(id),
+        Some(address),
+    )
+    .await;
     if disabled {
         requeue_all(state, id).await?;
     }
@@ -152,14 +161,26 @@ async fn requeue_all(state: &AppState, agent: AgentId) -> DeskResult<()> {
 }
 
 /// An admin deletes another agent: who they were is forgotten, the account is disabled.
-pub async fn erase(state: &AppState, admin: &desk::Agent, id: AgentId) -> DeskResult<()> {
+pub async fn erase(
+    state: &AppState,
+    admin: &desk::Agent,
+    id: AgentId,
+    address: std::net::IpAddr,
+) -> DeskResult<()> {
     if admin.id == id {
         return Err(DeskError::Forbidden(
             "admins cannot delete themselves".into(),
         ));
     }
     state.store.erase_agent(id).await?;
-    tracing::info!(by = admin.id.get(), agent = id.get(), "agent deleted");
+    audit::record(
+        state,
+        Some(admin.id),
+        "agent_deleted",
+        audit::agent(id),
+        Some(address),
+    )
+    .await;
     requeue_all(state, id).await?;
     Ok(())
 }

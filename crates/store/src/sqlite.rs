@@ -111,6 +111,15 @@ impl SqliteStore {
         })
     }
 
+    /// After an erasure: the old pages are zeroed in the database file (secure_delete); the
+    /// write-ahead log, which still holds earlier versions of them, is checkpointed and
+    /// truncated.
+    fn truncate_wal(&self) -> Result<()> {
+        let conn = open(&self.path, true)?;
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// The store with another clock for what it stamps itself (tests of time-dependent
     /// figures).
     pub fn with_clock(mut self, clock: Clock) -> Self {
@@ -374,10 +383,7 @@ impl Store for SqliteStore {
             .writer
             .write(move |c| queries::erase_customer(c, &email, &pseudonym))
             .await?;
-        // The old pages are zeroed in the database file (secure_delete); the write-ahead log,
-        // which still holds earlier versions of them, is checkpointed and truncated.
-        let conn = open(&self.path, true)?;
-        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        self.truncate_wal()?;
         Ok(n)
     }
 
@@ -387,8 +393,7 @@ impl Store for SqliteStore {
             .write(move |c| queries::erase_resolved_before(c, cutoff_ms))
             .await?;
         if n > 0 {
-            let conn = open(&self.path, true)?;
-            conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            self.truncate_wal()?;
         }
         Ok(n)
     }

@@ -172,9 +172,7 @@ pub async fn disable(
     Admin(admin): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    team::set_disabled(&state, &admin, AgentId::new(id), true).await?;
-    let target = audit::agent(AgentId::new(id));
-    audit::record(&state, Some(admin.id), "agent_disabled", target, Some(ip)).await;
+    team::set_disabled(&state, &admin, AgentId::new(id), true, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -188,9 +186,7 @@ pub async fn enable(
     Admin(admin): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    team::set_disabled(&state, &admin, AgentId::new(id), false).await?;
-    let target = audit::agent(AgentId::new(id));
-    audit::record(&state, Some(admin.id), "agent_enabled", target, Some(ip)).await;
+    team::set_disabled(&state, &admin, AgentId::new(id), false, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -205,8 +201,6 @@ pub async fn delete(
     Admin(admin): Admin,
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
-    team::erase(&state, &admin, AgentId::new(id)).await?;
-    let target = audit::agent(AgentId::new(id));
-    audit::record(&state, Some(admin.id), "agent_deleted", target, Some(ip)).await;
+    team::erase(&state, &admin, AgentId::new(id), ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }

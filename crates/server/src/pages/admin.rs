@@ -7,7 +7,7 @@ use desk::{agent::parse_list, Role};
 use maud::html;
 use serde::Deserialize;
 
-use super::console::{console_top_bar, error_response, head, require_console, signed_in_form};
+use super::console::{admin_session, console_top_bar, error_response, head, signed_in_form};
 use super::layout::{document, Lang, LangQuery};
 use crate::error::ApiError;
 use crate::extract::ClientIp;
@@ -20,16 +20,10 @@ pub async fn page_view(
     lang: Lang,
     problem: Option<String>,
 ) -> Response {
-    let (session, agent) = match require_console(state, headers).await {
+    let (session, agent) = match admin_session(state, headers, lang).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if agent.role != Role::Admin {
-        return error_response(
-            lang,
-            ApiError::forbidden(lang.t("Nur für Administratoren.", "Admins only.")),
-        );
-    }
     let csrf = session.csrf.clone().unwrap_or_default();
     let agents = match state.store.agents().await {
         Ok(a) => a,

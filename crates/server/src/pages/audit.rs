@@ -3,13 +3,11 @@
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use desk::Role;
 use maud::html;
 use serde::Deserialize;
 
-use super::console::{console_top_bar, error_response, head, require_console};
+use super::console::{admin_session, console_top_bar, error_response, head};
 use super::layout::{document, Lang, LangQuery};
-use crate::error::ApiError;
 use crate::state::AppState;
 
 #[derive(Debug, Default, Deserialize)]
@@ -26,16 +24,10 @@ pub async fn show(
     headers: HeaderMap,
 ) -> Response {
     let lang = Lang::pick(&q.lang, &headers, state.playbook.default_locale());
-    let (session, agent) = match require_console(&state, &headers).await {
+    let (session, agent) = match admin_session(&state, &headers, lang).await {
         Ok(s) => s,
         Err(r) => return r,
     };
-    if agent.role != Role::Admin {
-        return error_response(
-            lang,
-            ApiError::forbidden(lang.t("Nur für Administratoren.", "Admins only.")),
-        );
-    }
     let entries = match crate::audit::read(&state, q.from.clone(), q.to.clone(), None).await {
         Ok(e) => e,
         Err(e) => return error_response(lang, e),

@@ -226,6 +226,22 @@ pub async fn logout(
     )
 }
 
+/// A console session of an admin; a page for anyone else.
+pub(super) async fn admin_session(
+    state: &AppState,
+    headers: &HeaderMap,
+    lang: Lang,
+) -> Result<(Session, Agent), Response> {
+    let (session, agent) = require_console(state, headers).await?;
+    if agent.role != Role::Admin {
+        return Err(error_response(
+            lang,
+            ApiError::forbidden(lang.t("Nur für Administratoren.", "Admins only.")),
+        ));
+    }
+    Ok((session, agent))
+}
+
 pub(super) fn console_head(csrf: &str) -> Markup {
     html! {
         meta name="csrf-token" content=(csrf);

@@ -7,12 +7,12 @@ use axum::extract::{Form, Path, Query, State};
 use crate::extract::ClientIp;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use desk::{Agent, Locale, Role};
+use desk::Locale;
 use maud::html;
 use serde::Deserialize;
-use store::{CommentStatus, Session};
+use store::CommentStatus;
 
-use super::console::{console_top_bar, error_response, head, require_console};
+use super::console::{admin_session, console_top_bar, error_response, head, require_console};
 use super::layout::{document, Lang, LangQuery};
 use crate::auth::FormCsrf;
 use crate::error::ApiError;
@@ -25,21 +25,6 @@ fn lang_of(state: &AppState, lang: Option<String>, headers: &HeaderMap) -> Lang 
         headers,
         state.playbook.default_locale(),
     )
-}
-
-async fn admin_session(
-    state: &AppState,
-    headers: &HeaderMap,
-    lang: Lang,
-) -> Result<(Session, Agent), Response> {
-    let (session, agent) = require_console(state, headers).await?;
-    if agent.role != Role::Admin {
-        return Err(error_response(
-            lang,
-            ApiError::forbidden(lang.t("Nur für Administratoren.", "Admins only.")),
-        ));
-    }
-    Ok((session, agent))
 }
 
 pub async fn comments(

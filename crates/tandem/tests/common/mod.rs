@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod desk;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;

@@ -68,9 +68,7 @@ pub(crate) async fn reassign_unanswered<C: GenericClient>(
             continue;
         };
         let step = plan::reassign(&conv, (from.id, &from.name), to, &why);
-        let before = rollup::snapshot(c, &conv.id).await?;
-        hand_to(c, &conv.id, step.to, to, now).await?;
-        out.push(finish_step(c, &conv.id, step, true, &before, &mut pending, now).await?);
+        out.push(give(c, &conv.id, step, to, &mut pending, now).await?);
     }
     rollup::flush(c, &pending).await?;
     Ok(out)
@@ -124,6 +122,21 @@ pub(crate) async fn transfer<C: GenericClient>(
     let appended = finish_step(c, id, step, state_changed, &before, &mut pending, now).await?;
     rollup::flush(c, &pending).await?;
     Ok(appended)
+}
+
+/// Routing's step: the conversation goes to `agent` as `step` says, with its events, message
+/// and rollup change (flushed by the caller).
+async fn give<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    step: plan::Step,
+    agent: AgentId,
+    pending: &mut Pending,
+    now: i64,
+) -> Result<Appended> {
+    let before = rollup::snapshot(c, id).await?;
+    hand_to(c, id, step.to, agent, now).await?;
+    finish_step(c, id, step, true, &before, pending, now).await
 }
 
 /// The conversation goes to `agent` in `state` (assigned), waiting for a first reply from now;
@@ -212,9 +225,7 @@ pub(crate) async fn assign_queued<C: GenericClient>(
     for a in routing::plan(&waiting, &mut candidates, rules, now) {
         let conv = &queued[a.key];
         let step = plan::assign(conv, a.agent, &a.why)?;
-        let before = rollup::snapshot(c, &conv.id).await?;
-        hand_to(c, &conv.id, step.to, a.agent, now).await?;
-        out.push(finish_step(c, &conv.id, step, true, &before, &mut pending, now).await?);
+        out.push(give(c, &conv.id, step, a.agent, &mut pending, now).await?);
     }
     rollup::flush(c, &pending).await?;
     Ok(out)

@@ -9,28 +9,37 @@ pub(crate) async fn erase_customer<C: GenericClient>(
     email: &str,
     pseudonym: &str,
 ) -> Result<u64> {
-    let rows = query(
+    let n = anonymize_where(
         c,
-        "SELECT id FROM conversations WHERE lower(trim(customer_email)) = lower(trim($1))",
+        "lower(trim(customer_email)) = lower(trim($1))",
         &[&email],
     )
     .await?;
-    let ids: Vec<String> = rows
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<std::result::Result<_, _>>()?;
-    anonymize(c, &ids).await?;
     exec(
         c,
         "UPDATE rollup_customer_hours SET key = $2 WHERE key = lower(trim($1))",
         &[&email, &pseudonym],
     )
     .await?;
-    Ok(ids.len() as u64)
+    Ok(n)
 }
 
-/// Empties the conversations `ids` of what a person wrote or is (see the SQLite twin).
-async fn anonymize<C: GenericClient>(c: &C, ids: &[String]) -> Result<()> {
+/// Empties every conversation matching `clause` of what a person wrote or is (see the SQLite
+/// twin); returns how many.
+async fn anonymize_where<C: GenericClient>(
+    c: &C,
+    clause: &str,
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+) -> Result<u64> {
+    let ids: Vec<String> = query(
+        c,
+        &format!("SELECT id FROM conversations WHERE {clause}"),
+        params,
+    )
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<std::result::Result<_, _>>()?;
     exec(
         c,
         "UPDATE messages SET text = '' WHERE conversation_id = ANY($1)",
@@ -51,23 +60,17 @@ async fn anonymize<C: GenericClient>(c: &C, ids: &[String]) -> Result<()> {
         &[&ids],
     )
     .await?;
-    Ok(())
+    Ok(ids.len() as u64)
 }
 
 /// Retention (see the SQLite twin); `c` is a transaction.
 pub(crate) async fn erase_resolved_before<C: GenericClient>(c: &C, cutoff: i64) -> Result<u64> {
-    let rows = query(
+    let n = anonymize_where(
         c,
-        "SELECT id FROM conversations
-         WHERE state = 'resolved' AND updated_at < $1 AND token_hash NOT LIKE 'erased:%'",
+        "state = 'resolved' AND updated_at < $1 AND token_hash NOT LIKE 'erased:%'",
         &[&cutoff],
     )
     .await?;
-    let ids: Vec<String> = rows
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<std::result::Result<_, _>>()?;
-    anonymize(c, &ids).await?;
     let keys = query(
         c,
         "SELECT key FROM rollup_customer_hours WHERE key NOT LIKE 'erased:%'
@@ -84,7 +87,7 @@ pub(crate) async fn erase_resolved_before<C: GenericClient>(c: &C, cutoff: i64) 
         )
         .await?;
     }
-    Ok(ids.len() as u64)
+    Ok(n)
 }
 
 pub(crate) async fn audit<C: GenericClient>(c: &C, e: &crate::AuditEntry) -> Result<()> {

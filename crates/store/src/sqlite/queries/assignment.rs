@@ -50,17 +50,7 @@ pub(crate) fn reassign_unanswered(
             continue;
         };
         let step = plan::reassign(&conv, (from.id, &from.name), to, &why);
-        let before = rollup::snapshot(c, &conv.id)?;
-        hand_to(c, &conv.id, step.to, to, now)?;
-        out.push(finish_step(
-            c,
-            &conv.id,
-            step,
-            true,
-            &before,
-            &mut pending,
-            now,
-        )?);
+        out.push(give(c, &conv.id, step, to, &mut pending, now)?);
     }
     rollup::flush(c, &pending)?;
     Ok(out)
@@ -104,6 +94,21 @@ pub(crate) fn transfer(
     let appended = finish_step(c, id, step, state_changed, &before, &mut pending, now)?;
     rollup::flush(c, &pending)?;
     Ok(appended)
+}
+
+/// Routing's step: the conversation goes to `agent` as `step` says, with its events, message
+/// and rollup change (flushed by the caller).
+fn give(
+    c: &Connection,
+    id: &ConversationId,
+    step: plan::Step,
+    agent: AgentId,
+    pending: &mut Pending,
+    now: i64,
+) -> Result<Appended> {
+    let before = rollup::snapshot(c, id)?;
+    hand_to(c, id, step.to, agent, now)?;
+    finish_step(c, id, step, true, &before, pending, now)
 }
 
 /// The conversation goes to `agent` in `state` (assigned), waiting for a first reply from now;
@@ -165,17 +170,7 @@ pub(crate) fn assign_queued(c: &Connection, rules: &Rules, now: i64) -> Result<V
     for a in routing::plan(&waiting, &mut candidates, rules, now) {
         let conv = &queued[a.key];
         let step = plan::assign(conv, a.agent, &a.why)?;
-        let before = rollup::snapshot(c, &conv.id)?;
-        hand_to(c, &conv.id, step.to, a.agent, now)?;
-        out.push(finish_step(
-            c,
-            &conv.id,
-            step,
-            true,
-            &before,
-            &mut pending,
-            now,
-        )?);
+        out.push(give(c, &conv.id, step, a.agent, &mut pending, now)?);
     }
     rollup::flush(c, &pending)?;
     Ok(out)

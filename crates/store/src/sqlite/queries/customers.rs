@@ -8,20 +8,24 @@ use super::*;
 /// analytics count stays, without a person behind it: the rollups' customer key becomes
 /// `pseudonym`. Returns how many conversations were erased.
 pub(crate) fn erase_customer(c: &Connection, email: &str, pseudonym: &str) -> Result<u64> {
-    let ids: Vec<String> = c
-        .prepare_cached(
-            "SELECT id FROM conversations WHERE lower(trim(customer_email)) = lower(trim(?1))",
-        )?
-        .query_map([email], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for id in &ids {
-        anonymize(c, id)?;
-    }
+    let n = anonymize_where(c, "lower(trim(customer_email)) = lower(trim(?1))", [email])?;
     exec(
         c,
         "UPDATE rollup_customer_hours SET key = ?2 WHERE key = lower(trim(?1))",
         params![email, pseudonym],
     )?;
+    Ok(n)
+}
+
+/// [`anonymize`]s every conversation matching `clause`; returns how many.
+fn anonymize_where(c: &Connection, clause: &str, p: impl rusqlite::Params) -> Result<u64> {
+    let ids: Vec<String> = c
+        .prepare_cached(&format!("SELECT id FROM conversations WHERE {clause}"))?
+        .query_map(p, |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in &ids {
+        anonymize(c, id)?;
+    }
     Ok(ids.len() as u64)
 }
 
@@ -53,16 +57,11 @@ fn anonymize(c: &Connection, id: &str) -> Result<()> {
 /// (not erased yet), and replaces the address of every customer whose last message is older
 /// than `cutoff` in the analytics by a pseudonym. Returns how many conversations.
 pub(crate) fn erase_resolved_before(c: &Connection, cutoff: i64) -> Result<u64> {
-    let ids: Vec<String> = c
-        .prepare_cached(
-            "SELECT id FROM conversations
-             WHERE state = 'resolved' AND updated_at < ?1 AND token_hash NOT LIKE 'erased:%'",
-        )?
-        .query_map([cutoff], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for id in &ids {
-        anonymize(c, id)?;
-    }
+    let n = anonymize_where(
+        c,
+        "state = 'resolved' AND updated_at < ?1 AND token_hash NOT LIKE 'erased:%'",
+        [cutoff],
+    )?;
     let keys: Vec<String> = c
         .prepare_cached(
             "SELECT key FROM rollup_customer_hours WHERE key NOT LIKE 'erased:%'
@@ -77,7 +76,7 @@ pub(crate) fn erase_resolved_before(c: &Connection, cutoff: i64) -> Result<u64> 
             params![key, format!("erased:expired:{cutoff}:{n}")],
         )?;
     }
-    Ok(ids.len() as u64)
+    Ok(n)
 }
 
 pub(crate) fn audit(c: &Connection, e: &crate::AuditEntry) -> Result<()> {
