@@ -83,6 +83,19 @@ string_enum!(
 );
 
 string_enum!(
+    /// How the customer reaches the desk, and how replies reach the customer: in the chat (the
+    /// widget or the API), or by e-mail (a mail that came in, the help center's contact form, or a
+    /// chat the customer moved to e-mail).
+    Channel { Chat = "chat", Email = "email" }
+);
+
+string_enum!(
+    /// Where one outgoing mail stands: waiting in the outbox (also between retries), handed to
+    /// the SMTP server, given up after the last try, or returned by the customer's mail server.
+    MailState { Queued = "queued", Sending = "sending", Sent = "sent", Failed = "failed", Bounced = "bounced" }
+);
+
+string_enum!(
     /// Who wrote a message.
     Author { Customer = "customer", Bot = "bot", Agent = "agent", System = "system" }
 );

@@ -13,7 +13,9 @@ pub mod verdict;
 pub mod words;
 
 pub use agent::{Agent, AgentId, Competences, Presence, Role};
-pub use conversation::{Author, ConversationId, ConversationState, MessageId, Transition};
+pub use conversation::{
+    Author, Channel, ConversationId, ConversationState, MailState, MessageId, Transition,
+};
 pub use email::Email;
 pub use handoff::{Decision, Guess, Needs, Staffed};
 pub use verdict::{Action, Candidate, Reason, Triage, UnknownReason};

@@ -84,6 +84,8 @@ pub async fn start(
             token_hash: auth::token_hash(&token),
             locale,
             customer,
+            channel: desk::Channel::Chat,
+            subject: None,
             messages,
             change,
         })

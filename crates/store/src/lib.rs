@@ -8,6 +8,7 @@
 
 mod clock;
 mod help;
+mod mail;
 pub mod plan;
 pub mod postgres;
 mod records;
@@ -16,6 +17,7 @@ pub mod sqlite;
 
 pub use clock::Clock;
 pub use help::*;
+pub use mail::*;
 pub use records::*;
 
 use async_trait::async_trait;
@@ -223,5 +225,8 @@ pub trait Store: Send + Sync + 'static {
     async fn use_captcha(&self, key: &str, expires_at_ms: i64) -> Result<bool>;
     /// The setting `name`; stores `candidate` first if it has none, so every node gets the value
     /// the first one stored.
+    /// The e-mail channel's storage.
+    fn mailbox(&self) -> &dyn Mailbox;
+
     async fn setting_or_init(&self, name: &str, candidate: &str) -> Result<String>;
 }

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     rollup::MIGRATION,
     include_str!("postgres/migrations/0006_disabled_agents.sql"),
     include_str!("postgres/migrations/0007_audit.sql"),
+    include_str!("postgres/migrations/0008_mail.sql"),
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
@@ -661,6 +662,10 @@ impl Store for PgStore {
             expires_at_ms,
         )
         .await
+    }
+
+    fn mailbox(&self) -> &dyn crate::Mailbox {
+        self
     }
 
     async fn setting_or_init(&self, name: &str, candidate: &str) -> Result<String> {

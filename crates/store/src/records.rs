@@ -2,8 +2,8 @@
 
 use desk::Action;
 use desk::{
-    AgentId, Author, Competences, ConversationId, ConversationState, Locale, MessageId, Needs,
-    Role, Skill,
+    AgentId, Author, Channel, Competences, ConversationId, ConversationState, Locale, MessageId,
+    Needs, Role, Skill,
 };
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +63,10 @@ pub struct NewConversation {
     pub token_hash: String,
     pub locale: Locale,
     pub customer: Customer,
+    /// Chat, or e-mail (then bot and agent messages go to the customer's address by mail).
+    pub channel: Channel,
+    /// The subject of the mail that opened it (e-mail only).
+    pub subject: Option<String>,
     /// The first messages (customer text and the bot's reply), if any.
     pub messages: Vec<NewMessage>,
     pub change: Option<Change>,
@@ -75,6 +79,8 @@ pub struct Conversation {
     pub state: ConversationState,
     pub locale: Locale,
     pub customer: Customer,
+    pub channel: Channel,
+    pub subject: Option<String>,
     pub assignee: Option<Assignee>,
     /// The needs of the latest handoff (reasons, skills, locale), while it matters.
     pub handoff: Option<Needs>,
@@ -99,6 +105,16 @@ pub struct NewMessage {
     pub text: String,
     /// For bot messages: how the bot met the customer's message.
     pub action: Option<Action>,
+    /// For a customer's mail: its `Message-ID` (unique: a mail delivered twice is stored once,
+    /// in the same transaction as its message) and its attachments.
+    pub mail: Option<InboundMail>,
+}
+
+/// What a customer message that came by mail carries besides its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMail {
+    pub mail_id: String,
+    pub attachments: Vec<crate::NewAttachment>,
 }
 
 impl NewMessage {
@@ -107,6 +123,7 @@ impl NewMessage {
             author: Author::Customer,
             agent: None,
             text: text.into(),
+            mail: None,
             action: None,
         }
     }
@@ -115,6 +132,7 @@ impl NewMessage {
             author: Author::Bot,
             agent: None,
             text: text.into(),
+            mail: None,
             action: Some(action),
         }
     }
@@ -123,7 +141,15 @@ impl NewMessage {
             author: Author::Agent,
             agent: Some(agent),
             text: text.into(),
+            mail: None,
             action: None,
+        }
+    }
+    /// A customer's mail.
+    pub fn mail(text: impl Into<String>, mail: InboundMail) -> Self {
+        Self {
+            mail: Some(mail),
+            ..Self::customer(text)
         }
     }
     pub fn system(text: impl Into<String>) -> Self {
@@ -131,6 +157,7 @@ impl NewMessage {
             author: Author::System,
             agent: None,
             text: text.into(),
+            mail: None,
             action: None,
         }
     }
@@ -248,6 +275,8 @@ pub struct ConversationRecord {
     pub state: ConversationState,
     pub locale: Locale,
     pub customer: Customer,
+    pub channel: Channel,
+    pub subject: Option<String>,
     pub assignee: Option<AgentId>,
     pub needs: Option<Needs>,
     pub priority: i32,

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     rollup::MIGRATION,
     include_str!("sqlite/migrations/0007_disabled_agents.sql"),
     include_str!("sqlite/migrations/0008_audit.sql"),
+    include_str!("sqlite/migrations/0009_mail.sql"),
 ];
 const READERS_KEPT: usize = 8;
 
@@ -554,6 +555,10 @@ impl Store for SqliteStore {
         self.writer
             .write(move |c| help::use_captcha(c, now, &key, expires_at_ms))
             .await
+    }
+
+    fn mailbox(&self) -> &dyn crate::Mailbox {
+        self
     }
 
     async fn setting_or_init(&self, name: &str, candidate: &str) -> Result<String> {

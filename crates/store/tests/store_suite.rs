@@ -46,6 +46,8 @@ fn new_conversation(id: &str) -> NewConversation {
             name: Some("Kim".into()),
             email: None,
         },
+        channel: desk::Channel::Chat,
+        subject: None,
         messages: vec![
             NewMessage::customer("Hallo"),
             NewMessage::bot("Hallo! Wie kann ich helfen?", Action::Answer),

@@ -263,6 +263,8 @@ fn drain_in_store(args: &RoutingBenchArgs, rules: &Rules) -> anyhow::Result<(f64
                                 token_hash: format!("bench-{i}"),
                                 locale: needs.locale.clone(),
                                 customer: Customer::default(),
+                                channel: desk::Channel::Chat,
+                                subject: None,
                                 messages: vec![],
                                 change: Some(Change::Handoff(needs)),
                             })

@@ -5,7 +5,7 @@ use super::*;
 pub(crate) const CONVERSATION_SELECT: &str =
     "SELECT c.id, c.token_hash, c.state, c.locale, c.customer_name,
     c.customer_email, c.assignee_id, a.name, c.needs, c.created_at, c.updated_at, c.queued_at,
-    c.assigned_at FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id";
+    c.assigned_at, c.channel, c.subject FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id";
 
 pub(crate) fn conversation_row(r: &Row) -> Result<Conversation> {
     let assignee = match (
@@ -27,6 +27,8 @@ pub(crate) fn conversation_row(r: &Row) -> Result<Conversation> {
             name: r.try_get(4)?,
             email: r.try_get(5)?,
         },
+        channel: parse_text(r.try_get(13)?)?,
+        subject: r.try_get(14)?,
         assignee,
         handoff: r.try_get::<_, Option<Json<Needs>>>(8)?.map(|j| j.0),
         created_at_ms: r.try_get(9)?,
@@ -179,8 +181,10 @@ pub(crate) async fn insert_messages<C: GenericClient>(
         )
         .await?
         .ok_or_else(|| StoreError::Backend("the insert returned no id".into()))?;
+        let message: i64 = row.try_get(0)?;
+        super::mail::after_insert(c, id, message, m.author, m.mail.as_ref(), now).await?;
         out.push(Message {
-            id: MessageId::new(row.try_get(0)?),
+            id: MessageId::new(message),
             conversation: id.clone(),
             author: m.author,
             agent: m.agent,

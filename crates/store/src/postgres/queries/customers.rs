@@ -60,6 +60,7 @@ async fn anonymize_where<C: GenericClient>(
         &[&ids],
     )
     .await?;
+    super::mail::erase_mail(c, &ids).await?;
     Ok(ids.len() as u64)
 }
 

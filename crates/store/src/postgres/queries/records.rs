@@ -9,8 +9,8 @@ pub(crate) async fn import_conversation<C: GenericClient>(
     exec(
         c,
         "INSERT INTO conversations (id, token_hash, state, locale, customer_name, customer_email,
-             assignee_id, needs, priority, queued_at, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+             assignee_id, needs, priority, queued_at, created_at, updated_at, channel, subject)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
         &[
             &r.id.as_str(),
             &r.token_hash,
@@ -24,6 +24,8 @@ pub(crate) async fn import_conversation<C: GenericClient>(
             &r.queued_at_ms,
             &r.created_at_ms,
             &r.updated_at_ms,
+            &r.channel.as_str(),
+            &r.subject,
         ],
     )
     .await?;

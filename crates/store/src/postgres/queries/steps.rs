@@ -65,14 +65,17 @@ pub(crate) async fn insert_conversation<C: GenericClient>(
 ) -> Result<Appended> {
     exec(
         c,
-        "INSERT INTO conversations (id, token_hash, state, locale, customer_name, customer_email, created_at, updated_at)
-         VALUES ($1, $2, 'bot', $3, $4, $5, $6, $6)",
+        "INSERT INTO conversations (id, token_hash, state, locale, customer_name, customer_email,
+             channel, subject, created_at, updated_at)
+         VALUES ($1, $2, 'bot', $3, $4, $5, $6, $7, $8, $8)",
         &[
             &new.id.as_str(),
             &new.token_hash,
             &new.locale.as_str(),
             &new.customer.name,
             &new.customer.email,
+            &new.channel.as_str(),
+            &new.subject,
             &now,
         ],
     )

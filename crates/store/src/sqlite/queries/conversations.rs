@@ -5,7 +5,7 @@ use super::*;
 pub(crate) const CONVERSATION_SELECT: &str =
     "SELECT c.id, c.token_hash, c.state, c.locale, c.customer_name,
     c.customer_email, c.assignee_id, a.name, c.needs, c.created_at, c.updated_at, c.queued_at,
-    c.assigned_at FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id";
+    c.assigned_at, c.channel, c.subject FROM conversations c LEFT JOIN agents a ON a.id = c.assignee_id";
 
 pub(crate) fn conversation_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
     let id: String = r.get(0)?;
@@ -32,6 +32,8 @@ pub(crate) fn conversation_row(r: &Row<'_>) -> rusqlite::Result<Conversation> {
             name: r.get(4)?,
             email: r.get(5)?,
         },
+        channel: parse_text(&r.get::<_, String>(13)?)?,
+        subject: r.get(14)?,
         assignee,
         handoff: needs.as_deref().map(parse_json::<Needs>).transpose()?,
         created_at_ms: r.get(9)?,
@@ -159,8 +161,10 @@ pub(crate) fn insert_messages(
             m.text,
             now
         ])?;
+        let message = c.last_insert_rowid();
+        super::mail::after_insert(c, id, message, m.author, m.mail.as_ref(), now)?;
         out.push(Message {
-            id: MessageId::new(c.last_insert_rowid()),
+            id: MessageId::new(message),
             conversation: id.clone(),
             author: m.author,
             agent: m.agent,

@@ -50,7 +50,7 @@ fn anonymize(c: &Connection, id: &str) -> Result<()> {
          WHERE id = ?1",
         [id],
     )?;
-    Ok(())
+    super::mail::erase_mail(c, id)
 }
 
 /// Retention: erases, as [`erase_customer`] does, every conversation resolved before `cutoff`

@@ -18,6 +18,7 @@ mod assignment;
 mod conversations;
 mod counters;
 mod customers;
+pub(crate) mod mail;
 mod records;
 mod steps;
 

@@ -38,7 +38,8 @@ pub(crate) fn export_sessions(c: &Connection) -> Result<Vec<Session>> {
 pub(crate) fn export_conversations(c: &Connection) -> Result<Vec<ConversationRecord>> {
     let mut stmt = c.prepare(
         "SELECT id, token_hash, state, locale, customer_name, customer_email, assignee_id, needs,
-         priority, queued_at, created_at, updated_at FROM conversations ORDER BY created_at, id",
+         priority, queued_at, created_at, updated_at, channel, subject
+         FROM conversations ORDER BY created_at, id",
     )?;
     let rows = stmt.query_map([], |r| {
         let id: String = r.get(0)?;
@@ -52,6 +53,8 @@ pub(crate) fn export_conversations(c: &Connection) -> Result<Vec<ConversationRec
                 name: r.get(4)?,
                 email: r.get(5)?,
             },
+            channel: parse_text(&r.get::<_, String>(12)?)?,
+            subject: r.get(13)?,
             assignee: r.get::<_, Option<i64>>(6)?.map(AgentId::new),
             needs: needs.as_deref().map(parse_json::<Needs>).transpose()?,
             priority: r.get(8)?,
