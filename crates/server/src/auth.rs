@@ -386,13 +386,16 @@ impl<K: AccessIntent + Send> axum::extract::FromRequestParts<AppState> for Opene
         parts: &mut axum::http::request::Parts,
         state: &AppState,
     ) -> Result<Self, ApiError> {
-        let axum::extract::Path(id) =
-            axum::extract::Path::<String>::from_request_parts(parts, state)
-                .await
-                .map_err(|_| ApiError::not_found())?;
+        // By name: a route may have more parameters after the conversation's `{id}`.
+        let axum::extract::Path(params) = axum::extract::Path::<
+            std::collections::HashMap<String, String>,
+        >::from_request_parts(parts, state)
+        .await
+        .map_err(|_| ApiError::not_found())?;
+        let id = params.get("id").ok_or_else(ApiError::not_found)?;
         let csrf_header = changes_state(&parts.method);
         let (conversation, access) =
-            conversation_access_checked(state, &parts.headers, &id, K::INTENT, csrf_header).await?;
+            conversation_access_checked(state, &parts.headers, id, K::INTENT, csrf_header).await?;
         Ok(Opened {
             conversation,
             access,

@@ -45,21 +45,53 @@ pub struct Started {
     pub token: String,
 }
 
-/// Opens a conversation, with the customer's first message if there is one.
+/// Opens a chat, with the customer's first message if there is one.
 pub async fn start(
     state: &AppState,
     locale: Option<&str>,
     customer: Customer,
     text: Option<&str>,
 ) -> DeskResult<Started> {
+    start_on(
+        state,
+        Opening {
+            locale,
+            customer,
+            channel: desk::Channel::Chat,
+            subject: None,
+            first: text.map(NewMessage::customer),
+        },
+    )
+    .await
+}
+
+/// How a conversation opens: its channel, and the customer's first message if there is one.
+pub struct Opening<'a> {
+    pub locale: Option<&'a str>,
+    pub customer: Customer,
+    pub channel: desk::Channel,
+    /// The subject of the mail (or contact form) that opens it.
+    pub subject: Option<String>,
+    pub first: Option<NewMessage>,
+}
+
+/// Opens a conversation; the machine tier answers or hands off its first message.
+pub async fn start_on(state: &AppState, opening: Opening<'_>) -> DeskResult<Started> {
+    let Opening {
+        locale,
+        customer,
+        channel,
+        subject,
+        first,
+    } = opening;
     let token = auth::new_conversation_token();
     let id = desk::ConversationId::parse(&auth::new_id("c_", state.clock.now_ms()))
         .ok_or(DeskError::Internal)?;
     let mut locale = desk_locale(state, locale);
-    let (messages, change) = match text {
-        Some(text) => {
+    let (messages, change) = match first {
+        Some(first) => {
             let tier = state.machine.tier();
-            let triage = triage(&tier, text).await?;
+            let triage = triage(&tier, &first.text).await?;
             if let Some(spoken) = spoken_by_desk(state, &triage.locale) {
                 locale = spoken;
             }
@@ -72,7 +104,7 @@ pub async fn start(
                 |a, b| tier.similarity(a, b),
             );
             let staffed = staffed_for(state, &decision).await;
-            reply_to(text, decision, &locale, staffed)
+            reply_to(first, decision, &locale, staffed)
         }
         None => (Vec::new(), None),
     };
@@ -84,8 +116,8 @@ pub async fn start(
             token_hash: auth::token_hash(&token),
             locale,
             customer,
-            channel: desk::Channel::Chat,
-            subject: None,
+            channel,
+            subject,
             messages,
             change,
         })
@@ -96,7 +128,7 @@ pub async fn start(
 }
 
 fn reply_to(
-    text: &str,
+    first: NewMessage,
     decision: Decision,
     locale: &str,
     staffed: Staffed,
@@ -107,7 +139,7 @@ fn reply_to(
         Decision::Handoff { needs, .. } => Some(Change::Handoff(needs)),
         _ => None,
     };
-    (vec![NewMessage::customer(text), bot], change)
+    (vec![first, bot], change)
 }
 
 /// What the conversation's history says for the handoff policy.
@@ -137,6 +169,17 @@ pub async fn customer_message(
     conversation: &Conversation,
     text: &str,
 ) -> DeskResult<Appended> {
+    customer_message_with(state, conversation, NewMessage::customer(text)).await
+}
+
+/// A customer message that may carry more than text (a mail's id and attachments).
+pub async fn customer_message_with(
+    state: &AppState,
+    conversation: &Conversation,
+    first: NewMessage,
+) -> DeskResult<Appended> {
+    let text = first.text.clone();
+    let text = text.as_str();
     let mut state_now = conversation.state;
     let mut reopened = None;
     if state_now == ConversationState::Resolved {
@@ -156,12 +199,7 @@ pub async fn customer_message(
     if !state_now.bot_answers() {
         let appended = state
             .store
-            .append(
-                &conversation.id,
-                &[],
-                vec![NewMessage::customer(text)],
-                None,
-            )
+            .append(&conversation.id, &[], vec![first.clone()], None)
             .await?;
         return Ok(committed(state, appended, Then::Stay).await);
     }
@@ -177,7 +215,7 @@ pub async fn customer_message(
         |a, b| tier.similarity(a, b),
     );
     let staffed = staffed_for(state, &decision).await;
-    let (messages, change) = reply_to(text, decision, &conversation.locale, staffed);
+    let (messages, change) = reply_to(first.clone(), decision, &conversation.locale, staffed);
     let handed_off = change.is_some();
     let result = state
         .store
@@ -194,12 +232,7 @@ pub async fn customer_message(
         Err(StoreError::WrongState { .. }) => {
             state
                 .store
-                .append(
-                    &conversation.id,
-                    &[],
-                    vec![NewMessage::customer(text)],
-                    None,
-                )
+                .append(&conversation.id, &[], vec![first.clone()], None)
                 .await?
         }
         Err(e) => return Err(e.into()),
@@ -213,6 +246,20 @@ pub async fn customer_message(
         return Ok(reopened);
     }
     Ok(appended)
+}
+
+/// A message stored without the machine tier (an automatic mail that threads into its
+/// conversation: kept for the record, never answered).
+pub async fn note(
+    state: &AppState,
+    conversation: &Conversation,
+    message: NewMessage,
+) -> DeskResult<Appended> {
+    let appended = state
+        .store
+        .append(&conversation.id, &[], vec![message], None)
+        .await?;
+    Ok(committed(state, appended, Then::Stay).await)
 }
 
 pub async fn agent_message(
@@ -304,6 +351,15 @@ enum Then {
 /// so. Every write of the flow goes through here, in this order.
 async fn committed(state: &AppState, appended: Appended, then: Then) -> Appended {
     state.hub.publish_write(&appended);
+    if let Some(mail) = &state.mail {
+        let replies = appended
+            .messages
+            .iter()
+            .any(|m| matches!(m.author, Author::Bot | Author::Agent));
+        if replies && appended.conversation.channel == desk::Channel::Email {
+            mail.wake();
+        }
+    }
     if then == Then::Route {
         route(state).await;
     }

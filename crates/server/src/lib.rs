@@ -14,6 +14,7 @@ pub mod flow;
 pub mod help;
 pub mod limits;
 pub mod live;
+pub mod mail;
 mod pages;
 pub mod privacy;
 mod security;
@@ -57,6 +58,8 @@ pub struct Settings {
     pub help: help::HelpOptions,
     /// Connections per client address and the deadline for a request's headers.
     pub connections: connections::Connections,
+    /// E-mail in and out; off by default.
+    pub mail: mail::MailSettings,
 }
 
 /// The default first-response timeout (`TANDEM_FIRST_RESPONSE_TIMEOUT_SECS`).
@@ -93,6 +96,9 @@ impl Application {
         }
         let dummy_hash = auth::hash_password(&auth::new_token(""))
             .map_err(|_| anyhow::anyhow!("cannot hash with argon2"))?;
+        let mail =
+            mail::Mail::configure(settings.mail, store.as_ref(), &settings.playbook.desk.name)
+                .await?;
         let hub = live::Hub::default();
         live::relay(store.clone(), hub.clone());
         let rules = desk::routing::Rules::from_playbook(&settings.playbook);
@@ -111,6 +117,7 @@ impl Application {
             dummy_hash,
             secure_cookies: settings.secure_cookies,
             help,
+            mail,
         });
         let listener = TcpListener::bind(&settings.bind)
             .await
@@ -138,6 +145,7 @@ impl Application {
 
     /// Serves until the process is asked to stop (Ctrl-C or SIGTERM).
     pub async fn run(self) -> std::io::Result<()> {
+        mail::start(&self.state);
         axum::serve(
             connections::Guarded::new(self.listener, self.connections),
             self.router
@@ -152,6 +160,7 @@ impl Application {
         self,
         stop: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        mail::start(&self.state);
         axum::serve(
             connections::Guarded::new(self.listener, self.connections),
             self.router

@@ -35,6 +35,8 @@ pub struct Inner {
     pub first_response_timeout_ms: Option<i64>,
     /// The help center: CAPTCHA, search index, public rate limits, trusted proxies.
     pub help: crate::help::HelpCenter,
+    /// E-mail in and out, when configured.
+    pub mail: Option<Arc<crate::mail::Mail>>,
 }
 
 /// The machine tier the desk runs now. It can be replaced while the desk serves (the sentence

@@ -1,6 +1,6 @@
 //! The JSON shapes of REST API v1 (docs/api.md). Extend, never break.
 
-use desk::{Author, ConversationState, Locale, Presence, Reason, Role, Skill};
+use desk::{Author, Channel, ConversationState, Locale, Presence, Reason, Role, Skill};
 use serde::{Deserialize, Serialize};
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
@@ -165,6 +165,83 @@ pub struct Conversation {
     pub handoff: Option<Handoff>,
     /// While queued: where the conversation stands (extension).
     pub queue: Option<Queue>,
+    /// `chat` or `email`: how replies reach the customer (extension).
+    #[schema(value_type = String, example = "email")]
+    pub channel: Channel,
+    /// For agents, on an e-mail conversation: the subject, the address and each reply's
+    /// delivery (extension).
+    pub mail: Option<MailView>,
+}
+
+/// An e-mail conversation as agents see it (extension).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MailView {
+    pub subject: Option<String>,
+    /// Where replies go; `null` once erased.
+    pub address: Option<String>,
+    /// Whether this desk sends mail now (else replies wait in the outbox).
+    pub sending: bool,
+    pub deliveries: Vec<Delivery>,
+    pub attachments: Vec<AttachmentView>,
+}
+
+/// One reply's way to the customer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Delivery {
+    pub message_id: i64,
+    /// `queued`, `sending`, `sent`, `failed` or `bounced`.
+    #[schema(value_type = String, example = "sent")]
+    pub state: desk::MailState,
+    pub attempts: u32,
+    pub error: Option<String>,
+    pub updated_at: String,
+}
+
+/// An attachment of the customer's mails; `kept: false` when it was over the size cap.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttachmentView {
+    pub id: i64,
+    pub message_id: Option<i64>,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub kept: bool,
+}
+
+impl MailView {
+    pub fn of(
+        c: &store::Conversation,
+        sending: bool,
+        status: Vec<store::MailStatus>,
+        attachments: Vec<store::Attachment>,
+    ) -> Self {
+        Self {
+            subject: c.subject.clone(),
+            address: c.customer.email.clone(),
+            sending,
+            deliveries: status
+                .into_iter()
+                .map(|s| Delivery {
+                    message_id: s.message.get(),
+                    state: s.state,
+                    attempts: s.attempts,
+                    error: s.last_error,
+                    updated_at: rfc3339(s.updated_at_ms),
+                })
+                .collect(),
+            attachments: attachments
+                .into_iter()
+                .map(|a| AttachmentView {
+                    id: a.id,
+                    message_id: a.message.map(|m| m.get()),
+                    name: a.name,
+                    content_type: a.content_type,
+                    size: a.size,
+                    kept: a.kept,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// An agent's own routing settings: what they rule out, and how many conversations at once.
@@ -238,6 +315,11 @@ pub struct ConversationSummary {
     pub handoff: Option<Handoff>,
     pub customer: Option<String>,
     pub updated_at: String,
+    /// `chat` or `email` (extension).
+    #[schema(value_type = String, example = "chat")]
+    pub channel: Channel,
+    /// The mail's subject, on an e-mail conversation (extension).
+    pub subject: Option<String>,
 }
 
 impl From<&store::Conversation> for ConversationSummary {
@@ -249,6 +331,8 @@ impl From<&store::Conversation> for ConversationSummary {
             handoff: Handoff::of(c),
             customer: c.customer.name.clone().or_else(|| c.customer.email.clone()),
             updated_at: rfc3339(c.updated_at_ms),
+            channel: c.channel,
+            subject: c.subject.clone(),
         }
     }
 }

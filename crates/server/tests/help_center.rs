@@ -799,6 +799,7 @@ fn a_short_configured_secret_stops_the_start() {
                     trusted_proxies: vec![],
                 },
                 connections: Default::default(),
+                mail: Default::default(),
             },
             store,
         )

@@ -18,7 +18,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the desk: API, live events, widget, console and admin.
-    Serve(commands::serve::ServeArgs),
+    Serve(Box<commands::serve::ServeArgs>),
     /// Decide answer / clarify / handoff for each text.
     Triage(commands::triage::TriageArgs),
     /// Train on a playbook, decide every case, print the metrics.
@@ -42,7 +42,7 @@ fn main() -> anyhow::Result<()> {
     )?;
     let cli = Cli::from_arg_matches(&cmd.get_matches_from(&args)).unwrap_or_else(|e| e.exit());
     match cli.command {
-        Command::Serve(args) => commands::serve::run(args),
+        Command::Serve(args) => commands::serve::run(*args),
         Command::Triage(args) => commands::triage::run(args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Bench(args) => commands::bench::run(args),

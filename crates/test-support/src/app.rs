@@ -88,6 +88,7 @@ pub async fn spawn_store(
             encoder: None,
             help,
             connections: Default::default(),
+            mail: Default::default(),
         },
         store.clone(),
     )

@@ -77,6 +77,18 @@ pub async fn get_one(
         Access::Agent(_) => wire::Handoff::for_agent(&c),
         Access::Customer => change.handoff,
     };
+    let mail = match access {
+        Access::Agent(_) if c.channel == desk::Channel::Email => {
+            let mailbox = state.store.mailbox();
+            Some(wire::MailView::of(
+                &c,
+                state.mail.as_ref().is_some_and(|m| m.sends()),
+                mailbox.mail_status(&c.id).await?,
+                mailbox.attachments(&c.id).await?,
+            ))
+        }
+        _ => None,
+    };
     Ok(Json(wire::Conversation {
         id: change.id,
         state: change.state,
@@ -85,6 +97,8 @@ pub async fn get_one(
         assignee: change.assignee,
         handoff,
         queue: flow::queue_info(&state, &c).await?,
+        channel: c.channel,
+        mail,
     }))
 }
 

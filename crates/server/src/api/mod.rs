@@ -5,6 +5,7 @@ mod conversations;
 mod customers;
 mod events;
 pub mod help;
+mod mail;
 pub mod metrics;
 
 use axum::routing::{get, post, put};
@@ -21,6 +22,7 @@ use crate::wire;
         conversations::create, conversations::get_one, conversations::post_message,
         conversations::rate, conversations::resolve, conversations::handback, conversations::transfer,
         conversations::suggestions, events::conversation_events, events::agent_events,
+        mail::continue_by_email, mail::attachment,
         agents::token, agents::logout, agents::change_password, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list, agents::disable, agents::enable, agents::delete,
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
@@ -29,6 +31,7 @@ use crate::wire;
     components(schemas(
         wire::Message, wire::Handoff, wire::Guess, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
         wire::NewConversation, wire::ConversationCreated, wire::NewMessage, wire::MessagePosted,
+        wire::MailView, wire::Delivery, wire::AttachmentView, mail::EmailIn,
         wire::Conversation, wire::Rating, wire::Login, wire::PasswordChange, wire::Token, wire::ConversationSummary,
         wire::AgentConversations, wire::PresenceIn, wire::Competences, wire::NewAgent, wire::Agent,
         wire::ArticleSuggestion, crate::privacy::CustomerExport, crate::privacy::ExportedConversation, crate::privacy::ExportedRating, wire::AuditEntry, wire::AuditLog,
@@ -87,6 +90,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/conversations/{id}/suggestions",
             get(conversations::suggestions),
+        )
+        .route(
+            "/api/v1/conversations/{id}/email",
+            post(mail::continue_by_email),
+        )
+        .route(
+            "/api/v1/conversations/{id}/attachments/{attachment}",
+            get(mail::attachment),
         )
         .route(
             "/api/v1/conversations/{id}/events",

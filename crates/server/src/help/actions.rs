@@ -107,14 +107,19 @@ pub async fn contact_submit(
         .into_string();
     let text = flow::check_text(text)?;
     guard(state, answer).await?;
-    flow::start(
+    // The customer has no chat to come back to: the answer goes by mail.
+    flow::start_on(
         state,
-        locale,
-        Customer {
-            name: Some(name),
-            email: Some(email),
+        flow::Opening {
+            locale,
+            customer: Customer {
+                name: Some(name),
+                email: Some(email),
+            },
+            channel: desk::Channel::Email,
+            subject: None,
+            first: Some(store::NewMessage::customer(text)),
         },
-        Some(&text),
     )
     .await
 }

@@ -279,6 +279,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
                     encoder: None,
                     help: server::help::HelpOptions::default(),
                     connections: Default::default(),
+                    mail: Default::default(),
                 },
                 store,
             )

@@ -11,4 +11,5 @@ pub mod migrate_store;
 pub mod model;
 pub mod serve;
 pub mod serve_encoder;
+pub mod serve_mail;
 pub mod triage;

@@ -19,6 +19,8 @@ pub struct ServeArgs {
     pub config: Option<PathBuf>,
     #[command(flatten)]
     pub encoder: super::serve_encoder::ServeEncoderArgs,
+    #[command(flatten)]
+    pub mail: super::serve_mail::ServeMailArgs,
     /// The playbook (TOML). Without it, the built-in demo shop runs, with demo agents.
     #[arg(long, env = "TANDEM_PLAYBOOK")]
     pub playbook: Option<PathBuf>,
@@ -83,6 +85,7 @@ impl std::fmt::Debug for ServeArgs {
         f.debug_struct("ServeArgs")
             .field("config", &self.config)
             .field("encoder", &self.encoder)
+            .field("mail", &self.mail)
             .field("playbook", &self.playbook)
             .field("data_dir", &self.data_dir)
             .field("bind", &self.bind)
@@ -199,7 +202,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let start = args.encoder.start()?;
         let encoder = start.batcher();
         let app = Application::build(
-            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder, help: help_options(&args)?, connections: server::connections::Connections { per_address: args.max_connections_per_address, header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)) } },
+            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder, help: help_options(&args)?, connections: server::connections::Connections { per_address: args.max_connections_per_address, header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)) }, mail: args.mail.settings() },
             store,
         )
         .await?;

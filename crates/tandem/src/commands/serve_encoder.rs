@@ -270,6 +270,7 @@ mod tests {
                 encoder: None,
                 help: Default::default(),
                 connections: Default::default(),
+                mail: Default::default(),
             },
             store,
         )
