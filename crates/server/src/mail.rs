@@ -124,7 +124,7 @@ impl Mail {
             .unwrap_or_else(|| from.email.domain().to_owned());
         let candidate = crate::auth::new_token("");
         let secret = store.setting_or_init(SECRET_SETTING, &candidate).await?;
-        let signer = Signer::new(secret.as_bytes(), from.email.as_ref(), &reply_domain);
+        let signer = Signer::new(secret.as_bytes(), &reply_domain);
         let transport = match &settings.smtp_url {
             Some(url) => Some(
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)

@@ -2,7 +2,9 @@
 //! HMAC of it, and so does our `Message-ID`, so that a reply finds its conversation and nobody
 //! can post into someone else's by guessing or changing an id.
 //!
-//! - Reply address: `<local>+<conversation>.<tag>@<reply domain>`.
+//! - Reply address: `reply+<conversation>.<tag>@<reply domain>`. A conversation id as the desk
+//!   makes them (`c_` and 36 hex digits) is written in base32 (29 characters), so the local part
+//!   stays within RFC 5321's 64 octets (62); other ids are written as they are.
 //! - Message id: `<m<message>.<conversation>.<tag>@<reply domain>>`.
 //!
 //! The tag is the first 128 bits of HMAC-SHA256(secret, "conversation:" + id), in lower-case
@@ -16,14 +18,16 @@ use sha2::Sha256;
 #[derive(Clone)]
 pub struct Signer {
     secret: Vec<u8>,
-    local: String,
     domain: String,
 }
+
+/// The local part before the `+` of every reply address: the relay in front of the desk sends
+/// `reply+…@<reply domain>` to the inbound listener.
+pub const REPLY_LOCAL: &str = "reply";
 
 impl std::fmt::Debug for Signer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Signer")
-            .field("local", &self.local)
             .field("domain", &self.domain)
             .finish_non_exhaustive()
     }
@@ -49,12 +53,9 @@ fn base32(bytes: &[u8]) -> String {
 }
 
 impl Signer {
-    /// `from` is the desk's sending address; its local part starts every reply address.
-    pub fn new(secret: &[u8], from: &str, reply_domain: &str) -> Self {
-        let local = from.split('@').next().unwrap_or("desk").to_owned();
+    pub fn new(secret: &[u8], reply_domain: &str) -> Self {
         Self {
             secret: secret.to_vec(),
-            local,
             domain: reply_domain.to_ascii_lowercase(),
         }
     }
@@ -88,9 +89,8 @@ impl Signer {
     /// The `Reply-To` address of the conversation's mails.
     pub fn reply_address(&self, id: &ConversationId) -> String {
         format!(
-            "{}+{}.{}@{}",
-            self.local,
-            id.as_str(),
+            "{REPLY_LOCAL}+{}.{}@{}",
+            compact(id),
             self.tag(id),
             self.domain
         )
@@ -105,7 +105,7 @@ impl Signer {
         }
         let (_, signed) = local.split_once('+')?;
         let (id, tag) = signed.rsplit_once('.')?;
-        self.verify(id, tag)
+        self.verify(&expand(id)?, tag)
     }
 
     /// Our `Message-ID` for one message of the conversation (without the angle brackets).
@@ -132,16 +132,55 @@ impl Signer {
     }
 }
 
+/// `c_` + 36 hex digits → 29 base32 characters; any other id as it is (it has a `_` or `-`,
+/// which base32 never does, so the two cannot be mistaken).
+fn compact(id: &ConversationId) -> String {
+    let s = id.as_str();
+    match s.strip_prefix("c_") {
+        Some(hex)
+            if hex.len() == 36
+                && hex
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) =>
+        {
+            let bytes: Vec<u8> = (0..18)
+                .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+                .collect();
+            base32(&bytes)
+        }
+        _ => s.to_owned(),
+    }
+}
+
+/// The id [`compact`] wrote.
+fn expand(part: &str) -> Option<String> {
+    if part.contains(['_', '-']) {
+        return Some(part.to_owned());
+    }
+    let part = part.to_ascii_lowercase();
+    if part.len() != 29 {
+        return None;
+    }
+    let (mut acc, mut bits, mut bytes) = (0u32, 0u32, Vec::with_capacity(18));
+    for c in part.bytes() {
+        let v = BASE32.iter().position(|&b| b == c)? as u32;
+        acc = (acc << 5) | v;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    (bytes.len() == 18).then(|| format!("c_{}", hex::encode(bytes)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn signer() -> Signer {
-        Signer::new(
-            b"0123456789abcdef0123456789abcdef",
-            "service@shop.example",
-            "Shop.Example",
-        )
+        Signer::new(b"0123456789abcdef0123456789abcdef", "Shop.Example")
     }
 
     fn id(s: &str) -> ConversationId {
@@ -153,17 +192,21 @@ mod tests {
         let s = signer();
         let c = id("c_0190abcdef12a1b2c3d4e5f6a7b8c9d0e1f2");
         let a = s.reply_address(&c);
-        assert!(a.starts_with("service+c_0190abcdef12a1b2c3d4e5f6a7b8c9d0e1f2."));
+        assert!(a.starts_with("reply+"));
         assert!(a.ends_with("@shop.example"));
+        let local = a.split('@').next().unwrap_or("");
+        assert!(local.len() <= 64, "RFC 5321: {} octets", local.len());
         assert_eq!(s.conversation_of_address(&a), Some(c.clone()));
+        // A server that changes the case of the address does not lose the thread.
         assert_eq!(
             s.conversation_of_address(&format!("<{}>", a.to_uppercase())),
-            None
-        );
-        assert_eq!(
-            s.conversation_of_address(&a.replace("service+", "SERVICE+").replace("@shop", "@SHOP")),
             Some(c)
         );
+        // Ids of another shape are written as they are.
+        let short = id("c_x");
+        let b = s.reply_address(&short);
+        assert!(b.starts_with("reply+c_x."));
+        assert_eq!(s.conversation_of_address(&b), Some(short));
     }
 
     #[test]
@@ -173,27 +216,20 @@ mod tests {
         // Another conversation with the first one's tag.
         let forged = a.replace("c_one", "c_two");
         assert_eq!(s.conversation_of_address(&forged), None);
-        assert_eq!(
-            s.conversation_of_address("service+c_one@shop.example"),
-            None
-        );
-        assert_eq!(s.conversation_of_address("service@shop.example"), None);
+        assert_eq!(s.conversation_of_address("reply+c_one@shop.example"), None);
+        assert_eq!(s.conversation_of_address("reply@shop.example"), None);
         // The right tag on another domain is not ours.
         assert_eq!(
             s.conversation_of_address(&a.replace("shop.example", "evil.example")),
             None
         );
         // Another secret signs differently.
-        let other = Signer::new(
-            b"another secret of 32 bytes......",
-            "service@shop.example",
-            "shop.example",
-        );
+        let other = Signer::new(b"another secret of 32 bytes......", "shop.example");
         assert_eq!(other.conversation_of_address(&a), None);
         let tag = a
-            .split('.')
-            .nth(1)
-            .map(|t| t.split('@').next().unwrap_or(""))
+            .split('@')
+            .next()
+            .and_then(|l| l.rsplit('.').next())
             .unwrap_or("");
         assert_eq!(tag.len(), 26, "128 bits in base32");
     }
@@ -215,5 +251,7 @@ mod tests {
     fn base32_matches_rfc4648_lower_case() {
         assert_eq!(base32(b"foobar"), "mzxw6ytboi");
         assert_eq!(base32(b""), "");
+        let c = id("c_0190abcdef12a1b2c3d4e5f6a7b8c9d0e1f2");
+        assert_eq!(expand(&compact(&c)).as_deref(), Some(c.as_str()));
     }
 }

@@ -207,11 +207,7 @@ mod tests {
     }
 
     fn signer() -> Signer {
-        Signer::new(
-            b"0123456789abcdef0123456789abcdef",
-            "service@shop.example",
-            "shop.example",
-        )
+        Signer::new(b"0123456789abcdef0123456789abcdef", "shop.example")
     }
 
     fn written(m: &OutboxMail) -> String {

@@ -23,6 +23,9 @@ const MAX_LINE: u64 = 64 * 1024;
 const IDLE: Duration = Duration::from_secs(120);
 /// Connections handled at once.
 const MAX_CONNECTIONS: usize = 64;
+/// `mailin` cannot parse the null reverse-path `MAIL FROM:<>` that delivery reports come with
+/// (RFC 5321 4.5.5); the listener hands it this address instead and takes it back afterwards.
+const NULL_SENDER: &str = "null-sender@null.invalid";
 
 #[derive(Default)]
 struct Envelope {
@@ -145,7 +148,7 @@ async fn serve(
             write.write_all(b"500 5.5.2 Line too long\r\n").await?;
             return Ok(());
         }
-        let response = session.process(&line);
+        let response = session.process(&null_sender_spelled_out(&line));
         let finished = envelope
             .lock()
             .ok()
@@ -167,14 +170,33 @@ async fn serve(
     }
 }
 
+/// `MAIL FROM:<>` (any case, with or without parameters) as `MAIL FROM:<null-sender@…>`.
+fn null_sender_spelled_out(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    const PREFIX: &[u8] = b"mail from:<>";
+    if line.len() >= PREFIX.len() && line[..PREFIX.len()].eq_ignore_ascii_case(PREFIX) {
+        let mut out = b"MAIL FROM:<".to_vec();
+        out.extend_from_slice(NULL_SENDER.as_bytes());
+        out.push(b'>');
+        out.extend_from_slice(&line[PREFIX.len()..]);
+        std::borrow::Cow::Owned(out)
+    } else {
+        std::borrow::Cow::Borrowed(line)
+    }
+}
+
 /// Stores one complete mail and says how to answer it.
 async fn finish(state: &AppState, mail: &Mail, done: Envelope, peer: IpAddr) -> &'static str {
     if done.too_big {
         metrics::counter!("tandem_mail_in_total", "outcome" => "too_big").increment(1);
         return "552 5.3.4 Message too big\r\n";
     }
+    let from = if done.from == NULL_SENDER {
+        ""
+    } else {
+        done.from.as_str()
+    };
     let received = Received {
-        envelope_from: &done.from,
+        envelope_from: from,
         recipients: &done.to,
         raw: &done.data,
         peer: Some(peer),

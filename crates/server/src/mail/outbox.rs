@@ -45,7 +45,7 @@ pub async fn run(state: AppState, mail: Arc<Mail>, transport: AsyncSmtpTransport
         for m in due {
             let outcome = send_one(&state, &mail, &transport, &m).await;
             if let Err(e) = state.store.mailbox().mail_outcome(m.message, outcome).await {
-                tracing::error!(error = %e, message = m.message.get(), "recording a mail's outcome failed");
+                tracing::error!(error = %e, mail = m.message.get(), "recording a mail's outcome failed");
             }
         }
         if idle {
@@ -71,7 +71,7 @@ async fn send_one(
                 ComposeError::NoAddress => "the customer's address was erased".to_owned(),
                 other => other.to_string(),
             };
-            tracing::warn!(message = m.message.get(), %error, "a mail cannot be written; given up");
+            tracing::warn!(mail = m.message.get(), %error, "a mail cannot be written; given up");
             return MailOutcome::Failed { error };
         }
     };
@@ -81,27 +81,45 @@ async fn send_one(
             MailOutcome::Sent
         }
         Err(e) => {
-            // The server's words, without the address (no personal data in logs).
+            // The server's words; the log gets them without addresses (no personal data).
             let error = e.to_string();
+            let logged = without_addresses(&error);
             let last = m.attempts >= mail.settings.max_attempts;
             if e.is_permanent() || last {
                 metrics::counter!("tandem_mail_out_total", "outcome" => "failed").increment(1);
-                tracing::warn!(message = m.message.get(), attempts = m.attempts, %error, "a mail was given up");
+                tracing::warn!(mail = m.message.get(), attempts = m.attempts, error = %logged, "a mail was given up");
                 MailOutcome::Failed { error }
             } else {
                 metrics::counter!("tandem_mail_out_total", "outcome" => "retry").increment(1);
                 let at_ms = state.clock.now_ms()
                     + retry_delay_ms(mail.settings.retry_after_secs, m.attempts);
-                tracing::info!(message = m.message.get(), attempts = m.attempts, %error, "a mail will be tried again");
+                tracing::info!(mail = m.message.get(), attempts = m.attempts, error = %logged, "a mail will be tried again");
                 MailOutcome::Retry { at_ms, error }
             }
         }
     }
 }
 
+/// `text` with every word that holds an `@` replaced: SMTP servers name the recipient in
+/// their refusals.
+pub fn without_addresses(text: &str) -> String {
+    text.split(' ')
+        .map(|w| if w.contains('@') { "<address>" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logged_errors_name_no_address() {
+        assert_eq!(
+            without_addresses("550 5.1.1 <kim@kunde.example>: Recipient address rejected"),
+            "550 5.1.1 <address> Recipient address rejected"
+        );
+    }
 
     #[test]
     fn retries_wait_longer_each_time() {

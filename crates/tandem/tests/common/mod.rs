@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod desk;
+pub mod mail;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
