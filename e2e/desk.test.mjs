@@ -194,8 +194,16 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     // Nobody is online yet, so the conversation waits in the queue.
     await customer.locator(".tw-status", { hasText: "Sie sind in der Warteschlange" }).waitFor();
 
+    // While waiting, the widget offers to continue by e-mail; the customer takes it.
+    const offer = customer.locator("form.tw-mail");
+    await offer.waitFor();
+    await customer.getByLabel("Lieber die Antwort per E-Mail? Ihre Adresse:").fill("kim@kunde.example");
+    await customer.getByRole("button", { name: "Per E-Mail" }).click();
+    await customer.locator("li.tw-msg.system", { hasText: "Die Antwort kommt per E-Mail an kim@kunde.example." }).waitFor();
+    await offer.waitFor({ state: "hidden" });
+
     const log = await widgetLog(customer);
-    assert.deepEqual(log.map((m) => m.author), ["bot", "customer", "bot", "customer", "bot"]);
+    assert.deepEqual(log.map((m) => m.author), ["bot", "customer", "bot", "customer", "bot", "system"]);
     assert.equal(log[3].text, PERSON);
     assert.match(log[4].text, /Ihr bisheriger Verlauf wird übergeben/);
   });
@@ -231,13 +239,19 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     await agent.locator("#transcript").waitFor();
 
     const msgs = await transcript(agent);
-    assert.deepEqual(msgs.map((m) => m.author), ["customer", "bot", "customer", "bot", "system"]);
+    assert.deepEqual(msgs.map((m) => m.author), ["customer", "bot", "customer", "bot", "system", "system"]);
     assert.equal(msgs[0].text, QUESTION);
     assert.match(msgs[1].text, /1–3 Werktagen/);
     assert.equal(msgs[2].text, PERSON);
     assert.match(msgs[3].text, new RegExp(HANDOFF_PART));
-    assert.equal(msgs[4].text, `${AGENT.name} hat das Gespräch übernommen.`);
-    assert.deepEqual(await agent.locator("#transcript > li.msg .author").allTextContents(), ["Kunde", "Bot", "Kunde", "Bot", "System"]);
+    assert.equal(msgs[4].text, "Die Antwort kommt per E-Mail an kim@kunde.example.");
+    assert.equal(msgs[5].text, `${AGENT.name} hat das Gespräch übernommen.`);
+    assert.deepEqual(await agent.locator("#transcript > li.msg .author").allTextContents(), ["Kunde", "Bot", "Kunde", "Bot", "System", "System"]);
+    // The customer chose e-mail: the agent sees the channel, the address, and that mail is off here.
+    assert.match(await agent.locator("main .channel").first().textContent(), /E-Mail/);
+    assert.match(await agent.locator("section.mail").textContent(), /kim@kunde\.example/);
+    assert.match(await agent.locator("section.mail .note").textContent(), /E-Mail ist auf diesem Desk aus/);
+    assert.match(await agent.locator('label[for="reply-text"]').textContent(), /wird per E-Mail gesendet/);
 
     const reasons = agent.getByRole("list", { name: "Übergabegründe" });
     assert.equal(await reasons.locator('li[data-reason="human_requested"]').textContent(), "Wunsch nach einem Menschen");
@@ -265,8 +279,8 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     assert.equal(await customer.evaluate(() => window.__tandemE2eMarker), "no reload", "the page was not reloaded");
     assert.equal(await reply.locator(".tw-who").textContent(), "Mitarbeiter");
     const log = await widgetLog(customer);
-    assert.deepEqual(log.map((m) => m.author), ["bot", "customer", "bot", "customer", "bot", "system", "agent"]);
-    assert.equal(log[6].text, REPLY);
+    assert.deepEqual(log.map((m) => m.author), ["bot", "customer", "bot", "customer", "bot", "system", "system", "agent"]);
+    assert.equal(log[7].text, REPLY);
     assert.equal(await customer.locator("li.tw-msg.agent").count(), 1, "the reply shows once");
 
     mkdirSync(SHOTS, { recursive: true });

@@ -30,6 +30,9 @@
     failed: de ? "Senden fehlgeschlagen. Bitte erneut versuchen." : "Sending failed. Please try again.",
     welcome: de ? "Hallo! Wie kann ich helfen?" : "Hello! How can I help?",
     stars: de ? " von 5" : " of 5",
+    byMail: de ? "Lieber die Antwort per E-Mail? Ihre Adresse:" : "Rather have the answer by e-mail? Your address:",
+    mailSend: de ? "Per E-Mail" : "By e-mail",
+    mailBad: de ? "Bitte prüfen Sie die Adresse." : "Please check the address.",
   };
   var KEY = "tandem.conversation." + base;
   var conv = null;
@@ -68,6 +71,24 @@
   status.setAttribute("role", "status");
   var rate = el("div", "tw-rate");
   rate.hidden = true;
+  /* While the customer waits for a person: continue by e-mail (the answer arrives by mail,
+   * threaded like any other, even when this tab is closed). */
+  var mailForm = el("form", "tw-mail");
+  mailForm.hidden = true;
+  var mailLabel = el("label", "tw-mail-label", T.byMail);
+  mailLabel.htmlFor = "tandem-mail";
+  var mailInput = el("input");
+  mailInput.id = "tandem-mail";
+  mailInput.type = "email";
+  mailInput.name = "email";
+  mailInput.required = true;
+  mailInput.maxLength = 254;
+  mailInput.autocomplete = "email";
+  var mailButton = el("button", "tw-send", T.mailSend);
+  mailButton.type = "submit";
+  mailForm.appendChild(mailLabel);
+  mailForm.appendChild(mailInput);
+  mailForm.appendChild(mailButton);
   var form = el("form");
   var label = el("label", "tw-label", T.label);
   label.htmlFor = "tandem-input";
@@ -86,6 +107,7 @@
   panel.appendChild(log);
   panel.appendChild(status);
   panel.appendChild(rate);
+  panel.appendChild(mailForm);
   panel.appendChild(form);
   var launcher = el("button", "tw-launcher", T.open);
   launcher.type = "button";
@@ -144,6 +166,8 @@
 
   function showState(s) {
     rate.hidden = true;
+    if (conv && s.channel === "email") conv.email = true;
+    mailForm.hidden = !(s.state === "queued" && conv && !conv.email);
     if (s.state === "queued") {
       status.textContent = T.queued + queueText(s.queue);
       if (s.queue === undefined) refreshQueue();
@@ -239,6 +263,22 @@
       setTimeout(function () { stream(Math.min((delay || 500) * 2, 15000)); }, delay || 500);
     });
   }
+
+  mailForm.addEventListener("submit", function (e) {
+    e.preventDefault();
+    if (!conv) return;
+    mailButton.disabled = true;
+    api("POST", "/api/v1/conversations/" + conv.id + "/email", { email: mailInput.value.trim() }).then(function () {
+      conv.email = true;
+      localStorage.setItem(KEY, JSON.stringify(conv));
+      mailForm.hidden = true;
+      load();
+    }).catch(function () {
+      status.textContent = T.mailBad;
+    }).then(function () {
+      mailButton.disabled = false;
+    });
+  });
 
   form.addEventListener("submit", function (e) {
     e.preventDefault();

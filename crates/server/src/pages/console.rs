@@ -10,6 +10,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use store::{Session, SessionKind};
 
+use super::console_mail::{self, MailPanel};
 use super::layout::{document, lang_switch, reason_label, state_label, Lang, LangQuery};
 use crate::auth::{self, Intent};
 use crate::error::ApiError;
@@ -351,6 +352,8 @@ fn conversation_list(
                         a href={"/console/c/" (c.id)} {
                             span.who { (c.customer.name.as_deref().or(c.customer.email.as_deref()).unwrap_or(lang.t("Kunde", "Customer"))) }
                             " · " span.state { (state_label(lang, c.state.as_str())) }
+                            " · " (console_mail::channel_badge(lang, c))
+                            (console_mail::subject_line(c))
                         }
                         (reasons_list(lang, c))
                     }
@@ -384,6 +387,7 @@ pub async fn inbox(
             (top_bar(lang, &agent, &csrf, "/console"))
             main #main data-page="inbox" {
                 h1 { (lang.t("Posteingang", "Inbox")) }
+                (console_mail::mail_off(lang, state.mail.as_deref()))
                 p #live-status.live role="status" aria-live="polite" {}
                 (conversation_list(lang, "mine", lang.t("Mir zugewiesen", "Assigned to me"), &mine, lang.t("Keine Gespräche zugewiesen.", "No conversations assigned.")))
                 (conversation_list(lang, "queue", lang.t("Warteschlange", "Queue"), &queue, lang.t("Niemand wartet.", "Nobody is waiting.")))
@@ -435,6 +439,17 @@ pub async fn conversation(
         .filter(|a| a.presence == Presence::Online && a.id != agent.id)
         .collect();
     let mine = c.assignee.as_ref().is_some_and(|a| a.id == agent.id) || agent.role == Role::Admin;
+    let mail = match c.channel {
+        desk::Channel::Email => {
+            let mailbox = state.store.mailbox();
+            Some(MailPanel {
+                sending: state.mail.as_ref().is_some_and(|m| m.sends()),
+                status: mailbox.mail_status(&c.id).await.unwrap_or_default(),
+                attachments: mailbox.attachments(&c.id).await.unwrap_or_default(),
+            })
+        }
+        desk::Channel::Chat => None,
+    };
     let path = format!("/console/c/{}", c.id);
     document(
         lang,
@@ -444,7 +459,8 @@ pub async fn conversation(
             (top_bar(lang, &agent, &csrf, &path))
             main #main.conversation data-page="conversation" data-conversation=(c.id) {
                 h1 { (lang.t("Gespräch mit ", "Conversation with ")) (c.customer.name.as_deref().or(c.customer.email.as_deref()).unwrap_or(lang.t("Kunde", "Customer"))) }
-                p { (lang.t("Status: ", "State: ")) span #conv-state { (state_label(lang, c.state.as_str())) } " · " (lang.t("Sprache: ", "Language: ")) (c.locale) }
+                p { (lang.t("Status: ", "State: ")) span #conv-state { (state_label(lang, c.state.as_str())) } " · " (lang.t("Sprache: ", "Language: ")) (c.locale) " · " (console_mail::channel_badge(lang, &c)) }
+                (console_mail::header(lang, &c, mail.as_ref()))
                 (reasons_list(lang, &c))
                 (guessed_answer(lang, &state.playbook, &c))
                 @if let Some(why) = &why { p #why.why { (why.line(lang.code())) } }
@@ -454,6 +470,7 @@ pub async fn conversation(
                         li class={"msg " (m.author.as_str())} data-id=(m.id.get()) {
                             span.author { (author_label(lang, m.author)) }
                             p.text { (m.text) }
+                            (console_mail::delivery(lang, mail.as_ref(), m))
                         }
                     }
                 }
@@ -466,7 +483,7 @@ pub async fn conversation(
                 @if mine {
                     form #reply method="post" action={(path) "/reply"} {
                         input type="hidden" name="csrf" value=(csrf);
-                        label for="reply-text" { (lang.t("Antwort", "Reply")) }
+                        label for="reply-text" { (console_mail::reply_label(lang, &c)) }
                         textarea #reply-text name="text" rows="3" required maxlength="10000" {}
                         button type="submit" { (lang.t("Senden", "Send")) }
                     }
