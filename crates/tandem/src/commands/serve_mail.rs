@@ -27,6 +27,17 @@ pub struct ServeMailArgs {
     /// the desk. Default: no listener.
     #[arg(long, env = "TANDEM_INBOUND_SMTP_BIND", value_name = "ADDR")]
     pub inbound_smtp_bind: Option<String>,
+    /// A mailbox the desk polls for customers' mails: `imaps://user@host/INBOX` (TLS; `imap://`
+    /// only on the same machine or a private network). Mails taken in get the keyword
+    /// `$TandemStored`; nothing is moved or deleted.
+    #[arg(long, env = "TANDEM_IMAP_URL", value_name = "URL")]
+    pub imap_url: Option<String>,
+    /// The mailbox's password. Prefer the environment or the config file.
+    #[arg(long, env = "TANDEM_IMAP_PASSWORD", hide_env_values = true)]
+    pub imap_password: Option<String>,
+    /// Seconds between two polls of the mailbox.
+    #[arg(long, env = "TANDEM_IMAP_POLL_SECS", default_value_t = 30)]
+    pub imap_poll_secs: u64,
     /// Attachments larger than this (bytes) are listed on the conversation but not kept.
     #[arg(long, env = "TANDEM_MAIL_MAX_ATTACHMENT_BYTES", default_value_t = 10 * 1024 * 1024)]
     pub mail_max_attachment_bytes: u64,
@@ -53,6 +64,11 @@ impl std::fmt::Debug for ServeMailArgs {
             .field("mail_from", &self.mail_from)
             .field("reply_domain", &self.reply_domain)
             .field("inbound_smtp_bind", &self.inbound_smtp_bind)
+            .field("imap_url", &self.imap_url)
+            .field(
+                "imap_password",
+                &self.imap_password.as_ref().map(|_| "<redacted>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -64,6 +80,9 @@ impl ServeMailArgs {
             from: self.mail_from.clone().filter(|s| !s.is_empty()),
             reply_domain: self.reply_domain.clone().filter(|s| !s.is_empty()),
             inbound_smtp_bind: self.inbound_smtp_bind.clone().filter(|s| !s.is_empty()),
+            imap_url: self.imap_url.clone().filter(|s| !s.is_empty()),
+            imap_password: self.imap_password.clone().filter(|s| !s.is_empty()),
+            imap_poll_secs: self.imap_poll_secs.max(1),
             max_attachment_bytes: self.mail_max_attachment_bytes,
             max_mail_bytes: self.mail_max_bytes,
             per_sender_per_hour: self.mail_per_sender_per_hour,

@@ -1,5 +1,5 @@
 //! The mail side of the real-binary tests: a real SMTP server as the desk's outgoing relay
-//! (aiosmtpd, `scripts/mail_sink.py`, from the venv `scripts/mail-venv.sh` makes), a real SMTP
+//! (aiosmtpd, `scripts/mail_sink.py`, from the venv `scripts/mail-servers.sh` makes), a real SMTP
 //! client (lettre) into the desk's inbound listener, and `tandem serve` with mail on.
 
 use std::io::{BufRead, BufReader};
@@ -21,7 +21,7 @@ fn python() -> PathBuf {
     let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/mail-venv/bin/python");
     assert!(
         venv.exists(),
-        "the mail tests need aiosmtpd: run scripts/mail-venv.sh (scripts/test.sh does) or set TANDEM_TEST_MAIL_PYTHON"
+        "the mail tests need aiosmtpd: run scripts/mail-servers.sh (scripts/test.sh does) or set TANDEM_TEST_MAIL_PYTHON"
     );
     venv
 }
@@ -210,4 +210,139 @@ pub fn mail(
     format!(
         "From: {from}\nTo: {to}\nSubject: {subject}\nMessage-ID: <{id}>\nDate: Sun, 29 Nov 2026 10:00:00 +0000\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n{extra_headers}\n{body}\n"
     )
+}
+
+/// A real IMAP server (Debian's Dovecot, `apt-get install dovecot-imapd`) on a free port with one
+/// mailbox, `desk` / [`Dovecot::PASSWORD`], under a temporary directory; stopped when dropped.
+pub struct Dovecot {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Dovecot {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Dovecot {
+    pub const USER: &'static str = "desk";
+    pub const PASSWORD: &'static str = "imap-test-password-1";
+
+    pub fn start() -> Dovecot {
+        let binary = ["/usr/sbin/dovecot", "/usr/local/sbin/dovecot"]
+            .into_iter()
+            .find(|p| Path::new(p).exists())
+            .expect(
+                "the IMAP test needs Dovecot: apt-get install dovecot-imapd (scripts/test.sh does)",
+            );
+        let dir = tempfile::tempdir().expect("temp dir");
+        let root = dir.path();
+        for sub in ["run", "state", "home"] {
+            std::fs::create_dir_all(root.join(sub)).expect("dir");
+        }
+        // Mail is read as the package's `dovecot` user (Dovecot refuses root for mail access).
+        let owner = Command::new("id")
+            .args(["-u", "dovecot"])
+            .output()
+            .ok()
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|s| s.trim().parse::<u32>().ok())
+            .expect("the dovecot user (from the dovecot-core package)");
+        std::os::unix::fs::chown(root.join("home"), Some(owner), Some(owner)).expect("chown");
+        let mut perms = std::fs::metadata(root).expect("meta").permissions();
+        std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
+        std::fs::set_permissions(root, perms).expect("chmod");
+        std::fs::write(
+            root.join("passwd"),
+            format!("{}:{{PLAIN}}{}\n", Self::USER, Self::PASSWORD),
+        )
+        .expect("passwd");
+        let port = free_port();
+        let r = root.display();
+        let conf = format!(
+            "protocols = imap\nlisten = 127.0.0.1\nbase_dir = {r}/run\nstate_dir = {r}/state\n\
+             log_path = {r}/dovecot.log\nssl = no\ndisable_plaintext_auth = no\nfirst_valid_uid = {owner}\n\
+             auth_mechanisms = plain login\n\
+             passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN {r}/passwd\n}}\n\
+             userdb {{\n  driver = static\n  args = uid={owner} gid={owner} home={r}/home/%u\n}}\n\
+             mail_location = maildir:~/Maildir\n\
+             service imap-login {{\n  inet_listener imap {{\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n  chroot =\n}}\n\
+             service anvil {{\n  chroot =\n}}\n"
+        );
+        std::fs::write(root.join("dovecot.conf"), conf).expect("conf");
+        let child = Command::new(binary)
+            .args(["-F", "-c"])
+            .arg(root.join("dovecot.conf"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start dovecot");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "dovecot did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Dovecot {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("imap://{}@127.0.0.1:{}/INBOX", Self::USER, self.port)
+    }
+
+    async fn session(&self) -> async_imap::Session<tokio::net::TcpStream> {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", self.port))
+            .await
+            .expect("connect");
+        let mut client = async_imap::Client::new(tcp);
+        client
+            .read_response()
+            .await
+            .expect("greeting")
+            .expect("greeting");
+        client
+            .login(Self::USER, Self::PASSWORD)
+            .await
+            .map_err(|(e, _)| e)
+            .expect("login")
+    }
+
+    /// Puts a mail into the inbox, as a mail server delivering it would.
+    pub async fn deliver(&self, raw: &str) {
+        let mut s = self.session().await;
+        s.append("INBOX", None, None, raw.replace('\n', "\r\n"))
+            .await
+            .expect("append");
+        s.logout().await.expect("logout");
+    }
+
+    /// The flags of every mail in the inbox, in order: mails are never deleted.
+    pub async fn flags(&self) -> Vec<Vec<String>> {
+        use futures_util::TryStreamExt;
+        let mut s = self.session().await;
+        s.select("INBOX").await.expect("select");
+        let fetches: Vec<_> = s
+            .fetch("1:*", "FLAGS")
+            .await
+            .expect("fetch")
+            .try_collect()
+            .await
+            .expect("fetches");
+        let out = fetches
+            .iter()
+            .map(|f| f.flags().map(|fl| format!("{fl:?}")).collect())
+            .collect();
+        s.logout().await.expect("logout");
+        out
+    }
 }
