@@ -20,7 +20,7 @@ use crate::AppState;
 
 /// How long one claim lasts: long enough for a slow server, short enough for a crash.
 const LEASE_MS: i64 = 120_000;
-/// Mails claimed at once.
+/// Mails claimed at once; they are sent over this many pooled connections at a time.
 const BATCH: u32 = 16;
 /// How often the sender looks for due mails when nothing wakes it.
 const POLL: Duration = Duration::from_secs(1);
@@ -42,12 +42,17 @@ pub async fn run(state: AppState, mail: Arc<Mail>, transport: AsyncSmtpTransport
             }
         };
         let idle = due.is_empty();
+        let mut sending = tokio::task::JoinSet::new();
         for m in due {
-            let outcome = send_one(&state, &mail, &transport, &m).await;
-            if let Err(e) = state.store.mailbox().mail_outcome(m.message, outcome).await {
-                tracing::error!(error = %e, mail = m.message.get(), "recording a mail's outcome failed");
-            }
+            let (state, mail, transport) = (state.clone(), mail.clone(), transport.clone());
+            sending.spawn(async move {
+                let outcome = send_one(&state, &mail, &transport, &m).await;
+                if let Err(e) = state.store.mailbox().mail_outcome(m.message, outcome).await {
+                    tracing::error!(error = %e, mail = m.message.get(), "recording a mail's outcome failed");
+                }
+            });
         }
+        while sending.join_next().await.is_some() {}
         if idle {
             tokio::select! {
                 _ = mail.wake.notified() => {}

@@ -22,6 +22,9 @@ pub enum BenchWhat {
     Summary(super::bench_summary::SummaryBenchArgs),
     /// The multilingual encoder: load time, memory, per-message latency, batch throughput.
     Encoder(super::bench_encoder::EncoderBenchArgs),
+    /// E-mail: mails in per second through the SMTP listener (each triaged and stored), mails out
+    /// per second through the outbox to an SMTP server, and the process's memory.
+    Mail(super::bench_mail::MailBenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -108,6 +111,7 @@ pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
         Some(BenchWhat::Routing(routing)) => return super::bench_routing::run(routing),
         Some(BenchWhat::Summary(summary)) => return super::bench_summary::run(summary),
         Some(BenchWhat::Encoder(encoder)) => return super::bench_encoder::run(encoder),
+        Some(BenchWhat::Mail(mail)) => return super::bench_mail::run(mail),
         None => {}
     }
     anyhow::ensure!(

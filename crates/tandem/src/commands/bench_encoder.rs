@@ -68,7 +68,7 @@ fn messages(n: usize) -> Vec<String> {
 }
 
 /// The resident and peak memory of this process in MB (`/proc/self/status`; Linux only).
-fn memory_mb() -> (Option<f64>, Option<f64>) {
+pub(super) fn memory_mb() -> (Option<f64>, Option<f64>) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     let field = |key: &str| {
         status
