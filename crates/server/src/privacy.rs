@@ -34,6 +34,14 @@ pub struct ExportedConversation {
     pub updated_at: String,
     pub messages: Vec<wire::Message>,
     pub ratings: Vec<ExportedRating>,
+    /// `chat` or `email`.
+    #[schema(value_type = String)]
+    pub channel: desk::Channel,
+    /// The mail's subject, on an e-mail conversation.
+    pub subject: Option<String>,
+    /// The attachments of the customer's mails (each one's bytes: `GET
+    /// /api/v1/conversations/{id}/attachments/{attachment}`).
+    pub attachments: Vec<wire::AttachmentView>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -72,6 +80,16 @@ pub async fn export(state: &AppState, email: &str) -> DeskResult<CustomerExport>
             updated_at: rfc3339(c.updated_at_ms),
             messages: wire::messages(&messages),
             ratings,
+            channel: c.channel,
+            subject: c.subject.clone(),
+            attachments: state
+                .store
+                .mailbox()
+                .attachments(&c.id)
+                .await?
+                .into_iter()
+                .map(wire::AttachmentView::from)
+                .collect(),
         });
     }
     tracing::info!(

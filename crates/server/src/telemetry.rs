@@ -88,6 +88,14 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
     // Messages the encoder refused for its latency budget (they kept the fast path's decision);
     // the batcher counts them, this node reports its count.
     metrics::counter!("tandem_encoder_skipped_total").absolute(state.machine.encoder_skipped());
+    // The outbox by state (the whole desk's, read from the store): failed and bounced mails are
+    // what an operator alerts on.
+    if let Ok(counts) = state.store.mailbox().outbox_counts().await {
+        for s in desk::MailState::ALL {
+            let n = counts.iter().find(|(c, _)| c == s).map_or(0, |(_, n)| *n);
+            metrics::gauge!("tandem_mail_outbox", "state" => s.as_str()).set(n as f64);
+        }
+    }
     let body = handle().map(|h| h.render()).unwrap_or_default();
     (
         [(

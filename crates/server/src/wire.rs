@@ -229,17 +229,20 @@ impl MailView {
                     updated_at: rfc3339(s.updated_at_ms),
                 })
                 .collect(),
-            attachments: attachments
-                .into_iter()
-                .map(|a| AttachmentView {
-                    id: a.id,
-                    message_id: a.message.map(|m| m.get()),
-                    name: a.name,
-                    content_type: a.content_type,
-                    size: a.size,
-                    kept: a.kept,
-                })
-                .collect(),
+            attachments: attachments.into_iter().map(AttachmentView::from).collect(),
+        }
+    }
+}
+
+impl From<store::Attachment> for AttachmentView {
+    fn from(a: store::Attachment) -> Self {
+        Self {
+            id: a.id,
+            message_id: a.message.map(|m| m.get()),
+            name: a.name,
+            content_type: a.content_type,
+            size: a.size,
+            kept: a.kept,
         }
     }
 }

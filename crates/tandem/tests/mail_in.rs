@@ -452,3 +452,76 @@ async fn html_is_stored_as_text_and_attachments_keep_to_the_cap() {
         "{refused:?}"
     );
 }
+
+/// The same channel on PostgreSQL: a mail answered by the bot, an agent's reply by mail, the
+/// export naming the channel, and the outbox in `/metrics`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mail_works_on_postgres() {
+    let db = common::PgDatabase::create("mail_on_postgres").await;
+    let sink = Sink::start();
+    let data = tempfile::tempdir().expect("temp dir");
+    let desk = start_desk(&sink.url(), data.path(), &["--database-url", &db.url]);
+    let raw = mail::mail(
+        "Kim <kim@kunde.example>",
+        DESK,
+        "Paket",
+        "pg1@kunde.example",
+        "",
+        "Wo ist meine Bestellung?",
+    );
+    mail::send(desk.inbound, "kim@kunde.example", DESK, &raw)
+        .await
+        .expect("taken");
+    let answer = sink.wait_for(10, |m| m.to() == ["kim@kunde.example"]).await;
+    let id = answer
+        .header("Subject")
+        .and_then(|s| {
+            s.split("[#")
+                .nth(1)
+                .map(|r| r.trim_end_matches(']').to_owned())
+        })
+        .expect("ref");
+    let (c, base) = (client(), desk.node.base.clone());
+    let admin = admin_token(&c, &base).await;
+    let res = c
+        .post(format!("{base}/api/v1/conversations/{id}/messages"))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"text": "Es kommt morgen."}))
+        .send()
+        .await
+        .expect("reply");
+    assert_eq!(res.status().as_u16(), 201);
+    sink.wait_for(10, |m| m.text().contains("Es kommt morgen."))
+        .await;
+    let export: Value = c
+        .get(format!(
+            "{base}/api/v1/customers/export?email=kim@kunde.example"
+        ))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(export["conversations"][0]["channel"], "email");
+    assert_eq!(export["conversations"][0]["subject"], "Paket");
+    let metrics = eventually(
+        "both mails counted as sent",
+        Duration::from_secs(10),
+        || async {
+            let text = c
+                .get(format!("{base}/metrics"))
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            text.contains("tandem_mail_outbox{state=\"sent\"} 2")
+                .then_some(text)
+        },
+    )
+    .await;
+    assert!(metrics.contains("tandem_mail_outbox{state=\"failed\"} 0"));
+}
