@@ -56,26 +56,6 @@ pub(crate) async fn rebuild<C: GenericClient>(c: &C) -> Result<()> {
     Ok(())
 }
 
-/// Whether the conversation already has a customer message in the hour of `at` (then another
-/// one changes no rollup).
-pub(crate) async fn customer_wrote_in_hour<C: GenericClient>(
-    c: &C,
-    id: &ConversationId,
-    at: i64,
-) -> Result<bool> {
-    let h = hour(at);
-    Ok(one(
-        c,
-        // The expressions keep the planner on the conversation's index: by author and time it
-        // would scan every customer message of the hour.
-        "SELECT EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1
-             AND author || '' = 'customer' AND created_at + 0 >= $2 AND created_at + 0 < $3)",
-        &[&id.as_str(), &h, &(h + rollup::HOUR_MS)],
-    )
-    .await?
-    .try_get(0)?)
-}
-
 /// The snapshot query: events that matter (assignment-like ones reduced to their agent),
 /// customer and agent message times, the e-mail key, of the conversations `{ids}` selects.
 fn snapshot_sql(ids: &str) -> String {

@@ -176,7 +176,8 @@ async fn finish_step<C: GenericClient>(
     now: i64,
 ) -> Result<Appended> {
     log_events(c, id, &step.events, now).await?;
-    let messages = insert_messages(c, id, vec![step.message], now).await?;
+    // A system message: never mailed.
+    let messages = insert_messages(c, id, vec![step.message], now, false).await?;
     rollup::record(c, pending, id, before).await?;
     let conversation = conversation(c, id).await?.ok_or(StoreError::NotFound)?;
     Ok(Appended {

@@ -158,11 +158,76 @@ pub(crate) fn action_text(m: &NewMessage) -> Option<String> {
     })
 }
 
+/// Inserts the messages of one step. Without a customer's mail among them they go in as one
+/// statement (a multi-row insert from arrays; identities are handed out in the order of the
+/// rows, so sorted ids match the messages in order), and the bot's and agents' messages of an
+/// e-mail conversation (`mail_out`) join the outbox in a second one.
 pub(crate) async fn insert_messages<C: GenericClient>(
     c: &C,
     id: &ConversationId,
     new: Vec<NewMessage>,
     now: i64,
+    mail_out: bool,
+) -> Result<Vec<Message>> {
+    if new.iter().any(|m| m.mail.is_some()) {
+        return insert_one_by_one(c, id, new, now, mail_out).await;
+    }
+    if new.is_empty() {
+        return Ok(Vec::new());
+    }
+    let authors: Vec<&str> = new.iter().map(|m| m.author.as_str()).collect();
+    let agents: Vec<Option<i64>> = new.iter().map(|m| m.agent.map(|a| a.get())).collect();
+    let actions: Vec<Option<String>> = new.iter().map(action_text).collect();
+    let texts: Vec<&str> = new.iter().map(|m| m.text.as_str()).collect();
+    let mut ids: Vec<i64> = query(
+        c,
+        "INSERT INTO messages (conversation_id, author, agent_id, action, text, created_at)
+         SELECT $1, a, g, x, t, $6
+         FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY AS m(a, g, x, t, n)
+         ORDER BY n RETURNING id",
+        &[&id.as_str(), &authors, &agents, &actions, &texts, &now],
+    )
+    .await?
+    .iter()
+    .map(|r| r.try_get(0))
+    .collect::<std::result::Result<_, _>>()?;
+    ids.sort_unstable();
+    if ids.len() != new.len() {
+        return Err(StoreError::Backend(
+            "the insert returned too few ids".into(),
+        ));
+    }
+    if mail_out {
+        let replies: Vec<i64> = ids
+            .iter()
+            .zip(&new)
+            .filter(|(_, m)| matches!(m.author, desk::Author::Bot | desk::Author::Agent))
+            .map(|(i, _)| *i)
+            .collect();
+        super::mail::queue(c, id, &replies, now).await?;
+    }
+    Ok(ids
+        .into_iter()
+        .zip(new)
+        .map(|(message, m)| Message {
+            id: MessageId::new(message),
+            conversation: id.clone(),
+            author: m.author,
+            agent: m.agent,
+            text: m.text,
+            action: m.action,
+            created_at_ms: now,
+        })
+        .collect())
+}
+
+/// A customer's mail (its id and attachments are written with it), one message at a time.
+async fn insert_one_by_one<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    new: Vec<NewMessage>,
+    now: i64,
+    mail_out: bool,
 ) -> Result<Vec<Message>> {
     let mut out = Vec::with_capacity(new.len());
     for m in new {
@@ -182,7 +247,12 @@ pub(crate) async fn insert_messages<C: GenericClient>(
         .await?
         .ok_or_else(|| StoreError::Backend("the insert returned no id".into()))?;
         let message: i64 = row.try_get(0)?;
-        super::mail::after_insert(c, id, message, m.author, m.mail.as_ref(), now).await?;
+        if mail_out && matches!(m.author, desk::Author::Bot | desk::Author::Agent) {
+            super::mail::queue(c, id, &[message], now).await?;
+        }
+        if let Some(mail) = &m.mail {
+            super::mail::received(c, id, message, mail, now).await?;
+        }
         out.push(Message {
             id: MessageId::new(message),
             conversation: id.clone(),

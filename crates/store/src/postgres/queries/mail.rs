@@ -1,29 +1,39 @@
 //! The e-mail channel's SQL on PostgreSQL (see the SQLite twin for what each step means).
 
-use desk::{Author, MailState};
+use desk::MailState;
 
 use super::*;
 use crate::postgres::PgStore;
 use crate::{Attachment, InboundMail, MailOutcome, MailStatus, Mailbox, OutboxMail, StoreError};
 
-pub(crate) async fn after_insert<C: GenericClient>(
+/// Bot and agent messages of an e-mail conversation join the outbox (in their own transaction).
+pub(crate) async fn queue<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    messages: &[i64],
+    now: i64,
+) -> Result<()> {
+    if messages.is_empty() {
+        return Ok(());
+    }
+    exec(
+        c,
+        "INSERT INTO outbox (message_id, conversation_id, state, next_at, created_at, updated_at)
+         SELECT m, $2, 'queued', $3, $3, $3 FROM unnest($1::bigint[]) AS m",
+        &[&messages, &id.as_str(), &now],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A customer's mail: its `Message-ID` (a second delivery is refused whole) and attachments.
+pub(crate) async fn received<C: GenericClient>(
     c: &C,
     id: &ConversationId,
     message: i64,
-    author: Author,
-    mail: Option<&InboundMail>,
+    mail: &InboundMail,
     now: i64,
 ) -> Result<()> {
-    if matches!(author, Author::Bot | Author::Agent) {
-        exec(
-            c,
-            "INSERT INTO outbox (message_id, conversation_id, state, next_at, created_at, updated_at)
-             SELECT $1, id, 'queued', $3, $3, $3 FROM conversations WHERE id = $2 AND channel = 'email'",
-            &[&message, &id.as_str(), &now],
-        )
-        .await?;
-    }
-    let Some(mail) = mail else { return Ok(()) };
     let n = exec(
         c,
         "INSERT INTO mail_in (mail_id, conversation_id, message_id, received_at)

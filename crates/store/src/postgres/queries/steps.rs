@@ -81,7 +81,8 @@ pub(crate) async fn insert_conversation<C: GenericClient>(
     )
     .await?;
     log_event(c, &new.id, &plan::created(&new.locale), now).await?;
-    let messages = insert_messages(c, &new.id, new.messages, now).await?;
+    let mail_out = new.channel == desk::Channel::Email;
+    let messages = insert_messages(c, &new.id, new.messages, now, mail_out).await?;
     let state_changed = new.change.is_some();
     if let Some(change) = new.change {
         apply_change(c, &new.id, ConversationState::Bot, change, now).await?;
@@ -108,27 +109,50 @@ pub(crate) async fn append<C: GenericClient>(
     change: Option<Change>,
 ) -> Result<Appended> {
     // The row lock orders every write to this conversation, whichever node it comes through.
+    // The same trip reads what the step needs: the state, the channel, and whether the
+    // customer already wrote in this hour (if another writer's message of this hour committed
+    // while this one waited for the lock, the answer may be "no": then the snapshot path below
+    // runs, which is exact either way).
+    let h = crate::rollup::hour(now);
     let row = query_opt(
         c,
-        "SELECT state FROM conversations WHERE id = $1 FOR UPDATE",
-        &[&id.as_str()],
+        "SELECT c.state, c.channel, EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1
+             AND author || '' = 'customer' AND created_at + 0 >= $2 AND created_at + 0 < $3)
+         FROM conversations c WHERE c.id = $1 FOR UPDATE OF c",
+        &[&id.as_str(), &h, &(h + crate::rollup::HOUR_MS)],
     )
     .await?
     .ok_or(StoreError::NotFound)?;
     let state: ConversationState = parse_text(row.try_get(0)?)?;
+    let mail_out = row.try_get::<_, &str>(1)? == "email";
+    let wrote_in_hour: bool = row.try_get(2)?;
     plan::expect_state(expect, state)?;
     let state_changed = change.is_some();
     let writers = plan::Writers::of(&new);
     // The rollups change with a state change, an agent's message (the first response) or a
     // customer's first message in an hour; a snapshot before the write gives the difference.
-    let tracked = state_changed
-        || writers.agent
-        || (writers.customer && !rollup::customer_wrote_in_hour(c, id, now).await?);
-    let before = if tracked {
-        Some(rollup::snapshot(c, id).await?)
-    } else {
-        None
-    };
+    let tracked = state_changed || writers.agent || (writers.customer && !wrote_in_hour);
+    if !tracked {
+        // The common step (a customer message and the bot's answer): the row's update, which
+        // also returns the conversation, and the inserts go out together (pipelined).
+        let sql = format!(
+            "WITH c AS (UPDATE conversations SET updated_at = $2 WHERE id = $1 RETURNING *)
+             {}",
+            CONVERSATION_SELECT.replace("FROM conversations c", "FROM c")
+        );
+        let key = id.as_str();
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&key, &now];
+        let update = query_opt(c, &sql, &params);
+        let insert = insert_messages(c, id, new, now, mail_out);
+        let (row, messages) = tokio::try_join!(update, insert)?;
+        let conversation = conversation_row(&row.ok_or(StoreError::NotFound)?)?;
+        return Ok(Appended {
+            conversation,
+            messages,
+            state_changed,
+        });
+    }
+    let before = rollup::snapshot(c, id).await?;
     if let Some(change) = change {
         apply_change(c, id, state, change, now).await?;
     } else {
@@ -147,12 +171,10 @@ pub(crate) async fn append<C: GenericClient>(
         )
         .await?;
     }
-    let messages = insert_messages(c, id, new, now).await?;
-    if let Some(before) = before {
-        let mut pending = Pending::default();
-        rollup::record(c, &mut pending, id, &before).await?;
-        rollup::flush(c, &pending).await?;
-    }
+    let messages = insert_messages(c, id, new, now, mail_out).await?;
+    let mut pending = Pending::default();
+    rollup::record(c, &mut pending, id, &before).await?;
+    rollup::flush(c, &pending).await?;
     let conversation = conversation(c, id).await?.ok_or(StoreError::NotFound)?;
     Ok(Appended {
         conversation,
