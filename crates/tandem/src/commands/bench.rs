@@ -58,6 +58,18 @@ pub struct BenchArgs {
     /// Print the result as one JSON object.
     #[arg(long)]
     pub json: bool,
+    /// Afterwards, measure the database alone at the same concurrency (durable single-row
+    /// inserts; on PostgreSQL also `pgbench`) and print the desk's share of it.
+    #[arg(long)]
+    pub limit: bool,
+    /// The PostgreSQL database to measure the limit on, when the desk runs at `--url` (use the
+    /// desk's own, or an empty one on the same server). Without `--url` the limit is measured
+    /// on SQLite beside the in-process desk.
+    #[arg(long, requires = "limit")]
+    pub limit_database_url: Option<String>,
+    /// Seconds the limit is measured for.
+    #[arg(long, default_value_t = 10)]
+    pub limit_secs: u64,
 }
 
 /// Routine questions of the demo shop, each a different intent, so the bot answers them all.
@@ -352,6 +364,37 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         "messages_per_sec": rate,
         "latency_ms": {"p50": pct(0.50).as_secs_f64() * 1e3, "p99": pct(0.99).as_secs_f64() * 1e3},
     });
+    let limit = match (args.limit, &args.limit_database_url, &_tmp) {
+        (false, _, _) => None,
+        (true, Some(url), _) => Some(
+            super::bench_limit::postgres(
+                url,
+                args.concurrency,
+                Duration::from_secs(args.limit_secs),
+            )
+            .await?,
+        ),
+        (true, None, Some(dir)) => Some(
+            super::bench_limit::sqlite(
+                dir.path(),
+                args.concurrency,
+                Duration::from_secs(args.limit_secs),
+            )
+            .await?,
+        ),
+        (true, None, None) => {
+            anyhow::bail!(
+                "--limit with --url needs --limit-database-url (the desk's PostgreSQL database)"
+            )
+        }
+    };
+    let mut result = result;
+    if let Some(l) = &limit {
+        result["limit"] = serde_json::json!({
+            "what": l.what, "per_sec": l.per_sec, "desk_share": rate / l.per_sec,
+            "also": l.also.iter().map(|(w, n)| serde_json::json!({"what": w, "per_sec": n})).collect::<Vec<_>>(),
+        });
+    }
     if args.json {
         println!("{result}");
     } else {
@@ -362,6 +405,17 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             pct(0.50).as_secs_f64() * 1e3,
             pct(0.99).as_secs_f64() * 1e3
         );
+        if let Some(l) = &limit {
+            println!(
+                "limit: {:.0} inserts/s ({}); the desk does {:.2} of it",
+                l.per_sec,
+                l.what,
+                rate / l.per_sec
+            );
+            for (what, n) in &l.also {
+                println!("       {n:.0} inserts/s ({what})");
+            }
+        }
     }
     Ok(())
 }
