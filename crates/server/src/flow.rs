@@ -203,9 +203,14 @@ pub async fn customer_message_with(
             .await?;
         return Ok(committed(state, appended, Then::Stay).await);
     }
-    let history = state.store.messages(&conversation.id).await?;
+    // The transcript's read goes out first and travels while the machine tier reads the text.
     let tier = state.machine.tier();
-    let triage = triage(&tier, text).await?;
+    let (history, triage) = tokio::join!(
+        biased;
+        state.store.messages(&conversation.id),
+        triage(&tier, text)
+    );
+    let (history, triage) = (history?, triage?);
     let decision = handoff::decide(
         &state.rules,
         &triage,

@@ -5,6 +5,7 @@
 //! exactly when it commits.
 
 mod help;
+mod pipelined;
 mod queries;
 mod rollup;
 
@@ -175,13 +176,18 @@ impl PgStore {
         Ok(self.pool.get().await?)
     }
 
-    /// Tells the other nodes, in the writing transaction, what it changed.
-    async fn notify(&self, tx: &deadpool_postgres::Transaction<'_>, a: &Appended) -> Result<()> {
-        let payload = serde_json::to_string(&Payload {
+    /// What a write tells the other nodes.
+    fn payload(&self, a: &Appended) -> Result<String> {
+        serde_json::to_string(&Payload {
             node: self.node.clone(),
             notice: ChangeNotice::of(a),
         })
-        .map_err(|e| StoreError::Backend(format!("cannot encode a notice: {e}")))?;
+        .map_err(|e| StoreError::Backend(format!("cannot encode a notice: {e}")))
+    }
+
+    /// Tells the other nodes, in the writing transaction, what it changed.
+    async fn notify(&self, tx: &deadpool_postgres::Transaction<'_>, a: &Appended) -> Result<()> {
+        let payload = self.payload(a)?;
         let stmt = tx.prepare_cached("SELECT pg_notify($1, $2)").await?;
         tx.execute(&stmt, &[&CHANNEL, &payload]).await?;
         Ok(())
@@ -418,12 +424,35 @@ impl Store for PgStore {
         messages: Vec<NewMessage>,
         change: Option<Change>,
     ) -> Result<Appended> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await?;
-        let appended =
-            queries::append(&tx, self.clock.now_ms(), id, expect, messages, change).await?;
-        self.notify(&tx, &appended).await?;
-        tx.commit().await?;
+        // The hot path: BEGIN with the row lock, NOTIFY with COMMIT (see `pipelined`).
+        let tx = pipelined::Pipelined::new(self.client().await?);
+        let c = tx.client();
+        let notify = c.prepare_cached("SELECT pg_notify($1, $2)").await?;
+        let now = self.clock.now_ms();
+        // `biased`: BEGIN is polled, and so sent, first.
+        let (begun, step) = tokio::join!(
+            biased;
+            c.batch_execute("BEGIN"),
+            queries::append(c, now, id, expect, messages, change)
+        );
+        begun?;
+        let appended = match step {
+            Ok(a) => a,
+            Err(e) => {
+                tx.rollback().await;
+                return Err(e);
+            }
+        };
+        let payload = self.payload(&appended)?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&CHANNEL, &payload];
+        let (notified, committed) = tokio::join!(
+            biased;
+            c.execute(&notify, &params),
+            c.batch_execute("COMMIT")
+        );
+        notified?;
+        committed?;
+        tx.release();
         Ok(appended)
     }
 
