@@ -174,6 +174,21 @@ pub struct Message {
     pub created_at_ms: i64,
 }
 
+impl Message {
+    /// The message as stored: `new` with the id and time the store gave it.
+    pub fn stored(id: MessageId, conversation: &ConversationId, new: NewMessage, now: i64) -> Self {
+        Message {
+            id,
+            conversation: conversation.clone(),
+            author: new.author,
+            agent: new.agent,
+            text: new.text,
+            action: new.action,
+            created_at_ms: now,
+        }
+    }
+}
+
 /// A state change applied together with new messages.
 #[derive(Debug, Clone)]
 pub enum Change {

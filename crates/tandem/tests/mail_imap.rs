@@ -6,10 +6,9 @@ mod common;
 
 use std::time::Duration;
 
-use common::desk::{admin_token, client};
+use common::desk::{admin_token, client, export};
 use common::eventually;
 use common::mail::{self, Dovecot, Sink};
-use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_in_a_polled_mailbox_is_answered_once_and_kept() {
@@ -68,15 +67,7 @@ async fn mail_in_a_polled_mailbox_is_answered_once_and_kept() {
     let (c, base) = (client(), desk.node.base.clone());
     let admin = admin_token(&c, &base).await;
     for who in ["kim@kunde.example", "bo@kunde.example"] {
-        let export: Value = c
-            .get(format!("{base}/api/v1/customers/export?email={who}"))
-            .bearer_auth(&admin)
-            .send()
-            .await
-            .expect("export")
-            .json()
-            .await
-            .expect("json");
+        let export = export(&c, &base, &admin, who).await;
         assert_eq!(
             export["conversations"].as_array().map(Vec::len),
             Some(1),

@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::desk::{admin_token, agent_login, client, go_online, read_conversation};
+use common::desk::{admin_token, agent_login, client, export, go_online, read_conversation};
 use common::eventually;
 use common::mail::{self, start_desk, Sink};
 use serde_json::Value;
@@ -64,12 +64,7 @@ async fn a_first_mail_is_answered_by_the_bot_in_its_thread() {
         .expect("taken again");
     let (c, base) = (client(), desk.node.base.clone());
     let admin = admin_token(&c, &base).await;
-    let id = subject
-        .split("[#")
-        .nth(1)
-        .and_then(|s| s.split(']').next())
-        .expect("reference")
-        .to_owned();
+    let id = answer.reference();
     let v = read_conversation(&c, &base, &id, &admin)
         .await
         .expect("read");
@@ -199,17 +194,7 @@ async fn loop_guards_hold() {
         mails.iter().all(|m| m.to() == ["bob@kunde.example"]),
         "no automatic mail was answered"
     );
-    let export: Value = c
-        .get(format!(
-            "{base}/api/v1/customers/export?email=ooo@kunde.example"
-        ))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("export")
-        .json()
-        .await
-        .expect("json");
+    let export = export(&c, &base, &admin, "ooo@kunde.example").await;
     assert_eq!(
         export["conversations"].as_array().map(Vec::len),
         Some(0),
@@ -240,14 +225,7 @@ async fn a_forged_reply_address_opens_a_new_conversation() {
     let address = reply_to.trim_matches(|c| c == '<' || c == '>').to_owned();
     let (local, domain) = address.split_once('@').expect("address");
     let (signed, _tag) = local.rsplit_once('.').expect("tag");
-    let victim = answer
-        .header("Subject")
-        .and_then(|s| {
-            s.split("[#")
-                .nth(1)
-                .map(|r| r.trim_end_matches(']').to_owned())
-        })
-        .expect("the conversation's reference");
+    let victim = answer.reference();
     // Mallory knows the conversation's id but not its signature.
     for forged in [
         format!("{signed}.aaaaaaaaaaaaaaaaaaaaaaaaaa@{domain}"),
@@ -286,17 +264,7 @@ async fn a_forged_reply_address_opens_a_new_conversation() {
         !texts.contains("mallory") && !texts.contains("Mallory"),
         "{texts}"
     );
-    let export: Value = c
-        .get(format!(
-            "{base}/api/v1/customers/export?email=mallory@evil.example"
-        ))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("export")
-        .json()
-        .await
-        .expect("json");
+    let export = export(&c, &base, &admin, "mallory@evil.example").await;
     assert_eq!(
         export["conversations"].as_array().map(Vec::len),
         Some(3),
@@ -324,14 +292,7 @@ async fn a_bounce_is_marked_on_its_conversation() {
         .expect("taken");
     let answer = sink.wait_for(10, |m| m.to() == ["kim@kunde.example"]).await;
     let ours = answer.header("Message-ID").expect("id");
-    let id = answer
-        .header("Subject")
-        .and_then(|s| {
-            s.split("[#")
-                .nth(1)
-                .map(|r| r.trim_end_matches(']').to_owned())
-        })
-        .expect("ref");
+    let id = answer.reference();
     let dsn = format!(
         "From: Mail Delivery System <MAILER-DAEMON@mx.kunde.example>\nTo: {DESK}\nSubject: Undelivered Mail Returned to Sender\nMessage-ID: <dsn1@mx.kunde.example>\nMIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\n\n--b\nContent-Type: text/plain\n\nThe mail could not be delivered.\n--b\nContent-Type: message/delivery-status\n\nFinal-Recipient: rfc822; kim@kunde.example\nAction: failed\nStatus: 5.1.1\n--b\nContent-Type: text/rfc822-headers\n\nMessage-ID: {ours}\nTo: kim@kunde.example\n--b--\n"
     );
@@ -380,14 +341,7 @@ async fn html_is_stored_as_text_and_attachments_keep_to_the_cap() {
         .await
         .expect("taken");
     let answer = sink.wait_for(10, |m| m.to() == ["kim@kunde.example"]).await;
-    let id = answer
-        .header("Subject")
-        .and_then(|s| {
-            s.split("[#")
-                .nth(1)
-                .map(|r| r.trim_end_matches(']').to_owned())
-        })
-        .expect("ref");
+    let id = answer.reference();
     let v = read_conversation(&c, &base, &id, &admin)
         .await
         .expect("read");
@@ -473,14 +427,7 @@ async fn mail_works_on_postgres() {
         .await
         .expect("taken");
     let answer = sink.wait_for(10, |m| m.to() == ["kim@kunde.example"]).await;
-    let id = answer
-        .header("Subject")
-        .and_then(|s| {
-            s.split("[#")
-                .nth(1)
-                .map(|r| r.trim_end_matches(']').to_owned())
-        })
-        .expect("ref");
+    let id = answer.reference();
     let (c, base) = (client(), desk.node.base.clone());
     let admin = admin_token(&c, &base).await;
     let res = c
@@ -493,17 +440,7 @@ async fn mail_works_on_postgres() {
     assert_eq!(res.status().as_u16(), 201);
     sink.wait_for(10, |m| m.text().contains("Es kommt morgen."))
         .await;
-    let export: Value = c
-        .get(format!(
-            "{base}/api/v1/customers/export?email=kim@kunde.example"
-        ))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .expect("export")
-        .json()
-        .await
-        .expect("json");
+    let export = export(&c, &base, &admin, "kim@kunde.example").await;
     assert_eq!(export["conversations"][0]["channel"], "email");
     assert_eq!(export["conversations"][0]["subject"], "Paket");
     let metrics = eventually(

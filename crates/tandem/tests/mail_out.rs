@@ -5,33 +5,19 @@ mod common;
 
 use std::time::Duration;
 
-use common::desk::{admin_token, client, read_conversation};
+use common::desk::{admin_token, client, read_conversation, solved_captcha};
 use common::eventually;
 use common::mail::{self, start_desk, start_desk_on, Sink};
 use serde_json::{json, Value};
 
 /// Sends the help center's contact form (math CAPTCHA solved) and returns the conversation id.
 async fn contact(c: &reqwest::Client, base: &str, email: &str, text: &str) -> String {
-    let captcha: Value = c
-        .get(format!("{base}/api/v1/captcha"))
-        .send()
-        .await
-        .expect("captcha")
-        .json()
-        .await
-        .expect("json");
-    let sum: u32 = captcha["math"]["question"]
-        .as_str()
-        .expect("question")
-        .trim_end_matches(" = ?")
-        .split(" + ")
-        .filter_map(|x| x.parse::<u32>().ok())
-        .sum();
+    let captcha = solved_captcha(c, base).await;
     let res = c
         .post(format!("{base}/api/v1/contact"))
         .json(
             &json!({"name": "Kim Meier", "email": email, "text": text, "locale": "de",
-                      "captcha": {"id": captcha["id"], "answer": sum}}),
+                      "captcha": captcha}),
         )
         .send()
         .await

@@ -69,25 +69,11 @@ async fn a_sqlite_desk_moves_to_postgres_with_nothing_lost() {
         .expect("token")
         .to_owned();
     // A reader's comment in the help center (math CAPTCHA).
-    let captcha = json_of(
-        client
-            .get(format!("{}/api/v1/captcha", sqlite.base))
-            .send()
-            .await
-            .expect("captcha"),
-    )
-    .await;
-    let sum: u32 = captcha["math"]["question"]
-        .as_str()
-        .expect("question")
-        .trim_end_matches(" = ?")
-        .split(" + ")
-        .filter_map(|x| x.parse::<u32>().ok())
-        .sum();
+    let captcha = common::desk::solved_captcha(&client, &sqlite.base).await;
     let res = client
         .post(format!("{}/api/v1/articles/returns/comments", sqlite.base))
         .json(&json!({"author": "Kim", "text": "Danke!",
-                      "captcha": {"id": captcha["id"], "answer": sum}}))
+                      "captcha": captcha}))
         .send()
         .await
         .expect("comment");

@@ -175,3 +175,36 @@ pub async fn wait_for_assignee(c: &reqwest::Client, base: &str, id: &str, token:
     })
     .await;
 }
+
+/// What the desk holds about a customer (`GET /api/v1/customers/export`, an admin's token).
+pub async fn export(c: &reqwest::Client, base: &str, admin: &str, email: &str) -> Value {
+    c.get(format!("{base}/api/v1/customers/export"))
+        .query(&[("email", email)])
+        .bearer_auth(admin)
+        .send()
+        .await
+        .expect("export")
+        .json()
+        .await
+        .expect("json")
+}
+
+/// A fresh help-center CAPTCHA with its math question solved: `{"id", "answer"}`.
+pub async fn solved_captcha(c: &reqwest::Client, base: &str) -> Value {
+    let captcha: Value = c
+        .get(format!("{base}/api/v1/captcha"))
+        .send()
+        .await
+        .expect("captcha")
+        .json()
+        .await
+        .expect("json");
+    let sum: u32 = captcha["math"]["question"]
+        .as_str()
+        .expect("question")
+        .trim_end_matches(" = ?")
+        .split(" + ")
+        .filter_map(|x| x.parse::<u32>().ok())
+        .sum();
+    json!({"id": captcha["id"], "answer": sum})
+}

@@ -66,6 +66,17 @@ impl Got {
             .unwrap_or_default()
     }
 
+    /// The conversation the mail's subject names (`… [#c_…]`).
+    pub fn reference(&self) -> String {
+        self.header("Subject")
+            .and_then(|s| {
+                s.split("[#")
+                    .nth(1)
+                    .map(|r| r.trim_end_matches(']').to_owned())
+            })
+            .expect("the conversation's reference in the subject")
+    }
+
     pub fn to(&self) -> Vec<String> {
         self.envelope["to"]
             .as_array()

@@ -209,15 +209,7 @@ pub(crate) async fn insert_messages<C: GenericClient>(
     Ok(ids
         .into_iter()
         .zip(new)
-        .map(|(message, m)| Message {
-            id: MessageId::new(message),
-            conversation: id.clone(),
-            author: m.author,
-            agent: m.agent,
-            text: m.text,
-            action: m.action,
-            created_at_ms: now,
-        })
+        .map(|(message, m)| Message::stored(MessageId::new(message), id, m, now))
         .collect())
 }
 
@@ -253,15 +245,7 @@ async fn insert_one_by_one<C: GenericClient>(
         if let Some(mail) = &m.mail {
             super::mail::received(c, id, message, mail, now).await?;
         }
-        out.push(Message {
-            id: MessageId::new(message),
-            conversation: id.clone(),
-            author: m.author,
-            agent: m.agent,
-            text: m.text,
-            action: m.action,
-            created_at_ms: now,
-        });
+        out.push(Message::stored(MessageId::new(message), id, m, now));
     }
     Ok(out)
 }

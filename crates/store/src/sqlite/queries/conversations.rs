@@ -163,15 +163,7 @@ pub(crate) fn insert_messages(
         ])?;
         let message = c.last_insert_rowid();
         super::mail::after_insert(c, id, message, m.author, m.mail.as_ref(), now)?;
-        out.push(Message {
-            id: MessageId::new(message),
-            conversation: id.clone(),
-            author: m.author,
-            agent: m.agent,
-            text: m.text,
-            action: m.action,
-            created_at_ms: now,
-        });
+        out.push(Message::stored(MessageId::new(message), id, m, now));
     }
     Ok(out)
 }
