@@ -78,7 +78,12 @@ pub(super) fn header(lang: Lang, c: &Conversation, panel: Option<&MailPanel>) ->
                 ul.attachments {
                     @for a in &panel.attachments {
                         li {
-                            (a.name) " (" (a.content_type) ", " (size(a.size)) ")"
+                            @if a.kept {
+                                a href={"/api/v1/conversations/" (c.id) "/attachments/" (a.id)} download=(a.name) { (a.name) }
+                            } @else {
+                                (a.name)
+                            }
+                            " (" (a.content_type) ", " (size(a.size)) ")"
                             @if !a.kept { " – " (lang.t("zu groß, nicht gespeichert", "too large, not kept")) }
                         }
                     }
