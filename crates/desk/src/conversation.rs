@@ -96,9 +96,17 @@ string_enum!(
 );
 
 string_enum!(
-    /// Who wrote a message.
-    Author { Customer = "customer", Bot = "bot", Agent = "agent", System = "system" }
+    /// Who wrote a message. A `note` is an agent's internal note: agents see it in the
+    /// transcript, the customer never does.
+    Author { Customer = "customer", Bot = "bot", Agent = "agent", System = "system", Note = "note" }
 );
+
+impl Author {
+    /// Whether the customer may see a message of this author (everything but internal notes).
+    pub fn customer_sees(self) -> bool {
+        !matches!(self, Author::Note)
+    }
+}
 
 /// What can happen to a conversation's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@
   var csrf = csrfMeta ? csrfMeta.getAttribute("content") : "";
   var live = document.getElementById("live-status");
   var de = document.documentElement.lang === "de";
-  var labels = { customer: de ? "Kunde" : "Customer", bot: "Bot", agent: de ? "Mitarbeiter" : "Agent", system: "System" };
+  var labels = { customer: de ? "Kunde" : "Customer", bot: "Bot", agent: de ? "Mitarbeiter" : "Agent", system: "System", note: de ? "Interne Notiz" : "Internal note" };
   /* The same words as the server's state_label (pages/layout.rs). */
   var states = de
     ? { bot: "beim Bot", queued: "wartet", assigned: "zugewiesen", resolved: "erledigt" }

@@ -145,6 +145,13 @@ impl NewMessage {
             action: None,
         }
     }
+    /// An agent's internal note: in the transcript for agents, never for the customer.
+    pub fn note(agent: AgentId, text: impl Into<String>) -> Self {
+        Self {
+            author: Author::Note,
+            ..Self::agent(agent, text)
+        }
+    }
     /// A customer's mail.
     pub fn mail(text: impl Into<String>, mail: InboundMail) -> Self {
         Self {

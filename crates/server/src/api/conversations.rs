@@ -70,7 +70,11 @@ pub async fn get_one(
     opened: Opened<Read>,
 ) -> ApiResult<Json<wire::Conversation>> {
     let (c, access) = opened.into_parts();
-    let messages = state.store.messages(&c.id).await?;
+    let mut messages = state.store.messages(&c.id).await?;
+    if matches!(access, Access::Customer) {
+        // Agents' internal notes are never the customer's to read.
+        messages.retain(|m| m.author.customer_sees());
+    }
     let change = wire::StateChange::from(&c);
     // The bot's guesses are for agents; the customer's view stays as it was.
     let handoff = match access {
@@ -121,6 +125,35 @@ pub async fn post_message(
         }
         Access::Agent(agent) => flow::agent_message(&state, &c, agent.id, &text).await?,
     };
+    let conv = &appended.conversation;
+    Ok((
+        StatusCode::CREATED,
+        Json(wire::MessagePosted {
+            state: conv.state,
+            messages: wire::messages(&appended.messages),
+            handoff: wire::Handoff::of(conv),
+        }),
+    ))
+}
+
+/// An internal note on the conversation (agents who may read it): in the transcript for agents,
+/// never for the customer (not in the conversation's reads or stream with its token, not in the
+/// widget, not by mail) (extension).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/notes", params(("id" = String, Path)),
+    request_body = wire::NewMessage,
+    responses((status = 201, body = wire::MessagePosted), (status = 400), (status = 401), (status = 403), (status = 404), (status = 413)),
+    security(("bearer" = [])))]
+pub async fn post_note(
+    State(state): State<AppState>,
+    opened: Opened<Read>,
+    ApiJson(body): ApiJson<wire::NewMessage>,
+) -> ApiResult<(StatusCode, Json<wire::MessagePosted>)> {
+    let text = flow::check_text(&body.text)?;
+    let (c, access) = opened.into_parts();
+    let Access::Agent(agent) = access else {
+        return Err(ApiError::forbidden("notes are for agents"));
+    };
+    let appended = flow::note(&state, &c, store::NewMessage::note(agent.id, text)).await?;
     let conv = &appended.conversation;
     Ok((
         StatusCode::CREATED,

@@ -69,9 +69,15 @@ pub async fn conversation_events(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     // Subscribe before the access check so that nothing written meanwhile is missed.
     let rx = state.hub.subscribe();
-    let (c, _) = auth::conversation_access(&state, &headers, &id, Intent::Read).await?;
+    let (c, access) = auth::conversation_access(&state, &headers, &id, Intent::Read).await?;
+    let customer = matches!(access, auth::Access::Customer);
     let events = BroadcastStream::new(rx)
-        .filter_map(move |e| e.ok().filter(|e| e.conversation == c.id))
+        .filter_map(move |e| {
+            e.ok().filter(|e| e.conversation == c.id).filter(|e| {
+                // Agents' internal notes never reach the customer's stream.
+                !customer || !matches!(&e.kind, LiveKind::Message(m) if !m.author.customer_sees())
+            })
+        })
         .map(|e| to_sse(&e));
     let stream = while_allowed(events, move || {
         let (state, headers, id) = (state.clone(), headers.clone(), id.clone());

@@ -487,6 +487,12 @@ pub async fn conversation(
                         textarea #reply-text name="text" rows="3" required maxlength="10000" {}
                         button type="submit" { (lang.t("Senden", "Send")) }
                     }
+                    form #note.note method="post" action={(path) "/note"} {
+                        input type="hidden" name="csrf" value=(csrf);
+                        label for="note-text" { (lang.t("Interne Notiz (nur für Kolleginnen und Kollegen, nie für den Kunden)", "Internal note (for colleagues only, never for the customer)")) }
+                        textarea #note-text name="text" rows="2" required maxlength="10000" {}
+                        button type="submit" { (lang.t("Notiz speichern", "Save note")) }
+                    }
                     div.actions {
                         form method="post" action={(path) "/resolve"} {
                             input type="hidden" name="csrf" value=(csrf);
@@ -525,6 +531,7 @@ fn author_label(lang: Lang, a: Author) -> &'static str {
         Author::Bot => "Bot",
         Author::Agent => lang.t("Mitarbeiter", "Agent"),
         Author::System => "System",
+        Author::Note => lang.t("Interne Notiz", "Internal note"),
     }
 }
 
@@ -550,8 +557,13 @@ async fn form_action(
         },
         Err(r) => return r,
     };
+    // A note needs only read access (a colleague on the queue may leave one); the rest, write.
+    let intent = match act {
+        Action::Note(_) => Intent::Read,
+        _ => Intent::Write,
+    };
     let (c, agent) =
-        match auth::conversation_access_by_form(state, headers, id, Intent::Write, &proof).await {
+        match auth::conversation_access_by_form(state, headers, id, intent, &proof).await {
             Ok((c, auth::Access::Agent(a))) => (c, a),
             Ok(_) => return api_error_page(lang, ApiError::forbidden("agents only")),
             Err(e) => return api_error_page(lang, e),
@@ -559,6 +571,10 @@ async fn form_action(
     let done = match act {
         Action::Reply(text) => match flow::check_text(text) {
             Ok(text) => flow::agent_message(state, &c, agent.id, &text).await,
+            Err(e) => Err(e),
+        },
+        Action::Note(text) => match flow::check_text(text) {
+            Ok(text) => flow::note(state, &c, store::NewMessage::note(agent.id, text)).await,
             Err(e) => Err(e),
         },
         Action::Resolve => flow::resolve(state, &c, Some(agent.id)).await,
@@ -585,7 +601,9 @@ async fn form_action(
     };
     match (done, act) {
         (Err(e), _) => api_error_page(lang, e),
-        (Ok(_), Action::Reply(_)) => Redirect::to(&format!("/console/c/{}", c.id)).into_response(),
+        (Ok(_), Action::Reply(_) | Action::Note(_)) => {
+            Redirect::to(&format!("/console/c/{}", c.id)).into_response()
+        }
         (Ok(_), _) => Redirect::to("/console").into_response(),
     }
 }
@@ -593,6 +611,7 @@ async fn form_action(
 #[derive(Clone, Copy)]
 enum Action<'a> {
     Reply(&'a str),
+    Note(&'a str),
     Resolve,
     Handback,
     /// To a colleague (their id) or to a skill.
@@ -616,6 +635,15 @@ pub async fn transfer(
 ) -> Response {
     let act = Action::Transfer(f.agent.as_deref(), &f.skill);
     form_action(&state, &headers, &id, &f.csrf, act).await
+}
+
+pub async fn note(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    Form(f): Form<ReplyForm>,
+) -> Response {
+    form_action(&state, &headers, &id, &f.csrf, Action::Note(&f.text)).await
 }
 
 pub async fn reply(

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/limits", post(console::limits))
         .route("/console/c/{id}", get(console::conversation))
         .route("/console/c/{id}/reply", post(console::reply))
+        .route("/console/c/{id}/note", post(console::note))
         .route("/console/c/{id}/resolve", post(console::resolve))
         .route("/console/c/{id}/handback", post(console::handback))
         .route("/console/c/{id}/transfer", post(console::transfer))
