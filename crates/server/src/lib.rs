@@ -6,6 +6,7 @@ pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod bootstrap;
+pub mod canned;
 pub mod captcha;
 pub mod connections;
 pub mod error;

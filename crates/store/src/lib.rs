@@ -6,6 +6,7 @@
 //! is also written to the `events` log, and to the analytics rollups (`rollup.rs`), in the same
 //! transaction as the change itself.
 
+mod canned;
 mod clock;
 mod help;
 mod mail;
@@ -15,6 +16,7 @@ mod records;
 mod rollup;
 pub mod sqlite;
 
+pub use canned::*;
 pub use clock::Clock;
 pub use help::*;
 pub use mail::*;
@@ -227,6 +229,8 @@ pub trait Store: Send + Sync + 'static {
     /// the first one stored.
     /// The e-mail channel's storage.
     fn mailbox(&self) -> &dyn Mailbox;
+    /// The canned responses' storage.
+    fn canned(&self) -> &dyn CannedResponses;
 
     async fn setting_or_init(&self, name: &str, candidate: &str) -> Result<String>;
 }

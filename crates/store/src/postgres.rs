@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/migrations/0006_disabled_agents.sql"),
     include_str!("postgres/migrations/0007_audit.sql"),
     include_str!("postgres/migrations/0008_mail.sql"),
+    include_str!("postgres/migrations/0009_canned.sql"),
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
@@ -694,6 +695,9 @@ impl Store for PgStore {
     }
 
     fn mailbox(&self) -> &dyn crate::Mailbox {
+        self
+    }
+    fn canned(&self) -> &dyn crate::CannedResponses {
         self
     }
 

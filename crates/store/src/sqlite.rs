@@ -34,6 +34,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/migrations/0007_disabled_agents.sql"),
     include_str!("sqlite/migrations/0008_audit.sql"),
     include_str!("sqlite/migrations/0009_mail.sql"),
+    include_str!("sqlite/migrations/0010_canned.sql"),
 ];
 const READERS_KEPT: usize = 8;
 
@@ -558,6 +559,9 @@ impl Store for SqliteStore {
     }
 
     fn mailbox(&self) -> &dyn crate::Mailbox {
+        self
+    }
+    fn canned(&self) -> &dyn crate::CannedResponses {
         self
     }
 

@@ -1,6 +1,7 @@
 //! REST API v1: routes and the OpenAPI document generated from the handlers.
 
 mod agents;
+mod canned;
 mod conversations;
 mod customers;
 mod events;
@@ -23,6 +24,7 @@ use crate::wire;
         conversations::rate, conversations::resolve, conversations::handback, conversations::transfer,
         conversations::suggestions, conversations::post_note, events::conversation_events, events::agent_events,
         mail::continue_by_email, mail::attachment,
+        canned::list, canned::create, canned::update, canned::delete,
         agents::token, agents::logout, agents::change_password, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list, agents::disable, agents::enable, agents::delete,
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
@@ -31,6 +33,7 @@ use crate::wire;
     components(schemas(
         wire::Message, wire::Handoff, wire::Guess, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
         wire::NewConversation, wire::ConversationCreated, wire::NewMessage, wire::MessagePosted,
+        canned::CannedOut, canned::CannedIn,
         wire::MailView, wire::Delivery, wire::AttachmentView, mail::EmailIn,
         wire::Conversation, wire::Rating, wire::Login, wire::PasswordChange, wire::Token, wire::ConversationSummary,
         wire::AgentConversations, wire::PresenceIn, wire::Competences, wire::NewAgent, wire::Agent,
@@ -113,6 +116,14 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/agent/conversations", get(agents::my_conversations))
         .route("/api/v1/agent/events", get(events::agent_events))
         .route("/api/v1/agents", post(agents::create).get(agents::list))
+        .route(
+            "/api/v1/canned-responses",
+            get(canned::list).post(canned::create),
+        )
+        .route(
+            "/api/v1/canned-responses/{id}",
+            put(canned::update).delete(canned::delete),
+        )
         .route("/api/v1/agents/{id}/presence", put(agents::presence))
         .route("/api/v1/agents/{id}/disable", post(agents::disable))
         .route("/api/v1/agents/{id}/enable", post(agents::enable))

@@ -15,6 +15,7 @@ use crate::{
 
 mod agents;
 mod assignment;
+pub(crate) mod canned;
 mod conversations;
 mod counters;
 mod customers;
