@@ -273,6 +273,49 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     await agent.screenshot({ path: join(SHOTS, "console.png"), fullPage: true });
   });
 
+  step("3d. a canned response is inserted by keyboard", async () => {
+    // Ben keeps a response of his own (through the API), with a variable filled in for him.
+    const login = await fetch(desk.url + "/api/v1/auth/token", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ email: AGENT.email, password: AGENT.password }),
+    }).then((r) => r.json());
+    const created = await fetch(desk.url + "/api/v1/canned-responses", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: "Bearer " + login.token },
+      body: JSON.stringify({ title: "Geduld", text: "Danke für Ihre Geduld! {{agent.name}}", locale: "de" }),
+    });
+    assert.equal(created.status, 201);
+    await agent.reload();
+    const box = agent.locator("#reply-text");
+    await box.fill("");
+    await box.press("/"); // "/" in the empty box moves to the picker…
+    assert.equal(await agent.evaluate(() => document.activeElement && document.activeElement.id), "canned");
+    await agent.keyboard.press("Enter"); // …and Enter inserts the chosen response
+    assert.equal(await box.inputValue(), `Danke für Ihre Geduld! ${AGENT.name}`);
+    assert.equal(await agent.evaluate(() => document.activeElement && document.activeElement.id), "reply-text");
+    await assertA11y(agent, "de");
+    await box.fill("");
+  });
+
+  step("3e. an internal note is for colleagues only", async () => {
+    const NOTE = "Stammkundin – Kulanz möglich";
+    await agent.locator("#note-text").fill(NOTE);
+    await agent.getByRole("button", { name: "Notiz speichern" }).click();
+    const note = agent.locator("#transcript > li.msg.note", { hasText: NOTE });
+    await note.waitFor();
+    assert.equal(await note.locator(".author").textContent(), "Interne Notiz");
+    // The customer's widget, live and on a fresh read, never shows it.
+    await customer.waitForTimeout(500);
+    assert.ok(!(await widgetLog(customer)).some((m) => m.text.includes("Kulanz")), "the note reached the widget");
+    const stored = await customer.evaluate(() => {
+      const key = Object.keys(localStorage).find((k) => k.startsWith("tandem.conversation."));
+      return JSON.parse(localStorage.getItem(key));
+    });
+    const read = await fetch(`${desk.url}/api/v1/conversations/${stored.id}`, { headers: { Authorization: "Bearer " + stored.token } }).then((r) => r.json());
+    assert.ok(!JSON.stringify(read.messages).includes("Kulanz"), "the note is in the customer's read");
+  });
+
   step("4. the customer sees the reply without reloading", async () => {
     const reply = customer.locator("li.tw-msg.agent", { hasText: REPLY });
     await reply.waitFor();

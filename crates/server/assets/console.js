@@ -50,6 +50,30 @@
     es.addEventListener("message", refresh);
   }
 
+  /* Canned responses: "/" in an empty reply box moves to the picker; Enter or the button inserts
+   * the chosen text (its variables already filled in by the server) and returns to the box. */
+  var cannedBox = document.getElementById("canned-box");
+  var reply = document.getElementById("reply-text");
+  if (cannedBox && reply) {
+    var picker = document.getElementById("canned");
+    cannedBox.hidden = false;
+    function insert() {
+      var text = picker.value;
+      if (!text) return;
+      reply.value = reply.value ? reply.value + "\n" + text : text;
+      reply.focus();
+      say(de ? "Textbaustein eingefügt." : "Canned response inserted.");
+    }
+    reply.addEventListener("keydown", function (e) {
+      if (e.key === "/" && reply.value === "") { e.preventDefault(); picker.focus(); }
+    });
+    picker.addEventListener("keydown", function (e) {
+      if (e.key === "Enter") { e.preventDefault(); insert(); }
+      if (e.key === "Escape") { e.preventDefault(); reply.focus(); }
+    });
+    document.getElementById("canned-insert").addEventListener("click", insert);
+  }
+
   if (main.getAttribute("data-page") === "conversation") {
     var id = main.getAttribute("data-conversation");
     var list = document.getElementById("transcript");

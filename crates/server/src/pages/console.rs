@@ -439,6 +439,19 @@ pub async fn conversation(
         .filter(|a| a.presence == Presence::Online && a.id != agent.id)
         .collect();
     let mine = c.assignee.as_ref().is_some_and(|a| a.id == agent.id) || agent.role == Role::Admin;
+    let canned: Vec<(String, String)> = state
+        .store
+        .canned()
+        .canned_for(agent.id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.locale.as_ref().is_none_or(|l| *l == c.locale))
+        .map(|r| {
+            let text = crate::canned::render(&r.text, c.customer.name.as_deref(), &agent.name);
+            (r.title, text)
+        })
+        .collect();
     let mail = match c.channel {
         desk::Channel::Email => {
             let mailbox = state.store.mailbox();
@@ -487,6 +500,7 @@ pub async fn conversation(
                         textarea #reply-text name="text" rows="3" required maxlength="10000" {}
                         button type="submit" { (lang.t("Senden", "Send")) }
                     }
+                    (super::console_canned::picker(lang, &canned))
                     form #note.note method="post" action={(path) "/note"} {
                         input type="hidden" name="csrf" value=(csrf);
                         label for="note-text" { (lang.t("Interne Notiz (nur für Kolleginnen und Kollegen, nie für den Kunden)", "Internal note (for colleagues only, never for the customer)")) }

@@ -6,6 +6,7 @@ mod admin;
 mod assets;
 mod audit;
 mod console;
+mod console_canned;
 mod console_mail;
 mod dashboard;
 mod help;
