@@ -143,6 +143,18 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
   before(async () => {
     customerCtx = await browser.newContext({ locale: "de-DE", viewport: { width: 1100, height: 760 } });
     agentCtx = await browser.newContext({ locale: "de-DE", viewport: { width: 1100, height: 900 } });
+    // The agent allowed notifications; the test records what would be shown.
+    await agentCtx.grantPermissions(["notifications"], { origin: desk.url });
+    await agentCtx.addInitScript(() => {
+      window.__notifications = [];
+      const Real = window.Notification;
+      window.Notification = class extends Real {
+        constructor(title, options) {
+          super(title, options);
+          window.__notifications.push((options && options.body) || title);
+        }
+      };
+    });
     customer = await customerCtx.newPage();
     agent = await agentCtx.newPage();
   });
@@ -383,6 +395,8 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     assert.equal(await agent.locator("#mine-h .count").textContent(), "(2)", "the heading's count follows the list");
     assert.equal(await agent.locator('#mine .reasons li[data-reason="human_requested"]').count(), 2);
     await agent.locator("#live-status", { hasText: "Posteingang aktualisiert." }).waitFor();
+    // Ben was told: a desktop notification (granted by the test).
+    await agent.waitForFunction(() => window.__notifications.includes("Neues Gespräch für Sie."));
   });
 
   step("7. the agent resolves the conversation and the customer rates it", async () => {

@@ -50,6 +50,70 @@
     es.addEventListener("message", refresh);
   }
 
+  /* Being told: a conversation assigned to me, or a customer message in one of mine, gives a
+   * desktop notification (once the agent allowed them), an optional sound, and the unread count
+   * in the tab's title while the console is not in view. */
+  (function () {
+    var button = document.getElementById("alerts");
+    var sound = document.getElementById("alert-sound");
+    var soundLabel = document.getElementById("alert-sound-label");
+    var baseTitle = document.title;
+    var unread = 0;
+    if (button && "Notification" in window) {
+      var sync = function () {
+        var granted = Notification.permission === "granted";
+        button.textContent = granted ? (de ? "Benachrichtigungen an" : "Notifications on") : (de ? "Benachrichtigungen erlauben" : "Allow notifications");
+        button.disabled = Notification.permission !== "default";
+      };
+      button.hidden = false;
+      sync();
+      button.addEventListener("click", function () { Notification.requestPermission().then(sync); });
+    }
+    if (sound && soundLabel) {
+      soundLabel.hidden = false;
+      sound.checked = localStorage.getItem("tandem.sound") === "on";
+      sound.addEventListener("change", function () { localStorage.setItem("tandem.sound", sound.checked ? "on" : "off"); });
+    }
+    function beep() {
+      try {
+        var ctx = new (window.AudioContext || window.webkitAudioContext)();
+        var o = ctx.createOscillator(), g = ctx.createGain();
+        o.frequency.value = 880;
+        g.gain.value = 0.05;
+        o.connect(g);
+        g.connect(ctx.destination);
+        o.start();
+        o.stop(ctx.currentTime + 0.15);
+      } catch (e) { /* no audio: the other signals remain */ }
+    }
+    function tell(text) {
+      if (document.hidden || !document.hasFocus()) {
+        unread += 1;
+        document.title = "(" + unread + ") " + baseTitle;
+      }
+      if ("Notification" in window && Notification.permission === "granted") {
+        try { new Notification("Tandem", { body: text, tag: "tandem-" + Date.now() }); } catch (e) { /* not shown */ }
+      }
+      if (sound && sound.checked) beep();
+    }
+    function seenAll() { unread = 0; document.title = baseTitle; }
+    document.addEventListener("visibilitychange", function () { if (!document.hidden) seenAll(); });
+    window.addEventListener("focus", seenAll);
+    var alerts = new EventSource("/api/v1/agent/events");
+    alerts.addEventListener("inbox", function (e) {
+      try {
+        var s = JSON.parse(e.data);
+        if (s.state === "assigned") tell(de ? "Neues Gespräch für Sie." : "A new conversation for you.");
+      } catch (x) { /* a malformed event */ }
+    });
+    alerts.addEventListener("message", function (e) {
+      try {
+        var d = JSON.parse(e.data);
+        if (d.message && d.message.author === "customer") tell(de ? "Neue Nachricht vom Kunden." : "New message from the customer.");
+      } catch (x) { /* a malformed event */ }
+    });
+  })();
+
   /* Canned responses: "/" in an empty reply box moves to the picker; Enter or the button inserts
    * the chosen text (its variables already filled in by the server) and returns to the box. */
   var cannedBox = document.getElementById("canned-box");

@@ -272,6 +272,9 @@ pub(super) fn top_bar(lang: Lang, agent: &Agent, csrf: &str, path: &str) -> Mark
                 }
                 button type="submit" { (lang.t("Setzen", "Set")) }
             }
+            // Shown by console.js: asking for desktop notifications, and an optional sound.
+            button #alerts type="button" hidden { (lang.t("Benachrichtigungen erlauben", "Allow notifications")) }
+            label #alert-sound-label hidden { input #alert-sound type="checkbox"; " " (lang.t("Ton", "Sound")) }
             span.me { (agent.name) }
             form method="post" action="/console/logout" {
                 input type="hidden" name="csrf" value=(csrf);
