@@ -308,6 +308,17 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     assert.equal(await agent.evaluate(() => document.activeElement && document.activeElement.id), "reply-text");
     await assertA11y(agent, "de");
     await box.fill("");
+    // The shortcuts: "?" lists them, Escape closes the list, "r" goes to the reply box.
+    await agent.locator("h1").click();
+    await agent.keyboard.press("?");
+    const shortcuts = agent.getByRole("dialog", { name: "Tastenkürzel" });
+    await shortcuts.waitFor();
+    assert.match(await shortcuts.textContent(), /Gespräch erledigen/);
+    await assertA11y(agent, "de");
+    await agent.keyboard.press("Escape");
+    await shortcuts.waitFor({ state: "hidden" });
+    await agent.keyboard.press("r");
+    assert.equal(await agent.evaluate(() => document.activeElement && document.activeElement.id), "reply-text");
   });
 
   step("3e. an internal note is for colleagues only", async () => {

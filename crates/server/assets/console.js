@@ -114,6 +114,60 @@
     });
   })();
 
+  /* Keyboard shortcuts (listed by "?"), outside text fields only. */
+  (function () {
+    var dialog = document.getElementById("shortcuts");
+    function typing(el) {
+      return el && (el.tagName === "INPUT" || el.tagName === "TEXTAREA" || el.tagName === "SELECT" || el.isContentEditable);
+    }
+    function conversations() {
+      return Array.prototype.slice.call(document.querySelectorAll("#mine a, #queue a"));
+    }
+    function go(step) {
+      var links = conversations();
+      if (links.length) {
+        var at = links.indexOf(document.activeElement);
+        var next = links[Math.max(0, Math.min(links.length - 1, at < 0 ? 0 : at + step))];
+        next.focus();
+        return;
+      }
+      // On a conversation: the next or previous of my conversations, in the inbox's order.
+      var current = main.getAttribute("data-conversation");
+      fetch("/api/v1/agent/conversations", { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (w) {
+          if (!w) return;
+          var ids = (w.conversations || []).concat(w.queue || []).map(function (c) { return c.id; });
+          var i = ids.indexOf(current);
+          var target = ids[i < 0 ? 0 : i + step];
+          if (target) location.href = "/console/c/" + encodeURIComponent(target);
+        })
+        .catch(function () {});
+    }
+    function submit(action) {
+      var f = document.querySelector('form[action$="/' + action + '"]');
+      if (f) f.requestSubmit();
+    }
+    function focus(id) { var el = document.getElementById(id); if (el) el.focus(); }
+    document.addEventListener("keydown", function (e) {
+      if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) return;
+      var actions = {
+        "?": function () { if (dialog && !dialog.open) dialog.showModal(); },
+        j: function () { go(1); },
+        k: function () { go(-1); },
+        r: function () { focus("reply-text"); },
+        n: function () { focus("note-text"); },
+        e: function () { submit("resolve"); },
+        b: function () { submit("handback"); },
+        t: function () { focus("transfer-agent"); },
+      };
+      var act = actions[e.key];
+      if (!act) return;
+      e.preventDefault();
+      act();
+    });
+  })();
+
   /* Canned responses: "/" in an empty reply box moves to the picker; Enter or the button inserts
    * the chosen text (its variables already filled in by the server) and returns to the box. */
   var cannedBox = document.getElementById("canned-box");

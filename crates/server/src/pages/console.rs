@@ -282,6 +282,7 @@ pub(super) fn top_bar(lang: Lang, agent: &Agent, csrf: &str, path: &str) -> Mark
             }
             (lang_switch(lang, path))
         }
+        (super::console_keys::overlay(lang))
     }
 }
 

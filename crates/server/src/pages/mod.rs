@@ -7,6 +7,7 @@ mod assets;
 mod audit;
 mod console;
 mod console_canned;
+mod console_keys;
 mod console_mail;
 mod dashboard;
 mod help;
