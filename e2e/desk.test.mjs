@@ -426,4 +426,27 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     await customer.getByRole("button", { name: "5 von 5" }).click();
     await customer.locator(".tw-rate", { hasText: "Danke für Ihre Bewertung!" }).waitFor();
   });
+
+  step("8. on a 360 px phone, in dark mode with reduced motion, the widget fits and stays accessible", async () => {
+    const phoneCtx = await browser.newContext({ locale: "de-DE", viewport: { width: 360, height: 740 }, colorScheme: "dark", reducedMotion: "reduce" });
+    try {
+      const phone = await phoneCtx.newPage();
+      await phone.goto(desk.url + "/");
+      await widgetReady(phone);
+      await phone.getByRole("button", { name: "Fragen? Chat" }).click();
+      const panel = phone.getByRole("region", { name: "Kundenservice" });
+      await panel.waitFor();
+      const box = await panel.boundingBox();
+      assert.ok(box.x >= 0 && box.x + box.width <= 360, `the panel fits the screen: ${JSON.stringify(box)}`);
+      assert.ok(box.width >= 320, "and uses its width");
+      await phone.getByLabel("Ihre Nachricht").fill(QUESTION);
+      await phone.getByLabel("Ihre Nachricht").press("Enter");
+      await phone.locator("li.tw-msg.bot", { hasText: ANSWER_PART }).waitFor();
+      await assertA11y(phone, "de");
+      mkdirSync(SHOTS, { recursive: true });
+      await phone.screenshot({ path: join(SHOTS, "widget-phone.png") });
+    } finally {
+      await phoneCtx.close();
+    }
+  });
 });
