@@ -7,10 +7,18 @@ use super::layout::Lang;
 
 /// (keys, what they do in German, in English).
 pub(super) const SHORTCUTS: &[(&str, &str, &str)] = &[
-    ("j / k", "nächstes / voriges Gespräch", "next / previous conversation"),
+    (
+        "j / k",
+        "nächstes / voriges Gespräch",
+        "next / previous conversation",
+    ),
     ("r", "Antwort schreiben", "write a reply"),
     ("n", "interne Notiz schreiben", "write an internal note"),
-    ("/", "Textbaustein (im leeren Antwortfeld)", "canned response (in the empty reply box)"),
+    (
+        "/",
+        "Textbaustein (im leeren Antwortfeld)",
+        "canned response (in the empty reply box)",
+    ),
     ("e", "Gespräch erledigen", "resolve the conversation"),
     ("b", "an den Bot zurückgeben", "hand back to the bot"),
     ("t", "übergeben", "transfer"),

@@ -68,6 +68,12 @@ pub async fn show(
         Ok(s) => s,
         Err(e) => return error_response(lang, e),
     };
+    // The period of the same length just before, for the tiles' changes.
+    let before = match state.store.summary(from - (to - from), from).await {
+        Ok(s) => s,
+        Err(e) => return error_response(lang, e),
+    };
+    let queue_now = state.store.queue().await.map(|q| q.len()).unwrap_or(0);
     // The self-service rate per UTC day (or per wider bucket for long ranges). Buckets end on
     // day boundaries, so each whole one is read from daily rollup rows; only the first and the
     // last may be partial.
@@ -149,14 +155,7 @@ pub async fn show(
                     input #d-to type="date" name="to" value=(day(to - 1));
                     button type="submit" { (lang.t("Anzeigen", "Show")) }
                 }
-                dl.figures {
-                    dt { (lang.t("Gespräche", "Conversations")) } dd #f-conversations { (summary.conversations) }
-                    dt { (lang.t("Selbst gelöst", "Self-service rate")) } dd #f-self-service { (pct(summary.self_service_rate)) }
-                    dt { (lang.t("Übergeben", "Handed off")) } dd { (pct(summary.handoff_rate)) }
-                    dt { (lang.t("Zufriedenheit (CSAT)", "Satisfaction (CSAT)")) } dd { (fmt_csat(&summary.csat)) }
-                    dt { (lang.t("Kontakte je Kunde", "Contacts per customer")) } dd #f-contacts { (format!("{:.2}", summary.contacts_per_customer)) }
-                    dt { (lang.t("Warteschlange jetzt", "Queue now")) } dd { (state.store.queue().await.map(|q| q.len()).unwrap_or(0)) }
-                }
+                (super::dashboard_tiles::tiles(lang, &summary, &before, queue_now))
                 section aria-labelledby="c-self" {
                     h2 #c-self { (lang.t("Selbst gelöst im Zeitverlauf", "Self-service rate over time")) }
                     (line_chart(lang, &over_time, &day))

@@ -10,6 +10,7 @@ mod console_canned;
 mod console_keys;
 mod console_mail;
 mod dashboard;
+mod dashboard_tiles;
 mod help;
 mod help_admin;
 mod layout;
