@@ -339,6 +339,22 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     assert.ok(!JSON.stringify(read.messages).includes("Kulanz"), "the note is in the customer's read");
   });
 
+  step("3f. each side sees the other typing", async () => {
+    // Keep typing until the other side shows it: a signal goes out at most every 3 s, and the
+    // other page's live stream may still be connecting.
+    async function typeUntil(box, shown) {
+      const deadline = Date.now() + 20000;
+      while (!(await shown.isVisible())) {
+        assert.ok(Date.now() < deadline, "the other side never showed the typing");
+        await box.press("a");
+        await box.page().waitForTimeout(400);
+      }
+      await box.fill("");
+    }
+    await typeUntil(customer.getByLabel("Ihre Nachricht"), agent.locator("#typing", { hasText: "Kunde schreibt" }));
+    await typeUntil(agent.locator("#reply-text"), customer.locator(".tw-typing", { hasText: "Mitarbeiter schreibt" }));
+  });
+
   step("4. the customer sees the reply without reloading", async () => {
     const reply = customer.locator("li.tw-msg.agent", { hasText: REPLY });
     await reply.waitFor();

@@ -218,7 +218,15 @@
       var st = document.getElementById("conv-state");
       if (st && s && s.state) st.textContent = states[s.state] || s.state;
     }
+    var typingNote = document.getElementById("typing");
+    var typingTimer = null;
     var es2 = new EventSource("/api/v1/conversations/" + encodeURIComponent(id) + "/events");
+    es2.addEventListener("typing", function () {
+      if (!typingNote) return;
+      typingNote.textContent = de ? "Kunde schreibt …" : "The customer is typing …";
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(function () { typingNote.textContent = ""; }, 5000);
+    });
     es2.addEventListener("message", function (e) { try { add(JSON.parse(e.data)); } catch (x) {} });
     es2.addEventListener("state", function (e) { try { showState(JSON.parse(e.data)); } catch (x) {} });
     // On (re)connecting, catch up on what was said since the page was rendered or the stream dropped.
@@ -233,6 +241,17 @@
       var text = document.getElementById("reply-text");
       text.addEventListener("keydown", function (e) {
         if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
+      });
+      // Tell the customer that an agent is typing: at most every 3 s.
+      var typingSent = 0;
+      text.addEventListener("input", function () {
+        if (Date.now() - typingSent < 3000) return;
+        typingSent = Date.now();
+        fetch("/api/v1/conversations/" + encodeURIComponent(id) + "/typing", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "X-CSRF-Token": csrf },
+        }).catch(function () {});
       });
       form.addEventListener("submit", function (e) {
         e.preventDefault();

@@ -33,6 +33,7 @@
     byMail: de ? "Lieber die Antwort per E-Mail? Ihre Adresse:" : "Rather have the answer by e-mail? Your address:",
     mailSend: de ? "Per E-Mail" : "By e-mail",
     mailBad: de ? "Bitte prüfen Sie die Adresse." : "Please check the address.",
+    typing: de ? "Mitarbeiter schreibt …" : "An agent is typing …",
   };
   var KEY = "tandem.conversation." + base;
   var conv = null;
@@ -71,6 +72,14 @@
   status.setAttribute("role", "status");
   var rate = el("div", "tw-rate");
   rate.hidden = true;
+  var typingNote = el("p", "tw-typing");
+  typingNote.setAttribute("aria-live", "polite");
+  var typingTimer = null;
+  function showTyping() {
+    typingNote.textContent = T.typing;
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { typingNote.textContent = ""; }, 5000);
+  }
   /* While the customer waits for a person: continue by e-mail (the answer arrives by mail,
    * threaded like any other, even when this tab is closed). */
   var mailForm = el("form", "tw-mail");
@@ -106,6 +115,7 @@
   panel.appendChild(head);
   panel.appendChild(log);
   panel.appendChild(status);
+  panel.appendChild(typingNote);
   panel.appendChild(rate);
   panel.appendChild(mailForm);
   panel.appendChild(form);
@@ -251,7 +261,9 @@
             if (!data) return;
             try {
               var obj = JSON.parse(data);
-              if (ev === "message") addMessage(obj); else if (ev === "state") showState(obj);
+              if (ev === "message") { addMessage(obj); if (obj.author === "agent") typingNote.textContent = ""; }
+              else if (ev === "state") showState(obj);
+              else if (ev === "typing") showTyping();
             } catch (e) { /* ignore a malformed frame */ }
           });
           return pump();
@@ -278,6 +290,14 @@
     }).then(function () {
       mailButton.disabled = false;
     });
+  });
+
+  /* Tell the agent that the customer is typing: at most every 3 s. */
+  var typingSent = 0;
+  input.addEventListener("input", function () {
+    if (!conv || Date.now() - typingSent < 3000) return;
+    typingSent = Date.now();
+    api("POST", "/api/v1/conversations/" + conv.id + "/typing").catch(function () {});
   });
 
   form.addEventListener("submit", function (e) {

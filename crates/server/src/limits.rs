@@ -29,6 +29,8 @@ pub enum Limit<'a> {
     HelpPost(IpAddr),
     /// A customer's rating, per conversation.
     Rating(&'a str),
+    /// A typing signal, per conversation (both sides together).
+    Typing(&'a str),
 }
 
 /// A limit: `per_minute` on average, `burst` at once.
@@ -44,6 +46,7 @@ const LOGIN: Rule = Rule::new(60, 30);
 const CAPTCHA: Rule = Rule::new(60, 60);
 const HELP_POST: Rule = Rule::new(30, 30);
 const RATING: Rule = Rule::new(5, 5);
+const TYPING: Rule = Rule::new(60, 20);
 
 impl Rule {
     const fn new(per_minute: u32, burst: u32) -> Self {
@@ -73,6 +76,7 @@ impl Limit<'_> {
             Limit::Captcha(ip) => (CAPTCHA, format!("help-captcha:{ip}")),
             Limit::HelpPost(ip) => (HELP_POST, format!("help-post:{ip}")),
             Limit::Rating(conv) => (RATING, format!("rating:{conv}")),
+            Limit::Typing(conv) => (TYPING, format!("typing:{conv}")),
         }
     }
 }
@@ -85,6 +89,7 @@ pub struct RateLimits {
     captcha: DefaultKeyedRateLimiter<IpAddr>,
     help_post: DefaultKeyedRateLimiter<IpAddr>,
     rating: DefaultKeyedRateLimiter<String>,
+    typing: DefaultKeyedRateLimiter<String>,
 }
 
 impl Default for RateLimits {
@@ -96,6 +101,7 @@ impl Default for RateLimits {
             captcha: RateLimiter::keyed(CAPTCHA.quota()),
             help_post: RateLimiter::keyed(HELP_POST.quota()),
             rating: RateLimiter::keyed(RATING.quota()),
+            typing: RateLimiter::keyed(TYPING.quota()),
         }
     }
 }
@@ -109,6 +115,7 @@ impl RateLimits {
             Limit::Captcha(ip) => self.captcha.check_key(ip).is_ok(),
             Limit::HelpPost(ip) => self.help_post.check_key(ip).is_ok(),
             Limit::Rating(conv) => self.rating.check_key(&(*conv).to_owned()).is_ok(),
+            Limit::Typing(conv) => self.typing.check_key(&(*conv).to_owned()).is_ok(),
         }
     }
 }

@@ -22,6 +22,9 @@ pub struct LiveEvent {
 pub enum LiveKind {
     Message(wire::Message),
     State(wire::StateChange),
+    /// Someone is typing (`customer` or `agent`): passed on to this node's listeners, never
+    /// stored (another node's listeners do not see it).
+    Typing(desk::Author),
 }
 
 #[derive(Clone)]
@@ -50,6 +53,15 @@ impl Hub {
     }
 
     /// Publishes what one write produced: its messages, then its state change.
+    /// Someone is typing in the conversation.
+    pub fn typing(&self, conversation: &ConversationId, who: desk::Author) {
+        let _ = self.tx.send(LiveEvent {
+            conversation: conversation.clone(),
+            assignee: None,
+            kind: LiveKind::Typing(who),
+        });
+    }
+
     pub fn publish(&self, appended: &Appended) {
         if self.tx.receiver_count() == 0 {
             return;

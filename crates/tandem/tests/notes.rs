@@ -1,5 +1,6 @@
-//! Agents' internal notes, with the real binary: agents see them in the transcript; the customer
-//! never does, not in the conversation's read, not on its live stream, not by mail.
+//! What passes between the two sides besides messages, with the real binary: agents' internal
+//! notes (agents see them in the transcript; the customer never does, not in the conversation's
+//! read, not on its live stream, not by mail) and typing signals (each side hears the other's).
 
 mod common;
 
@@ -101,4 +102,63 @@ async fn a_note_never_reaches_the_customer() {
         sink.mails().iter().all(|m| !m.raw.contains("Kulanz")),
         "the note went out by mail"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_side_hears_the_other_typing() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let data_dir = data.path().to_str().expect("path").to_owned();
+    let node = common::start(&["--data-dir", &data_dir, "--rate-limits", "false"]);
+    let (c, base) = (client(), node.base.clone());
+    let (id, token) = open_conversation(&c, &base, json!({"locale": "de"})).await;
+    let admin = admin_token(&c, &base).await;
+    let events = format!("{base}/api/v1/conversations/{id}/events");
+    let customer_stream = c
+        .get(&events)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("stream");
+    let agent_stream = c
+        .get(&events)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("stream");
+    let customer_sees = tokio::spawn(drain(customer_stream, Duration::from_secs(3)));
+    let agent_sees = tokio::spawn(drain(agent_stream, Duration::from_secs(3)));
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let typing = format!("{base}/api/v1/conversations/{id}/typing");
+    let res = c
+        .post(&typing)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("typing");
+    assert_eq!(res.status().as_u16(), 204);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let res = c
+        .post(&typing)
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("typing");
+    assert_eq!(res.status().as_u16(), 204);
+    let (customer, _) = customer_sees.await.expect("task");
+    let (agent, _) = agent_sees.await.expect("task");
+    assert!(
+        customer.contains("event: typing") && customer.contains(r#""who":"agent""#),
+        "{customer}"
+    );
+    assert!(
+        !customer.contains(r#""who":"customer""#),
+        "the customer is not told of themselves"
+    );
+    assert!(agent.contains(r#""who":"customer""#), "{agent}");
+    assert!(
+        !agent.contains(r#""who":"agent""#),
+        "agents are not told of themselves"
+    );
+    let res = c.post(&typing).send().await.expect("typing");
+    assert_eq!(res.status().as_u16(), 401, "a stranger is not let in");
 }

@@ -165,6 +165,23 @@ pub async fn post_note(
     ))
 }
 
+/// Someone is typing (the customer with the conversation token, or an agent who may read it):
+/// the other side's live stream gets a `typing` event `{"who": "customer" | "agent"}`. Nothing is
+/// stored; clients send it at most every few seconds while typing (extension).
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/typing", params(("id" = String, Path)),
+    responses((status = 204), (status = 401), (status = 404), (status = 429)),
+    security(("bearer" = [])))]
+pub async fn typing(State(state): State<AppState>, opened: Opened<Read>) -> ApiResult<StatusCode> {
+    let (c, access) = opened.into_parts();
+    let who = match access {
+        Access::Customer => desk::Author::Customer,
+        Access::Agent(_) => desk::Author::Agent,
+    };
+    state.check_rate(Limit::Typing(c.id.as_str())).await?;
+    state.hub.typing(&c.id, who);
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The longest rating comment, in characters.
 pub const MAX_RATING_COMMENT_CHARS: usize = 1_000;
 

@@ -55,6 +55,10 @@ fn to_sse(e: &LiveEvent) -> Event {
             .event("state")
             .json_data(s)
             .unwrap_or_default(),
+        LiveKind::Typing(who) => Event::default()
+            .event("typing")
+            .json_data(serde_json::json!({ "who": who }))
+            .unwrap_or_default(),
     }
 }
 
@@ -74,8 +78,13 @@ pub async fn conversation_events(
     let events = BroadcastStream::new(rx)
         .filter_map(move |e| {
             e.ok().filter(|e| e.conversation == c.id).filter(|e| {
-                // Agents' internal notes never reach the customer's stream.
-                !customer || !matches!(&e.kind, LiveKind::Message(m) if !m.author.customer_sees())
+                // Agents' internal notes never reach the customer's stream, and nobody is told
+                // that they themselves are typing.
+                match &e.kind {
+                    LiveKind::Message(m) => !customer || m.author.customer_sees(),
+                    LiveKind::Typing(who) => (*who == desk::Author::Customer) != customer,
+                    LiveKind::State(_) => true,
+                }
             })
         })
         .map(|e| to_sse(&e));

@@ -22,7 +22,7 @@ use crate::wire;
     paths(
         conversations::create, conversations::get_one, conversations::post_message,
         conversations::rate, conversations::resolve, conversations::handback, conversations::transfer,
-        conversations::suggestions, conversations::post_note, events::conversation_events, events::agent_events,
+        conversations::suggestions, conversations::post_note, conversations::typing, events::conversation_events, events::agent_events,
         mail::continue_by_email, mail::attachment,
         canned::list, canned::create, canned::update, canned::delete,
         agents::token, agents::logout, agents::change_password, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list, agents::disable, agents::enable, agents::delete,
@@ -97,6 +97,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/conversations/{id}/notes",
             post(conversations::post_note),
+        )
+        .route(
+            "/api/v1/conversations/{id}/typing",
+            post(conversations::typing),
         )
         .route(
             "/api/v1/conversations/{id}/email",

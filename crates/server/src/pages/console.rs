@@ -482,6 +482,7 @@ pub async fn conversation(
                 (guessed_answer(lang, &state.playbook, &c))
                 @if let Some(why) = &why { p #why.why { (why.line(lang.code())) } }
                 p #live-status.live role="status" aria-live="polite" {}
+                p #typing.typing aria-live="polite" {}
                 ol #transcript.transcript role="log" aria-label=(lang.t("Verlauf", "Transcript")) {
                     @for m in &messages {
                         li class={"msg " (m.author.as_str())} data-id=(m.id.get()) {
