@@ -53,6 +53,11 @@ pub async fn visible(state: &AppState, agent: &Agent, id: i64) -> DeskResult<Can
     }
 }
 
+/// Whether a response is for `locale`: one for every locale, or for that one.
+pub fn for_locale(c: &CannedResponse, locale: &str) -> bool {
+    c.locale.as_ref().is_none_or(|l| l.as_str() == locale)
+}
+
 /// The text with its variables filled in (unknown ones stay as written).
 pub fn render(text: &str, customer: Option<&str>, agent: &str) -> String {
     text.replace("{{customer.name}}", customer.unwrap_or(""))

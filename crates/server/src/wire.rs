@@ -153,6 +153,16 @@ pub struct MessagePosted {
     pub handoff: Option<Handoff>,
 }
 
+impl From<&store::Appended> for MessagePosted {
+    fn from(a: &store::Appended) -> Self {
+        Self {
+            state: a.conversation.state,
+            messages: messages(&a.messages),
+            handoff: Handoff::of(&a.conversation),
+        }
+    }
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Conversation {
     pub id: String,

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::desk::{admin_token, agent_login, client, export, go_online, read_conversation};
 use common::eventually;
-use common::mail::{self, start_desk, Sink};
+use common::mail::{self, desk_with_sink};
 use serde_json::Value;
 
 const DESK: &str = "service@shop.example";
@@ -32,9 +32,7 @@ async fn all_conversations(c: &reqwest::Client, base: &str, token: &str) -> Vec<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_mail_is_answered_by_the_bot_in_its_thread() {
-    let sink = Sink::start();
-    let data = tempfile::tempdir().expect("temp dir");
-    let desk = start_desk(&sink.url(), data.path(), &[]);
+    let (sink, desk, _data) = desk_with_sink(&[]);
     let first = mail::mail(
         "Kim <kim@kunde.example>",
         DESK,
@@ -87,9 +85,7 @@ async fn a_first_mail_is_answered_by_the_bot_in_its_thread() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_handoff_by_mail_is_routed_by_competence() {
-    let sink = Sink::start();
-    let data = tempfile::tempdir().expect("temp dir");
-    let desk = start_desk(&sink.url(), data.path(), &[]);
+    let (sink, desk, _data) = desk_with_sink(&[]);
     let (c, base) = (client(), desk.node.base.clone());
     // Ben (logistics, patient with upset customers) and Clara (sales) are online.
     let (ben, ben_token) = agent_login(&c, &base, 1).await;
@@ -132,13 +128,7 @@ async fn a_handoff_by_mail_is_routed_by_competence() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn loop_guards_hold() {
-    let sink = Sink::start();
-    let data = tempfile::tempdir().expect("temp dir");
-    let desk = start_desk(
-        &sink.url(),
-        data.path(),
-        &["--mail-per-sender-per-hour", "4"],
-    );
+    let (sink, desk, _data) = desk_with_sink(&["--mail-per-sender-per-hour", "4"]);
     let (c, base) = (client(), desk.node.base.clone());
     let admin = admin_token(&c, &base).await;
     // An out-of-office reply, a list mail and a mailer daemon's note open nothing and get no answer.
@@ -204,9 +194,7 @@ async fn loop_guards_hold() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_forged_reply_address_opens_a_new_conversation() {
-    let sink = Sink::start();
-    let data = tempfile::tempdir().expect("temp dir");
-    let desk = start_desk(&sink.url(), data.path(), &[]);
+    let (sink, desk, _data) = desk_with_sink(&[]);
     let (c, base) = (client(), desk.node.base.clone());
     let admin = admin_token(&c, &base).await;
     let raw = mail::mail(
@@ -274,9 +262,7 @@ async fn a_forged_reply_address_opens_a_new_conversation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bounce_is_marked_on_its_conversation() {
-    let sink = Sink::start();
-    let data = tempfile::tempdir().expect("temp dir");
-    let desk = start_desk(&sink.url(), data.path(), &[]);
+    let (sink, desk, _data) = desk_with_sink(&[]);
     let (c, base) = (client(), desk.node.base.clone());
     let admin = admin_token(&c, &base).await;
     let raw = mail::mail(
@@ -319,18 +305,12 @@ async fn a_bounce_is_marked_on_its_conversation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn html_is_stored_as_text_and_attachments_keep_to_the_cap() {
-    let sink = Sink::start();
-    let data = tempfile::tempdir().expect("temp dir");
-    let desk = start_desk(
-        &sink.url(),
-        data.path(),
-        &[
-            "--mail-max-attachment-bytes",
-            "1000",
-            "--mail-max-bytes",
-            "60000",
-        ],
-    );
+    let (sink, desk, _data) = desk_with_sink(&[
+        "--mail-max-attachment-bytes",
+        "1000",
+        "--mail-max-bytes",
+        "60000",
+    ]);
     let (c, base) = (client(), desk.node.base.clone());
     let admin = admin_token(&c, &base).await;
     let big = "A".repeat(3000);
@@ -412,9 +392,7 @@ async fn html_is_stored_as_text_and_attachments_keep_to_the_cap() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn mail_works_on_postgres() {
     let db = common::PgDatabase::create("mail_on_postgres").await;
-    let sink = Sink::start();
-    let data = tempfile::tempdir().expect("temp dir");
-    let desk = start_desk(&sink.url(), data.path(), &["--database-url", &db.url]);
+    let (sink, desk, _data) = desk_with_sink(&["--database-url", &db.url]);
     let raw = mail::mail(
         "Kim <kim@kunde.example>",
         DESK,

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::desk::{admin_token, client, read_conversation, solved_captcha};
 use common::eventually;
-use common::mail::{self, start_desk, start_desk_on, Sink};
+use common::mail::{self, desk_with_sink, start_desk_on, Sink};
 use serde_json::{json, Value};
 
 /// Sends the help center's contact form (math CAPTCHA solved) and returns the conversation id.
@@ -44,9 +44,7 @@ async fn post_as(c: &reqwest::Client, base: &str, token: &str, id: &str, text: &
 /// signed Reply-To; the customer's answer to it comes back into the same conversation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contact_form_is_answered_by_mail_and_the_reply_threads_back() {
-    let sink = Sink::start();
-    let data = tempfile::tempdir().expect("temp dir");
-    let desk = start_desk(&sink.url(), data.path(), &[]);
+    let (sink, desk, _data) = desk_with_sink(&[]);
     let (c, base) = (client(), desk.node.base.clone());
     let id = contact(&c, &base, "kim@kunde.example", "Wo ist meine Bestellung?").await;
     let admin = admin_token(&c, &base).await;
@@ -117,9 +115,7 @@ async fn a_contact_form_is_answered_by_mail_and_the_reply_threads_back() {
 /// later gets the mail on the next try.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refusals_fail_visibly_and_temporary_errors_are_retried() {
-    let sink = Sink::start();
-    let data = tempfile::tempdir().expect("temp dir");
-    let desk = start_desk(&sink.url(), data.path(), &["--mail-retry-secs", "1"]);
+    let (sink, desk, _data) = desk_with_sink(&["--mail-retry-secs", "1"]);
     let (c, base) = (client(), desk.node.base.clone());
     let admin = admin_token(&c, &base).await;
     let refused = contact(

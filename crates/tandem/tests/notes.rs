@@ -7,14 +7,12 @@ mod common;
 use std::time::Duration;
 
 use common::desk::{admin_token, client, drain, open_conversation, read_conversation};
-use common::mail::{start_desk, Sink};
+use common::mail::desk_with_sink;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_note_never_reaches_the_customer() {
-    let sink = Sink::start();
-    let data = tempfile::tempdir().expect("temp dir");
-    let desk = start_desk(&sink.url(), data.path(), &[]);
+    let (sink, desk, _data) = desk_with_sink(&[]);
     let (c, base) = (client(), desk.node.base.clone());
     let (id, token) = open_conversation(
         &c,

@@ -69,10 +69,7 @@ pub async fn list(
     let wanted = q.locale.as_deref().map(str::trim).filter(|l| !l.is_empty());
     Ok(Json(
         all.into_iter()
-            .filter(|c| match (wanted, &c.locale) {
-                (Some(w), Some(l)) => l.as_str() == w,
-                _ => true,
-            })
+            .filter(|c| wanted.is_none_or(|w| canned::for_locale(c, w)))
             .map(CannedOut::from)
             .collect(),
     ))

@@ -125,14 +125,9 @@ pub async fn post_message(
         }
         Access::Agent(agent) => flow::agent_message(&state, &c, agent.id, &text).await?,
     };
-    let conv = &appended.conversation;
     Ok((
         StatusCode::CREATED,
-        Json(wire::MessagePosted {
-            state: conv.state,
-            messages: wire::messages(&appended.messages),
-            handoff: wire::Handoff::of(conv),
-        }),
+        Json(wire::MessagePosted::from(&appended)),
     ))
 }
 
@@ -154,14 +149,9 @@ pub async fn post_note(
         return Err(ApiError::forbidden("notes are for agents"));
     };
     let appended = flow::note(&state, &c, store::NewMessage::note(agent.id, text)).await?;
-    let conv = &appended.conversation;
     Ok((
         StatusCode::CREATED,
-        Json(wire::MessagePosted {
-            state: conv.state,
-            messages: wire::messages(&appended.messages),
-            handoff: wire::Handoff::of(conv),
-        }),
+        Json(wire::MessagePosted::from(&appended)),
     ))
 }
 

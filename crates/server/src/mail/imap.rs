@@ -83,21 +83,9 @@ pub fn parse_url(text: &str) -> Result<Mailbox, String> {
 }
 
 fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 pub async fn run(
@@ -203,7 +191,6 @@ where
             envelope_from: &envelope_from,
             recipients: &[],
             raw: &raw,
-            peer: None,
         };
         let outcome = inbound::take_in(state, mail, received).await;
         let label = match &outcome {

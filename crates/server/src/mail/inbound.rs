@@ -6,8 +6,6 @@
 //! reference `[#id]` in the subject, but only from the conversation's own customer address. A
 //! forged or unsigned address never reaches an existing conversation: the mail opens a new one.
 
-use std::net::IpAddr;
-
 use desk::{Channel, ConversationId};
 use mail_parser::{MessageParser, MimeHeaders};
 use sha2::{Digest, Sha256};
@@ -43,7 +41,6 @@ pub struct Received<'a> {
     pub envelope_from: &'a str,
     pub recipients: &'a [String],
     pub raw: &'a [u8],
-    pub peer: Option<IpAddr>,
 }
 
 fn header_text<'a>(m: &'a mail_parser::Message<'a>, name: &'a str) -> Option<&'a str> {

@@ -155,7 +155,7 @@ async fn serve(
             .filter(|e| e.complete)
             .map(|mut e| std::mem::take(&mut *e));
         if let Some(done) = finished {
-            let reply = finish(state, mail, done, peer).await;
+            let reply = finish(state, mail, done).await;
             write.write_all(reply.as_bytes()).await?;
             continue;
         }
@@ -198,7 +198,7 @@ fn null_sender_spelled_out(line: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 }
 
 /// Stores one complete mail and says how to answer it.
-async fn finish(state: &AppState, mail: &Mail, done: Envelope, peer: IpAddr) -> &'static str {
+async fn finish(state: &AppState, mail: &Mail, done: Envelope) -> &'static str {
     if done.too_big {
         metrics::counter!("tandem_mail_in_total", "outcome" => "too_big").increment(1);
         return "552 5.3.4 Message too big\r\n";
@@ -212,7 +212,6 @@ async fn finish(state: &AppState, mail: &Mail, done: Envelope, peer: IpAddr) -> 
         envelope_from: from,
         recipients: &done.to,
         raw: &done.data,
-        peer: Some(peer),
     };
     match inbound::take_in(state, mail, received).await {
         Ok(d) => {

@@ -450,7 +450,7 @@ pub async fn conversation(
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|r| r.locale.as_ref().is_none_or(|l| *l == c.locale))
+        .filter(|r| crate::canned::for_locale(r, c.locale.as_str()))
         .map(|r| {
             let text = crate::canned::render(&r.text, c.customer.name.as_deref(), &agent.name);
             (r.title, text)

@@ -136,7 +136,7 @@ async fn bench(args: MailBenchArgs) -> anyhow::Result<()> {
         ..MailSettings::default()
     };
     let store = super::serve::open_store(None, dir.path()).await?;
-    let queued = queued(store.as_ref()).await?;
+    let queued = queued_or_sending(store.as_ref()).await?;
     let app = Application::build(settings(outbound), store.clone()).await?;
     eprintln!("mail out: {queued} replies waiting in the outbox …");
     let started = Instant::now();
@@ -161,10 +161,6 @@ async fn bench(args: MailBenchArgs) -> anyhow::Result<()> {
     );
     print_memory();
     Ok(())
-}
-
-async fn queued(store: &dyn store::Store) -> anyhow::Result<u64> {
-    queued_or_sending(store).await
 }
 
 async fn queued_or_sending(store: &dyn store::Store) -> anyhow::Result<u64> {

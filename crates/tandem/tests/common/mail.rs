@@ -162,6 +162,14 @@ pub struct MailDesk {
     pub data: PathBuf,
 }
 
+/// A fresh SMTP sink, and a desk on a temporary data directory sending to it with `extra` flags.
+pub fn desk_with_sink(extra: &[&str]) -> (Sink, MailDesk, tempfile::TempDir) {
+    let sink = Sink::start();
+    let data = tempfile::tempdir().expect("temp dir");
+    let desk = start_desk(&sink.url(), data.path(), extra);
+    (sink, desk, data)
+}
+
 pub fn start_desk(smtp: &str, data: &Path, extra: &[&str]) -> MailDesk {
     start_desk_on(smtp, data, free_port(), extra)
 }

@@ -155,19 +155,14 @@ pub(crate) async fn append<C: GenericClient>(
     let before = rollup::snapshot(c, id).await?;
     if let Some(change) = change {
         apply_change(c, id, state, change, now).await?;
-    } else {
-        exec(
-            c,
-            "UPDATE conversations SET updated_at = $2 WHERE id = $1",
-            &[&id.as_str(), &now],
-        )
-        .await?;
     }
-    if writers.agent {
+    // The row's time (a change set it already), and an agent's message marks the first
+    // response: one statement for both.
+    if !state_changed || writers.agent {
         exec(
             c,
-            "UPDATE conversations SET replied = true WHERE id = $1",
-            &[&id.as_str()],
+            "UPDATE conversations SET updated_at = $2, replied = replied OR $3 WHERE id = $1",
+            &[&id.as_str(), &now, &writers.agent],
         )
         .await?;
     }

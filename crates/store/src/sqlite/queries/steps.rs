@@ -115,18 +115,14 @@ pub(crate) fn append(
     };
     if let Some(change) = change {
         apply_change(c, id, state, change, now)?;
-    } else {
-        exec(
-            c,
-            "UPDATE conversations SET updated_at = ?2 WHERE id = ?1",
-            params![id.as_str(), now],
-        )?;
     }
-    if writers.agent {
+    // The row's time (a change set it already), and an agent's message marks the first
+    // response: one statement for both, as on PostgreSQL.
+    if !state_changed || writers.agent {
         exec(
             c,
-            "UPDATE conversations SET replied = 1 WHERE id = ?1",
-            [id.as_str()],
+            "UPDATE conversations SET updated_at = ?2, replied = replied OR ?3 WHERE id = ?1",
+            params![id.as_str(), now, writers.agent],
         )?;
     }
     let messages = insert_messages(c, id, new, now)?;
