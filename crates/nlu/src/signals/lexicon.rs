@@ -154,6 +154,7 @@ pub struct Lexicon {
     pub sales_units: List,
     pub sales_many: List,
     pub sales_cue: List,
+    pub organisation: List,
     pub measures: List,
     pub negative: List,
     pub positive: List,
@@ -227,6 +228,7 @@ pub fn lexicon() -> &'static Lexicon {
             sales_units: take("sales_units"),
             sales_many: take("sales_many"),
             sales_cue: take("sales_cue"),
+            organisation: take("organisation"),
             measures: take("measures"),
             negative: take("negative"),
             positive: take("positive"),
@@ -244,7 +246,7 @@ mod tests {
     #[test]
     fn every_section_is_read_and_none_is_left_over() {
         let lists = parse(SOURCE);
-        assert_eq!(lists.len(), 22, "{:?}", lists.keys().collect::<Vec<_>>());
+        assert_eq!(lists.len(), 23, "{:?}", lists.keys().collect::<Vec<_>>());
         let lex = lexicon();
         assert!(lex.negative.entries.iter().any(|(_, w, _)| *w < 1.0));
         assert!(lex.person.entries.len() > 10);

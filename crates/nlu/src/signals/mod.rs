@@ -147,6 +147,16 @@ fn big_count(lex: &Lexicon, toks: &[String]) -> bool {
     })
 }
 
+/// A count of at least ten of something that is no measure ("15 Kleinwagen", not "10 Tage").
+fn some_count(lex: &Lexicon, toks: &[String]) -> bool {
+    toks.iter().enumerate().any(|(i, t)| {
+        t.parse::<u64>().is_ok_and(|n| (10..=100_000).contains(&n))
+            && toks
+                .get(i + 1)
+                .is_some_and(|next| !lex.measures.matches_token(next))
+    })
+}
+
 fn complex_sales(lex: &Lexicon, toks: &[String]) -> Found {
     let mut found: Found = lex.sales_direct.hits(toks).collect();
     if big_quantity(lex, toks) {
@@ -154,6 +164,16 @@ fn complex_sales(lex: &Lexicon, toks: &[String]) -> Found {
     } else if big_count(lex, toks) && lex.sales_cue.any(toks) {
         found.push(BIG_QUANTITY);
         found.extend(lex.sales_cue.hits(toks));
+    }
+    // Someone speaking for an organisation ("Wir sind ein Pflegedienst und brauchen 15
+    // Kleinwagen, können Sie uns ein Angebot machen?") about an offer for ten or more.
+    let speaker: Found = lex.organisation.hits(toks).collect();
+    if !speaker.is_empty() && some_count(lex, toks) {
+        let cues: Found = lex.sales_cue.hits(toks).collect();
+        if !cues.is_empty() {
+            found.extend(speaker);
+            found.extend(cues);
+        }
     }
     found
 }
@@ -320,6 +340,79 @@ mod tests {
             ),
             ("Das Angebot gilt seit 30 Tagen", Reason::ComplexSales),
             ("Wie bekomme ich eine Rechnungskopie?", Reason::Complaint),
+        ] {
+            assert!(!has(t, r), "{t}: {r:?}");
+        }
+    }
+
+    #[test]
+    fn words_of_the_third_lexicon() {
+        for (t, r) in [
+            (
+                "Wir sind eine Spedition und brauchen 12 Transporter, machen Sie uns ein Angebot?",
+                Reason::ComplexSales,
+            ),
+            (
+                "we are a school and want a discount for 14 laptops",
+                Reason::ComplexSales,
+            ),
+            (
+                "Wir hätten Interesse an einer Kooperation",
+                Reason::ComplexSales,
+            ),
+            (
+                "Need 30 rooms for our conference in June",
+                Reason::ComplexSales,
+            ),
+            (
+                "Der Fahrer war extrem unfreundlich, ich erwarte eine Stellungnahme",
+                Reason::Complaint,
+            ),
+            ("we demand a credit note for the outage", Reason::Complaint),
+            (
+                "es qualmt aus dem Gerät und riecht verbrannt",
+                Reason::SensitiveTopic,
+            ),
+            ("my colleague collapsed at the desk", Reason::SensitiveTopic),
+            ("i honestly see no point anymore", Reason::SensitiveTopic),
+            ("Das ist Diskriminierung!", Reason::SensitiveTopic),
+            (
+                "I was diagnosed with cancer last week",
+                Reason::SensitiveTopic,
+            ),
+            ("Ihr seid das Letzte", Reason::NegativeSentiment),
+            (
+                "ich hab keine lust mehr, bei euch funktioniert nie etwas",
+                Reason::NegativeSentiment,
+            ),
+            ("Kann mich ein Techniker anrufen?", Reason::HumanRequested),
+        ] {
+            assert!(has(t, r), "{t}: {r:?}");
+        }
+        // Routine questions with the same words must stay routine.
+        for (t, r) in [
+            (
+                "Wir sind eine Familie mit 2 Kindern, gibt es ein Angebot?",
+                Reason::ComplexSales,
+            ),
+            (
+                "Wir sind ein kleiner Betrieb mit 12 Leuten, was kostet das?",
+                Reason::ComplexSales,
+            ),
+            (
+                "Ist Rauchen auf dem Balkon erlaubt?",
+                Reason::SensitiveTopic,
+            ),
+            (
+                "Wann werden die Rauchmelder geprüft?",
+                Reason::SensitiveTopic,
+            ),
+            ("my roof is leaking", Reason::SensitiveTopic),
+            (
+                "Das letzte Mal hat es gut geklappt",
+                Reason::NegativeSentiment,
+            ),
+            ("Wann kommt der Techniker?", Reason::HumanRequested),
         ] {
             assert!(!has(t, r), "{t}: {r:?}");
         }
