@@ -10,7 +10,7 @@ use nlu::{Action, MachineTier, Reason};
 use proptest::prelude::*;
 use serde::Deserialize;
 
-const PLAYBOOKS: [&str; 11] = [
+const PLAYBOOKS: [&str; 13] = [
     include_str!("fixtures/stadtwerke.toml"),
     include_str!("fixtures/radhaus.toml"),
     include_str!("fixtures/dev/fitnesspark.toml"),
@@ -23,6 +23,8 @@ const PLAYBOOKS: [&str; 11] = [
     include_str!("holdout/zahnarzt.toml"),
     include_str!("holdout/coworking.toml"),
     include_str!("holdout/dienstrad.toml"),
+    include_str!("holdout/fahrschule.toml"),
+    include_str!("holdout/hausverwaltung.toml"),
 ];
 const PUBLIC: &str = include_str!("fixtures/public_sample.jsonl");
 
