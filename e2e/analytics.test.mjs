@@ -3,7 +3,8 @@
 // Starts the real `tandem serve` binary, creates conversations through the REST API (one the bot
 // answers, one handed off), then an admin logs in to the console, follows the top bar's link to
 // the dashboard and sees its server-drawn SVG charts (the queue length over time among them), in
-// German and in English.
+// German and in English: on a laptop screen (1440×900) it fits above the fold, each chart's table is
+// folded under it and downloads as CSV, and each bar and point takes the keyboard's focus with its value.
 // Screenshot: docs/screenshots/dashboard.png. Run it with scripts/e2e.sh.
 
 import { after, before, describe, it } from "node:test";
@@ -52,7 +53,7 @@ describe("analytics dashboard", () => {
   it("shows SVG charts to an admin, in German and English", async () => {
     await startConversation("Wie lange dauert der Versand?");
     await startConversation("Ich möchte mit einem Mitarbeiter sprechen");
-    const ctx = await browser.newContext({ locale: "de-DE", viewport: { width: 1000, height: 1400 } });
+    const ctx = await browser.newContext({ locale: "de-DE", viewport: { width: 1440, height: 900 } });
     try {
       const page = await watchedPage(ctx);
       await page.goto(desk.url + "/console/login");
@@ -69,13 +70,40 @@ describe("analytics dashboard", () => {
       const box = await page.locator("svg#chart-self-service").boundingBox();
       assert.ok(box && box.width > 100 && box.height > 50, "the line chart is drawn");
       // The queue length over time: an SVG with an accessible title, drawn as a line.
-      const queueDe = page.getByRole("img", { name: /^Wartende Gespräche am Ende jedes Tages: / });
+      const queueDe = page.getByRole("group", { name: "Wartende Gespräche am Ende jedes Tages" });
       await queueDe.waitFor();
       assert.equal(await queueDe.evaluate((e) => e.id), "chart-queue");
       assert.equal(await page.locator("svg#chart-queue polyline").count(), 1);
       const queueBox = await page.locator("svg#chart-queue").boundingBox();
       assert.ok(queueBox && queueBox.width > 100 && queueBox.height > 50, "the queue chart is drawn");
       await page.getByRole("heading", { level: 2, name: "Warteschlange im Zeitverlauf" }).waitFor();
+      // At a glance: tiles and every chart on one laptop screen, the tables folded away.
+      const height = await page.evaluate(() => document.documentElement.scrollHeight);
+      assert.ok(height <= 900, `the dashboard is ${height} px tall on a 1440×900 screen`);
+      const folded = page.locator("details.chart-data");
+      assert.ok((await folded.count()) >= 6, "a folded table under every chart");
+      assert.equal(await page.locator("details.chart-data[open]").count(), 0);
+      const reasons = page.locator("section", { has: page.locator("#chart-reasons") });
+      await reasons.getByText(/^Tabelle \(/).click();
+      const table = reasons.locator("details table");
+      await table.waitFor({ state: "visible" });
+      assert.match(await table.textContent(), /Grund.*Gespräche/s);
+      // The same numbers as CSV, with the console's cookie.
+      const href = await reasons.getByRole("link", { name: "Als CSV herunterladen" }).getAttribute("href");
+      const [status, type, disposition, body] = await page.evaluate(async (h) => {
+        const r = await fetch(h);
+        return [r.status, r.headers.get("content-type"), r.headers.get("content-disposition"), await r.text()];
+      }, href);
+      assert.equal(status, 200);
+      assert.match(type, /^text\/csv/);
+      assert.match(disposition, /attachment; filename="tandem-reasons-/);
+      assert.equal(body.split("\r\n")[0], "Grund,Gespräche");
+      assert.ok(body.trim().split("\r\n").length >= 2, body);
+      // A bar takes the keyboard's focus and says its value.
+      const bar = page.locator("svg#chart-reasons g.pt").first();
+      await bar.focus();
+      const focused = await page.evaluate(() => document.activeElement?.getAttribute("aria-label"));
+      assert.match(focused ?? "", /: \d+$/);
       await assertA11y(page, "de");
       await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
 
@@ -83,8 +111,8 @@ describe("analytics dashboard", () => {
       await page.getByRole("heading", { level: 1, name: "Dashboard" }).waitFor();
       await page.locator("svg#chart-reasons rect.bar").first().waitFor();
       assert.ok((await page.locator("svg.chart").count()) >= 5, "five or more charts");
-      const queueEn = page.getByRole("img", {
-        name: /^Conversations waiting in the queue at the end of each day: /,
+      const queueEn = page.getByRole("group", {
+        name: "Conversations waiting in the queue at the end of each day",
       });
       await queueEn.waitFor();
       assert.equal(await queueEn.evaluate((e) => e.id), "chart-queue");

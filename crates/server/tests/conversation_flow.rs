@@ -350,11 +350,11 @@ async fn the_dashboard_draws_svg_charts_in_both_languages() {
     for (lang, title) in [
         (
             "de",
-            "<title id=\"t-queue\">Wartende Gespräche am Ende jedes Tages: ",
+            "<title id=\"t-queue\">Wartende Gespräche am Ende jedes Tages</title>",
         ),
         (
             "en",
-            "<title id=\"t-queue\">Conversations waiting in the queue at the end of each day: ",
+            "<title id=\"t-queue\">Conversations waiting in the queue at the end of each day</title>",
         ),
     ] {
         let page = app
@@ -378,6 +378,30 @@ async fn the_dashboard_draws_svg_charts_in_both_languages() {
     assert_eq!(res.status(), StatusCode::BAD_REQUEST);
     let ben = app.token_for(BEN.0, BEN.1).await;
     let res = app.get("/admin/dashboard", Some(&ben)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    // Each chart's table as CSV, for admins only.
+    let res = app
+        .get("/admin/dashboard.csv?lang=en&chart=reasons", Some(&admin))
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let kind = res.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert!(kind.starts_with("text/csv"), "{kind}");
+    let csv = res.text().await.expect("csv");
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some("Reason,Conversations"));
+    assert!(lines.any(|l| l.ends_with(",1")), "{csv}");
+    let res = app
+        .get("/admin/dashboard.csv?chart=nonsense", Some(&admin))
+        .await;
+    assert_eq!(res.status(), StatusCode::NOT_FOUND);
+    let body: serde_json::Value = res.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "not_found");
+    let res = app
+        .get("/admin/dashboard.csv?chart=reasons", Some(&ben))
+        .await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 

@@ -160,13 +160,13 @@ pub fn csv_cell(value: &str) -> String {
     }
 }
 
-fn csv_line(out: &mut String, cells: &[&str]) {
+pub(crate) fn csv_line(out: &mut String, cells: &[&str]) {
     let line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
     out.push_str(&line.join(","));
     out.push_str("\r\n");
 }
 
-fn csv_response(name: &str, body: String) -> Response {
+pub(crate) fn csv_response(name: &str, body: String) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),

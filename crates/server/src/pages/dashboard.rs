@@ -1,21 +1,22 @@
-//! `/admin/dashboard`: the analytics summary as server-drawn SVG charts, each with its numbers
-//! as a table too (admins only; console cookie or API bearer token).
+//! `/admin/dashboard`: the analytics summary at a glance, figure tiles on top (contacts per
+//! customer among them) and server-drawn SVG charts below, each with its numbers folded under it and as CSV
+//! (`/admin/dashboard.csv?chart=…`). Admins only; console cookie or API bearer token.
 
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use desk::Role;
-use maud::{html, Markup};
+use desk::{Agent, Role};
+use maud::html;
 use serde::Deserialize;
 
 use super::console::{console_top_bar, error_response, head, require_console};
+use super::dashboard_charts::{bar_chart, line_chart, pct, Chart, Table, DAY_MS};
 use super::layout::{document, lang_switch, reason_label, Lang, LangQuery};
 use crate::analytics::{RangeIn, MAX_DASHBOARD_DAYS};
 use crate::auth;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-const DAY_MS: i64 = 86_400_000;
 /// At most this many points on the self-service line (longer ranges get wider buckets).
 const MAX_POINTS: i64 = 31;
 
@@ -24,55 +25,69 @@ pub struct DashboardQuery {
     pub lang: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    /// The CSV download's chart.
+    pub chart: Option<String>,
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<DashboardQuery>,
-) -> Response {
-    let lang = Lang::pick(
+/// The admin asking (a script's bearer token, or the console cookie with its CSRF token).
+async fn admin(
+    state: &AppState,
+    headers: &HeaderMap,
+    lang: Lang,
+) -> Result<(Agent, Option<String>), Response> {
+    let (agent, csrf) = if headers.contains_key(header::AUTHORIZATION) {
+        match auth::admin(state, headers, false).await {
+            Ok(agent) => (agent, None),
+            Err(e) => return Err(error_response(lang, e)),
+        }
+    } else {
+        let (session, agent) = require_console(state, headers).await?;
+        (agent, Some(session.csrf.unwrap_or_default()))
+    };
+    if agent.role != Role::Admin {
+        return Err(error_response(
+            lang,
+            ApiError::forbidden(lang.t("Nur für Administratoren.", "Admins only.")),
+        ));
+    }
+    Ok((agent, csrf))
+}
+
+fn pick_lang(state: &AppState, headers: &HeaderMap, q: &DashboardQuery) -> Lang {
+    Lang::pick(
         &LangQuery {
             lang: q.lang.clone(),
         },
-        &headers,
+        headers,
         state.playbook.default_locale(),
-    );
-    // A script sends the API token; a browser has the console cookie (or is sent to log in).
-    let (agent, csrf) = if headers.contains_key(header::AUTHORIZATION) {
-        match auth::admin(&state, &headers, false).await {
-            Ok(agent) => (agent, None),
-            Err(e) => return error_response(lang, e),
-        }
-    } else {
-        match require_console(&state, &headers).await {
-            Ok((session, agent)) => (agent, Some(session.csrf.unwrap_or_default())),
-            Err(r) => return r,
-        }
-    };
-    if agent.role != Role::Admin {
-        return error_response(
-            lang,
-            ApiError::forbidden(lang.t("Nur für Administratoren.", "Admins only.")),
-        );
-    }
+    )
+}
+
+/// Everything the page shows for one range.
+struct Dashboard {
+    from: i64,
+    to: i64,
+    summary: store::Summary,
+    before: store::Summary,
+    queue_now: usize,
+    charts: Vec<Chart>,
+}
+
+fn day(ms: i64) -> String {
+    crate::wire::rfc3339(ms).get(..10).unwrap_or("").to_owned()
+}
+
+async fn gather(state: &AppState, lang: Lang, q: &DashboardQuery) -> Result<Dashboard, ApiError> {
     let range = RangeIn {
         from: q.from.clone(),
         to: q.to.clone(),
     };
-    let (from, to) = match range.resolve_within(state.clock.now_ms(), MAX_DASHBOARD_DAYS) {
-        Ok(r) => r,
-        Err(e) => return error_response(lang, ApiError::bad_request(e)),
-    };
-    let summary = match state.store.summary(from, to).await {
-        Ok(s) => s,
-        Err(e) => return error_response(lang, e),
-    };
+    let (from, to) = range
+        .resolve_within(state.clock.now_ms(), MAX_DASHBOARD_DAYS)
+        .map_err(ApiError::bad_request)?;
+    let summary = state.store.summary(from, to).await?;
     // The period of the same length just before, for the tiles' changes.
-    let before = match state.store.summary(from - (to - from), from).await {
-        Ok(s) => s,
-        Err(e) => return error_response(lang, e),
-    };
+    let before = state.store.summary(from - (to - from), from).await?;
     let queue_now = state.store.queue().await.map(|q| q.len()).unwrap_or(0);
     // The self-service rate per UTC day (or per wider bucket for long ranges). Buckets end on
     // day boundaries, so each whole one is read from daily rollup rows; only the first and the
@@ -83,233 +98,79 @@ pub async fn show(
     let mut start = from;
     while start < to {
         let end = ((start.div_euclid(bucket) + 1) * bucket).min(to);
-        match state.store.summary(start, end).await {
-            Ok(s) => over_time.push((end - 1, s.conversations, s.self_service_rate)),
-            Err(e) => return error_response(lang, e),
-        }
+        let s = state.store.summary(start, end).await?;
+        over_time.push((end - 1, s.conversations, s.self_service_rate));
         start = end;
     }
-    let path = "/admin/dashboard";
-    let csrf_value = csrf.clone().unwrap_or_default();
-    let top = match &csrf {
-        Some(csrf) => console_top_bar(lang, &agent, csrf, path),
-        None => html! { header.site { p.brand { "Tandem" } (lang_switch(lang, path)) } },
-    };
-    let day = |ms: i64| crate::wire::rfc3339(ms).get(..10).unwrap_or("").to_owned();
-    let reasons: Vec<(String, f64, String)> = summary
-        .handoff_reasons
-        .iter()
-        .map(|(r, n)| (reason_label(lang, r).to_owned(), *n as f64, n.to_string()))
-        .collect();
-    let fmt_secs = |v: Option<f64>| v.map(|s| format!("{s:.1} s")).unwrap_or_else(|| "–".into());
-    let fmt_csat = |c: &store::Csat| match c.average {
-        Some(a) => format!("{a:.2} ({})", c.count),
-        None => "–".into(),
-    };
-    let reasons_csat: Vec<(String, f64, String)> = summary
-        .reasons_csat
-        .iter()
-        .map(|(r, c)| {
-            (
-                reason_label(lang, r).to_owned(),
-                c.average.unwrap_or(0.0),
-                fmt_csat(c),
-            )
-        })
-        .collect();
-    let agents_csat: Vec<(String, f64, String)> = summary
-        .agents
-        .iter()
-        .map(|a| {
-            (
-                a.name.clone(),
-                a.csat.average.unwrap_or(0.0),
-                fmt_csat(&a.csat),
-            )
-        })
-        .collect();
-    let first_response: Vec<(String, f64, String)> = [
-        (
-            lang.t("Median", "Median"),
-            summary.first_response_secs.median,
-        ),
-        ("p90", summary.first_response_secs.p90),
-    ]
-    .into_iter()
-    .map(|(l, v)| (l.to_owned(), v.unwrap_or(0.0), fmt_secs(v)))
-    .collect();
-    let title = lang.t("Auswertung", "Dashboard");
-    let body = document(
-        lang,
-        title,
-        head(&csrf_value),
-        html! {
-            (top)
-            main #main {
-                h1 { (title) }
-                form.range method="get" action=(path) {
-                    input type="hidden" name="lang" value=(lang.code());
-                    label for="d-from" { (lang.t("Von", "From")) }
-                    input #d-from type="date" name="from" value=(day(from));
-                    label for="d-to" { (lang.t("Bis (einschließlich)", "To (inclusive)")) }
-                    input #d-to type="date" name="to" value=(day(to - 1));
-                    button type="submit" { (lang.t("Anzeigen", "Show")) }
-                }
-                (super::dashboard_tiles::tiles(lang, &summary, &before, queue_now))
-                section aria-labelledby="c-self" {
-                    h2 #c-self { (lang.t("Selbst gelöst im Zeitverlauf", "Self-service rate over time")) }
-                    (line_chart(lang, &over_time, &day))
-                }
-                section aria-labelledby="c-queue" {
-                    h2 #c-queue { (lang.t("Warteschlange im Zeitverlauf", "Queue length over time")) }
-                    (queue_chart(lang, &summary.queue_length, from, to - from <= 7 * DAY_MS))
-                }
-                section aria-labelledby="c-reasons" {
-                    h2 #c-reasons { (lang.t("Übergabegründe", "Handoff reasons")) }
-                    (bar_chart("reasons", lang.t("Gespräche je Grund", "Conversations per reason"), lang.t("Grund", "Reason"), lang.t("Gespräche", "Conversations"), &reasons, None))
-                }
-                section aria-labelledby="c-first" {
-                    h2 #c-first { (lang.t("Zeit bis zur ersten Antwort", "Time to first response")) }
-                    (bar_chart("first-response", lang.t("Sekunden von der Übergabe bis zur ersten Antwort", "Seconds from handoff to first reply"), lang.t("Kennzahl", "Figure"), lang.t("Sekunden", "Seconds"), &first_response, None))
-                }
-                section aria-labelledby="c-reasons-csat" {
-                    h2 #c-reasons-csat { (lang.t("Zufriedenheit je Grund", "CSAT per reason")) }
-                    (bar_chart("reasons-csat", lang.t("Durchschnittliche Bewertung je Übergabegrund", "Average rating per handoff reason"), lang.t("Grund", "Reason"), lang.t("CSAT (Anzahl)", "CSAT (count)"), &reasons_csat, Some(5.0)))
-                }
-                section aria-labelledby="c-agents" {
-                    h2 #c-agents { (lang.t("Zufriedenheit je Mitarbeiter:in", "CSAT per agent")) }
-                    (bar_chart("agents-csat", lang.t("Durchschnittliche Bewertung je Mitarbeiter:in", "Average rating per agent"), "Name", lang.t("CSAT (Anzahl)", "CSAT (count)"), &agents_csat, Some(5.0)))
-                    table {
-                        caption { (lang.t("Last und bearbeitete Gespräche", "Load and handled conversations")) }
-                        thead { tr { th scope="col" { "Name" } th scope="col" { (lang.t("Jetzt zugewiesen", "Assigned now")) } th scope="col" { (lang.t("Bearbeitet", "Handled")) } } }
-                        tbody { @for a in &summary.agents { tr { td { (a.name) } td { (a.load) } td { (a.handled) } } } }
-                    }
-                }
-                section aria-labelledby="c-contacts" {
-                    h2 #c-contacts { (lang.t("Kontakte je Kunde", "Contacts per customer")) }
-                    (bar_chart("contacts", lang.t("Gespräche je Kunde (nach E-Mail)", "Conversations per customer (by e-mail)"), lang.t("Kennzahl", "Figure"), lang.t("Wert", "Value"),
-                        &[(lang.t("Kontakte je Kunde", "Contacts per customer").to_owned(), summary.contacts_per_customer, format!("{:.2}", summary.contacts_per_customer))], None))
-                }
-            }
-        },
-    );
-    body.into_response()
+    let charts = charts(lang, &summary, &over_time, from, to);
+    Ok(Dashboard {
+        from,
+        to,
+        summary,
+        before,
+        queue_now,
+        charts,
+    })
 }
 
-fn pct(share: f64) -> String {
-    format!("{:.0} %", share * 100.0)
-}
+fn charts(
+    lang: Lang,
+    summary: &store::Summary,
+    over_time: &[(i64, u64, f64)],
+    from: i64,
+    to: i64,
+) -> Vec<Chart> {
+    let cols = |c: &[&str]| c.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let mut out = Vec::new();
 
-const W: f64 = 640.0;
-const ROW: f64 = 28.0;
-const LABEL: f64 = 200.0;
-
-/// Horizontal bars, one per `(label, value, text)`, scaled to `max` (or the largest value),
-/// with the same numbers in a table for screen readers and for copying.
-fn bar_chart(
-    id: &str,
-    caption: &str,
-    label_head: &str,
-    value_head: &str,
-    items: &[(String, f64, String)],
-    max: Option<f64>,
-) -> Markup {
-    let top = max
-        .unwrap_or_else(|| items.iter().map(|i| i.1).fold(0.0, f64::max))
-        .max(f64::EPSILON);
-    let height = ROW * items.len().max(1) as f64 + 8.0;
-    let title_id = format!("t-{id}");
-    html! {
-        figure.chart {
-            svg.chart #{"chart-" (id)} role="img" aria-labelledby=(title_id) width=(W) height=(height)
-                viewBox={"0 0 " (W) " " (height)} xmlns="http://www.w3.org/2000/svg" {
-                title #(title_id) { (caption) ": " @for (i, (l, _, t)) in items.iter().enumerate() { @if i > 0 { "; " } (l) " " (t) } }
-                @if items.is_empty() { text x="4" y="20" fill="currentColor" { "–" } }
-                @for (i, (label, value, text)) in items.iter().enumerate() {
-                    @let y = 4.0 + ROW * i as f64;
-                    @let w = ((value / top).clamp(0.0, 1.0) * (W - LABEL - 110.0)).max(1.0);
-                    text x="0" y=(y + 17.0) fill="currentColor" font-size="13" { (label) }
-                    rect.bar x=(LABEL) y=(y + 3.0) width=(format!("{w:.1}")) height="18" fill="#2f6f9f" {}
-                    text x=(format!("{:.1}", LABEL + w + 6.0)) y=(y + 17.0) fill="currentColor" font-size="13" { (text) }
-                }
-            }
-            figcaption { (caption) }
-            table.sr-table {
-                thead { tr { th scope="col" { (label_head) } th scope="col" { (value_head) } } }
-                tbody { @for (label, _, text) in items { tr { td { (label) } td { (text) } } } }
-            }
-        }
-    }
-}
-
-/// The self-service rate per bucket as a line (0–100 %), with a table of the same numbers.
-fn line_chart(lang: Lang, points: &[(i64, u64, f64)], day: &dyn Fn(i64) -> String) -> Markup {
-    let h = 200.0;
-    let left = 40.0;
-    let n = points.len().max(2) as f64 - 1.0;
-    let x = |i: usize| left + (W - left - 10.0) * i as f64 / n;
-    let y = |rate: f64| 10.0 + (h - 30.0) * (1.0 - rate.clamp(0.0, 1.0));
-    let line: Vec<String> = points
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.1 > 0)
-        .map(|(i, p)| format!("{:.1},{:.1}", x(i), y(p.2)))
-        .collect();
     let caption = lang.t(
         "Anteil der Gespräche ohne Übergabe je Tag",
         "Share of conversations never handed off, per day",
     );
-    html! {
-        figure.chart {
-            svg.chart #chart-self-service role="img" aria-labelledby="t-self-service" width=(W) height=(h)
-                viewBox={"0 0 " (W) " " (h)} xmlns="http://www.w3.org/2000/svg" {
-                title #t-self-service { (caption) ": " @for (i, p) in points.iter().enumerate() { @if i > 0 { "; " } (day(p.0)) " " @if p.1 > 0 { (pct(p.2)) } @else { "–" } } }
-                @for rate in [0.0, 0.5, 1.0] {
-                    line x1=(left) x2=(W - 10.0) y1=(y(rate)) y2=(y(rate)) stroke="#ccc" {}
-                    text x="0" y=(y(rate) + 4.0) fill="currentColor" font-size="12" { (pct(rate)) }
-                }
-                polyline points=(line.join(" ")) fill="none" stroke="#2f6f9f" stroke-width="2" {}
-                @for (i, p) in points.iter().enumerate() {
-                    @if p.1 > 0 { circle cx=(format!("{:.1}", x(i))) cy=(format!("{:.1}", y(p.2))) r="3" fill="#2f6f9f" {} }
-                }
-                @if let (Some(first), Some(last)) = (points.first(), points.last()) {
-                    text x=(left) y=(h - 4.0) fill="currentColor" font-size="12" { (day(first.0)) }
-                    text x=(W - 10.0) y=(h - 4.0) fill="currentColor" font-size="12" text-anchor="end" { (day(last.0)) }
-                }
-            }
-            figcaption { (caption) }
-            table.sr-table {
-                thead { tr { th scope="col" { (lang.t("Tag", "Day")) } th scope="col" { (lang.t("Gespräche", "Conversations")) } th scope="col" { (lang.t("Selbst gelöst", "Self-service")) } } }
-                tbody { @for p in points { tr { td { (day(p.0)) } td { (p.1) } td { @if p.1 > 0 { (pct(p.2)) } @else { "–" } } } } }
-            }
-        }
-    }
-}
+    let points: Vec<(String, Option<f64>, String)> = over_time
+        .iter()
+        .map(|p| {
+            let v = (p.1 > 0).then_some(p.2);
+            (day(p.0), v, v.map(pct).unwrap_or_else(|| "–".into()))
+        })
+        .collect();
+    let axis: Vec<(f64, String)> = [0.0, 0.5, 1.0].iter().map(|v| (*v, pct(*v))).collect();
+    out.push(Chart {
+        id: "self-service",
+        heading: lang
+            .t(
+                "Selbst gelöst im Zeitverlauf",
+                "Self-service rate over time",
+            )
+            .into(),
+        caption: caption.into(),
+        svg: line_chart("self-service", caption, &points, &axis, "#2f6f9f"),
+        table: Table {
+            columns: cols(&[
+                lang.t("Tag", "Day"),
+                lang.t("Gespräche", "Conversations"),
+                lang.t("Selbst gelöst", "Self-service"),
+            ]),
+            rows: over_time
+                .iter()
+                .zip(&points)
+                .map(|(p, q)| vec![day(p.0), p.1.to_string(), q.2.clone()])
+                .collect(),
+        },
+    });
 
-/// The queue length at the end of each hour (or day) of the range, placed by time, with a
-/// table of the same numbers.
-fn queue_chart(lang: Lang, points: &[store::QueuePoint], from: i64, hourly: bool) -> Markup {
-    let h = 200.0;
-    let left = 40.0;
-    // The end of a day is named by that day; any other instant by its time (UTC).
+    // The queue length at the end of each hour (or day) of the range.
+    let hourly = to - from <= 7 * DAY_MS;
     let when = |ms: i64| {
         if !hourly && ms % DAY_MS == 0 {
-            let t = crate::wire::rfc3339(ms - 1);
-            t.get(..10).unwrap_or("").to_owned()
+            day(ms - 1)
         } else {
-            let t = crate::wire::rfc3339(ms);
-            t.get(..16).unwrap_or("").replace('T', " ")
+            crate::wire::rfc3339(ms)
+                .get(..16)
+                .unwrap_or("")
+                .replace('T', " ")
         }
     };
-    let end = points.last().map(|p| p.at_ms).unwrap_or(from);
-    let span = (end - from).max(1) as f64;
-    let x = |at: i64| left + (W - left - 10.0) * ((at - from) as f64 / span).clamp(0.0, 1.0);
-    let top = points.iter().map(|p| p.length).max().unwrap_or(0).max(1);
-    let y = |n: u64| 10.0 + (h - 30.0) * (1.0 - n as f64 / top as f64);
-    let line: Vec<String> = points
-        .iter()
-        .map(|p| format!("{:.1},{:.1}", x(p.at_ms), y(p.length)))
-        .collect();
     let caption = if hourly {
         lang.t(
             "Wartende Gespräche am Ende jeder Stunde",
@@ -321,36 +182,287 @@ fn queue_chart(lang: Lang, points: &[store::QueuePoint], from: i64, hourly: bool
             "Conversations waiting in the queue at the end of each day",
         )
     };
+    let top = summary
+        .queue_length
+        .iter()
+        .map(|p| p.length)
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let points: Vec<(String, Option<f64>, String)> = summary
+        .queue_length
+        .iter()
+        .map(|p| {
+            (
+                when(p.at_ms),
+                Some(p.length as f64 / top as f64),
+                p.length.to_string(),
+            )
+        })
+        .collect();
     let ticks: Vec<u64> = if top >= 2 {
         vec![0, top / 2, top]
     } else {
         vec![0, top]
     };
-    html! {
-        figure.chart {
-            svg.chart #chart-queue role="img" aria-labelledby="t-queue" width=(W) height=(h)
-                viewBox={"0 0 " (W) " " (h)} xmlns="http://www.w3.org/2000/svg" {
-                title #t-queue { (caption) ": " @if points.is_empty() { "–" } @for (i, p) in points.iter().enumerate() { @if i > 0 { "; " } (when(p.at_ms)) " " (p.length) } }
-                @for n in &ticks {
-                    line x1=(left) x2=(W - 10.0) y1=(y(*n)) y2=(y(*n)) stroke="#ccc" {}
-                    text x="0" y=(y(*n) + 4.0) fill="currentColor" font-size="12" { (n) }
-                }
-                polyline points=(line.join(" ")) fill="none" stroke="#8a4f9f" stroke-width="2" {}
-                @if points.len() <= 60 {
-                    @for p in points {
-                        circle cx=(format!("{:.1}", x(p.at_ms))) cy=(format!("{:.1}", y(p.length))) r="3" fill="#8a4f9f" {}
+    let axis: Vec<(f64, String)> = ticks
+        .iter()
+        .map(|n| (*n as f64 / top as f64, n.to_string()))
+        .collect();
+    out.push(Chart {
+        id: "queue",
+        heading: lang
+            .t("Warteschlange im Zeitverlauf", "Queue length over time")
+            .into(),
+        caption: caption.into(),
+        svg: line_chart("queue", caption, &points, &axis, "#8a4f9f"),
+        table: Table {
+            columns: cols(&[
+                lang.t("Zeitpunkt", "At"),
+                lang.t("Wartende Gespräche", "Waiting conversations"),
+            ]),
+            rows: points
+                .iter()
+                .map(|p| vec![p.0.clone(), p.2.clone()])
+                .collect(),
+        },
+    });
+
+    let bars = |id: &'static str,
+                heading: &str,
+                caption: &str,
+                columns: Vec<String>,
+                items: Vec<(String, f64, String)>,
+                max: Option<f64>| Chart {
+        id,
+        heading: heading.into(),
+        caption: caption.into(),
+        svg: bar_chart(id, caption, &items, max),
+        table: Table {
+            columns,
+            rows: items.into_iter().map(|(l, _, t)| vec![l, t]).collect(),
+        },
+    };
+    let reasons = summary
+        .handoff_reasons
+        .iter()
+        .map(|(r, n)| (reason_label(lang, r).to_owned(), *n as f64, n.to_string()))
+        .collect();
+    out.push(bars(
+        "reasons",
+        lang.t("Übergabegründe", "Handoff reasons"),
+        lang.t("Gespräche je Grund", "Conversations per reason"),
+        cols(&[
+            lang.t("Grund", "Reason"),
+            lang.t("Gespräche", "Conversations"),
+        ]),
+        reasons,
+        None,
+    ));
+    let secs = |v: Option<f64>| v.map(|s| format!("{s:.1} s")).unwrap_or_else(|| "–".into());
+    let first = [
+        (
+            lang.t("Median", "Median"),
+            summary.first_response_secs.median,
+        ),
+        ("p90", summary.first_response_secs.p90),
+    ]
+    .into_iter()
+    .map(|(l, v)| (l.to_owned(), v.unwrap_or(0.0), secs(v)))
+    .collect();
+    out.push(bars(
+        "first-response",
+        lang.t("Zeit bis zur ersten Antwort", "Time to first response"),
+        lang.t(
+            "Sekunden von der Übergabe bis zur ersten Antwort",
+            "Seconds from handoff to first reply",
+        ),
+        cols(&[lang.t("Kennzahl", "Figure"), lang.t("Sekunden", "Seconds")]),
+        first,
+        None,
+    ));
+    let csat = |c: &store::Csat| match c.average {
+        Some(a) => format!("{a:.2} ({})", c.count),
+        None => "–".into(),
+    };
+    let csat_head = lang.t("CSAT (Anzahl)", "CSAT (count)");
+    let reasons_csat = summary
+        .reasons_csat
+        .iter()
+        .map(|(r, c)| {
+            (
+                reason_label(lang, r).to_owned(),
+                c.average.unwrap_or(0.0),
+                csat(c),
+            )
+        })
+        .collect();
+    out.push(bars(
+        "reasons-csat",
+        lang.t("Zufriedenheit je Grund", "CSAT per reason"),
+        lang.t(
+            "Durchschnittliche Bewertung je Übergabegrund",
+            "Average rating per handoff reason",
+        ),
+        cols(&[lang.t("Grund", "Reason"), csat_head]),
+        reasons_csat,
+        Some(5.0),
+    ));
+    let agents: Vec<(String, f64, String)> = summary
+        .agents
+        .iter()
+        .map(|a| (a.name.clone(), a.csat.average.unwrap_or(0.0), csat(&a.csat)))
+        .collect();
+    let caption = lang.t(
+        "Durchschnittliche Bewertung je Mitarbeiter:in",
+        "Average rating per agent",
+    );
+    out.push(Chart {
+        id: "agents-csat",
+        heading: lang
+            .t("Zufriedenheit je Mitarbeiter:in", "CSAT per agent")
+            .into(),
+        caption: caption.into(),
+        svg: bar_chart("agents-csat", caption, &agents, Some(5.0)),
+        // The load and handled conversations ride along in the table.
+        table: Table {
+            columns: cols(&[
+                "Name",
+                csat_head,
+                lang.t("Jetzt zugewiesen", "Assigned now"),
+                lang.t("Bearbeitet", "Handled"),
+            ]),
+            rows: summary
+                .agents
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.name.clone(),
+                        csat(&a.csat),
+                        a.load.to_string(),
+                        a.handled.to_string(),
+                    ]
+                })
+                .collect(),
+        },
+    });
+    out
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DashboardQuery>,
+) -> Response {
+    let lang = pick_lang(&state, &headers, &q);
+    let (agent, csrf) = match admin(&state, &headers, lang).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let d = match gather(&state, lang, &q).await {
+        Ok(d) => d,
+        Err(e) => return error_response(lang, e),
+    };
+    let path = "/admin/dashboard";
+    let csrf_value = csrf.clone().unwrap_or_default();
+    let top = match &csrf {
+        Some(csrf) => console_top_bar(lang, &agent, csrf, path),
+        None => html! { header.site { p.brand { "Tandem" } (lang_switch(lang, path)) } },
+    };
+    let csv_href = format!(
+        "/admin/dashboard.csv?lang={}&from={}&to={}",
+        lang.code(),
+        day(d.from),
+        day(d.to - 1)
+    );
+    let title = lang.t("Auswertung", "Dashboard");
+    document(
+        lang,
+        title,
+        head(&csrf_value),
+        html! {
+            (top)
+            main #main .dashboard {
+                div.dash-head {
+                    h1 { (title) }
+                    form.range method="get" action=(path) {
+                        input type="hidden" name="lang" value=(lang.code());
+                        label for="d-from" { (lang.t("Von", "From")) }
+                        input #d-from type="date" name="from" value=(day(d.from));
+                        label for="d-to" { (lang.t("Bis (einschließlich)", "To (inclusive)")) }
+                        input #d-to type="date" name="to" value=(day(d.to - 1));
+                        button type="submit" { (lang.t("Anzeigen", "Show")) }
                     }
                 }
-                @if let (Some(first), Some(last)) = (points.first(), points.last()) {
-                    text x=(left) y=(h - 4.0) fill="currentColor" font-size="12" { (when(first.at_ms)) }
-                    text x=(W - 10.0) y=(h - 4.0) fill="currentColor" font-size="12" text-anchor="end" { (when(last.at_ms)) }
+                (super::dashboard_tiles::tiles(lang, &d.summary, &d.before, d.queue_now))
+                div.charts {
+                    @for chart in &d.charts { (chart.render(lang, &csv_href)) }
                 }
             }
-            figcaption { (caption) }
-            table.sr-table {
-                thead { tr { th scope="col" { (lang.t("Zeitpunkt", "At")) } th scope="col" { (lang.t("Wartende Gespräche", "Waiting conversations")) } } }
-                tbody { @for p in points { tr { td { (when(p.at_ms)) } td { (p.length) } } } }
-            }
-        }
+        },
+    )
+    .into_response()
+}
+
+/// `GET /admin/dashboard.csv?chart=ID&from=…&to=…`: one chart's table as CSV (UTF-8, comma
+/// separated, a header row), for a spreadsheet.
+pub async fn csv(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<DashboardQuery>,
+) -> Response {
+    let lang = pick_lang(&state, &headers, &q);
+    if let Err(r) = admin(&state, &headers, lang).await {
+        return r;
+    }
+    let d = match gather(&state, lang, &q).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let wanted = q.chart.as_deref().unwrap_or("");
+    let Some(chart) = d.charts.iter().find(|c| c.id == wanted) else {
+        let known: Vec<&str> = d.charts.iter().map(|c| c.id).collect();
+        let message = format!(
+            "no chart {wanted:?}: ?chart= takes one of {}",
+            known.join(", ")
+        );
+        return ApiError::new(StatusCode::NOT_FOUND, "not_found", message).into_response();
+    };
+    let name = format!("tandem-{}-{}-{}.csv", chart.id, day(d.from), day(d.to - 1));
+    crate::api::metrics::csv_response(&name, to_csv(&chart.table))
+}
+
+/// The table as CSV (cells as every export of the desk writes them: no formulas, RFC 4180).
+fn to_csv(table: &Table) -> String {
+    let mut out = String::new();
+    let line = |out: &mut String, cells: &[String]| {
+        let cells: Vec<&str> = cells.iter().map(String::as_str).collect();
+        crate::api::metrics::csv_line(out, &cells);
+    };
+    line(&mut out, &table.columns);
+    for row in &table.rows {
+        line(&mut out, row);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_and_defuses_formulas() {
+        let t = Table {
+            columns: vec!["Name".into(), "CSAT".into()],
+            rows: vec![
+                vec!["=HYPERLINK(\"x\")".into(), "4.50 (2)".into()],
+                vec!["Kim, Lee".into(), "-".into()],
+                vec!["Ana".into(), "-1.5".into()],
+            ],
+        };
+        assert_eq!(
+            to_csv(&t),
+            "Name,CSAT\r\n\"'=HYPERLINK(\"\"x\"\")\",4.50 (2)\r\n\"Kim, Lee\",'-\r\nAna,'-1.5\r\n"
+        );
     }
 }

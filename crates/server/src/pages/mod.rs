@@ -10,6 +10,7 @@ mod console_canned;
 mod console_keys;
 mod console_mail;
 mod dashboard;
+mod dashboard_charts;
 mod dashboard_tiles;
 mod help;
 mod help_admin;
@@ -45,6 +46,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/c/{id}/transfer", post(console::transfer))
         .route("/admin", get(admin::show))
         .route("/admin/dashboard", get(dashboard::show))
+        .route("/admin/dashboard.csv", get(dashboard::csv))
         .route("/admin/audit", get(audit::show))
         .route("/admin/agents", post(admin::create))
         .merge(help_routes())
