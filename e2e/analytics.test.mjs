@@ -47,6 +47,7 @@ async function startConversation(text) {
     body: JSON.stringify({ text, customer: { email: "kim@example.org" } }),
   });
   assert.equal(res.status, 201);
+  return (await res.json()).id;
 }
 
 describe("analytics dashboard", () => {
@@ -125,6 +126,33 @@ describe("analytics dashboard", () => {
       await page.getByRole("button", { name: "Show" }).click();
       await page.waitForURL((u) => u.searchParams.get("from") === "2020-01-01");
       assert.equal(await page.locator("#f-conversations").textContent(), "0");
+      assert.deepEqual(page.problems, []);
+    } finally {
+      await ctx.close();
+    }
+  });
+});
+
+describe("accessibility of every page an admin sees", () => {
+  it("has no serious or critical axe-core violation, in German and English", async () => {
+    const id = await startConversation("Ich möchte bitte mit einem Menschen sprechen");
+    const ctx = await browser.newContext({ locale: "de-DE", viewport: { width: 1280, height: 900 } });
+    try {
+      const page = await watchedPage(ctx);
+      await page.goto(desk.url + "/console/login");
+      await page.getByLabel("E-Mail").fill(ADMIN.email);
+      await page.getByLabel("Passwort").fill(ADMIN.password);
+      await page.getByRole("button", { name: "Anmelden" }).click();
+      await page.waitForURL((u) => u.pathname === "/console");
+      const pages = ["/console", `/console/c/${id}`, "/console/comments", "/admin", "/admin/articles",
+        "/admin/audit", "/admin/dashboard", "/help", "/help/contact", "/console/login"];
+      for (const lang of ["de", "en"]) {
+        for (const path of pages) {
+          await page.goto(`${desk.url}${path}?lang=${lang}`);
+          await page.locator("h1").first().waitFor();
+          await assertA11y(page, lang);
+        }
+      }
       assert.deepEqual(page.problems, []);
     } finally {
       await ctx.close();

@@ -2,7 +2,7 @@
 
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -12,6 +12,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const BIN = resolve(ROOT, process.env.TANDEM_BIN || "target/debug/tandem");
 export const CHROMIUM = process.env.TANDEM_E2E_CHROMIUM || "/usr/bin/chromium";
 export const SHOTS = join(ROOT, "docs", "screenshots");
+/** axe-core (MPL-2.0, pinned in package.json), injected into the pages under test. */
+const AXE_SOURCE = readFileSync(join(ROOT, "e2e", "node_modules", "axe-core", "axe.min.js"), "utf8");
 const START_TIMEOUT_MS = 120_000; // a debug build on a busy 2-core machine can be slow to index
 
 /** Starts `tandem serve` on 127.0.0.1:0 and resolves once it prints the address it listens on. */
@@ -111,9 +113,24 @@ export function a11yProblems(page) {
   });
 }
 
+/** axe-core's serious and critical violations on the current page (WCAG 2.1 A and AA rules). */
+export async function axeViolations(page) {
+  // Evaluated through the browser's debugging protocol, which the page's CSP does not govern.
+  if (!(await page.evaluate(() => typeof window.axe === "object"))) await page.evaluate(AXE_SOURCE);
+  const found = await page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] },
+      resultTypes: ["violations"],
+    });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(" ")).slice(0, 5) }));
+  });
+  return found.filter((v) => v.impact === "serious" || v.impact === "critical");
+}
+
 export async function assertA11y(page, lang) {
   assert.equal(await page.getAttribute("html", "lang"), lang, `page ${page.url()} has lang`);
   assert.deepEqual(await a11yProblems(page), [], `accessibility problems on ${page.url()}`);
+  assert.deepEqual(await axeViolations(page), [], `axe-core: serious or critical violations on ${page.url()}`);
 }
 
 /** A page that records CSP violations and script errors. */

@@ -32,7 +32,7 @@ fi
 need node "install Node.js 20 or newer (Debian: apt-get install nodejs npm)"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' \
   || die "node $(node --version) is too old: playwright-core needs Node.js 20 or newer"
-if [ ! -f e2e/node_modules/playwright-core/package.json ]; then
+if [ ! -f e2e/node_modules/playwright-core/package.json ] || [ ! -f e2e/node_modules/axe-core/axe.min.js ]; then
   need npm "install npm (Debian: apt-get install npm)"
   echo "e2e: installing npm packages (npm ci)" >&2
   # PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD: belt and braces, playwright-core downloads nothing anyway.

@@ -65,9 +65,10 @@
   close.setAttribute("aria-label", T.close);
   head.appendChild(h);
   head.appendChild(close);
+  // A list whose additions are announced (a role of "log" would take the list role its items need).
   var log = el("ol", "tw-log");
-  log.setAttribute("role", "log");
   log.setAttribute("aria-live", "polite");
+  log.setAttribute("aria-label", T.title);
   var status = el("p", "tw-status");
   status.setAttribute("role", "status");
   var rate = el("div", "tw-rate");

@@ -483,12 +483,15 @@ pub async fn conversation(
                 @if let Some(why) = &why { p #why.why { (why.line(lang.code())) } }
                 p #live-status.live role="status" aria-live="polite" {}
                 p #typing.typing aria-live="polite" {}
-                ol #transcript.transcript role="log" aria-label=(lang.t("Verlauf", "Transcript")) {
-                    @for m in &messages {
-                        li class={"msg " (m.author.as_str())} data-id=(m.id.get()) {
-                            span.author { (author_label(lang, m.author)) }
-                            p.text { (m.text) }
-                            (console_mail::delivery(lang, mail.as_ref(), m))
+                // The live region around the list (a list keeps its list role for its items).
+                div role="log" aria-label=(lang.t("Verlauf", "Transcript")) {
+                    ol #transcript.transcript {
+                        @for m in &messages {
+                            li class={"msg " (m.author.as_str())} data-id=(m.id.get()) {
+                                span.author { (author_label(lang, m.author)) }
+                                p.text { (m.text) }
+                                (console_mail::delivery(lang, mail.as_ref(), m))
+                            }
                         }
                     }
                 }
