@@ -142,7 +142,7 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
 
   before(async () => {
     customerCtx = await browser.newContext({ locale: "de-DE", viewport: { width: 1100, height: 760 } });
-    agentCtx = await browser.newContext({ locale: "de-DE", viewport: { width: 1100, height: 900 } });
+    agentCtx = await browser.newContext({ locale: "de-DE", viewport: { width: 1366, height: 900 } });
     // The agent allowed notifications; the test records what would be shown.
     await agentCtx.grantPermissions(["notifications"], { origin: desk.url });
     await agentCtx.addInitScript(() => {
@@ -265,10 +265,29 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     assert.match(await agent.locator("section.mail .note").textContent(), /E-Mail ist auf diesem Desk aus/);
     assert.match(await agent.locator('label[for="reply-text"]').textContent(), /wird per E-Mail gesendet/);
 
-    const reasons = agent.getByRole("list", { name: "Übergabegründe" });
+    // Three panes: the inbox on the left (this conversation marked), the transcript in the middle,
+    // the context on the right (the customer, the machine's view, answers to insert).
+    const inboxPane = agent.getByRole("navigation", { name: "Posteingang" });
+    assert.equal(await inboxPane.locator(`#mine a[href="/console/c/${conversationId}"][aria-current="page"]`).count(), 1);
+    const context = agent.getByRole("complementary", { name: "Kontext" });
+    assert.match(await context.locator(".customer-email").textContent(), /kim@kunde\.example/);
+    const panes = await Promise.all([inboxPane, agent.locator(".pane-talk"), context].map((l) => l.boundingBox()));
+    assert.ok(panes[0].x + panes[0].width <= panes[1].x && panes[1].x + panes[1].width <= panes[2].x, "side by side, left to right");
+    // The filter hides the conversations that do not match, and shows them again.
+    const filter = agent.getByLabel("Filtern");
+    await filter.fill("zzz-nichts");
+    assert.equal(await inboxPane.locator("#mine > li:visible").count(), 0);
+    await filter.fill("");
+    assert.equal(await inboxPane.locator("#mine > li:visible").count(), 1);
+    // An answer from the playbook goes into the reply with one click.
+    const insert = context.getByRole("button", { name: "In die Antwort übernehmen" }).first();
+    const offered = await context.locator(".offer-text").first().textContent();
+    await insert.click();
+    assert.equal(await agent.getByLabel("Antwort").inputValue(), offered);
+    const reasons = context.getByRole("list", { name: "Übergabegründe" });
     assert.equal(await reasons.locator('li[data-reason="human_requested"]').textContent(), "Wunsch nach einem Menschen");
     // Beside the reasons: where the bot would have started (its best guess first).
-    const guesses = agent.locator("p.guesses");
+    const guesses = context.locator("p.guesses");
     assert.ok(await guesses.isVisible(), "the bot's guesses are shown");
     assert.match(await guesses.textContent(), /^Der Bot vermutete: [a-z_]+ \(0,\d\d\)/);
     assert.equal((await agent.locator("#conv-state").textContent()).trim(), "zugewiesen");

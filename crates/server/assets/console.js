@@ -16,7 +16,35 @@
 
   function say(text) { if (live) live.textContent = text; }
 
-  if (main.getAttribute("data-page") === "inbox") {
+  /* The inbox filter (the conversation page's left pane): hides the items whose text does not
+   * hold what was typed; applied again after every live refresh. */
+  var filter = document.getElementById("inbox-filter");
+  function applyFilter() {
+    if (!filter) return;
+    var q = filter.value.trim().toLowerCase();
+    Array.prototype.forEach.call(document.querySelectorAll(".pane-inbox .inbox > li"), function (li) {
+      li.hidden = q !== "" && li.textContent.toLowerCase().indexOf(q) < 0;
+    });
+  }
+  if (filter) filter.addEventListener("input", applyFilter);
+
+  /* Suggestions in the context pane go into the reply with one click. */
+  Array.prototype.forEach.call(document.querySelectorAll("button.insert[data-text]"), function (b) {
+    var box = document.getElementById("reply-text");
+    if (!box) return;
+    b.hidden = false;
+    b.addEventListener("click", function () {
+      var text = b.getAttribute("data-text");
+      box.value = box.value ? box.value + "\n" + text : text;
+      box.focus();
+      say(de ? "In die Antwort übernommen." : "Inserted into the reply.");
+    });
+  });
+
+  /* The live inbox: on its own page, and in the conversation page's left pane. */
+  if (document.getElementById("mine")) {
+    var onInbox = main.getAttribute("data-page") === "inbox";
+    var inboxUrl = onInbox ? location.pathname + location.search : "/console?lang=" + document.documentElement.lang;
     var es = new EventSource("/api/v1/agent/events");
     var reloading = false, again = false;
     function refresh() {
@@ -26,7 +54,7 @@
       reloading = true;
       again = false;
       // The server renders the inbox; swap in its fresh lists.
-      fetch(location.pathname + location.search, { credentials: "same-origin" })
+      fetch(inboxUrl, { credentials: "same-origin" })
         .then(function (r) { return r.text(); })
         .then(function (html) {
           var doc = new DOMParser().parseFromString(html, "text/html");
@@ -39,9 +67,17 @@
             oldSec.replaceWith(document.importNode(freshSec, true));
             changed = true;
           });
-          if (changed) say(de ? "Posteingang aktualisiert." : "Inbox updated.");
+          if (changed) {
+            // The inbox page marks no conversation; the pane marks the one open here.
+            Array.prototype.forEach.call(document.querySelectorAll('.pane-inbox a[href="' + location.pathname + '"]'), function (a) {
+              a.setAttribute("aria-current", "page");
+            });
+            applyFilter();
+            // Beside a conversation the pane updates quietly: the status line is the conversation's.
+            if (onInbox) say(de ? "Posteingang aktualisiert." : "Inbox updated.");
+          }
         })
-        .catch(function () { say(de ? "Posteingang konnte nicht aktualisiert werden." : "Could not update the inbox."); })
+        .catch(function () { if (onInbox) say(de ? "Posteingang konnte nicht aktualisiert werden." : "Could not update the inbox."); })
         .finally(function () { reloading = false; if (again) refresh(); });
     }
     // On (re)connecting, catch up on what happened since the page was rendered or the stream dropped.

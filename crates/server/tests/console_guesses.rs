@@ -75,11 +75,15 @@ async fn the_agent_sees_the_bots_best_guess(b: Backend) {
         let (_, number) = g.split_once(" (0,").unwrap_or_else(|| panic!("{line}"));
         assert!(number.len() == 3 && number.ends_with(')'), "{line}");
     }
-    // The playbook's answer for the best guess, in the conversation's locale, folded away.
-    let answer = text_of(&conversation, "details", "playbook-answer")
-        .unwrap_or_else(|| panic!("{conversation}"));
-    assert!(answer.starts_with("Antwort des Playbooks"), "{answer}");
+    // The playbook's answer for the best guess, in the conversation's locale, first among the
+    // suggestions of the context pane (a button takes it into the reply).
+    let answer =
+        text_of(&conversation, "p", "offer-text").unwrap_or_else(|| panic!("{conversation}"));
     assert!(answer.contains("innerhalb von 30 Tagen"), "{answer}");
+    assert!(
+        conversation.contains("In die Antwort übernehmen"),
+        "{conversation}"
+    );
 
     // The agent's view of the API carries the guesses too.
     let ben = app.token_for(BEN.0, BEN.1).await;

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use store::{Session, SessionKind};
 
 use super::console_mail::{self, MailPanel};
+use super::console_panes;
 use super::layout::{document, lang_switch, reason_label, state_label, Lang, LangQuery};
 use crate::auth::{self, Intent};
 use crate::error::ApiError;
@@ -315,36 +316,14 @@ fn confidence(lang: Lang, value: f32) -> String {
     }
 }
 
-/// The playbook's answer for the bot's best guess, in the conversation's locale, folded away:
-/// a start for the agent's reply.
-fn guessed_answer(lang: Lang, playbook: &playbook::Playbook, c: &store::Conversation) -> Markup {
-    let intent = c
-        .handoff
-        .as_ref()
-        .and_then(|n| n.guesses.first())
-        .and_then(|g| playbook.intent(&g.intent));
-    // As the bot would answer: the conversation's locale, else the desk's first with a text.
-    let answer = intent.and_then(|i| {
-        let text = i.answer_in(&c.locale, &playbook.desk.locales)?;
-        let locale = i.answer.iter().find(|(_, t)| t.as_str() == text)?.0;
-        Some((locale, text))
-    });
-    html! {
-        @if let Some((locale, text)) = answer {
-            details.playbook-answer {
-                summary { (lang.t("Antwort des Playbooks", "Playbook answer")) }
-                p lang=(locale) { (text) }
-            }
-        }
-    }
-}
-
-fn conversation_list(
+pub(super) fn conversation_list(
     lang: Lang,
     id: &str,
     title: &str,
     list: &[store::Conversation],
     empty: &str,
+    now_ms: i64,
+    current: Option<&str>,
 ) -> Markup {
     html! {
         section aria-labelledby={(id) "-h"} {
@@ -353,12 +332,13 @@ fn conversation_list(
             ul.inbox id=(id) {
                 @for c in list {
                     li {
-                        a href={"/console/c/" (c.id)} {
+                        a href={"/console/c/" (c.id)} aria-current=[(Some(c.id.as_str()) == current).then_some("page")] {
                             span.who { (c.customer.name.as_deref().or(c.customer.email.as_deref()).unwrap_or(lang.t("Kunde", "Customer"))) }
                             " · " span.state { (state_label(lang, c.state.as_str())) }
                             " · " (console_mail::channel_badge(lang, c))
                             (console_mail::subject_line(c))
                         }
+                        @if let Some(w) = console_panes::waiting(lang, now_ms, c) { " " span.wait { (w) } }
                         (reasons_list(lang, c))
                     }
                 }
@@ -383,6 +363,7 @@ pub async fn inbox(
             Ok(x) => x,
             Err(e) => return api_error_page(lang, e),
         };
+    let now = state.clock.now_ms();
     document(
         lang,
         lang.t("Posteingang", "Inbox"),
@@ -393,8 +374,8 @@ pub async fn inbox(
                 h1 { (lang.t("Posteingang", "Inbox")) }
                 (console_mail::mail_off(lang, state.mail.as_deref()))
                 p #live-status.live role="status" aria-live="polite" {}
-                (conversation_list(lang, "mine", lang.t("Mir zugewiesen", "Assigned to me"), &mine, lang.t("Keine Gespräche zugewiesen.", "No conversations assigned.")))
-                (conversation_list(lang, "queue", lang.t("Warteschlange", "Queue"), &queue, lang.t("Niemand wartet.", "Nobody is waiting.")))
+                (conversation_list(lang, "mine", lang.t("Mir zugewiesen", "Assigned to me"), &mine, lang.t("Keine Gespräche zugewiesen.", "No conversations assigned."), now, None))
+                (conversation_list(lang, "queue", lang.t("Warteschlange", "Queue"), &queue, lang.t("Niemand wartet.", "Nobody is waiting."), now, None))
                 section aria-labelledby="limits-h" {
                     h2 #limits-h { (lang.t("Meine Grenzen", "My limits")) }
                     form #limits.limits method="post" action="/console/limits" {
@@ -468,23 +449,51 @@ pub async fn conversation(
         desk::Channel::Chat => None,
     };
     let path = format!("/console/c/{}", c.id);
+    let now = state.clock.now_ms();
+    let lists = match console_panes::lists(&state, &agent).await {
+        Ok(l) => l,
+        Err(e) => return api_error_page(lang, e),
+    };
+    let earlier: Vec<store::Conversation> = match &c.customer.email {
+        Some(email) => state
+            .store
+            .conversations_of_customer(email)
+            .await
+            .unwrap_or_default(),
+        None => Vec::new(),
+    }
+    .into_iter()
+    .filter(|e| e.id != c.id)
+    .collect();
+    let offers = console_panes::offers(&state.playbook, &c);
+    let machine = html! {
+        (reasons_list(lang, &c))
+        @if let Some(why) = &why { p #why.why { (why.line(lang.code())) } }
+    };
+    let context = console_panes::Context {
+        conversation: &c,
+        earlier: &earlier,
+        offers: &offers,
+        articles: &suggestions,
+        may_open_others: agent.role == Role::Admin,
+        now_ms: now,
+    };
     document(
         lang,
         lang.t("Gespräch", "Conversation"),
         console_head(&csrf),
         html! {
             (top_bar(lang, &agent, &csrf, &path))
-            main #main.conversation data-page="conversation" data-conversation=(c.id) {
-                h1 { (lang.t("Gespräch mit ", "Conversation with ")) (c.customer.name.as_deref().or(c.customer.email.as_deref()).unwrap_or(lang.t("Kunde", "Customer"))) }
+            main #main.conversation.panes data-page="conversation" data-conversation=(c.id) {
+              (console_panes::inbox_pane(lang, &lists, c.id.as_str(), now))
+              div.pane-talk {
+                h1 { (lang.t("Gespräch mit ", "Conversation with ")) (console_panes::who(lang, &c)) }
                 p { (lang.t("Status: ", "State: ")) span #conv-state { (state_label(lang, c.state.as_str())) } " · " (lang.t("Sprache: ", "Language: ")) (c.locale) " · " (console_mail::channel_badge(lang, &c)) }
                 (console_mail::header(lang, &c, mail.as_ref()))
-                (reasons_list(lang, &c))
-                (guessed_answer(lang, &state.playbook, &c))
-                @if let Some(why) = &why { p #why.why { (why.line(lang.code())) } }
                 p #live-status.live role="status" aria-live="polite" {}
                 p #typing.typing aria-live="polite" {}
                 // The live region around the list (a list keeps its list role for its items).
-                div role="log" aria-label=(lang.t("Verlauf", "Transcript")) {
+                div.transcript-box role="log" tabindex="0" aria-label=(lang.t("Verlauf", "Transcript")) {
                     ol #transcript.transcript {
                         @for m in &messages {
                             li class={"msg " (m.author.as_str())} data-id=(m.id.get()) {
@@ -493,12 +502,6 @@ pub async fn conversation(
                                 (console_mail::delivery(lang, mail.as_ref(), m))
                             }
                         }
-                    }
-                }
-                @if !suggestions.is_empty() {
-                    section aria-labelledby="sugg-h" {
-                        h2 #sugg-h { (lang.t("Passende Artikel", "Suggested articles")) }
-                        ul.suggestions { @for s in &suggestions { li { (s.title) } } }
                     }
                 }
                 @if mine {
@@ -541,6 +544,8 @@ pub async fn conversation(
                 } @else {
                     p.note { (lang.t("Dieses Gespräch ist Ihnen nicht zugewiesen.", "This conversation is not assigned to you.")) }
                 }
+              }
+              (console_panes::context_pane(lang, &context, machine))
             }
         },
     )

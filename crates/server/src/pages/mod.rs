@@ -9,6 +9,7 @@ mod console;
 mod console_canned;
 mod console_keys;
 mod console_mail;
+mod console_panes;
 mod dashboard;
 mod dashboard_charts;
 mod dashboard_tiles;

@@ -1,0 +1,222 @@
+//! The console's three panes around a conversation: the inbox on the left (mine, the queue and,
+//! for admins, every open and recently resolved conversation, with a filter), the conversation
+//! in the middle, and its context on the right (the customer and their earlier conversations,
+//! the machine's view, answers and articles to insert into the reply).
+
+use desk::{Agent, ConversationState, Role};
+use maud::{html, Markup};
+use store::Conversation;
+
+use super::layout::{reason_label, state_label, Lang};
+use crate::state::AppState;
+
+const DAY_MS: i64 = 86_400_000;
+/// How far back the admins' "all open" and "resolved" lists look, and how long they get.
+const RECENT_DAYS: i64 = 14;
+const RECENT_MAX: usize = 30;
+
+/// The inbox's lists for one agent.
+pub(super) struct Lists {
+    pub mine: Vec<Conversation>,
+    pub queue: Vec<Conversation>,
+    /// Admins only: open conversations and recently resolved ones, newest first.
+    pub open: Vec<Conversation>,
+    pub resolved: Vec<Conversation>,
+}
+
+pub(super) async fn lists(state: &AppState, agent: &Agent) -> Result<Lists, store::StoreError> {
+    let (mine, queue) = tokio::try_join!(state.store.assigned_to(agent.id), state.store.queue())?;
+    let (mut open, mut resolved) = (Vec::new(), Vec::new());
+    if agent.role == Role::Admin {
+        let now = state.clock.now_ms();
+        let recent = state
+            .store
+            .conversations_created(now - RECENT_DAYS * DAY_MS, now + 1, 2_000)
+            .await?;
+        for c in recent.into_iter().rev() {
+            let list = if c.state == ConversationState::Resolved {
+                &mut resolved
+            } else {
+                &mut open
+            };
+            if list.len() < RECENT_MAX {
+                list.push(c);
+            }
+        }
+    }
+    Ok(Lists {
+        mine,
+        queue,
+        open,
+        resolved,
+    })
+}
+
+/// The customer's name, else e-mail, else "customer".
+pub(super) fn who(lang: Lang, c: &Conversation) -> String {
+    c.customer
+        .name
+        .clone()
+        .or_else(|| c.customer.email.clone())
+        .unwrap_or_else(|| lang.t("Kunde", "Customer").to_owned())
+}
+
+/// "5 min", "3 h", "2 d": how long since `ms`.
+pub(super) fn since(lang: Lang, now_ms: i64, ms: i64) -> String {
+    let minutes = ((now_ms - ms).max(0) / 60_000) as u64;
+    match minutes {
+        0 => lang.t("gerade eben", "just now").to_owned(),
+        m if m < 60 => format!("{m} min"),
+        m if m < 48 * 60 => format!("{} h", m / 60),
+        m => format!("{} {}", m / (24 * 60), lang.t("Tg.", "d")),
+    }
+}
+
+/// How long the conversation has waited for a person, or been with its assignee.
+pub(super) fn waiting(lang: Lang, now_ms: i64, c: &Conversation) -> Option<String> {
+    match c.state {
+        ConversationState::Queued => c.queued_at_ms.map(|t| {
+            format!(
+                "{} {}",
+                lang.t("wartet seit", "waiting"),
+                since(lang, now_ms, t)
+            )
+        }),
+        ConversationState::Assigned => c.assigned_at_ms.map(|t| {
+            format!(
+                "{} {}",
+                lang.t("zugewiesen seit", "assigned for"),
+                since(lang, now_ms, t)
+            )
+        }),
+        _ => None,
+    }
+}
+
+/// The left pane: the inbox's lists (`mine` and `queue` exactly as the inbox page draws them, so
+/// the live refresh swaps the same sections), a filter, and the admins' wider lists folded.
+pub(super) fn inbox_pane(lang: Lang, lists: &Lists, current: &str, now_ms: i64) -> Markup {
+    html! {
+        nav.pane-inbox aria-label=(lang.t("Posteingang", "Inbox")) {
+            div.filter {
+                label for="inbox-filter" { (lang.t("Filtern", "Filter")) }
+                input #inbox-filter type="search" autocomplete="off"
+                    placeholder=(lang.t("Name, E-Mail, Betreff, Grund", "Name, e-mail, subject, reason"));
+            }
+            (super::console::conversation_list(lang, "mine", lang.t("Mir zugewiesen", "Assigned to me"), &lists.mine, lang.t("Keine Gespräche zugewiesen.", "No conversations assigned."), now_ms, Some(current)))
+            (super::console::conversation_list(lang, "queue", lang.t("Warteschlange", "Queue"), &lists.queue, lang.t("Niemand wartet.", "Nobody is waiting."), now_ms, Some(current)))
+            @for (id, title, list) in [("all-open", lang.t("Alle offenen", "All open"), &lists.open), ("resolved", lang.t("Erledigt", "Resolved"), &lists.resolved)] {
+                @if !list.is_empty() {
+                    details.more {
+                        summary { (title) " (" (list.len()) ")" }
+                        ul.inbox.compact id=(id) {
+                            @for c in list {
+                                li {
+                                    a href={"/console/c/" (c.id)} aria-current=[(c.id.as_str() == current).then_some("page")] {
+                                        span.who { (who(lang, c)) } " · " span.state { (state_label(lang, c.state.as_str())) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One answer the agent can take into the reply: the playbook's answer for a guessed intent.
+pub(super) struct Offer {
+    pub label: String,
+    pub text: String,
+    pub locale: String,
+}
+
+/// The playbook's answers for the bot's guesses (best first), in the conversation's locale, as
+/// the bot would have answered: a start for the agent's reply.
+pub(super) fn offers(playbook: &playbook::Playbook, c: &Conversation) -> Vec<Offer> {
+    let Some(needs) = &c.handoff else {
+        return Vec::new();
+    };
+    needs
+        .guesses
+        .iter()
+        .filter_map(|g| {
+            let intent = playbook.intent(&g.intent)?;
+            let text = intent.answer_in(&c.locale, &playbook.desk.locales)?;
+            let locale = intent.answer.iter().find(|(_, t)| t.as_str() == text)?.0;
+            Some(Offer {
+                label: g.intent.clone(),
+                text: text.to_owned(),
+                locale: locale.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The right pane.
+pub(super) struct Context<'a> {
+    pub conversation: &'a Conversation,
+    pub earlier: &'a [Conversation],
+    pub offers: &'a [Offer],
+    pub articles: &'a [crate::wire::ArticleSuggestion],
+    pub may_open_others: bool,
+    pub now_ms: i64,
+}
+
+pub(super) fn context_pane(lang: Lang, cx: &Context<'_>, machine: Markup) -> Markup {
+    let c = cx.conversation;
+    html! {
+        aside.pane-context aria-label=(lang.t("Kontext", "Context")) {
+            section aria-labelledby="ctx-customer" {
+                h2 #ctx-customer { (lang.t("Kunde", "Customer")) }
+                @if let Some(name) = &c.customer.name { p.customer-name { (name) } }
+                @if let Some(email) = &c.customer.email { p.customer-email { (email) } }
+                @if c.customer.name.is_none() && c.customer.email.is_none() { p.customer-name { (who(lang, c)) } }
+                @if cx.earlier.is_empty() {
+                    p.empty { (lang.t("Keine früheren Gespräche.", "No earlier conversations.")) }
+                } @else {
+                    h3 { (lang.t("Frühere Gespräche", "Earlier conversations")) }
+                    ul.earlier {
+                        @for e in cx.earlier {
+                            li {
+                                @let line = format!("{} · {}", super::super::wire::rfc3339(e.created_at_ms).get(..10).unwrap_or(""), state_label(lang, e.state.as_str()));
+                                @if cx.may_open_others { a href={"/console/c/" (e.id)} { (line) } } @else { (line) }
+                                @if let Some(s) = &e.subject { " · " (s) }
+                                @if let Some(needs) = &e.handoff {
+                                    @for r in &needs.reasons { " · " span.badge { (reason_label(lang, r.as_str())) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section aria-labelledby="ctx-machine" {
+                h2 #ctx-machine { (lang.t("Sicht der Maschine", "The machine's view")) }
+                (machine)
+                @if let Some(w) = waiting(lang, cx.now_ms, c) { p.waited { (w) } }
+            }
+            @if !cx.offers.is_empty() || !cx.articles.is_empty() {
+                section aria-labelledby="ctx-suggest" {
+                    h2 #ctx-suggest { (lang.t("Vorschläge", "Suggestions")) }
+                    ul.offers {
+                        @for o in cx.offers {
+                            li {
+                                p.offer-label { (lang.t("Antwort zu ", "Answer for ")) code { (o.label) } }
+                                p.offer-text lang=(o.locale) { (o.text) }
+                                button.insert.secondary type="button" hidden data-text=(o.text) { (lang.t("In die Antwort übernehmen", "Insert into reply")) }
+                            }
+                        }
+                        @for a in cx.articles {
+                            @let link = format!("{}: /help/{}", a.title, a.id);
+                            li {
+                                p.offer-label { (lang.t("Artikel ", "Article ")) a href={"/help/" (a.id)} { (a.title) } }
+                                button.insert.secondary type="button" hidden data-text=(link) { (lang.t("Link einfügen", "Insert link")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
