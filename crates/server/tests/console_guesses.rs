@@ -1,6 +1,7 @@
 //! The bot's best guesses at a handoff reach the agent, on both backends: stored with the
 //! needs, shown in the console (inbox and conversation page, with the playbook's answer for the
-//! best guess) and in the agent's view of the API, never in the customer's.
+//! best guess) and in the agent's view of the API, never in the customer's; and the context pane
+//! beside a conversation lists the customer's earlier conversations with their ratings.
 
 use playbook::Playbook;
 use serde_json::Value;
@@ -108,10 +109,48 @@ async fn the_agent_sees_the_bots_best_guess(b: Backend) {
     assert!(theirs["handoff"].get("guesses").is_none(), "{theirs}");
 }
 
+async fn the_context_pane_shows_earlier_conversations(b: Backend) {
+    let app = spawn_on(b, Playbook::demo(), "earlier").await;
+    let cookie = cookie_pair(&app.console_login(BEN.0, BEN.1).await);
+    let start = |text: &'static str| {
+        let app = &app;
+        async move {
+            let body = serde_json::json!({"text": text, "customer": {"email": "kim@example.org"}});
+            let res = app.post("/api/v1/conversations", None, body).await;
+            assert_eq!(res.status(), 201);
+            let v: Value = res.json().await.expect("json");
+            (
+                v["id"].as_str().expect("id").to_owned(),
+                v["token"].as_str().expect("token").to_owned(),
+            )
+        }
+    };
+    let (first, token) = start(RETURN_PERSON).await;
+    let res = app
+        .post(
+            &format!("/api/v1/conversations/{first}/rating"),
+            Some(&token),
+            serde_json::json!({"score": 4}),
+        )
+        .await;
+    assert_eq!(res.status(), 204);
+    let (second, _) = start("Ich möchte bitte mit einem Menschen sprechen").await;
+    let html = page(&app, &cookie, &format!("/console/c/{second}?lang=de")).await;
+    assert!(html.contains("Frühere Gespräche"), "{html}");
+    let earlier = &html[html.find("class=\"earlier\"").expect("the list")..];
+    let earlier = &earlier[..earlier.find("</ul>").expect("its end")];
+    assert!(earlier.contains("Bewertung 4/5"), "{earlier}");
+    assert!(!earlier.contains(&second), "not itself: {earlier}");
+}
+
 mod sqlite {
     #[tokio::test]
     async fn the_agent_sees_the_bots_best_guess() {
         super::the_agent_sees_the_bots_best_guess(super::Backend::Sqlite).await;
+    }
+    #[tokio::test]
+    async fn the_context_pane_shows_earlier_conversations() {
+        super::the_context_pane_shows_earlier_conversations(super::Backend::Sqlite).await;
     }
 }
 
@@ -119,5 +158,9 @@ mod postgres {
     #[tokio::test]
     async fn the_agent_sees_the_bots_best_guess() {
         super::the_agent_sees_the_bots_best_guess(super::Backend::Postgres).await;
+    }
+    #[tokio::test]
+    async fn the_context_pane_shows_earlier_conversations() {
+        super::the_context_pane_shows_earlier_conversations(super::Backend::Postgres).await;
     }
 }

@@ -454,17 +454,7 @@ pub async fn conversation(
         Ok(l) => l,
         Err(e) => return api_error_page(lang, e),
     };
-    let earlier: Vec<store::Conversation> = match &c.customer.email {
-        Some(email) => state
-            .store
-            .conversations_of_customer(email)
-            .await
-            .unwrap_or_default(),
-        None => Vec::new(),
-    }
-    .into_iter()
-    .filter(|e| e.id != c.id)
-    .collect();
+    let earlier = console_panes::earlier(&state, &c).await;
     let offers = console_panes::offers(&state.playbook, &c);
     let machine = html! {
         (reasons_list(lang, &c))

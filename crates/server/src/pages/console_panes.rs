@@ -154,10 +154,47 @@ pub(super) fn offers(playbook: &playbook::Playbook, c: &Conversation) -> Vec<Off
         .collect()
 }
 
+/// Most earlier conversations the context pane lists.
+const EARLIER_MAX: usize = 10;
+
+/// The customer's other conversations (by e-mail), newest first, each with its rating if given.
+pub(super) async fn earlier(
+    state: &AppState,
+    c: &Conversation,
+) -> Vec<(Conversation, Option<u64>)> {
+    let Some(email) = &c.customer.email else {
+        return Vec::new();
+    };
+    let mut others: Vec<Conversation> = state
+        .store
+        .conversations_of_customer(email)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|e| e.id != c.id)
+        .collect();
+    others.sort_by_key(|e| std::cmp::Reverse(e.created_at_ms));
+    others.truncate(EARLIER_MAX);
+    let mut out = Vec::with_capacity(others.len());
+    for e in others {
+        let rating = state
+            .store
+            .events(&e.id)
+            .await
+            .unwrap_or_default()
+            .iter()
+            .rev()
+            .find(|ev| ev.kind == "rating")
+            .and_then(|ev| ev.data["score"].as_u64());
+        out.push((e, rating));
+    }
+    out
+}
+
 /// The right pane.
 pub(super) struct Context<'a> {
     pub conversation: &'a Conversation,
-    pub earlier: &'a [Conversation],
+    pub earlier: &'a [(Conversation, Option<u64>)],
     pub offers: &'a [Offer],
     pub articles: &'a [crate::wire::ArticleSuggestion],
     pub may_open_others: bool,
@@ -178,11 +215,12 @@ pub(super) fn context_pane(lang: Lang, cx: &Context<'_>, machine: Markup) -> Mar
                 } @else {
                     h3 { (lang.t("Frühere Gespräche", "Earlier conversations")) }
                     ul.earlier {
-                        @for e in cx.earlier {
+                        @for (e, rating) in cx.earlier {
                             li {
                                 @let line = format!("{} · {}", super::super::wire::rfc3339(e.created_at_ms).get(..10).unwrap_or(""), state_label(lang, e.state.as_str()));
                                 @if cx.may_open_others { a href={"/console/c/" (e.id)} { (line) } } @else { (line) }
                                 @if let Some(s) = &e.subject { " · " (s) }
+                                @if let Some(r) = rating { " · " span.rating { (lang.t("Bewertung ", "Rating ")) (r) "/5" } }
                                 @if let Some(needs) = &e.handoff {
                                     @for r in &needs.reasons { " · " span.badge { (reason_label(lang, r.as_str())) } }
                                 }
