@@ -16,7 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { BIN, CHROMIUM, ROOT, SHOTS, startDesk, assertA11y, watchedPage } from "./support.mjs";
+import { BIN, CHROMIUM, ROOT, SHOTS, startDesk, assertA11y, watchedPage, signIn } from "./support.mjs";
 
 const ADMIN = { email: "admin@demo.tandem", password: "tandem-demo-admin" };
 
@@ -57,11 +57,7 @@ describe("analytics dashboard", () => {
     const ctx = await browser.newContext({ locale: "de-DE", viewport: { width: 1440, height: 900 } });
     try {
       const page = await watchedPage(ctx);
-      await page.goto(desk.url + "/console/login");
-      await page.getByLabel("E-Mail").fill(ADMIN.email);
-      await page.getByLabel("Passwort").fill(ADMIN.password);
-      await page.getByRole("button", { name: "Anmelden" }).click();
-      await page.waitForURL((u) => u.pathname === "/console");
+      await signIn(page, desk.url, ADMIN);
       await page.getByRole("link", { name: "Auswertung" }).click();
       await page.waitForURL((u) => u.pathname === "/admin/dashboard");
       await page.getByRole("heading", { level: 1, name: "Auswertung" }).waitFor();
@@ -139,11 +135,7 @@ describe("accessibility of every page an admin sees", () => {
     const ctx = await browser.newContext({ locale: "de-DE", viewport: { width: 1280, height: 900 } });
     try {
       const page = await watchedPage(ctx);
-      await page.goto(desk.url + "/console/login");
-      await page.getByLabel("E-Mail").fill(ADMIN.email);
-      await page.getByLabel("Passwort").fill(ADMIN.password);
-      await page.getByRole("button", { name: "Anmelden" }).click();
-      await page.waitForURL((u) => u.pathname === "/console");
+      await signIn(page, desk.url, ADMIN);
       const pages = ["/console", `/console/c/${id}`, "/console/comments", "/admin", "/admin/articles",
         "/admin/audit", "/admin/dashboard", "/help", "/help/contact", "/console/login"];
       for (const lang of ["de", "en"]) {

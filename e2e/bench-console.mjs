@@ -7,7 +7,7 @@
 //   TANDEM_BIN=target/release/tandem node e2e/bench-console.mjs [RUNS]
 
 import { chromium } from "playwright-core";
-import { CHROMIUM, startDesk } from "./support.mjs";
+import { CHROMIUM, startDesk, signIn } from "./support.mjs";
 
 const RUNS = Number(process.argv[2] || 20);
 const AGENT = { email: "ben@demo.tandem", password: "tandem-demo-ben" };
@@ -17,11 +17,7 @@ const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--head
 try {
   const ctx = await browser.newContext({ locale: "de-DE", viewport: { width: 1366, height: 900 } });
   const page = await ctx.newPage();
-  await page.goto(desk.url + "/console/login");
-  await page.getByLabel("E-Mail").fill(AGENT.email);
-  await page.getByLabel("Passwort").fill(AGENT.password);
-  await page.getByRole("button", { name: "Anmelden" }).click();
-  await page.waitForURL((u) => u.pathname === "/console");
+  await signIn(page, desk.url, AGENT);
   const res = await fetch(desk.url + "/api/v1/conversations", {
     method: "POST",
     headers: { "content-type": "application/json" },

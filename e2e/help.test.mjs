@@ -17,7 +17,7 @@ import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
-import { BIN, CHROMIUM, ROOT, SHOTS, startDesk, assertA11y, watchedPage } from "./support.mjs";
+import { BIN, CHROMIUM, ROOT, SHOTS, startDesk, assertA11y, watchedPage, signIn } from "./support.mjs";
 
 const ARTICLE = "returns";
 const ARTICLE_TITLE = "Rücksendung und Umtausch";
@@ -49,11 +49,7 @@ async function agentApproves(text) {
   const ctx = await browser.newContext({ locale: "de-DE" });
   try {
     const agent = await watchedPage(ctx);
-    await agent.goto(desk.url + "/console/login");
-    await agent.getByLabel("E-Mail").fill(AGENT.email);
-    await agent.getByLabel("Passwort").fill(AGENT.password);
-    await agent.getByRole("button", { name: "Anmelden" }).click();
-    await agent.waitForURL((u) => u.pathname === "/console");
+    await signIn(agent, desk.url, AGENT);
     await agent.getByRole("link", { name: "Kommentare" }).click();
     await agent.waitForURL((u) => u.pathname === "/console/comments");
     await assertA11y(agent, "de");

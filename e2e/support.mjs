@@ -133,6 +133,15 @@ export async function assertA11y(page, lang) {
   assert.deepEqual(await axeViolations(page), [], `axe-core: serious or critical violations on ${page.url()}`);
 }
 
+/** Signs in on the (German) console login page and waits for the inbox. */
+export async function signIn(page, deskUrl, { email, password }) {
+  await page.goto(deskUrl + "/console/login");
+  await page.getByLabel("E-Mail").fill(email);
+  await page.getByLabel("Passwort").fill(password);
+  await page.getByRole("button", { name: "Anmelden" }).click();
+  await page.waitForURL((u) => u.pathname === "/console");
+}
+
 /** A page that records CSP violations and script errors. */
 export async function watchedPage(context) {
   const page = await context.newPage();
