@@ -63,6 +63,24 @@ pub struct Settings {
     pub mail: mail::MailSettings,
 }
 
+impl Settings {
+    /// A desk on a free local port with `playbook`: rate limits, the first-response timeout, the
+    /// encoder and mail off. What the benchmarks and in-process tests start.
+    pub fn local(playbook: Playbook) -> Self {
+        Settings {
+            bind: "127.0.0.1:0".into(),
+            playbook,
+            rate_limits: false,
+            secure_cookies: false,
+            first_response_timeout_secs: 0,
+            encoder: None,
+            help: help::HelpOptions::default(),
+            connections: Default::default(),
+            mail: Default::default(),
+        }
+    }
+}
+
 /// The default first-response timeout (`TANDEM_FIRST_RESPONSE_TIMEOUT_SECS`).
 pub const FIRST_RESPONSE_TIMEOUT_SECS: u64 = 120;
 

@@ -30,6 +30,14 @@ async fn all_conversations(c: &reqwest::Client, base: &str, token: &str) -> Vec<
     all
 }
 
+/// Kim's mail `raw` goes into the desk's listener; the desk's answer to her, once it is sent.
+async fn kim_asks(desk: &mail::MailDesk, sink: &mail::Sink, raw: &str) -> mail::Got {
+    mail::send(desk.inbound, "kim@kunde.example", DESK, raw)
+        .await
+        .expect("taken");
+    sink.wait_for(10, |m| m.to() == ["kim@kunde.example"]).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_first_mail_is_answered_by_the_bot_in_its_thread() {
     let (sink, desk, _data) = desk_with_sink(&[]);
@@ -41,10 +49,7 @@ async fn a_first_mail_is_answered_by_the_bot_in_its_thread() {
         "",
         "Hallo,\nwo ist meine Bestellung?\n\n-- \nKim Meier",
     );
-    mail::send(desk.inbound, "kim@kunde.example", DESK, &first)
-        .await
-        .expect("taken");
-    let answer = sink.wait_for(10, |m| m.to() == ["kim@kunde.example"]).await;
+    let answer = kim_asks(&desk, &sink, &first).await;
     assert_eq!(
         answer.header("In-Reply-To").as_deref(),
         Some("<q1@kunde.example>")
@@ -205,10 +210,7 @@ async fn a_forged_reply_address_opens_a_new_conversation() {
         "",
         "Wo ist meine Bestellung?",
     );
-    mail::send(desk.inbound, "kim@kunde.example", DESK, &raw)
-        .await
-        .expect("taken");
-    let answer = sink.wait_for(10, |m| m.to() == ["kim@kunde.example"]).await;
+    let answer = kim_asks(&desk, &sink, &raw).await;
     let reply_to = answer.header("Reply-To").expect("reply-to");
     let address = reply_to.trim_matches(|c| c == '<' || c == '>').to_owned();
     let (local, domain) = address.split_once('@').expect("address");
@@ -273,10 +275,7 @@ async fn a_bounce_is_marked_on_its_conversation() {
         "",
         "Wo ist meine Bestellung?",
     );
-    mail::send(desk.inbound, "kim@kunde.example", DESK, &raw)
-        .await
-        .expect("taken");
-    let answer = sink.wait_for(10, |m| m.to() == ["kim@kunde.example"]).await;
+    let answer = kim_asks(&desk, &sink, &raw).await;
     let ours = answer.header("Message-ID").expect("id");
     let id = answer.reference();
     let dsn = format!(
@@ -317,10 +316,7 @@ async fn html_is_stored_as_text_and_attachments_keep_to_the_cap() {
     let raw = format!(
         "From: kim@kunde.example\nTo: {DESK}\nSubject: Foto\nMessage-ID: <h1@kunde.example>\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"m\"\n\n--m\nContent-Type: text/html; charset=utf-8\n\n<html><body><script>alert('x')</script><p>Hallo <b>Team</b>, mein Paket ist kaputt.</p><img src=x onerror=alert(1)></body></html>\n--m\nContent-Type: text/plain; name=\"<img src=x onerror=alert(2)>.txt\"\nContent-Disposition: attachment; filename=\"<img src=x onerror=alert(2)>.txt\"\n\nklein\n--m\nContent-Type: application/octet-stream; name=\"gross.bin\"\nContent-Disposition: attachment; filename=\"gross.bin\"\n\n{big}\n--m--\n"
     );
-    mail::send(desk.inbound, "kim@kunde.example", DESK, &raw)
-        .await
-        .expect("taken");
-    let answer = sink.wait_for(10, |m| m.to() == ["kim@kunde.example"]).await;
+    let answer = kim_asks(&desk, &sink, &raw).await;
     let id = answer.reference();
     let v = read_conversation(&c, &base, &id, &admin)
         .await
@@ -401,10 +397,7 @@ async fn mail_works_on_postgres() {
         "",
         "Wo ist meine Bestellung?",
     );
-    mail::send(desk.inbound, "kim@kunde.example", DESK, &raw)
-        .await
-        .expect("taken");
-    let answer = sink.wait_for(10, |m| m.to() == ["kim@kunde.example"]).await;
+    let answer = kim_asks(&desk, &sink, &raw).await;
     let id = answer.reference();
     let (c, base) = (client(), desk.node.base.clone());
     let admin = admin_token(&c, &base).await;

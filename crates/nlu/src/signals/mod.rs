@@ -137,20 +137,10 @@ fn big_quantity(lex: &Lexicon, toks: &[String]) -> bool {
     })
 }
 
-/// A count of at least 20 of something that is no measure ("80 Mandanten", not "80 Euro").
-fn big_count(lex: &Lexicon, toks: &[String]) -> bool {
+/// A count of at least `min` of something that is no measure ("80 Mandanten", not "80 Euro").
+fn count_of_at_least(lex: &Lexicon, toks: &[String], min: u64) -> bool {
     toks.iter().enumerate().any(|(i, t)| {
-        t.parse::<u64>().is_ok_and(|n| (20..=100_000).contains(&n))
-            && toks
-                .get(i + 1)
-                .is_some_and(|next| !lex.measures.matches_token(next))
-    })
-}
-
-/// A count of at least ten of something that is no measure ("15 Kleinwagen", not "10 Tage").
-fn some_count(lex: &Lexicon, toks: &[String]) -> bool {
-    toks.iter().enumerate().any(|(i, t)| {
-        t.parse::<u64>().is_ok_and(|n| (10..=100_000).contains(&n))
+        t.parse::<u64>().is_ok_and(|n| (min..=100_000).contains(&n))
             && toks
                 .get(i + 1)
                 .is_some_and(|next| !lex.measures.matches_token(next))
@@ -159,21 +149,19 @@ fn some_count(lex: &Lexicon, toks: &[String]) -> bool {
 
 fn complex_sales(lex: &Lexicon, toks: &[String]) -> Found {
     let mut found: Found = lex.sales_direct.hits(toks).collect();
+    let cues: Found = lex.sales_cue.hits(toks).collect();
     if big_quantity(lex, toks) {
         found.push(BIG_QUANTITY);
-    } else if big_count(lex, toks) && lex.sales_cue.any(toks) {
+    } else if !cues.is_empty() && count_of_at_least(lex, toks, 20) {
         found.push(BIG_QUANTITY);
-        found.extend(lex.sales_cue.hits(toks));
+        found.extend(&cues);
     }
     // Someone speaking for an organisation ("Wir sind ein Pflegedienst und brauchen 15
     // Kleinwagen, können Sie uns ein Angebot machen?") about an offer for ten or more.
     let speaker: Found = lex.organisation.hits(toks).collect();
-    if !speaker.is_empty() && some_count(lex, toks) {
-        let cues: Found = lex.sales_cue.hits(toks).collect();
-        if !cues.is_empty() {
-            found.extend(speaker);
-            found.extend(cues);
-        }
+    if !speaker.is_empty() && !cues.is_empty() && count_of_at_least(lex, toks, 10) {
+        found.extend(speaker);
+        found.extend(cues);
     }
     found
 }

@@ -333,7 +333,7 @@ pub(super) fn conversation_list(
                 @for c in list {
                     li {
                         a href={"/console/c/" (c.id)} aria-current=[(Some(c.id.as_str()) == current).then_some("page")] {
-                            span.who { (c.customer.name.as_deref().or(c.customer.email.as_deref()).unwrap_or(lang.t("Kunde", "Customer"))) }
+                            span.who { (console_panes::who(lang, c)) }
                             " · " span.state { (state_label(lang, c.state.as_str())) }
                             " · " (console_mail::channel_badge(lang, c))
                             (console_mail::subject_line(c))

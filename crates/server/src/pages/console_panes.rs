@@ -175,9 +175,9 @@ pub(super) async fn earlier(
         .collect();
     others.sort_by_key(|e| std::cmp::Reverse(e.created_at_ms));
     others.truncate(EARLIER_MAX);
-    let mut out = Vec::with_capacity(others.len());
-    for e in others {
-        let rating = state
+    // Each one's events at once, not one after the other.
+    let ratings = futures_util::future::join_all(others.iter().map(|e| async move {
+        state
             .store
             .events(&e.id)
             .await
@@ -185,10 +185,10 @@ pub(super) async fn earlier(
             .iter()
             .rev()
             .find(|ev| ev.kind == "rating")
-            .and_then(|ev| ev.data["score"].as_u64());
-        out.push((e, rating));
-    }
-    out
+            .and_then(|ev| ev.data["score"].as_u64())
+    }))
+    .await;
+    others.into_iter().zip(ratings).collect()
 }
 
 /// The right pane.

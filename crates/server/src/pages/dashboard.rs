@@ -63,13 +63,11 @@ fn pick_lang(state: &AppState, headers: &HeaderMap, q: &DashboardQuery) -> Lang 
     )
 }
 
-/// Everything the page shows for one range.
+/// The charts of one range (what the page draws and the CSV serves).
 struct Dashboard {
     from: i64,
     to: i64,
     summary: store::Summary,
-    before: store::Summary,
-    queue_now: usize,
     charts: Vec<Chart>,
 }
 
@@ -86,9 +84,6 @@ async fn gather(state: &AppState, lang: Lang, q: &DashboardQuery) -> Result<Dash
         .resolve_within(state.clock.now_ms(), MAX_DASHBOARD_DAYS)
         .map_err(ApiError::bad_request)?;
     let summary = state.store.summary(from, to).await?;
-    // The period of the same length just before, for the tiles' changes.
-    let before = state.store.summary(from - (to - from), from).await?;
-    let queue_now = state.store.queue().await.map(|q| q.len()).unwrap_or(0);
     // The self-service rate per UTC day (or per wider bucket for long ranges). Buckets end on
     // day boundaries, so each whole one is read from daily rollup rows; only the first and the
     // last may be partial.
@@ -107,8 +102,6 @@ async fn gather(state: &AppState, lang: Lang, q: &DashboardQuery) -> Result<Dash
         from,
         to,
         summary,
-        before,
-        queue_now,
         charts,
     })
 }
@@ -363,6 +356,12 @@ pub async fn show(
         Ok(d) => d,
         Err(e) => return error_response(lang, e),
     };
+    // The tiles: the period of the same length just before, for their changes, and the queue.
+    let before = match state.store.summary(d.from - (d.to - d.from), d.from).await {
+        Ok(s) => s,
+        Err(e) => return error_response(lang, e),
+    };
+    let queue_now = state.store.queue().await.map(|q| q.len()).unwrap_or(0);
     let path = "/admin/dashboard";
     let csrf_value = csrf.clone().unwrap_or_default();
     let top = match &csrf {
@@ -394,7 +393,7 @@ pub async fn show(
                         button type="submit" { (lang.t("Anzeigen", "Show")) }
                     }
                 }
-                (super::dashboard_tiles::tiles(lang, &d.summary, &d.before, d.queue_now))
+                (super::dashboard_tiles::tiles(lang, &d.summary, &before, queue_now))
                 div.charts {
                     @for chart in &d.charts { (chart.render(lang, &csv_href)) }
                 }

@@ -285,21 +285,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         None => {
             let dir = tempfile::tempdir()?;
             let store = super::serve::open_store(None, dir.path()).await?;
-            let app = Application::build(
-                Settings {
-                    bind: "127.0.0.1:0".into(),
-                    playbook: Playbook::demo(),
-                    rate_limits: false,
-                    secure_cookies: false,
-                    first_response_timeout_secs: 0,
-                    encoder: None,
-                    help: server::help::HelpOptions::default(),
-                    connections: Default::default(),
-                    mail: Default::default(),
-                },
-                store,
-            )
-            .await?;
+            let app = Application::build(Settings::local(Playbook::demo()), store).await?;
             let base = format!("http://{}", app.local_addr()?);
             tokio::spawn(app.run());
             _tmp = Some(dir);

@@ -40,15 +40,8 @@ pub fn run(args: MailBenchArgs) -> anyhow::Result<()> {
 
 fn settings(mail: MailSettings) -> Settings {
     Settings {
-        bind: "127.0.0.1:0".into(),
-        playbook: Playbook::demo(),
-        rate_limits: false,
-        secure_cookies: false,
-        first_response_timeout_secs: 0,
-        encoder: None,
-        help: server::help::HelpOptions::default(),
-        connections: Default::default(),
         mail,
+        ..Settings::local(Playbook::demo())
     }
 }
 

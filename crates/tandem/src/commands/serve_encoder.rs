@@ -260,22 +260,9 @@ mod tests {
         let store = super::super::serve::open_store(None, data.path())
             .await
             .expect("store");
-        let app = Application::build(
-            Settings {
-                bind: "127.0.0.1:0".into(),
-                playbook: Playbook::demo(),
-                rate_limits: false,
-                secure_cookies: false,
-                first_response_timeout_secs: 0,
-                encoder: None,
-                help: Default::default(),
-                connections: Default::default(),
-                mail: Default::default(),
-            },
-            store,
-        )
-        .await
-        .expect("build");
+        let app = Application::build(Settings::local(Playbook::demo()), store)
+            .await
+            .expect("build");
         let base = format!("http://{}", app.local_addr().expect("addr"));
         let state = app.state().clone();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
