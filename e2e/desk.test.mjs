@@ -410,6 +410,12 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     const msgs = await transcript(agent);
     assert.deepEqual(msgs.filter((m) => m.author === "customer").map((m) => m.text), [QUESTION, PERSON, THANKS]);
     assert.deepEqual(msgs.filter((m) => m.author === "agent").map((m) => m.text), [REPLY]);
+    // Read on screen: the console tells the server, so nothing of it counts as unread.
+    await agent.waitForFunction(async (id) => {
+      const w = await fetch("/api/v1/agent/conversations", { credentials: "same-origin" }).then((r) => r.json());
+      const c = w.conversations.find((x) => x.id === id);
+      return c && c.unread === 0;
+    }, conversationId, { polling: 200, timeout: 10000 });
   });
 
   step("6. the inbox updates live when a second customer (in English) asks for a person", async () => {
@@ -443,6 +449,25 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     await agent.locator("#live-status", { hasText: "Posteingang aktualisiert." }).waitFor();
     // Ben was told: a desktop notification (granted by the test).
     await agent.waitForFunction(() => window.__notifications.includes("Neues Gespräch für Sie."));
+    // The new conversation's message is unread; the first one, read on screen, shows no count.
+    const first = agent.locator(`#mine a[href="/console/c/${conversationId}"]`);
+    const fresh = agent.locator("#mine > li", { hasNot: first });
+    assert.equal(await fresh.locator(".unread .sr-only").textContent(), "1 ungelesene Nachricht");
+    assert.equal(await agent.locator("#mine > li", { has: first }).locator(".unread").count(), 0);
+    await assertA11y(agent, "de");
+  });
+
+  step("6b. the search finds a conversation by what was written in it", async () => {
+    const field = agent.getByLabel("Filtern");
+    await field.fill("lager heute");
+    await field.press("Enter");
+    await agent.waitForURL((u) => u.pathname === "/console/search");
+    await agent.locator(`#results a[href="/console/c/${conversationId}"]`).waitFor();
+    assert.equal(await agent.locator("#results > li").count(), 1, "only the conversation that holds the words");
+    assert.equal(await agent.getByLabel("Filtern").inputValue(), "lager heute", "the words stay in the field");
+    await assertA11y(agent, "de");
+    await agent.getByRole("link", { name: "Posteingang" }).click();
+    await agent.waitForURL((u) => u.pathname === "/console");
   });
 
   step("7. the agent resolves the conversation and the customer rates it", async () => {

@@ -16,13 +16,13 @@
 
   function say(text) { if (live) live.textContent = text; }
 
-  /* The inbox filter (the conversation page's left pane): hides the items whose text does not
-   * hold what was typed; applied again after every live refresh. */
+  /* The inbox filter: hides the listed items whose text does not hold what was typed (applied
+   * again after every live refresh); Enter submits its form, the server-side search. */
   var filter = document.getElementById("inbox-filter");
   function applyFilter() {
     if (!filter) return;
     var q = filter.value.trim().toLowerCase();
-    Array.prototype.forEach.call(document.querySelectorAll(".pane-inbox .inbox > li"), function (li) {
+    Array.prototype.forEach.call(document.querySelectorAll("#main .inbox > li"), function (li) {
       li.hidden = q !== "" && li.textContent.toLowerCase().indexOf(q) < 0;
     });
   }
@@ -68,9 +68,14 @@
             changed = true;
           });
           if (changed) {
-            // The inbox page marks no conversation; the pane marks the one open here.
+            // The inbox page marks no conversation; the pane marks the one open here, and what
+            // is on screen is read (the server hears it from markRead below).
             Array.prototype.forEach.call(document.querySelectorAll('.pane-inbox a[href="' + location.pathname + '"]'), function (a) {
               a.setAttribute("aria-current", "page");
+              if (document.visibilityState !== "visible") return;
+              var li = a.closest("li"), badge = li && li.querySelector(".unread");
+              if (badge) badge.remove();
+              if (li) li.classList.remove("unread-item");
             });
             applyFilter();
             // Beside a conversation the pane updates quietly: the status line is the conversation's.
@@ -263,7 +268,24 @@
       clearTimeout(typingTimer);
       typingTimer = setTimeout(function () { typingNote.textContent = ""; }, 5000);
     });
-    es2.addEventListener("message", function (e) { try { add(JSON.parse(e.data)); } catch (x) {} });
+    /* What arrives while the conversation is on screen is read; what arrived while the tab was
+     * hidden is read when the agent comes back to it. */
+    var unseen = false;
+    function markRead() {
+      unseen = false;
+      fetch("/api/v1/conversations/" + encodeURIComponent(id) + "/read", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "X-CSRF-Token": csrf },
+      }).catch(function () {});
+    }
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible" && unseen) markRead();
+    });
+    es2.addEventListener("message", function (e) {
+      try { add(JSON.parse(e.data)); } catch (x) { return; }
+      if (document.visibilityState === "visible") markRead(); else unseen = true;
+    });
     es2.addEventListener("state", function (e) { try { showState(JSON.parse(e.data)); } catch (x) {} });
     // On (re)connecting, catch up on what was said since the page was rendered or the stream dropped.
     es2.addEventListener("open", function () {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod flow;
 pub mod help;
+pub mod inbox;
 pub mod limits;
 pub mod live;
 pub mod mail;

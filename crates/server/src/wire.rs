@@ -333,6 +333,20 @@ pub struct ConversationSummary {
     pub channel: Channel,
     /// The mail's subject, on an e-mail conversation (extension).
     pub subject: Option<String>,
+    /// In an agent's lists: how many messages of the customer and of colleagues the agent has
+    /// not read yet (extension).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unread: Option<u32>,
+}
+
+impl ConversationSummary {
+    /// The summary with the agent's unread count (0 when none).
+    pub fn for_agent(c: &store::Conversation, unread: &crate::inbox::Unread) -> Self {
+        Self {
+            unread: Some(unread.get(&c.id).copied().unwrap_or(0)),
+            ..Self::from(c)
+        }
+    }
 }
 
 impl From<&store::Conversation> for ConversationSummary {
@@ -346,6 +360,7 @@ impl From<&store::Conversation> for ConversationSummary {
             updated_at: rfc3339(c.updated_at_ms),
             channel: c.channel,
             subject: c.subject.clone(),
+            unread: None,
         }
     }
 }
@@ -355,6 +370,12 @@ pub struct AgentConversations {
     pub conversations: Vec<ConversationSummary>,
     /// The queue the agent may look at (extension).
     pub queue: Vec<ConversationSummary>,
+}
+
+/// What a search of the agent's conversations found, newest first (extension).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgentSearch {
+    pub conversations: Vec<ConversationSummary>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

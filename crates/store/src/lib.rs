@@ -9,6 +9,7 @@
 mod canned;
 mod clock;
 mod help;
+mod inbox;
 mod mail;
 pub mod plan;
 pub mod postgres;
@@ -19,6 +20,7 @@ pub mod sqlite;
 pub use canned::*;
 pub use clock::Clock;
 pub use help::*;
+pub use inbox::{Find, Inbox, Scope};
 pub use mail::*;
 pub use records::*;
 
@@ -231,6 +233,8 @@ pub trait Store: Send + Sync + 'static {
     fn mailbox(&self) -> &dyn Mailbox;
     /// The canned responses' storage.
     fn canned(&self) -> &dyn CannedResponses;
+    /// The inbox's read markers and search.
+    fn inbox(&self) -> &dyn Inbox;
 
     async fn setting_or_init(&self, name: &str, candidate: &str) -> Result<String>;
 }

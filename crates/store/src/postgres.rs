@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/migrations/0007_audit.sql"),
     include_str!("postgres/migrations/0008_mail.sql"),
     include_str!("postgres/migrations/0009_canned.sql"),
+    include_str!("postgres/migrations/0010_inbox.sql"),
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
@@ -698,6 +699,9 @@ impl Store for PgStore {
         self
     }
     fn canned(&self) -> &dyn crate::CannedResponses {
+        self
+    }
+    fn inbox(&self) -> &dyn crate::Inbox {
         self
     }
 

@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/migrations/0008_audit.sql"),
     include_str!("sqlite/migrations/0009_mail.sql"),
     include_str!("sqlite/migrations/0010_canned.sql"),
+    include_str!("sqlite/migrations/0011_inbox.sql"),
 ];
 const READERS_KEPT: usize = 8;
 
@@ -562,6 +563,9 @@ impl Store for SqliteStore {
         self
     }
     fn canned(&self) -> &dyn crate::CannedResponses {
+        self
+    }
+    fn inbox(&self) -> &dyn crate::Inbox {
         self
     }
 

@@ -22,6 +22,8 @@ use store::{
 mod conversations;
 #[path = "store_suite/help.rs"]
 mod help;
+#[path = "store_suite/inbox.rs"]
+mod inbox;
 #[path = "store_suite/people.rs"]
 mod people;
 #[path = "store_suite/rollups.rs"]
@@ -29,6 +31,7 @@ mod rollups;
 
 use conversations::*;
 use help::*;
+use inbox::*;
 use people::*;
 use rollups::*;
 
@@ -234,7 +237,9 @@ on_both_backends!(
     votes_are_counted,
     captchas_are_used_once,
     settings_keep_the_first_value,
-    summary_is_computed_from_the_log;
+    summary_is_computed_from_the_log,
+    unread_counts_follow_each_agents_read_marker,
+    search_finds_words_within_what_an_agent_may_see;
     clocked: rollups_match_a_recount_over_any_range,
     queue_length_follows_the_queue
 );

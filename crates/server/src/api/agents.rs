@@ -1,6 +1,6 @@
 //! Agent and admin endpoints: API tokens, the agent's conversations, presence, agent accounts.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
 use desk::{AgentId, Presence, Role};
@@ -10,6 +10,7 @@ use crate::audit;
 use crate::auth::{self, Admin, SignedIn};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientIp};
+use crate::inbox;
 use crate::limits::Limit;
 use crate::state::AppState;
 use crate::team;
@@ -64,9 +65,38 @@ pub async fn my_conversations(
 ) -> ApiResult<Json<wire::AgentConversations>> {
     let mine = state.store.assigned_to(agent.id).await?;
     let queue = state.store.queue().await?;
+    let unread = inbox::unread(&state, &agent, mine.iter().chain(&queue)).await;
+    let summary = |c| wire::ConversationSummary::for_agent(c, &unread);
     Ok(Json(wire::AgentConversations {
-        conversations: mine.iter().map(wire::ConversationSummary::from).collect(),
-        queue: queue.iter().map(wire::ConversationSummary::from).collect(),
+        conversations: mine.iter().map(summary).collect(),
+        queue: queue.iter().map(summary).collect(),
+    }))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+pub struct SearchQuery {
+    /// The words to look for (2 to 200 characters).
+    q: Option<String>,
+}
+
+/// Search the conversations the caller may open (their own and the queue; admins: all) by the
+/// customer's name or e-mail, the subject and every message, case-insensitively; the newest 50
+/// come first, with the caller's unread counts (extension).
+#[utoipa::path(get, path = "/api/v1/agent/search", params(SearchQuery),
+    responses((status = 200, body = wire::AgentSearch), (status = 400), (status = 401)),
+    security(("bearer" = [])))]
+pub async fn search(
+    State(state): State<AppState>,
+    SignedIn(agent): SignedIn,
+    Query(q): Query<SearchQuery>,
+) -> ApiResult<Json<wire::AgentSearch>> {
+    let found = inbox::search(&state, &agent, q.q.as_deref().unwrap_or_default()).await?;
+    let unread = inbox::unread(&state, &agent, &found).await;
+    Ok(Json(wire::AgentSearch {
+        conversations: found
+            .iter()
+            .map(|c| wire::ConversationSummary::for_agent(c, &unread))
+            .collect(),
     }))
 }
 

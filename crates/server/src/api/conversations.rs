@@ -172,6 +172,20 @@ pub async fn typing(State(state): State<AppState>, opened: Opened<Read>) -> ApiR
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The calling agent has read the conversation up to its latest message: it no longer counts
+/// as unread in their inbox (extension). Customers keep no read markers.
+#[utoipa::path(post, path = "/api/v1/conversations/{id}/read", params(("id" = String, Path)),
+    responses((status = 204), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn read(State(state): State<AppState>, opened: Opened<Read>) -> ApiResult<StatusCode> {
+    let (c, access) = opened.into_parts();
+    let Access::Agent(agent) = access else {
+        return Err(ApiError::forbidden("only agents keep read markers"));
+    };
+    crate::inbox::mark_read(&state, &agent, &c.id, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// The longest rating comment, in characters.
 pub const MAX_RATING_COMMENT_CHARS: usize = 1_000;
 

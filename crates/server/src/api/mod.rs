@@ -22,10 +22,10 @@ use crate::wire;
     paths(
         conversations::create, conversations::get_one, conversations::post_message,
         conversations::rate, conversations::resolve, conversations::handback, conversations::transfer,
-        conversations::suggestions, conversations::post_note, conversations::typing, events::conversation_events, events::agent_events,
+        conversations::suggestions, conversations::post_note, conversations::typing, conversations::read, events::conversation_events, events::agent_events,
         mail::continue_by_email, mail::attachment,
         canned::list, canned::create, canned::update, canned::delete,
-        agents::token, agents::logout, agents::change_password, agents::my_conversations, agents::presence, agents::limits, agents::create, agents::list, agents::disable, agents::enable, agents::delete,
+        agents::token, agents::logout, agents::change_password, agents::my_conversations, agents::search, agents::presence, agents::limits, agents::create, agents::list, agents::disable, agents::enable, agents::delete,
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
         metrics::summary, metrics::summary_csv, metrics::conversations_csv, customers::export, customers::erase, customers::audit_log,
@@ -36,7 +36,7 @@ use crate::wire;
         canned::CannedOut, canned::CannedIn,
         wire::MailView, wire::Delivery, wire::AttachmentView, mail::EmailIn,
         wire::Conversation, wire::Rating, wire::Login, wire::PasswordChange, wire::Token, wire::ConversationSummary,
-        wire::AgentConversations, wire::PresenceIn, wire::Competences, wire::NewAgent, wire::Agent,
+        wire::AgentConversations, wire::AgentSearch, wire::PresenceIn, wire::Competences, wire::NewAgent, wire::Agent,
         wire::ArticleSuggestion, crate::privacy::CustomerExport, crate::privacy::ExportedConversation, crate::privacy::ExportedRating, wire::AuditEntry, wire::AuditLog,
         crate::captcha::Issued, crate::captcha::MathQuestion, crate::captcha::AltchaChallenge,
         help::CaptchaFields, help::NewComment, help::CommentCreated,
@@ -102,6 +102,7 @@ pub fn router() -> Router<AppState> {
             "/api/v1/conversations/{id}/typing",
             post(conversations::typing),
         )
+        .route("/api/v1/conversations/{id}/read", post(conversations::read))
         .route(
             "/api/v1/conversations/{id}/email",
             post(mail::continue_by_email),
@@ -118,6 +119,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/auth/logout", post(agents::logout))
         .route("/api/v1/agent/password", put(agents::change_password))
         .route("/api/v1/agent/conversations", get(agents::my_conversations))
+        .route("/api/v1/agent/search", get(agents::search))
         .route("/api/v1/agent/events", get(events::agent_events))
         .route("/api/v1/agents", post(agents::create).get(agents::list))
         .route(

@@ -10,6 +10,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use store::{Session, SessionKind};
 
+use super::console_inbox;
 use super::console_mail::{self, MailPanel};
 use super::console_panes;
 use super::layout::{document, lang_switch, reason_label, state_label, Lang, LangQuery};
@@ -22,7 +23,7 @@ use crate::state::AppState;
 
 const LOGIN_COOKIE: &str = "tandem_login";
 
-fn lang_of(state: &AppState, q: &LangQuery, headers: &HeaderMap) -> Lang {
+pub(super) fn lang_of(state: &AppState, q: &LangQuery, headers: &HeaderMap) -> Lang {
     Lang::pick(q, headers, state.playbook.default_locale())
 }
 
@@ -287,7 +288,7 @@ pub(super) fn top_bar(lang: Lang, agent: &Agent, csrf: &str, path: &str) -> Mark
     }
 }
 
-fn reasons_list(lang: Lang, c: &store::Conversation) -> Markup {
+pub(super) fn reasons_list(lang: Lang, c: &store::Conversation) -> Markup {
     html! {
         @if let Some(needs) = &c.handoff {
             ul.reasons aria-label=(lang.t("Übergabegründe", "Handoff reasons")) {
@@ -316,83 +317,6 @@ fn confidence(lang: Lang, value: f32) -> String {
     }
 }
 
-pub(super) fn conversation_list(
-    lang: Lang,
-    id: &str,
-    title: &str,
-    list: &[store::Conversation],
-    empty: &str,
-    now_ms: i64,
-    current: Option<&str>,
-) -> Markup {
-    html! {
-        section aria-labelledby={(id) "-h"} {
-            h2 id={(id) "-h"} { (title) " " span.count { "(" (list.len()) ")" } }
-            @if list.is_empty() { p.empty { (empty) } }
-            ul.inbox id=(id) {
-                @for c in list {
-                    li {
-                        a href={"/console/c/" (c.id)} aria-current=[(Some(c.id.as_str()) == current).then_some("page")] {
-                            span.who { (console_panes::who(lang, c)) }
-                            " · " span.state { (state_label(lang, c.state.as_str())) }
-                            " · " (console_mail::channel_badge(lang, c))
-                            (console_mail::subject_line(c))
-                        }
-                        @if let Some(w) = console_panes::waiting(lang, now_ms, c) { " " span.wait { (w) } }
-                        (reasons_list(lang, c))
-                    }
-                }
-            }
-        }
-    }
-}
-
-pub async fn inbox(
-    State(state): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let lang = lang_of(&state, &q, &headers);
-    let (session, agent) = match signed_in(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let csrf = session.csrf.clone().unwrap_or_default();
-    let (mine, queue) =
-        match tokio::try_join!(state.store.assigned_to(agent.id), state.store.queue()) {
-            Ok(x) => x,
-            Err(e) => return api_error_page(lang, e),
-        };
-    let now = state.clock.now_ms();
-    document(
-        lang,
-        lang.t("Posteingang", "Inbox"),
-        console_head(&csrf),
-        html! {
-            (top_bar(lang, &agent, &csrf, "/console"))
-            main #main data-page="inbox" {
-                h1 { (lang.t("Posteingang", "Inbox")) }
-                (console_mail::mail_off(lang, state.mail.as_deref()))
-                p #live-status.live role="status" aria-live="polite" {}
-                (conversation_list(lang, "mine", lang.t("Mir zugewiesen", "Assigned to me"), &mine, lang.t("Keine Gespräche zugewiesen.", "No conversations assigned."), now, None))
-                (conversation_list(lang, "queue", lang.t("Warteschlange", "Queue"), &queue, lang.t("Niemand wartet.", "Nobody is waiting."), now, None))
-                section aria-labelledby="limits-h" {
-                    h2 #limits-h { (lang.t("Meine Grenzen", "My limits")) }
-                    form #limits.limits method="post" action="/console/limits" {
-                        input type="hidden" name="csrf" value=(csrf);
-                        label for="my-limits" { (lang.t("Gründe oder Skills, die ich ausschließe (mit Komma getrennt)", "Reasons or skills I rule out (comma-separated)")) }
-                        input #my-limits type="text" name="limits" value=(agent.limits.join(", "));
-                        label for="my-capacity" { (lang.t("Gleichzeitige Gespräche", "Conversations at once")) }
-                        input #my-capacity type="number" name="capacity" min="1" max="100" value=(agent.capacity);
-                        button type="submit" { (lang.t("Speichern", "Save")) }
-                    }
-                }
-            }
-        },
-    )
-    .into_response()
-}
-
 pub async fn conversation(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -413,6 +337,12 @@ pub async fn conversation(
         Ok(m) => m,
         Err(e) => return api_error_page(lang, e),
     };
+    // What is shown here is read: before the inbox's counts are taken.
+    if let Some(last) = messages.last() {
+        if let Err(e) = crate::inbox::mark_read(&state, &agent, &c.id, Some(last.id)).await {
+            tracing::warn!(error = %e, "could not mark a conversation read");
+        }
+    }
     let suggestions = flow::suggestions(&state, &c).await.unwrap_or_default();
     let why = flow::why_assigned(&state, &c).await.unwrap_or_default();
     let colleagues: Vec<Agent> = state
@@ -450,7 +380,7 @@ pub async fn conversation(
     };
     let path = format!("/console/c/{}", c.id);
     let now = state.clock.now_ms();
-    let lists = match console_panes::lists(&state, &agent).await {
+    let lists = match console_inbox::lists(&state, &agent).await {
         Ok(l) => l,
         Err(e) => return api_error_page(lang, e),
     };

@@ -1,56 +1,15 @@
-//! The console's three panes around a conversation: the inbox on the left (mine, the queue and,
-//! for admins, every open and recently resolved conversation, with a filter), the conversation
+//! The console's three panes around a conversation: the inbox on the left (mine, the queue, the
+//! resolved ones and, for admins, every open one, with a filter and search), the conversation
 //! in the middle, and its context on the right (the customer and their earlier conversations,
 //! the machine's view, answers and articles to insert into the reply).
 
-use desk::{Agent, ConversationState, Role};
+use desk::ConversationState;
 use maud::{html, Markup};
 use store::Conversation;
 
+use super::console_inbox::{live_lists, more_lists, search_form, Lists, Marks};
 use super::layout::{reason_label, state_label, Lang};
 use crate::state::AppState;
-
-const DAY_MS: i64 = 86_400_000;
-/// How far back the admins' "all open" and "resolved" lists look, and how long they get.
-const RECENT_DAYS: i64 = 14;
-const RECENT_MAX: usize = 30;
-
-/// The inbox's lists for one agent.
-pub(super) struct Lists {
-    pub mine: Vec<Conversation>,
-    pub queue: Vec<Conversation>,
-    /// Admins only: open conversations and recently resolved ones, newest first.
-    pub open: Vec<Conversation>,
-    pub resolved: Vec<Conversation>,
-}
-
-pub(super) async fn lists(state: &AppState, agent: &Agent) -> Result<Lists, store::StoreError> {
-    let (mine, queue) = tokio::try_join!(state.store.assigned_to(agent.id), state.store.queue())?;
-    let (mut open, mut resolved) = (Vec::new(), Vec::new());
-    if agent.role == Role::Admin {
-        let now = state.clock.now_ms();
-        let recent = state
-            .store
-            .conversations_created(now - RECENT_DAYS * DAY_MS, now + 1, 2_000)
-            .await?;
-        for c in recent.into_iter().rev() {
-            let list = if c.state == ConversationState::Resolved {
-                &mut resolved
-            } else {
-                &mut open
-            };
-            if list.len() < RECENT_MAX {
-                list.push(c);
-            }
-        }
-    }
-    Ok(Lists {
-        mine,
-        queue,
-        open,
-        resolved,
-    })
-}
 
 /// The customer's name, else e-mail, else "customer".
 pub(super) fn who(lang: Lang, c: &Conversation) -> String {
@@ -94,33 +53,18 @@ pub(super) fn waiting(lang: Lang, now_ms: i64, c: &Conversation) -> Option<Strin
 }
 
 /// The left pane: the inbox's lists (`mine` and `queue` exactly as the inbox page draws them, so
-/// the live refresh swaps the same sections), a filter, and the admins' wider lists folded.
+/// the live refresh swaps the same sections), the filter and search, and the wider lists folded.
 pub(super) fn inbox_pane(lang: Lang, lists: &Lists, current: &str, now_ms: i64) -> Markup {
+    let marks = Marks {
+        now_ms,
+        current: Some(current),
+        unread: &lists.unread,
+    };
     html! {
         nav.pane-inbox aria-label=(lang.t("Posteingang", "Inbox")) {
-            div.filter {
-                label for="inbox-filter" { (lang.t("Filtern", "Filter")) }
-                input #inbox-filter type="search" autocomplete="off"
-                    placeholder=(lang.t("Name, E-Mail, Betreff, Grund", "Name, e-mail, subject, reason"));
-            }
-            (super::console::conversation_list(lang, "mine", lang.t("Mir zugewiesen", "Assigned to me"), &lists.mine, lang.t("Keine Gespräche zugewiesen.", "No conversations assigned."), now_ms, Some(current)))
-            (super::console::conversation_list(lang, "queue", lang.t("Warteschlange", "Queue"), &lists.queue, lang.t("Niemand wartet.", "Nobody is waiting."), now_ms, Some(current)))
-            @for (id, title, list) in [("all-open", lang.t("Alle offenen", "All open"), &lists.open), ("resolved", lang.t("Erledigt", "Resolved"), &lists.resolved)] {
-                @if !list.is_empty() {
-                    details.more {
-                        summary { (title) " (" (list.len()) ")" }
-                        ul.inbox.compact id=(id) {
-                            @for c in list {
-                                li {
-                                    a href={"/console/c/" (c.id)} aria-current=[(c.id.as_str() == current).then_some("page")] {
-                                        span.who { (who(lang, c)) } " · " span.state { (state_label(lang, c.state.as_str())) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            (search_form(lang, ""))
+            (live_lists(lang, lists, &marks))
+            (more_lists(lang, lists, &marks))
         }
     }
 }

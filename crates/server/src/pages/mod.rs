@@ -7,6 +7,7 @@ mod assets;
 mod audit;
 mod console;
 mod console_canned;
+mod console_inbox;
 mod console_keys;
 mod console_mail;
 mod console_panes;
@@ -36,7 +37,8 @@ pub fn router() -> Router<AppState> {
             get(console::login_page).post(console::login),
         )
         .route("/console/logout", post(console::logout))
-        .route("/console", get(console::inbox))
+        .route("/console", get(console_inbox::page))
+        .route("/console/search", get(console_inbox::search))
         .route("/console/presence", post(console::presence))
         .route("/console/limits", post(console::limits))
         .route("/console/c/{id}", get(console::conversation))

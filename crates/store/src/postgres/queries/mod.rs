@@ -22,6 +22,7 @@ pub(crate) mod canned;
 mod conversations;
 mod counters;
 mod customers;
+mod inbox;
 pub(crate) mod mail;
 mod records;
 mod steps;

@@ -19,6 +19,7 @@ pub(crate) mod canned;
 mod conversations;
 mod counters;
 mod customers;
+mod inbox;
 pub(crate) mod mail;
 mod records;
 mod steps;

@@ -1,0 +1,7 @@
+-- Read markers (issue 19): the last message each agent saw of a conversation.
+CREATE TABLE reads (
+    agent_id        BIGINT NOT NULL REFERENCES agents(id),
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    message_id      BIGINT NOT NULL,
+    PRIMARY KEY (agent_id, conversation_id)
+);
