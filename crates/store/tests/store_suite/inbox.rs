@@ -114,6 +114,8 @@ pub(super) async fn search_finds_words_within_what_an_agent_may_see(s: Arc<dyn S
         new.messages = vec![NewMessage::customer("Meine Rechnung 100% falsch")];
         new.change = Some(handoff(vec![Reason::HumanRequested]));
         s.create_conversation(new).await.expect("create");
+        // Newest first is by creation time: keep the three apart.
+        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
         if id == "c_1bens" {
             s.assign_queued(&Rules::default(), now_ms())
                 .await
@@ -123,7 +125,7 @@ pub(super) async fn search_finds_words_within_what_an_agent_may_see(s: Arc<dyn S
                 .expect("off");
         }
     }
-    // With the bot: only admins see it. (Ids sort as created: the order holds within one ms.)
+    // With the bot: only admins see it.
     let mut bot = new_conversation("c_3bot");
     bot.messages = vec![NewMessage::customer("rechnung bitte")];
     bot.customer.email = Some("kim@example.org".into());
