@@ -465,6 +465,7 @@ describe("the whole story: bot, handoff, agent, reply", { timeout: 300_000 }, ()
     await agent.locator(`#results a[href="/console/c/${conversationId}"]`).waitFor();
     assert.equal(await agent.locator("#results > li").count(), 1, "only the conversation that holds the words");
     assert.equal(await agent.getByLabel("Filtern").inputValue(), "lager heute", "the words stay in the field");
+    assert.equal(await agent.locator('nav.lang a[lang="en"]').getAttribute("href"), "/console/search?q=lager%20heute&lang=en", "and in the language switch");
     await assertA11y(agent, "de");
     await agent.getByRole("link", { name: "Posteingang" }).click();
     await agent.waitForURL((u) => u.pathname === "/console");

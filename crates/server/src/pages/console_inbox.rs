@@ -255,12 +255,17 @@ pub async fn search(
         current: None,
         unread: &unread,
     };
+    // The language switch keeps the words.
+    let path = format!(
+        "/console/search?q={}",
+        percent_encoding::utf8_percent_encode(words.trim(), percent_encoding::NON_ALPHANUMERIC)
+    );
     document(
         lang,
         lang.t("Suche", "Search"),
         console_head(&csrf),
         html! {
-            (top_bar(lang, &agent, &csrf, "/console/search"))
+            (top_bar(lang, &agent, &csrf, &path))
             main #main data-page="search" {
                 h1 { (lang.t("Suche", "Search")) }
                 (search_form(lang, words.trim()))

@@ -68,13 +68,14 @@ pub fn document(lang: Lang, title: &str, head_extra: Markup, body: Markup) -> Ma
     }
 }
 
-/// A language switch that keeps the user on the same page.
+/// A language switch that keeps the user on the same page: `path` may carry a query of its own.
 pub fn lang_switch(lang: Lang, path: &str) -> Markup {
+    let sep = if path.contains('?') { '&' } else { '?' };
     html! {
         nav.lang aria-label=(lang.t("Sprache", "Language")) {
-            @if lang == Lang::De { span aria-current="true" { "Deutsch" } } @else { a href={(path) "?lang=de"} lang="de" { "Deutsch" } }
+            @if lang == Lang::De { span aria-current="true" { "Deutsch" } } @else { a href={(path) (sep) "lang=de"} lang="de" { "Deutsch" } }
             " · "
-            @if lang == Lang::En { span aria-current="true" { "English" } } @else { a href={(path) "?lang=en"} lang="en" { "English" } }
+            @if lang == Lang::En { span aria-current="true" { "English" } } @else { a href={(path) (sep) "lang=en"} lang="en" { "English" } }
         }
     }
 }
