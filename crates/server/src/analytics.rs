@@ -44,16 +44,6 @@ fn parse_bound(name: &str, raw: &str, end: bool) -> Result<i64, String> {
     ))
 }
 
-/// One point in time as the API takes it (RFC 3339, a date, or unix milliseconds), in unix ms;
-/// the error names the parameter.
-pub fn instant(name: &str, raw: &str) -> Result<i64, String> {
-    let ms = parse_bound(name, raw, false)?;
-    if !(0..=LATEST_MS).contains(&ms) {
-        return Err(format!("{name} must lie between 1970 and the end of 9999"));
-    }
-    Ok(ms)
-}
-
 impl RangeIn {
     /// `[from, to)` in unix ms; empty bounds take the defaults (to: now, from: 30 days before).
     pub fn resolve(&self, now_ms: i64) -> Result<(i64, i64), String> {

@@ -376,9 +376,6 @@ pub struct AgentConversations {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgentSearch {
     pub conversations: Vec<ConversationSummary>,
-    /// Older conversations were not searched yet: search again with `before` set to this to go
-    /// on. `null` when everything was searched.
-    pub next_before: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -23,8 +23,6 @@ pub struct Find {
     pub text: Option<String>,
     pub scope: Scope,
     pub state: Option<ConversationState>,
-    /// Only conversations created in `[from, to)` (ms), e.g. one stretch of a long search.
-    pub created: Option<(i64, i64)>,
     pub limit: u32,
 }
 
@@ -49,10 +47,6 @@ pub trait Inbox: Send + Sync {
     ) -> crate::Result<Vec<(ConversationId, u32)>>;
     /// The conversations that match, newest first, at most `find.limit`.
     async fn find(&self, find: Find) -> crate::Result<Vec<Conversation>>;
-    /// The creation time of the `n`-th newest conversation created before `before_ms`: with
-    /// it, a search over `[that, before_ms)` reads at most about `n` conversations. `None`
-    /// when fewer than `n` are that old (the stretch reaches the first conversation).
-    async fn created_floor(&self, before_ms: i64, n: u32) -> crate::Result<Option<i64>>;
 }
 
 /// The messages that count as unread for an agent (SQL shared by both backends; `{me}` is the
@@ -86,10 +80,6 @@ pub(crate) fn find_sql(find: &Find, mark: char, like: &str) -> (String, Vec<Para
         let state = add(Param::Text(state.as_str().to_owned()));
         parts.push(format!("c.state = {state}"));
     }
-    if let Some((from, to)) = find.created {
-        let (from, to) = (add(Param::Int(from)), add(Param::Int(to)));
-        parts.push(format!("c.created_at >= {from} AND c.created_at < {to}"));
-    }
     if let Some(text) = &find.text {
         let matches = like.replace("{}", &add(Param::Text(like_pattern(text))));
         parts.push(format!(
@@ -110,14 +100,6 @@ pub(crate) fn find_sql(find: &Find, mark: char, like: &str) -> (String, Vec<Para
             parts.join(" AND ")
         ),
         values,
-    )
-}
-
-/// The SQL of [`Inbox::created_floor`] (`mark` as in [`find_sql`]).
-pub(crate) fn created_floor_sql(mark: char) -> String {
-    format!(
-        "SELECT created_at FROM conversations WHERE created_at < {mark}1
-         ORDER BY created_at DESC LIMIT 1 OFFSET {mark}2"
     )
 }
 
@@ -146,20 +128,17 @@ mod tests {
             text: Some("Rechnung".into()),
             scope: Scope::VisibleTo(AgentId::new(7)),
             state: Some(ConversationState::Resolved),
-            created: Some((10, 20)),
             limit: 20,
         };
         let (sql, values) = find_sql(&find, '$', "ILIKE {}");
         assert!(sql.starts_with("(c.assignee_id = $1 OR c.state = 'queued') AND c.state = $2"));
-        assert!(sql.contains("c.created_at >= $3 AND c.created_at < $4"));
-        assert!(sql.contains("m.text ILIKE $5"));
-        assert!(sql.ends_with("LIMIT $6"));
-        assert_eq!(values.len(), 6);
+        assert!(sql.contains("m.text ILIKE $3"));
+        assert!(sql.ends_with("LIMIT $4"));
+        assert_eq!(values.len(), 4);
         let all = Find {
             text: None,
             scope: Scope::All,
             state: None,
-            created: None,
             limit: 5,
         };
         assert_eq!(

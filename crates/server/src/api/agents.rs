@@ -77,15 +77,11 @@ pub async fn my_conversations(
 pub struct SearchQuery {
     /// The words to look for (2 to 200 characters).
     q: Option<String>,
-    /// Only conversations created before this time (RFC 3339, a date or unix ms): a previous
-    /// answer's `next_before`, to go on.
-    before: Option<String>,
 }
 
 /// Search the conversations the caller may open (their own and the queue; admins: all) by the
 /// customer's name or e-mail, the subject and every message, case-insensitively; the newest 50
-/// come first, with the caller's unread counts. An admin's search stops after about 0.4 s and
-/// says in `next_before` where to go on (extension).
+/// come first, with the caller's unread counts (extension).
 #[utoipa::path(get, path = "/api/v1/agent/search", params(SearchQuery),
     responses((status = 200, body = wire::AgentSearch), (status = 400), (status = 401)),
     security(("bearer" = [])))]
@@ -94,20 +90,13 @@ pub async fn search(
     SignedIn(agent): SignedIn,
     Query(q): Query<SearchQuery>,
 ) -> ApiResult<Json<wire::AgentSearch>> {
-    let before = match q.before.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(raw) => Some(crate::analytics::instant("before", raw).map_err(ApiError::bad_request)?),
-    };
-    let words = q.q.as_deref().unwrap_or_default();
-    let found = inbox::search(&state, &agent, words, before).await?;
-    let unread = inbox::unread(&state, &agent, &found.conversations).await;
+    let found = inbox::search(&state, &agent, q.q.as_deref().unwrap_or_default()).await?;
+    let unread = inbox::unread(&state, &agent, &found).await;
     Ok(Json(wire::AgentSearch {
         conversations: found
-            .conversations
             .iter()
             .map(|c| wire::ConversationSummary::for_agent(c, &unread))
             .collect(),
-        next_before: found.before_ms.map(wire::rfc3339),
     }))
 }
 

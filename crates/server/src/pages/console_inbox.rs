@@ -220,8 +220,6 @@ pub async fn page(
 pub struct SearchQuery {
     pub lang: Option<String>,
     pub q: Option<String>,
-    /// Go on with the conversations created before this time (unix ms), from "search older".
-    pub before: Option<i64>,
 }
 
 /// `/console/search?q=`: every conversation the agent may open whose customer, subject or
@@ -239,7 +237,7 @@ pub async fn search(
     let csrf = session.csrf.clone().unwrap_or_default();
     let words = q.q.unwrap_or_default();
     let found = match inbox::search_words(&words) {
-        Ok(_) => match inbox::search(&state, &agent, &words, q.before).await {
+        Ok(_) => match inbox::search(&state, &agent, &words).await {
             Ok(found) => Ok(found),
             Err(e) => return api_error_page(lang, e),
         },
@@ -249,7 +247,7 @@ pub async fn search(
         )),
     };
     let unread = match &found {
-        Ok(found) => inbox::unread(&state, &agent, &found.conversations).await,
+        Ok(list) => inbox::unread(&state, &agent, list).await,
         Err(_) => Unread::new(),
     };
     let marks = Marks {
@@ -262,7 +260,6 @@ pub async fn search(
         "/console/search?q={}",
         percent_encoding::utf8_percent_encode(words.trim(), percent_encoding::NON_ALPHANUMERIC)
     );
-    let older = |before: i64| format!("{path}&before={before}&lang={}", lang.code());
     document(
         lang,
         lang.t("Suche", "Search"),
@@ -274,17 +271,13 @@ pub async fn search(
                 (search_form(lang, words.trim()))
                 @match &found {
                     Err(message) => { @if !words.trim().is_empty() { p.error role="alert" { (message) } } }
-                    Ok(found) => {
+                    Ok(list) => {
                         p #search-status role="status" {
-                            @if let Some(before) = found.before_ms {
-                                (lang.t("Durchsucht bis ", "Searched back to "))
-                                (crate::wire::rfc3339(before).get(..16).unwrap_or("").replace('T', " "))
-                                " UTC. " a href=(older(before)) { (lang.t("Ältere Gespräche durchsuchen", "Search older conversations")) }
-                            } @else if q.before.is_some() {
-                                (lang.t("Bis zum ersten Gespräch durchsucht.", "Searched back to the first conversation."))
+                            @if list.len() as u32 == inbox::SEARCH_LIMIT {
+                                (lang.t("Die neuesten 50 Treffer.", "The newest 50 matches."))
                             }
                         }
-                        (conversation_list(lang, "results", lang.t("Treffer", "Matches"), &found.conversations, lang.t("Nichts gefunden.", "Nothing found."), &marks))
+                        (conversation_list(lang, "results", lang.t("Treffer", "Matches"), list, lang.t("Nichts gefunden.", "Nothing found."), &marks))
                     }
                 }
             }

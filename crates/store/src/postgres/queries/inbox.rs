@@ -1,7 +1,7 @@
 //! The inbox's read markers and search on PostgreSQL.
 
 use super::*;
-use crate::inbox::{created_floor_sql, find_sql, unread_condition, Find, Inbox, Param};
+use crate::inbox::{find_sql, unread_condition, Find, Inbox, Param};
 use crate::postgres::PgStore;
 use tokio_postgres::types::ToSql;
 
@@ -85,17 +85,5 @@ impl Inbox for PgStore {
         .iter()
         .map(conversation_row)
         .collect()
-    }
-
-    async fn created_floor(&self, before_ms: i64, n: u32) -> Result<Option<i64>> {
-        let offset = i64::from(n.max(1)) - 1;
-        query_opt(
-            &self.client().await?,
-            &created_floor_sql('$'),
-            &[&before_ms, &offset],
-        )
-        .await?
-        .map(|r| Ok(r.try_get(0)?))
-        .transpose()
     }
 }

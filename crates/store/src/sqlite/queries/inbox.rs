@@ -1,7 +1,7 @@
 //! The inbox's read markers and search on SQLite.
 
 use super::*;
-use crate::inbox::{created_floor_sql, find_sql, unread_condition, Find, Inbox, Param};
+use crate::inbox::{find_sql, unread_condition, Find, Inbox, Param};
 use crate::sqlite::SqliteStore;
 use rusqlite::types::Value;
 
@@ -66,16 +66,6 @@ impl Inbox for SqliteStore {
                 Param::Text(t) => Value::Text(t),
             });
             conversations_where(c, &clause, rusqlite::params_from_iter(values))
-        })
-        .await
-    }
-
-    async fn created_floor(&self, before_ms: i64, n: u32) -> Result<Option<i64>> {
-        self.read(move |c| {
-            let offset = i64::from(n.max(1)) - 1;
-            Ok(c.prepare_cached(&created_floor_sql('?'))?
-                .query_row(params![before_ms, offset], |r| r.get(0))
-                .optional()?)
         })
         .await
     }
