@@ -238,8 +238,9 @@
     var list = document.getElementById("transcript");
     var seen = {};
     Array.prototype.forEach.call(list.querySelectorAll("li[data-id]"), function (li) { seen[li.getAttribute("data-id")] = true; });
+    /* Shows a message once; says whether it was new. */
     function add(m) {
-      if (seen[m.id]) return;
+      if (seen[m.id]) return false;
       seen[m.id] = true;
       var li = document.createElement("li");
       li.className = "msg " + m.author;
@@ -254,6 +255,7 @@
       li.appendChild(p);
       list.appendChild(li);
       if (m.author === "customer") say(de ? "Neue Nachricht vom Kunden." : "New message from the customer.");
+      return true;
     }
     function showState(s) {
       var st = document.getElementById("conv-state");
@@ -283,7 +285,8 @@
       if (document.visibilityState === "visible" && unseen) markRead();
     });
     es2.addEventListener("message", function (e) {
-      try { add(JSON.parse(e.data)); } catch (x) { return; }
+      // The agent's own reply was shown from the POST's answer already: nothing new to read.
+      try { if (!add(JSON.parse(e.data))) return; } catch (x) { return; }
       if (document.visibilityState === "visible") markRead(); else unseen = true;
     });
     es2.addEventListener("state", function (e) { try { showState(JSON.parse(e.data)); } catch (x) {} });

@@ -31,7 +31,7 @@ fn scope(agent: &Agent) -> Scope {
 }
 
 /// The words of a search, trimmed; refused when too short or too long.
-pub fn search_words(q: &str) -> DeskResult<String> {
+fn search_words(q: &str) -> DeskResult<String> {
     let words = q.trim();
     let n = words.chars().count();
     if !(SEARCH_MIN_CHARS..=SEARCH_MAX_CHARS).contains(&n) {
@@ -79,7 +79,10 @@ pub async fn unread<'a>(
     agent: &Agent,
     lists: impl IntoIterator<Item = &'a Conversation>,
 ) -> Unread {
-    let ids: Vec<ConversationId> = lists.into_iter().map(|c| c.id.clone()).collect();
+    let mut ids: Vec<ConversationId> = lists.into_iter().map(|c| c.id.clone()).collect();
+    // An admin's "all open" holds their own and the queue's again: count each once.
+    ids.sort_unstable();
+    ids.dedup();
     match state.store.inbox().unread(agent.id, &ids).await {
         Ok(counts) => counts.into_iter().collect(),
         Err(e) => {

@@ -333,24 +333,14 @@ pub struct ConversationSummary {
     pub channel: Channel,
     /// The mail's subject, on an e-mail conversation (extension).
     pub subject: Option<String>,
-    /// In an agent's lists: how many messages of the customer and of colleagues the agent has
-    /// not read yet (extension).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unread: Option<u32>,
+    /// How many messages of the customer and of colleagues the agent has not read yet
+    /// (extension).
+    pub unread: u32,
 }
 
 impl ConversationSummary {
-    /// The summary with the agent's unread count (0 when none).
+    /// A conversation in an agent's list, with their unread count (0 when none).
     pub fn for_agent(c: &store::Conversation, unread: &crate::inbox::Unread) -> Self {
-        Self {
-            unread: Some(unread.get(&c.id).copied().unwrap_or(0)),
-            ..Self::from(c)
-        }
-    }
-}
-
-impl From<&store::Conversation> for ConversationSummary {
-    fn from(c: &store::Conversation) -> Self {
         Self {
             id: c.id.to_string(),
             state: c.state,
@@ -360,7 +350,7 @@ impl From<&store::Conversation> for ConversationSummary {
             updated_at: rfc3339(c.updated_at_ms),
             channel: c.channel,
             subject: c.subject.clone(),
-            unread: None,
+            unread: unread.get(&c.id).copied().unwrap_or(0),
         }
     }
 }

@@ -16,6 +16,7 @@ use super::console_panes::{waiting, who};
 use super::layout::{document, state_label, Lang, LangQuery};
 use crate::error::ApiError;
 use crate::inbox::{self, Unread, SEARCH_MAX_CHARS, SEARCH_MIN_CHARS};
+use crate::service::DeskError;
 use crate::state::AppState;
 
 const DAY_MS: i64 = 86_400_000;
@@ -236,15 +237,13 @@ pub async fn search(
     };
     let csrf = session.csrf.clone().unwrap_or_default();
     let words = q.q.unwrap_or_default();
-    let found = match inbox::search_words(&words) {
-        Ok(_) => match inbox::search(&state, &agent, &words).await {
-            Ok(found) => Ok(found),
-            Err(e) => return api_error_page(lang, e),
-        },
-        Err(_) => Err(lang.t(
+    let found = match inbox::search(&state, &agent, &words).await {
+        Ok(found) => Ok(found),
+        Err(DeskError::Invalid(_)) => Err(lang.t(
             "Bitte 2 bis 200 Zeichen eingeben.",
             "Please enter 2 to 200 characters.",
         )),
+        Err(e) => return api_error_page(lang, e),
     };
     let unread = match &found {
         Ok(list) => inbox::unread(&state, &agent, list).await,

@@ -8,6 +8,15 @@ fn ids(list: &[store::Conversation]) -> Vec<&str> {
     list.iter().map(|c| c.id.as_str()).collect()
 }
 
+/// The agent's unread counts for these conversations.
+async fn unread(
+    s: &Arc<dyn Store>,
+    agent: AgentId,
+    of: &[ConversationId],
+) -> Vec<(ConversationId, u32)> {
+    s.inbox().unread(agent, of).await.expect("unread")
+}
+
 pub(super) async fn unread_counts_follow_each_agents_read_marker(s: Arc<dyn Store>) {
     let ben = s
         .create_agent(agent("ben@x.org", 5, &[]))
@@ -32,25 +41,13 @@ pub(super) async fn unread_counts_follow_each_agents_read_marker(s: Arc<dyn Stor
         .id;
     let both = [id.clone(), other.clone()];
     // The customer's "Hallo" is unread for both; the bot's answer never counts.
-    assert_eq!(
-        s.inbox().unread(ben.id, &both).await.expect("unread"),
-        [(id.clone(), 1)]
-    );
+    assert_eq!(unread(&s, ben.id, &both).await, [(id.clone(), 1)]);
     s.inbox()
         .mark_read(ben.id, &id, Some(created.messages[1].id))
         .await
         .expect("read");
-    assert!(s
-        .inbox()
-        .unread(ben.id, &both)
-        .await
-        .expect("unread")
-        .is_empty());
-    assert_eq!(
-        s.inbox().unread(cleo.id, &both).await.expect("cleo").len(),
-        1,
-        "per agent"
-    );
+    assert!(unread(&s, ben.id, &both).await.is_empty());
+    assert_eq!(unread(&s, cleo.id, &both).await.len(), 1, "per agent");
     // Two customer messages and a note by Cleo: three new for Ben, and Ben's own reply is not.
     let later = s
         .append(
@@ -66,15 +63,9 @@ pub(super) async fn unread_counts_follow_each_agents_read_marker(s: Arc<dyn Stor
         )
         .await
         .expect("append");
-    assert_eq!(
-        s.inbox().unread(ben.id, &both).await.expect("unread"),
-        [(id.clone(), 3)]
-    );
+    assert_eq!(unread(&s, ben.id, &both).await, [(id.clone(), 3)]);
     // Cleo has read nothing: "Hallo", the two, and Ben's reply; not her own note.
-    assert_eq!(
-        s.inbox().unread(cleo.id, &both).await.expect("cleo"),
-        [(id.clone(), 4)]
-    );
+    assert_eq!(unread(&s, cleo.id, &both).await, [(id.clone(), 4)]);
     // A marker moves forward only.
     assert_eq!(later.messages.len(), 4);
     s.inbox().mark_read(ben.id, &id, None).await.expect("read");
@@ -82,18 +73,8 @@ pub(super) async fn unread_counts_follow_each_agents_read_marker(s: Arc<dyn Stor
         .mark_read(ben.id, &id, Some(created.messages[0].id))
         .await
         .expect("older");
-    assert!(s
-        .inbox()
-        .unread(ben.id, &both)
-        .await
-        .expect("unread")
-        .is_empty());
-    assert!(s
-        .inbox()
-        .unread(ben.id, &[])
-        .await
-        .expect("none")
-        .is_empty());
+    assert!(unread(&s, ben.id, &both).await.is_empty());
+    assert!(unread(&s, ben.id, &[]).await.is_empty());
 }
 
 pub(super) async fn search_finds_words_within_what_an_agent_may_see(s: Arc<dyn Store>) {
