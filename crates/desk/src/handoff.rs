@@ -138,6 +138,11 @@ pub const REPEAT_SIMILARITY: f32 = 0.8;
 /// How many of the bot's latest answers a new message is compared with.
 pub const RECENT_ANSWERS: usize = 2;
 
+/// How many of the conversation's latest messages the policy reads: its last exchanges, enough
+/// for the bot's last action and its `RECENT_ANSWERS` latest answers in a conversation the bot
+/// has. An answer further back than this counts as "much later".
+pub const HISTORY_MESSAGES: usize = 16;
+
 /// Decides what the desk does with a customer message. `rules` are the playbook's routing rules,
 /// built once for the desk (`Rules::from_playbook`); `similarity` compares two texts (0..1).
 pub fn decide(

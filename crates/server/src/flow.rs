@@ -207,7 +207,9 @@ pub async fn customer_message_with(
     let tier = state.machine.tier();
     let (history, triage) = tokio::join!(
         biased;
-        state.store.messages(&conversation.id),
+        state
+            .store
+            .latest_messages(&conversation.id, handoff::HISTORY_MESSAGES),
         triage(&tier, text)
     );
     let (history, triage) = (history?, triage?);

@@ -88,6 +88,9 @@ pub trait Store: Send + Sync + 'static {
     async fn create_conversation(&self, new: NewConversation) -> Result<Appended>;
     async fn conversation(&self, id: &ConversationId) -> Result<Option<Conversation>>;
     async fn messages(&self, id: &ConversationId) -> Result<Vec<Message>>;
+    /// The conversation's latest `n` messages, oldest first (what the handoff policy reads on
+    /// every customer message, instead of the whole transcript).
+    async fn latest_messages(&self, id: &ConversationId, n: usize) -> Result<Vec<Message>>;
     /// The conversation's messages with these ids (those that exist), oldest first.
     async fn messages_by_ids(&self, id: &ConversationId, ids: &[MessageId])
         -> Result<Vec<Message>>;

@@ -1,10 +1,11 @@
 //! The PostgreSQL backend, for several `tandem serve` processes acting as one desk: a pool of
 //! connections, migrations applied under an advisory lock, row locks for every conversation
 //! step, routing serialized cluster-wide by a transaction-scoped advisory lock, and
-//! `NOTIFY tandem_events` in the same transaction as each write so other nodes hear of it
-//! exactly when it commits.
+//! `NOTIFY tandem_events` after each write's commit, batched, so other nodes hear of it (see
+//! `notices`).
 
 mod help;
+mod notices;
 mod pipelined;
 mod queries;
 mod rollup;
@@ -17,10 +18,9 @@ use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use desk::routing::Rules;
 use desk::{Agent, AgentId, ConversationId, ConversationState, MessageId, Presence};
-use serde::{Deserialize, Serialize};
 use tokio::sync::broadcast;
 use tokio_postgres::error::SqlState;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio_postgres::NoTls;
 
 use crate::{
     AgentRecord, Appended, Change, ChangeNotice, Clock, Conversation, ConversationRecord, Event,
@@ -39,13 +39,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/migrations/0008_mail.sql"),
     include_str!("postgres/migrations/0009_canned.sql"),
     include_str!("postgres/migrations/0010_inbox.sql"),
+    include_str!("postgres/migrations/0011_one_trip.sql"),
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
 const MIGRATION_LOCK: i64 = 0x7461_6e64_656d_0001;
 const ROUTING_LOCK: i64 = 0x7461_6e64_656d_0002;
-/// The channel every node listens on.
-const CHANNEL: &str = "tandem_events";
 const POOL_SIZE: usize = 16;
 
 impl From<tokio_postgres::Error> for StoreError {
@@ -69,19 +68,10 @@ impl From<deadpool_postgres::PoolError> for StoreError {
     }
 }
 
-/// What travels in a NOTIFY payload: which node wrote, and what changed (ids only; NOTIFY
-/// payloads are limited to 8000 bytes, a message alone may be 10,000 characters).
-#[derive(Serialize, Deserialize)]
-struct Payload {
-    node: String,
-    #[serde(flatten)]
-    notice: ChangeNotice,
-}
-
 pub struct PgStore {
     pool: Pool,
-    /// This process's name in NOTIFY payloads, so that it skips its own notices.
-    node: String,
+    /// Tells the other nodes what this one wrote, after each commit.
+    notifier: notices::Notifier,
     notices: broadcast::Sender<ChangeNotice>,
     listener: tokio::task::JoinHandle<()>,
     new_windows: AtomicU64,
@@ -152,7 +142,12 @@ impl PgStore {
         let node = random_node_id();
         let (notices, _) = broadcast::channel(4096);
         let (ready, listening) = tokio::sync::oneshot::channel();
-        let listener = tokio::spawn(listen(config, node.clone(), notices.clone(), ready));
+        let listener = tokio::spawn(notices::listen(
+            config.clone(),
+            node.clone(),
+            notices.clone(),
+            ready,
+        ));
         // Serve only once other nodes' changes can be heard: a listener that starts late would
         // miss them silently.
         match tokio::time::timeout(Duration::from_secs(15), listening).await {
@@ -166,7 +161,7 @@ impl PgStore {
         }
         Ok(Self {
             pool,
-            node,
+            notifier: notices::Notifier::start(config, node),
             notices,
             listener,
             new_windows: AtomicU64::new(0),
@@ -176,23 +171,6 @@ impl PgStore {
 
     async fn client(&self) -> Result<deadpool_postgres::Client> {
         Ok(self.pool.get().await?)
-    }
-
-    /// What a write tells the other nodes.
-    fn payload(&self, a: &Appended) -> Result<String> {
-        serde_json::to_string(&Payload {
-            node: self.node.clone(),
-            notice: ChangeNotice::of(a),
-        })
-        .map_err(|e| StoreError::Backend(format!("cannot encode a notice: {e}")))
-    }
-
-    /// Tells the other nodes, in the writing transaction, what it changed.
-    async fn notify(&self, tx: &deadpool_postgres::Transaction<'_>, a: &Appended) -> Result<()> {
-        let payload = self.payload(a)?;
-        let stmt = tx.prepare_cached("SELECT pg_notify($1, $2)").await?;
-        tx.execute(&stmt, &[&CHANNEL, &payload]).await?;
-        Ok(())
     }
 }
 
@@ -231,62 +209,6 @@ async fn migrate(pool: &Pool) -> Result<()> {
     }
     tx.commit().await?;
     Ok(())
-}
-
-/// Listens on one dedicated connection (LISTEN cannot share a pooled one) and forwards other
-/// nodes' notices. Reconnects after a second when the connection drops; what was written
-/// meanwhile is not lost (the store has it; clients that reconnect re-read it).
-async fn listen(
-    config: tokio_postgres::Config,
-    node: String,
-    out: broadcast::Sender<ChangeNotice>,
-    ready: tokio::sync::oneshot::Sender<()>,
-) {
-    let mut ready = Some(ready);
-    loop {
-        match config.connect(NoTls).await {
-            Ok((client, mut connection)) => {
-                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-                let driver = tokio::spawn(async move {
-                    while let Some(m) = std::future::poll_fn(|cx| connection.poll_message(cx)).await
-                    {
-                        match m {
-                            Ok(AsyncMessage::Notification(n)) => {
-                                if tx.send(n).is_err() {
-                                    break;
-                                }
-                            }
-                            Ok(_) => {}
-                            Err(e) => {
-                                tracing::warn!(error = %e, "PostgreSQL listener connection failed");
-                                break;
-                            }
-                        }
-                    }
-                });
-                match client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
-                    Ok(()) => {
-                        if let Some(ready) = ready.take() {
-                            let _ = ready.send(());
-                        }
-                        while let Some(n) = rx.recv().await {
-                            match serde_json::from_str::<Payload>(n.payload()) {
-                                Ok(p) if p.node == node => {}
-                                Ok(p) => {
-                                    let _ = out.send(p.notice);
-                                }
-                                Err(e) => tracing::warn!(error = %e, "unreadable notice"),
-                            }
-                        }
-                    }
-                    Err(e) => tracing::warn!(error = %e, "cannot LISTEN"),
-                }
-                driver.abort();
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot connect the PostgreSQL listener"),
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
 }
 
 #[async_trait]
@@ -398,8 +320,8 @@ impl Store for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let appended = queries::insert_conversation(&tx, self.clock.now_ms(), new).await?;
-        self.notify(&tx, &appended).await?;
         tx.commit().await?;
+        self.notifier.committed(&appended);
         Ok(appended)
     }
 
@@ -409,6 +331,10 @@ impl Store for PgStore {
 
     async fn messages(&self, id: &ConversationId) -> Result<Vec<Message>> {
         queries::messages(&self.client().await?, id).await
+    }
+
+    async fn latest_messages(&self, id: &ConversationId, n: usize) -> Result<Vec<Message>> {
+        queries::latest_messages(&self.client().await?, id, n).await
     }
 
     async fn messages_by_ids(
@@ -426,11 +352,23 @@ impl Store for PgStore {
         messages: Vec<NewMessage>,
         change: Option<Change>,
     ) -> Result<Appended> {
-        // The hot path: BEGIN with the row lock, NOTIFY with COMMIT (see `pipelined`).
+        let now = self.clock.now_ms();
+        // The common step in one trip when it can be (`tandem_append_plain`).
+        let messages = if change.is_none() {
+            let c = self.client().await?;
+            match queries::append_plain(&c, now, id, expect, messages).await? {
+                queries::Plain::Done(appended) => {
+                    self.notifier.committed(&appended);
+                    return Ok(*appended);
+                }
+                queries::Plain::Full(messages) => messages,
+            }
+        } else {
+            messages
+        };
+        // The full step: BEGIN travels with the row lock (see `pipelined`).
         let tx = pipelined::Pipelined::new(self.client().await?);
         let c = tx.client();
-        let notify = c.prepare_cached("SELECT pg_notify($1, $2)").await?;
-        let now = self.clock.now_ms();
         // `biased`: BEGIN is polled, and so sent, first.
         let (begun, step) = tokio::join!(
             biased;
@@ -445,16 +383,9 @@ impl Store for PgStore {
                 return Err(e);
             }
         };
-        let payload = self.payload(&appended)?;
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&CHANNEL, &payload];
-        let (notified, committed) = tokio::join!(
-            biased;
-            c.execute(&notify, &params),
-            c.batch_execute("COMMIT")
-        );
-        notified?;
-        committed?;
+        c.batch_execute("COMMIT").await?;
         tx.release();
+        self.notifier.committed(&appended);
         Ok(appended)
     }
 
@@ -462,10 +393,10 @@ impl Store for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let assigned = queries::assign_queued(&tx, ROUTING_LOCK, rules, now_ms).await?;
-        for a in &assigned {
-            self.notify(&tx, a).await?;
-        }
         tx.commit().await?;
+        for a in &assigned {
+            self.notifier.committed(a);
+        }
         Ok(assigned)
     }
 
@@ -479,10 +410,10 @@ impl Store for PgStore {
         let tx = client.transaction().await?;
         let moved =
             queries::reassign_unanswered(&tx, ROUTING_LOCK, rules, now_ms, timeout_ms).await?;
-        for a in &moved {
-            self.notify(&tx, a).await?;
-        }
         tx.commit().await?;
+        for a in &moved {
+            self.notifier.committed(a);
+        }
         Ok(moved)
     }
 
@@ -496,8 +427,8 @@ impl Store for PgStore {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
         let moved = queries::transfer(&tx, ROUTING_LOCK, id, by, &to, now_ms).await?;
-        self.notify(&tx, &moved).await?;
         tx.commit().await?;
+        self.notifier.committed(&moved);
         Ok(moved)
     }
 

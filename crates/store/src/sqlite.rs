@@ -314,6 +314,12 @@ impl Store for SqliteStore {
         self.read(move |c| queries::messages(c, &id)).await
     }
 
+    async fn latest_messages(&self, id: &ConversationId, n: usize) -> Result<Vec<Message>> {
+        let id = id.clone();
+        self.read(move |c| queries::latest_messages(c, &id, n))
+            .await
+    }
+
     async fn messages_by_ids(
         &self,
         id: &ConversationId,

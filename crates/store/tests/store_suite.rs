@@ -221,6 +221,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     agents_are_unique_by_email,
     conversations_keep_messages_in_order_and_check_state,
+    the_common_step_appends_and_the_latest_messages_are_its_tail,
     assignment_respects_capacity_limits_and_priority,
     relaxation_follows_the_time_passed_in,
     sessions_expire,

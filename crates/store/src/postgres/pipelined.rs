@@ -1,11 +1,9 @@
-//! A transaction whose `BEGIN` travels with its first statement, and whose `COMMIT` travels with
-//! its last one (tokio-postgres pipelines requests issued together on one connection): the hot
-//! message path saves two of its round trips.
+//! A transaction whose `BEGIN` travels with its first statement (tokio-postgres pipelines
+//! requests issued together on one connection): the full message path saves a round trip.
 //!
-//! Why the shortcuts are safe:
-//! - The last statement and `COMMIT` go out together. If the statement fails, the transaction is
-//!   aborted and the server turns the `COMMIT` into a rollback; the caller reports the
-//!   statement's error, so nothing is acknowledged that did not commit.
+//! Why the shortcut is safe:
+//! - If the first statement fails, the caller rolls back and reports the error; nothing is
+//!   acknowledged that did not commit.
 //! - Dropped before it was released (an error on the way, or a request cancelled by its
 //!   deadline), the connection leaves the pool and closes, and the server rolls back. A pooled
 //!   connection is never handed out inside someone's transaction.

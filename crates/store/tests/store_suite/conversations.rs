@@ -237,3 +237,73 @@ pub(super) async fn concurrent_routing_assigns_each_conversation_once(stores: Ve
     }
     assert_eq!(s.queue().await.expect("queue").len(), 14);
 }
+
+/// The common step (a customer message and the bot's answer, no state change: one round trip on
+/// PostgreSQL) keeps order and checks; the handoff policy reads the latest messages alone.
+pub(super) async fn the_common_step_appends_and_the_latest_messages_are_its_tail(
+    s: Arc<dyn Store>,
+) {
+    let id = s
+        .create_conversation(new_conversation("c_tail"))
+        .await
+        .expect("create")
+        .conversation
+        .id;
+    for i in 0..3 {
+        let step = s
+            .append(
+                &id,
+                &[ConversationState::Bot],
+                vec![
+                    NewMessage::customer(format!("Frage {i}")),
+                    NewMessage::bot(format!("Antwort {i}"), Action::Answer),
+                ],
+                None,
+            )
+            .await
+            .expect("append");
+        assert_eq!(step.messages.len(), 2);
+        assert!(step.messages[0].id < step.messages[1].id);
+        assert_eq!(step.messages[1].action, Some(Action::Answer));
+        assert_eq!(step.conversation.state, ConversationState::Bot);
+        assert!(!step.state_changed);
+    }
+    let all = s.messages(&id).await.expect("messages");
+    assert_eq!(all.len(), 8);
+    let tail = s.latest_messages(&id, 3).await.expect("latest");
+    assert_eq!(
+        tail.iter().map(|m| m.text.as_str()).collect::<Vec<_>>(),
+        ["Antwort 1", "Frage 2", "Antwort 2"]
+    );
+    assert_eq!(s.latest_messages(&id, 100).await.expect("latest"), all);
+    let missing = ConversationId::parse("c_nowhere").expect("id");
+    let none = s
+        .append(
+            &missing,
+            &[ConversationState::Bot],
+            vec![NewMessage::customer("Hallo?")],
+            None,
+        )
+        .await;
+    assert!(matches!(none, Err(StoreError::NotFound)), "{none:?}");
+    s.append(&id, &[], vec![], Some(Change::Resolve { by: None }))
+        .await
+        .expect("resolve");
+    let late = s
+        .append(
+            &id,
+            &[ConversationState::Bot],
+            vec![NewMessage::customer("Noch da?")],
+            None,
+        )
+        .await;
+    assert!(
+        matches!(late, Err(StoreError::WrongState { .. })),
+        "{late:?}"
+    );
+    assert_eq!(
+        s.messages(&id).await.expect("messages").len(),
+        8,
+        "nothing written"
+    );
+}

@@ -306,27 +306,12 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         args.concurrency
     );
     let skipped_before = encoder_skipped(&client, &base).await;
-    let per_worker = args.messages.div_ceil(args.concurrency);
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for w in 0..args.concurrency {
-        let client = client.clone();
-        let base = base.clone();
-        let texts = texts.clone();
-        let per_conversation = args.per_conversation.max(1);
-        workers.push(tokio::spawn(async move {
-            worker(client, base, texts, w, per_worker, per_conversation).await
-        }));
-    }
-    let mut latencies = Vec::with_capacity(args.messages);
-    let (mut answered, mut handed_off) = (0usize, 0usize);
-    for w in workers {
-        let done = w.await.context("worker panicked")??;
-        latencies.extend(done.latencies);
-        answered += done.answered;
-        handed_off += done.handed_off;
-    }
-    let elapsed = started.elapsed();
+    let Driven {
+        mut latencies,
+        answered,
+        handed_off,
+        elapsed,
+    } = drive(&client, &base, &texts, &args).await?;
     let skipped = match (skipped_before, encoder_skipped(&client, &base).await) {
         (Some(before), Some(after)) => Some(after.saturating_sub(before)),
         _ => None,
@@ -360,14 +345,28 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
             )
             .await?,
         ),
-        (true, None, Some(dir)) => Some(
-            super::bench_limit::sqlite(
+        (true, None, Some(dir)) => {
+            // The yardstick: a bare axum + SQLite server, driven exactly as the desk was.
+            let bare = super::bench_limit::sqlite_server(dir.path()).await?;
+            let run = drive(&client, &bare, &texts, &args).await?;
+            let per_sec = run.latencies.len() as f64 / run.elapsed.as_secs_f64();
+            let mut sorted = run.latencies;
+            sorted.sort();
+            let without_http = super::bench_limit::sqlite(
                 dir.path(),
                 args.concurrency,
                 Duration::from_secs(args.limit_secs),
             )
-            .await?,
-        ),
+            .await?;
+            Some(super::bench_limit::Limit {
+                what: format!(
+                    "a bare axum + SQLite server: durable inserts, group commit, the same client; p99 {:.2} ms",
+                    percentile(&sorted, 0.99).as_secs_f64() * 1e3
+                ),
+                per_sec,
+                also: vec![(without_http.what, without_http.per_sec)],
+            })
+        }
         (true, None, None) => {
             anyhow::bail!(
                 "--limit with --url needs --limit-database-url (the desk's PostgreSQL database)"
@@ -404,6 +403,49 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What a run of all workers measured.
+struct Driven {
+    latencies: Vec<Duration>,
+    answered: usize,
+    handed_off: usize,
+    elapsed: Duration,
+}
+
+/// `args.concurrency` simulated customers, `args.messages` messages in all, against `base`.
+async fn drive(
+    client: &reqwest::Client,
+    base: &str,
+    texts: &Arc<Vec<String>>,
+    args: &BenchArgs,
+) -> anyhow::Result<Driven> {
+    let per_worker = args.messages.div_ceil(args.concurrency);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for w in 0..args.concurrency {
+        let client = client.clone();
+        let base = base.to_owned();
+        let texts = texts.clone();
+        let per_conversation = args.per_conversation.max(1);
+        workers.push(tokio::spawn(async move {
+            worker(client, base, texts, w, per_worker, per_conversation).await
+        }));
+    }
+    let mut run = Driven {
+        latencies: Vec::with_capacity(args.messages),
+        answered: 0,
+        handed_off: 0,
+        elapsed: Duration::ZERO,
+    };
+    for w in workers {
+        let done = w.await.context("worker panicked")??;
+        run.latencies.extend(done.latencies);
+        run.answered += done.answered;
+        run.handed_off += done.handed_off;
+    }
+    run.elapsed = started.elapsed();
+    Ok(run)
 }
 
 /// What one simulated customer measured.

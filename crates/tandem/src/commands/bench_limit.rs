@@ -1,9 +1,12 @@
 //! `tandem bench --limit`: what the database alone can do, measured in the same run as the desk,
 //! so the ratio between the two can be repeated anywhere.
 //!
-//! - SQLite: durable single-row inserts (WAL, `synchronous=FULL`) from `concurrency` closed-loop
-//!   clients through one writer thread that commits whatever is waiting in one transaction
-//!   (group commit, as the desk's writer does), each client waiting for its commit.
+//! - SQLite: a bare axum server whose one route inserts each message durably (WAL,
+//!   `synchronous=FULL`, through one writer thread that commits whatever is waiting in one
+//!   transaction: group commit, as the desk's writer does), driven by the same client and
+//!   workers as the desk. That is the yardstick of issue 18 ("a bare axum + SQLite server"): the
+//!   desk is held against HTTP plus durable storage, not against storage without HTTP. The same
+//!   writer without HTTP, from `concurrency` closed-loop tasks, is printed beside it.
 //! - PostgreSQL: `concurrency` connections, each inserting one row per transaction
 //!   (autocommit, `synchronous_commit` as the server has it), and `pgbench` with the same
 //!   single-INSERT script when it is installed.
@@ -28,60 +31,84 @@ const TABLE: &str = "CREATE TABLE IF NOT EXISTS bench_limit (
 const INSERT: &str =
     "INSERT INTO bench_limit (conversation, text, created_at) VALUES ('c_bench', 'Wo ist meine Bestellung?', 0)";
 
-/// Durable single-row inserts on a fresh SQLite file in `dir`.
-pub async fn sqlite(dir: &Path, concurrency: usize, run: Duration) -> anyhow::Result<Limit> {
-    let path = dir.join("limit.db");
-    let conn = rusqlite::Connection::open(&path)?;
-    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")?;
-    conn.execute_batch(&TABLE.replace("BIGSERIAL", "INTEGER"))?;
-    let (tx, rx) = std::sync::mpsc::channel::<tokio::sync::oneshot::Sender<()>>();
-    let writer = std::thread::spawn(move || -> anyhow::Result<u64> {
-        let mut conn = conn;
-        let mut done = 0u64;
-        while let Ok(first) = rx.recv() {
-            let mut waiting = vec![first];
-            while let Ok(more) = rx.try_recv() {
-                waiting.push(more);
-            }
-            let t = conn.transaction()?;
-            {
-                let mut stmt = t.prepare_cached(INSERT)?;
-                for _ in &waiting {
-                    stmt.execute([])?;
+/// One writer thread over a fresh SQLite file that commits whatever inserts are waiting in one
+/// transaction (group commit, as the desk's writer does); each caller waits for its commit.
+#[derive(Clone)]
+struct GroupCommit {
+    queue: std::sync::mpsc::Sender<(Row, tokio::sync::oneshot::Sender<()>)>,
+}
+
+/// A row of the limit's table: the conversation and the text.
+type Row = (String, String);
+
+impl GroupCommit {
+    fn open(path: &Path) -> anyhow::Result<(Self, std::thread::JoinHandle<anyhow::Result<u64>>)> {
+        let conn = rusqlite::Connection::open(path)?;
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")?;
+        conn.execute_batch(&TABLE.replace("BIGSERIAL", "INTEGER"))?;
+        let (queue, rx) = std::sync::mpsc::channel::<(Row, tokio::sync::oneshot::Sender<()>)>();
+        let writer = std::thread::spawn(move || -> anyhow::Result<u64> {
+            let mut conn = conn;
+            let mut done = 0u64;
+            while let Ok(first) = rx.recv() {
+                let mut waiting = vec![first];
+                while let Ok(more) = rx.try_recv() {
+                    waiting.push(more);
+                }
+                let t = conn.transaction()?;
+                {
+                    let mut stmt = t.prepare_cached(
+                        "INSERT INTO bench_limit (conversation, text, created_at) VALUES (?1, ?2, 0)",
+                    )?;
+                    for ((conversation, text), _) in &waiting {
+                        stmt.execute([conversation, text])?;
+                    }
+                }
+                t.commit()?;
+                done += waiting.len() as u64;
+                for (_, w) in waiting {
+                    let _ = w.send(());
                 }
             }
-            t.commit()?;
-            done += waiting.len() as u64;
-            for w in waiting {
-                let _ = w.send(());
-            }
-        }
-        Ok(done)
-    });
+            Ok(done)
+        });
+        Ok((Self { queue }, writer))
+    }
+
+    /// Inserts one row; returns once it is committed (false if the writer is gone).
+    async fn insert(&self, row: Row) -> bool {
+        let (ack, acked) = tokio::sync::oneshot::channel();
+        self.queue.send((row, ack)).is_ok() && acked.await.is_ok()
+    }
+}
+
+/// Durable single-row inserts on a fresh SQLite file in `dir`.
+pub async fn sqlite(dir: &Path, concurrency: usize, run: Duration) -> anyhow::Result<Limit> {
+    let (writer, thread) = GroupCommit::open(&dir.join("limit.db"))?;
     let stop = Arc::new(AtomicBool::new(false));
     let count = Arc::new(AtomicU64::new(0));
     let started = Instant::now();
     let mut clients = Vec::new();
     for _ in 0..concurrency.max(1) {
-        let (tx, stop, count) = (tx.clone(), stop.clone(), count.clone());
+        let (writer, stop, count) = (writer.clone(), stop.clone(), count.clone());
         clients.push(tokio::spawn(async move {
             while !stop.load(Ordering::Relaxed) {
-                let (ack, acked) = tokio::sync::oneshot::channel();
-                if tx.send(ack).is_err() || acked.await.is_err() {
+                let row = ("c_bench".to_owned(), "Wo ist meine Bestellung?".to_owned());
+                if !writer.insert(row).await {
                     return;
                 }
                 count.fetch_add(1, Ordering::Relaxed);
             }
         }));
     }
-    drop(tx);
+    drop(writer);
     tokio::time::sleep(run).await;
     stop.store(true, Ordering::Relaxed);
     for c in clients {
         c.await?;
     }
     let elapsed = started.elapsed();
-    writer
+    thread
         .join()
         .map_err(|_| anyhow::anyhow!("the writer panicked"))??;
     Ok(Limit {
@@ -89,6 +116,57 @@ pub async fn sqlite(dir: &Path, concurrency: usize, run: Duration) -> anyhow::Re
         per_sec: count.load(Ordering::Relaxed) as f64 / elapsed.as_secs_f64(),
         also: Vec::new(),
     })
+}
+
+/// A bare axum server in front of a group-committing SQLite writer (a fresh file in `dir`), with
+/// the desk's two routes: opening a conversation answers at once, and a message is inserted
+/// durably before its 201. The desk's HTTP and storage floor without the desk, for the same
+/// client as the desk (`tandem bench` drives it with the same workers). Returns its base URL.
+pub async fn sqlite_server(dir: &Path) -> anyhow::Result<String> {
+    use axum::extract::{Path as UrlPath, State};
+    use axum::http::StatusCode;
+    use axum::routing::post;
+    use axum::Json;
+    let (writer, _thread) = GroupCommit::open(&dir.join("limit-server.db"))?;
+    let opened = Arc::new(AtomicU64::new(0));
+    let app = axum::Router::new()
+        .route(
+            "/api/v1/conversations",
+            post(
+                |State((_, opened)): State<(GroupCommit, Arc<AtomicU64>)>| async move {
+                    let n = opened.fetch_add(1, Ordering::Relaxed);
+                    let id = format!("c_bare{n:012}");
+                    (
+                        StatusCode::CREATED,
+                        Json(serde_json::json!({"id": id, "token": "bare"})),
+                    )
+                },
+            ),
+        )
+        .route(
+            "/api/v1/conversations/{id}/messages",
+            post(
+                |State((writer, _)): State<(GroupCommit, Arc<AtomicU64>)>,
+                 UrlPath(id): UrlPath<String>,
+                 Json(body): Json<serde_json::Value>| async move {
+                    let text = body["text"].as_str().unwrap_or_default().to_owned();
+                    if !writer.insert((id.clone(), text.clone())).await {
+                        return (StatusCode::SERVICE_UNAVAILABLE, Json(serde_json::json!({})));
+                    }
+                    let messages = [("customer", text.as_str()), ("bot", "Danke!")]
+                        .map(|(author, text)| serde_json::json!({"author": author, "text": text}));
+                    (
+                        StatusCode::CREATED,
+                        Json(serde_json::json!({"id": id, "state": "bot", "messages": messages})),
+                    )
+                },
+            ),
+        )
+        .with_state((writer, opened));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    Ok(base)
 }
 
 /// Single-row insert transactions on the PostgreSQL database at `url`.

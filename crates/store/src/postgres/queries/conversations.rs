@@ -135,6 +135,23 @@ pub(crate) async fn messages<C: GenericClient>(c: &C, id: &ConversationId) -> Re
         .collect()
 }
 
+pub(crate) async fn latest_messages<C: GenericClient>(
+    c: &C,
+    id: &ConversationId,
+    n: usize,
+) -> Result<Vec<Message>> {
+    let sql = format!(
+        "SELECT {MESSAGE_COLUMNS} FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2"
+    );
+    let mut latest = query(c, &sql, &[&id.as_str(), &(n as i64)])
+        .await?
+        .iter()
+        .map(message_row)
+        .collect::<Result<Vec<_>>>()?;
+    latest.reverse();
+    Ok(latest)
+}
+
 pub(crate) async fn messages_by_ids<C: GenericClient>(
     c: &C,
     id: &ConversationId,

@@ -100,6 +100,81 @@ pub(crate) async fn insert_conversation<C: GenericClient>(
     })
 }
 
+/// What `append_plain` did.
+pub(crate) enum Plain {
+    Done(Box<Appended>),
+    /// The step needs the full path (`append` in a transaction); the messages come back.
+    Full(Vec<NewMessage>),
+}
+
+/// The common step in one round trip, when it can be one: messages with no state change and no
+/// agent among their writers (the migration's `tandem_append_plain` says when else it cannot).
+/// Runs on its own (autocommit): the function's statement is the transaction.
+pub(crate) async fn append_plain<C: GenericClient>(
+    c: &C,
+    now: i64,
+    id: &ConversationId,
+    expect: &[ConversationState],
+    new: Vec<NewMessage>,
+) -> Result<Plain> {
+    let writers = plan::Writers::of(&new);
+    if new.is_empty() || writers.agent || new.iter().any(|m| m.mail.is_some()) {
+        return Ok(Plain::Full(new));
+    }
+    let h = crate::rollup::hour(now);
+    let expected: Vec<&str> = expect.iter().map(|s| s.as_str()).collect();
+    let authors: Vec<&str> = new.iter().map(|m| m.author.as_str()).collect();
+    let agents: Vec<Option<i64>> = new.iter().map(|m| m.agent.map(|a| a.get())).collect();
+    let actions: Vec<Option<String>> = new.iter().map(action_text).collect();
+    let texts: Vec<&str> = new.iter().map(|m| m.text.as_str()).collect();
+    let row = query_opt(
+        c,
+        "SELECT * FROM tandem_append_plain($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        &[
+            &id.as_str(),
+            &now,
+            &expected,
+            &writers.customer,
+            &h,
+            &(h + crate::rollup::HOUR_MS),
+            &authors,
+            &agents,
+            &actions,
+            &texts,
+        ],
+    )
+    .await?
+    .ok_or_else(|| bad_row("tandem_append_plain returned no row"))?;
+    match row.try_get::<_, &str>(15)? {
+        "ok" => {}
+        "missing" => return Err(StoreError::NotFound),
+        "wrong_state" => {
+            let state: ConversationState = parse_text(row.try_get(16)?)?;
+            plan::expect_state(expect, state)?;
+            return Err(bad_row(
+                "tandem_append_plain: wrong_state in an expected state",
+            ));
+        }
+        _ => return Ok(Plain::Full(new)),
+    }
+    let conversation = conversation_row(&row)?;
+    let mut ids: Vec<i64> = row.try_get(17)?;
+    ids.sort_unstable();
+    if ids.len() != new.len() {
+        return Err(bad_row("tandem_append_plain returned too few ids"));
+    }
+    let messages = ids
+        .into_iter()
+        .zip(new)
+        .map(|(message, m)| Message::stored(MessageId::new(message), id, m, now))
+        .collect();
+    Ok(Plain::Done(Box::new(Appended {
+        conversation,
+        messages,
+        state_changed: false,
+    })))
+}
+
 pub(crate) async fn append<C: GenericClient>(
     c: &C,
     now: i64,
