@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use desk::{AgentId, ConversationId};
-use store::{Appended, ChangeNotice, Store};
+use store::{Appended, Store};
 use tokio::sync::broadcast;
 
 use crate::wire;
@@ -85,8 +85,8 @@ impl Hub {
     }
 }
 
-/// Publishes, on this node's hub, what other nodes wrote: each notice is read back from the
-/// store (the notice only names ids). Does nothing for a store no other node writes to.
+/// Publishes, on this node's hub, what other nodes wrote: notices are read back from the
+/// store in batches (a notice only names ids). Does nothing for a store no other node writes to.
 pub fn relay(store: Arc<dyn Store>, hub: Hub) {
     let Some(mut notices) = store.notices() else {
         return;
@@ -94,38 +94,37 @@ pub fn relay(store: Arc<dyn Store>, hub: Hub) {
     tokio::spawn(async move {
         loop {
             match notices.recv().await {
-                Ok(notice) => {
+                Ok(first) => {
+                    // Whatever else arrived meanwhile is read back with it, in one round trip.
+                    let mut batch = vec![first];
+                    while batch.len() < RELAY_BATCH {
+                        match notices.try_recv() {
+                            Ok(n) => batch.push(n),
+                            Err(broadcast::error::TryRecvError::Lagged(n)) => lagged(n),
+                            Err(_) => break,
+                        }
+                    }
                     if hub.tx.receiver_count() == 0 {
                         continue;
                     }
-                    match read_back(store.as_ref(), &notice).await {
-                        Ok(Some(appended)) => hub.publish(&appended),
-                        Ok(None) => {}
+                    match store.changes(&batch).await {
+                        Ok(changes) => changes.iter().for_each(|a| hub.publish(a)),
                         Err(e) => {
-                            tracing::error!(error = %e, "cannot read a change of another node")
+                            tracing::error!(error = %e, "cannot read the changes of another node")
                         }
                     }
                 }
-                Err(broadcast::error::RecvError::Lagged(n)) => {
-                    // Listeners re-read the store when they reconnect; nothing is lost for good.
-                    tracing::warn!(missed = n, "live relay fell behind other nodes' changes");
-                }
+                Err(broadcast::error::RecvError::Lagged(n)) => lagged(n),
                 Err(broadcast::error::RecvError::Closed) => break,
             }
         }
     });
 }
 
-async fn read_back(store: &dyn Store, notice: &ChangeNotice) -> store::Result<Option<Appended>> {
-    let Some(conversation) = store.conversation(&notice.conversation).await? else {
-        return Ok(None);
-    };
-    let messages = store
-        .messages_by_ids(&notice.conversation, &notice.messages)
-        .await?;
-    Ok(Some(Appended {
-        conversation,
-        messages,
-        state_changed: notice.state_changed,
-    }))
+/// At most this many other nodes' changes are read back together.
+const RELAY_BATCH: usize = 256;
+
+fn lagged(missed: u64) {
+    // Listeners re-read the store when they reconnect; nothing is lost for good.
+    tracing::warn!(missed, "live relay fell behind other nodes' changes");
 }

@@ -94,6 +94,22 @@ pub trait Store: Send + Sync + 'static {
     /// The conversation's messages with these ids (those that exist), oldest first.
     async fn messages_by_ids(&self, id: &ConversationId, ids: &[MessageId])
         -> Result<Vec<Message>>;
+    /// What other nodes' writes changed, read back for this node's live listeners: one
+    /// `Appended` per notice whose conversation still exists, in the notices' order.
+    async fn changes(&self, notices: &[ChangeNotice]) -> Result<Vec<Appended>> {
+        let mut out = Vec::with_capacity(notices.len());
+        for n in notices {
+            if let Some(conversation) = self.conversation(&n.conversation).await? {
+                let messages = self.messages_by_ids(&n.conversation, &n.messages).await?;
+                out.push(Appended {
+                    conversation,
+                    messages,
+                    state_changed: n.state_changed,
+                });
+            }
+        }
+        Ok(out)
+    }
     /// Appends messages and optionally changes the state, atomically, if the conversation is
     /// still in one of the `expect` states.
     async fn append(

@@ -333,6 +333,10 @@ impl Store for PgStore {
         queries::messages(&self.client().await?, id).await
     }
 
+    async fn changes(&self, notices: &[ChangeNotice]) -> Result<Vec<Appended>> {
+        queries::changes(&self.client().await?, notices).await
+    }
+
     async fn latest_messages(&self, id: &ConversationId, n: usize) -> Result<Vec<Message>> {
         queries::latest_messages(&self.client().await?, id, n).await
     }

@@ -187,6 +187,29 @@ pub(super) async fn notices_name_the_messages_of_a_write(s: Arc<dyn Store>) {
         .await
         .expect("other conversation");
     assert!(none.is_empty());
+    // A batch of notices is read back in their order; a vanished conversation is left out.
+    let second = s
+        .create_conversation(new_conversation("c_n2"))
+        .await
+        .expect("create");
+    let notices = [
+        store::ChangeNotice::of(&second),
+        store::ChangeNotice {
+            conversation: ConversationId::parse("c_gone").expect("id"),
+            messages: ids.clone(),
+            state_changed: true,
+        },
+        store::ChangeNotice {
+            messages: ids[..1].to_vec(),
+            ..store::ChangeNotice::of(&created)
+        },
+    ];
+    let changes = s.changes(&notices).await.expect("changes");
+    assert_eq!(changes.len(), 2);
+    assert_eq!(changes[0].conversation.id, second.conversation.id);
+    assert_eq!(changes[0].messages, second.messages);
+    assert_eq!(changes[1].conversation.id, created.conversation.id);
+    assert_eq!(changes[1].messages, created.messages[..1].to_vec());
 }
 
 /// Many routers at once (as after concurrent handoffs): each conversation once, no agent over

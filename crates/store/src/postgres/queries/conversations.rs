@@ -152,6 +152,54 @@ pub(crate) async fn latest_messages<C: GenericClient>(
     Ok(latest)
 }
 
+/// The changes of a batch of notices in one round trip (two statements, pipelined).
+pub(crate) async fn changes<C: GenericClient>(
+    c: &C,
+    notices: &[crate::ChangeNotice],
+) -> Result<Vec<Appended>> {
+    let ids: Vec<&str> = notices.iter().map(|n| n.conversation.as_str()).collect();
+    let message_ids: Vec<i64> = notices
+        .iter()
+        .flat_map(|n| n.messages.iter().map(|m| m.get()))
+        .collect();
+    let conversations_sql = format!("{CONVERSATION_SELECT} WHERE c.id = ANY($1)");
+    let messages_sql =
+        format!("SELECT {MESSAGE_COLUMNS} FROM messages WHERE id = ANY($1) ORDER BY id");
+    let (by_conversation, by_message): (
+        [&(dyn tokio_postgres::types::ToSql + Sync); 1],
+        [&(dyn tokio_postgres::types::ToSql + Sync); 1],
+    ) = ([&ids], [&message_ids]);
+    let (conversations, messages) = tokio::try_join!(
+        query(c, &conversations_sql, &by_conversation),
+        query(c, &messages_sql, &by_message)
+    )?;
+    let conversations = conversations
+        .iter()
+        .map(|r| conversation_row(r).map(|c| (c.id.clone(), c)))
+        .collect::<Result<std::collections::HashMap<_, _>>>()?;
+    let mut messages = messages
+        .iter()
+        .map(|r| message_row(r).map(|m| (m.id, m)))
+        .collect::<Result<std::collections::HashMap<_, _>>>()?;
+    Ok(notices
+        .iter()
+        .filter_map(|n| {
+            let conversation = conversations.get(&n.conversation)?.clone();
+            let messages = n
+                .messages
+                .iter()
+                .filter_map(|id| messages.remove(id))
+                .filter(|m| m.conversation == n.conversation)
+                .collect();
+            Some(Appended {
+                conversation,
+                messages,
+                state_changed: n.state_changed,
+            })
+        })
+        .collect())
+}
+
 pub(crate) async fn messages_by_ids<C: GenericClient>(
     c: &C,
     id: &ConversationId,
