@@ -114,18 +114,71 @@ impl Phrase {
 #[derive(Debug, Clone, Default)]
 pub struct List {
     pub entries: Vec<(Phrase, f32, Trigger)>,
+    /// The entries by their first token's pattern, so a message is checked against the phrases
+    /// that can start at one of its tokens instead of against every phrase (built by `index`).
+    first: FirstTokens,
+}
+
+/// Entry indices by the kind of their first token pattern.
+#[derive(Debug, Clone, Default)]
+struct FirstTokens {
+    exact: HashMap<String, Vec<usize>>,
+    prefix: HashMap<String, Vec<usize>>,
+    suffix: HashMap<String, Vec<usize>>,
+    /// `*x*` first tokens (and empty phrases): always checked.
+    always: Vec<usize>,
 }
 
 impl List {
-    /// Whether any phrase of the list is in `toks`.
-    pub fn any(&self, toks: &[String]) -> bool {
-        self.entries.iter().any(|(p, _, _)| p.found_in(toks))
+    /// Files each entry under its first token's pattern.
+    fn index(&mut self) {
+        let mut first = FirstTokens::default();
+        for (i, (phrase, _, _)) in self.entries.iter().enumerate() {
+            let (map, key) = match phrase.0.first() {
+                Some(TokenPattern::Exact(k)) => (&mut first.exact, k),
+                Some(TokenPattern::Prefix(k)) => (&mut first.prefix, k),
+                Some(TokenPattern::Suffix(k)) => (&mut first.suffix, k),
+                _ => {
+                    first.always.push(i);
+                    continue;
+                }
+            };
+            map.entry(key.clone()).or_default().push(i);
+        }
+        self.first = first;
     }
 
-    /// The triggers of every phrase of the list found in `toks`.
+    /// The entries whose first pattern matches one of `toks`, in the list's order: the only
+    /// ones that can be found in `toks`.
+    pub fn candidates(&self, toks: &[String]) -> Vec<usize> {
+        let f = &self.first;
+        let mut out = f.always.clone();
+        for t in toks {
+            out.extend(f.exact.get(t.as_str()).into_iter().flatten());
+            for (at, _) in t.char_indices().skip(1).chain([(t.len(), ' ')]) {
+                out.extend(f.prefix.get(&t[..at]).into_iter().flatten());
+            }
+            for (at, _) in t.char_indices() {
+                out.extend(f.suffix.get(&t[at..]).into_iter().flatten());
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Whether any phrase of the list is in `toks`.
+    pub fn any(&self, toks: &[String]) -> bool {
+        self.candidates(toks)
+            .into_iter()
+            .any(|i| self.entries[i].0.found_in(toks))
+    }
+
+    /// The triggers of every phrase of the list found in `toks`, in the list's order.
     pub fn hits<'a>(&'a self, toks: &'a [String]) -> impl Iterator<Item = Trigger> + 'a {
-        self.entries
-            .iter()
+        self.candidates(toks)
+            .into_iter()
+            .map(|i| &self.entries[i])
             .filter(|(p, _, _)| p.found_in(toks))
             .map(|(_, _, t)| *t)
     }
@@ -207,9 +260,11 @@ pub fn lexicon() -> &'static Lexicon {
     LEXICON.get_or_init(|| {
         let mut lists = parse(SOURCE);
         let mut take = |name: &str| {
-            lists
+            let mut list = lists
                 .remove(name)
-                .unwrap_or_else(|| panic!("crates/nlu/lexicon/signals.txt has no [{name}]"))
+                .unwrap_or_else(|| panic!("crates/nlu/lexicon/signals.txt has no [{name}]"));
+            list.index();
+            list
         };
         Lexicon {
             person: take("person"),
@@ -250,6 +305,70 @@ mod tests {
         let lex = lexicon();
         assert!(lex.negative.entries.iter().any(|(_, w, _)| *w < 1.0));
         assert!(lex.person.entries.len() > 10);
+    }
+
+    /// The first-token index finds exactly what checking every phrase finds.
+    #[test]
+    fn the_index_finds_what_a_full_scan_finds() {
+        let lex = lexicon();
+        let lists = [
+            &lex.person,
+            &lex.contact,
+            &lex.human_direct,
+            &lex.not_a_request,
+            &lex.complaint,
+            &lex.legal,
+            &lex.privacy,
+            &lex.bereavement,
+            &lex.injury,
+            &lex.hardship,
+            &lex.disconnect_verb,
+            &lex.supply,
+            &lex.sales_direct,
+            &lex.sales_units,
+            &lex.sales_many,
+            &lex.sales_cue,
+            &lex.organisation,
+            &lex.measures,
+            &lex.negative,
+            &lex.positive,
+            &lex.negators,
+            &lex.intensifiers,
+            &lex.sarcasm,
+        ];
+        // Every pattern as a text (stars as letters around it), and sentences mixing them.
+        let mut texts: Vec<String> = SOURCE
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.starts_with('['))
+            .map(|l| l.split('\t').next().unwrap_or("").replace('*', "x"))
+            .collect();
+        let joined: Vec<String> = texts.chunks(7).map(|c| c.join(" ")).collect();
+        texts.extend(joined);
+        texts.extend(
+            [
+                "Ich möchte mich beschweren, das ist eine Frechheit!!",
+                "Können Sie mir ein Angebot für 40 Standorte machen?",
+                "my husband passed away and I need to cancel the contract",
+                "Ärger über die Rechnung, nicht zufrieden",
+            ]
+            .map(String::from),
+        );
+        let mut found = 0;
+        for text in &texts {
+            let toks = normalize::tokens(text);
+            for list in lists {
+                let scanned: Vec<Trigger> = list
+                    .entries
+                    .iter()
+                    .filter(|(p, _, _)| p.found_in(&toks))
+                    .map(|(_, _, t)| *t)
+                    .collect();
+                assert_eq!(list.hits(&toks).collect::<Vec<_>>(), scanned, "{text:?}");
+                assert_eq!(list.any(&toks), !scanned.is_empty(), "{text:?}");
+                found += scanned.len();
+            }
+        }
+        assert!(found > 1000, "the texts hit the lists ({found})");
     }
 
     #[test]

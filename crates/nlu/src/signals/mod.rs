@@ -175,7 +175,8 @@ fn sentiment_score(lex: &Lexicon, msg: &Message) -> (f32, f32) {
     };
     let mut negative = 0.0f32;
     let mut positive = 0.0f32;
-    for (phrase, weight, _) in &lex.negative.entries {
+    for i in lex.negative.candidates(toks) {
+        let (phrase, weight, _) = &lex.negative.entries[i];
         for at in phrase.positions(toks) {
             // Negation flips single evaluative words ("nicht schlecht"), not phrases ("mal wieder").
             if phrase.len() == 1 && near(&lex.negators, at, 2) && *weight < 1.0 {
@@ -189,7 +190,8 @@ fn sentiment_score(lex: &Lexicon, msg: &Message) -> (f32, f32) {
             negative += weight * boost;
         }
     }
-    for (phrase, weight, _) in &lex.positive.entries {
+    for i in lex.positive.candidates(toks) {
+        let (phrase, weight, _) = &lex.positive.entries[i];
         for at in phrase.positions(toks) {
             if near(&lex.negators, at, 3) {
                 // "nicht zufrieden", "not helpful"
