@@ -317,12 +317,7 @@ async fn bench(args: BenchArgs) -> anyhow::Result<()> {
         _ => None,
     };
     latencies.sort();
-    let pct = |p: f64| -> Duration {
-        latencies
-            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
+    let pct = |p: f64| percentile(&latencies, p);
     let sent = latencies.len();
     let rate = sent as f64 / elapsed.as_secs_f64();
     let result = serde_json::json!({

@@ -240,28 +240,27 @@ pub(crate) async fn insert_messages<C: GenericClient>(
     if new.is_empty() {
         return Ok(Vec::new());
     }
-    let authors: Vec<&str> = new.iter().map(|m| m.author.as_str()).collect();
-    let agents: Vec<Option<i64>> = new.iter().map(|m| m.agent.map(|a| a.get())).collect();
-    let actions: Vec<Option<String>> = new.iter().map(action_text).collect();
-    let texts: Vec<&str> = new.iter().map(|m| m.text.as_str()).collect();
+    let columns = Columns::of(&new);
     let mut ids: Vec<i64> = query(
         c,
         "INSERT INTO messages (conversation_id, author, agent_id, action, text, created_at)
          SELECT $1, a, g, x, t, $6
          FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[]) WITH ORDINALITY AS m(a, g, x, t, n)
          ORDER BY n RETURNING id",
-        &[&id.as_str(), &authors, &agents, &actions, &texts, &now],
+        &[
+            &id.as_str(),
+            &columns.authors,
+            &columns.agents,
+            &columns.actions,
+            &columns.texts,
+            &now,
+        ],
     )
     .await?
     .iter()
     .map(|r| r.try_get(0))
     .collect::<std::result::Result<_, _>>()?;
     ids.sort_unstable();
-    if ids.len() != new.len() {
-        return Err(StoreError::Backend(
-            "the insert returned too few ids".into(),
-        ));
-    }
     if mail_out {
         let replies: Vec<i64> = ids
             .iter()
@@ -270,6 +269,40 @@ pub(crate) async fn insert_messages<C: GenericClient>(
             .map(|(i, _)| *i)
             .collect();
         super::mail::queue(c, id, &replies, now).await?;
+    }
+    stored(id, ids, new, now)
+}
+
+/// New messages as the column arrays of a multi-row insert (`unnest`).
+pub(crate) struct Columns<'a> {
+    pub authors: Vec<&'a str>,
+    pub agents: Vec<Option<i64>>,
+    pub actions: Vec<Option<String>>,
+    pub texts: Vec<&'a str>,
+}
+
+impl<'a> Columns<'a> {
+    pub fn of(new: &'a [NewMessage]) -> Self {
+        Columns {
+            authors: new.iter().map(|m| m.author.as_str()).collect(),
+            agents: new.iter().map(|m| m.agent.map(|a| a.get())).collect(),
+            actions: new.iter().map(action_text).collect(),
+            texts: new.iter().map(|m| m.text.as_str()).collect(),
+        }
+    }
+}
+
+/// The new messages as stored under `ids` (ascending, one per message, in their order).
+pub(crate) fn stored(
+    id: &ConversationId,
+    ids: Vec<i64>,
+    new: Vec<NewMessage>,
+    now: i64,
+) -> Result<Vec<Message>> {
+    if ids.len() != new.len() {
+        return Err(StoreError::Backend(
+            "the insert returned too few ids".into(),
+        ));
     }
     Ok(ids
         .into_iter()

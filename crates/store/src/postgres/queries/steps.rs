@@ -123,10 +123,7 @@ pub(crate) async fn append_plain<C: GenericClient>(
     }
     let h = crate::rollup::hour(now);
     let expected: Vec<&str> = expect.iter().map(|s| s.as_str()).collect();
-    let authors: Vec<&str> = new.iter().map(|m| m.author.as_str()).collect();
-    let agents: Vec<Option<i64>> = new.iter().map(|m| m.agent.map(|a| a.get())).collect();
-    let actions: Vec<Option<String>> = new.iter().map(action_text).collect();
-    let texts: Vec<&str> = new.iter().map(|m| m.text.as_str()).collect();
+    let columns = Columns::of(&new);
     let row = query_opt(
         c,
         "SELECT * FROM tandem_append_plain($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
@@ -137,10 +134,10 @@ pub(crate) async fn append_plain<C: GenericClient>(
             &writers.customer,
             &h,
             &(h + crate::rollup::HOUR_MS),
-            &authors,
-            &agents,
-            &actions,
-            &texts,
+            &columns.authors,
+            &columns.agents,
+            &columns.actions,
+            &columns.texts,
         ],
     )
     .await?
@@ -158,16 +155,8 @@ pub(crate) async fn append_plain<C: GenericClient>(
         _ => return Ok(Plain::Full(new)),
     }
     let conversation = conversation_row(&row)?;
-    let mut ids: Vec<i64> = row.try_get(17)?;
-    ids.sort_unstable();
-    if ids.len() != new.len() {
-        return Err(bad_row("tandem_append_plain returned too few ids"));
-    }
-    let messages = ids
-        .into_iter()
-        .zip(new)
-        .map(|(message, m)| Message::stored(MessageId::new(message), id, m, now))
-        .collect();
+    // The function returns the ids in order (`array_agg … ORDER BY`).
+    let messages = stored(id, row.try_get(17)?, new, now)?;
     Ok(Plain::Done(Box::new(Appended {
         conversation,
         messages,
@@ -183,50 +172,22 @@ pub(crate) async fn append<C: GenericClient>(
     new: Vec<NewMessage>,
     change: Option<Change>,
 ) -> Result<Appended> {
-    // The row lock orders every write to this conversation, whichever node it comes through.
-    // The same trip reads what the step needs: the state, the channel, and whether the
-    // customer already wrote in this hour (if another writer's message of this hour committed
-    // while this one waited for the lock, the answer may be "no": then the snapshot path below
-    // runs, which is exact either way).
-    let h = crate::rollup::hour(now);
+    // The row lock orders every write to this conversation, whichever node it comes through;
+    // the same trip reads the state and the channel. The common step that leaves the rollups
+    // alone went through `append_plain` already; what comes here may move them, and a
+    // snapshot before the write gives the difference (none, if nothing moved).
     let row = query_opt(
         c,
-        "SELECT c.state, c.channel, EXISTS (SELECT 1 FROM messages WHERE conversation_id = $1
-             AND author || '' = 'customer' AND created_at + 0 >= $2 AND created_at + 0 < $3)
-         FROM conversations c WHERE c.id = $1 FOR UPDATE OF c",
-        &[&id.as_str(), &h, &(h + crate::rollup::HOUR_MS)],
+        "SELECT state, channel FROM conversations WHERE id = $1 FOR UPDATE",
+        &[&id.as_str()],
     )
     .await?
     .ok_or(StoreError::NotFound)?;
     let state: ConversationState = parse_text(row.try_get(0)?)?;
     let mail_out = row.try_get::<_, &str>(1)? == "email";
-    let wrote_in_hour: bool = row.try_get(2)?;
     plan::expect_state(expect, state)?;
     let state_changed = change.is_some();
     let writers = plan::Writers::of(&new);
-    // The rollups change with a state change, an agent's message (the first response) or a
-    // customer's first message in an hour; a snapshot before the write gives the difference.
-    let tracked = state_changed || writers.agent || (writers.customer && !wrote_in_hour);
-    if !tracked {
-        // The common step (a customer message and the bot's answer): the row's update, which
-        // also returns the conversation, and the inserts go out together (pipelined).
-        let sql = format!(
-            "WITH c AS (UPDATE conversations SET updated_at = $2 WHERE id = $1 RETURNING *)
-             {}",
-            CONVERSATION_SELECT.replace("FROM conversations c", "FROM c")
-        );
-        let key = id.as_str();
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&key, &now];
-        let update = query_opt(c, &sql, &params);
-        let insert = insert_messages(c, id, new, now, mail_out);
-        let (row, messages) = tokio::try_join!(update, insert)?;
-        let conversation = conversation_row(&row.ok_or(StoreError::NotFound)?)?;
-        return Ok(Appended {
-            conversation,
-            messages,
-            state_changed,
-        });
-    }
     let before = rollup::snapshot(c, id).await?;
     if let Some(change) = change {
         apply_change(c, id, state, change, now).await?;
