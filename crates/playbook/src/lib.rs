@@ -4,15 +4,21 @@
 //! beyond [`Playbook::from_file`]; the machine tier (`nlu`) trains from a parsed [`Playbook`] and the
 //! desk reads answers, skills and the handoff flag from it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+
+mod check;
+mod edit;
+
+pub use check::Problem;
+pub use edit::{EditError, NewIntent};
 
 /// The built-in demo playbook: a German/English online shop.
 pub const DEMO: &str = include_str!("demo.toml");
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Playbook {
     pub desk: DeskSettings,
@@ -23,7 +29,7 @@ pub struct Playbook {
     #[serde(default, rename = "article")]
     pub articles: Vec<Article>,
     /// Routing overrides (reason → needs, relaxation steps); interpreted by the desk's router.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub routing: Option<Routing>,
 }
 
@@ -50,23 +56,26 @@ pub const REASONS: [&str; 8] = [
 /// [routing]
 /// relax = [{ after_secs = 60, levels = -1 }, { after_secs = 180, any = true }]
 /// ```
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Routing {
     /// Reason → the competence levels and skills it needs.
     #[serde(default)]
     pub needs: BTreeMap<String, ReasonNeeds>,
     /// Relaxation steps by waiting time; absent means the desk's defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relax: Option<Vec<RelaxStep>>,
 }
 
 /// What one handoff reason needs from a person: minimum competence levels (1–5) and skills.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonNeeds {
-    #[serde(rename = "self")]
+    #[serde(rename = "self", default, skip_serializing_if = "Option::is_none")]
     pub self_: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub people: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub situational: Option<u8>,
     #[serde(default)]
     pub skills: Vec<String>,
@@ -75,7 +84,7 @@ pub struct ReasonNeeds {
 /// One relaxation step: after the conversation has waited `after_secs`, competence levels drop by
 /// `levels` (a negative number), or with `any = true` any agent who speaks the locale and has not
 /// ruled the conversation out will do. Limits and locale never relax.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RelaxStep {
     pub after_secs: u64,
@@ -85,7 +94,7 @@ pub struct RelaxStep {
     pub any: bool,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DeskSettings {
     pub name: String,
@@ -98,7 +107,7 @@ fn default_locales() -> Vec<String> {
     vec!["de".into(), "en".into()]
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IntentKind {
     #[default]
@@ -106,7 +115,7 @@ pub enum IntentKind {
     Sales,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Intent {
     pub id: String,
@@ -123,22 +132,22 @@ pub struct Intent {
     pub kind: IntentKind,
 }
 
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct OutOfScope {
     #[serde(default)]
     pub examples: Vec<String>,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Article {
     pub id: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub locale: Option<String>,
     pub title: String,
     pub body: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category: Option<String>,
 }
 
@@ -158,8 +167,10 @@ pub enum PlaybookError {
 impl Playbook {
     pub fn parse(text: &str) -> Result<Self, PlaybookError> {
         let playbook: Playbook = toml::from_str(text)?;
-        playbook.validate()?;
-        Ok(playbook)
+        match playbook.problems(Some(text)).into_iter().next() {
+            Some(p) => Err(PlaybookError::Invalid(p.to_string())),
+            None => Ok(playbook),
+        }
     }
 
     pub fn from_file(path: &Path) -> Result<Self, PlaybookError> {
@@ -191,84 +202,10 @@ impl Playbook {
         self.articles.iter().find(|a| a.id == id)
     }
 
-    fn validate(&self) -> Result<(), PlaybookError> {
-        let invalid = |m: String| Err(PlaybookError::Invalid(m));
-        if self.desk.locales.is_empty() {
-            return invalid("[desk] locales must name at least one locale".into());
-        }
-        let mut seen = HashSet::new();
-        for intent in &self.intents {
-            if intent.id.is_empty()
-                || !intent
-                    .id
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-            {
-                return invalid(format!("intent id {:?} must match [a-z0-9_]+", intent.id));
-            }
-            if !seen.insert(intent.id.as_str()) {
-                return invalid(format!("intent id {:?} appears twice", intent.id));
-            }
-            if intent.examples.iter().all(|e| e.trim().is_empty()) {
-                return invalid(format!("intent {:?} has no examples", intent.id));
-            }
-        }
-        let mut seen = HashSet::new();
-        for article in &self.articles {
-            if article.id.is_empty() || !seen.insert(article.id.as_str()) {
-                return invalid(format!(
-                    "article id {:?} is empty or appears twice",
-                    article.id
-                ));
-            }
-        }
-        if let Some(routing) = &self.routing {
-            routing.validate().map_err(PlaybookError::Invalid)?;
-        }
-        Ok(())
-    }
-}
-
-impl Routing {
-    fn validate(&self) -> Result<(), String> {
-        for (reason, needs) in &self.needs {
-            if !REASONS.contains(&reason.as_str()) {
-                return Err(format!(
-                    "[routing.needs.{reason}]: unknown reason; use one of {}",
-                    REASONS.join(", ")
-                ));
-            }
-            for (name, level) in [
-                ("self", needs.self_),
-                ("people", needs.people),
-                ("situational", needs.situational),
-            ] {
-                if let Some(v) = level {
-                    if !(1..=5).contains(&v) {
-                        return Err(format!(
-                            "[routing.needs.{reason}] {name} must be 1–5, got {v}"
-                        ));
-                    }
-                }
-            }
-            if needs.skills.iter().any(|s| s.trim().is_empty()) {
-                return Err(format!("[routing.needs.{reason}] skills must not be blank"));
-            }
-        }
-        let mut last = None;
-        for step in self.relax.iter().flatten() {
-            if !(-4..=0).contains(&step.levels) {
-                return Err(format!(
-                    "[routing] relax: levels must be between -4 and 0, got {}",
-                    step.levels
-                ));
-            }
-            if last.is_some_and(|l| step.after_secs <= l) {
-                return Err("[routing] relax: after_secs must increase from step to step".into());
-            }
-            last = Some(step.after_secs);
-        }
-        Ok(())
+    /// The playbook as TOML, the format [`Playbook::parse`] reads (comments of the file it came
+    /// from are not kept).
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
     }
 }
 
@@ -329,6 +266,10 @@ mod tests {
         assert!(bulk.handoff);
         assert_eq!(bulk.kind, IntentKind::Sales);
         assert!(!p.articles.is_empty());
+        let back = Playbook::parse(&p.to_toml()).expect("the demo's TOML parses");
+        assert_eq!(back.to_toml(), p.to_toml(), "a round trip keeps everything");
+        assert_eq!(back.intents.len(), p.intents.len());
+        assert_eq!(back.articles.len(), p.articles.len());
     }
 
     #[test]

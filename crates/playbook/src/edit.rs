@@ -1,0 +1,252 @@
+//! Changing a playbook in place: what the desk's editor and API do. Each edit checks its input
+//! first and leaves the playbook unchanged when it refuses, naming the field at fault.
+
+use std::collections::BTreeMap;
+
+use crate::check::valid_id;
+use crate::{Intent, IntentKind, Playbook};
+
+/// Longest example or out-of-scope line, in characters.
+pub const MAX_EXAMPLE_CHARS: usize = 1_000;
+/// Longest answer, in characters.
+pub const MAX_ANSWER_CHARS: usize = 4_000;
+/// Most examples one intent may have.
+pub const MAX_EXAMPLES: usize = 500;
+
+/// A new intent, as an admin writes it.
+#[derive(Debug, Clone, Default)]
+pub struct NewIntent {
+    pub id: String,
+    pub kind: IntentKind,
+    pub examples: Vec<String>,
+    pub answer: BTreeMap<String, String>,
+    pub handoff: bool,
+    pub skills: Vec<String>,
+}
+
+/// Why an edit was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EditError {
+    /// `field` of the input is wrong.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+}
+
+fn invalid(field: &'static str, message: impl Into<String>) -> EditError {
+    EditError::Invalid {
+        field,
+        message: message.into(),
+    }
+}
+
+/// `text` trimmed, if it is a usable example.
+fn example(field: &'static str, text: &str) -> Result<String, EditError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(invalid(field, "an example must not be empty"));
+    }
+    if text.chars().count() > MAX_EXAMPLE_CHARS {
+        return Err(invalid(
+            field,
+            format!("an example has at most {MAX_EXAMPLE_CHARS} characters"),
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+impl Playbook {
+    /// Adds an intent. Refused: a bad or taken id, no examples or an empty one, an answer in a
+    /// locale the desk does not speak, no answer in the desk's first locale (unless the intent
+    /// always goes to a person), a blank skill.
+    pub fn add_intent(&mut self, new: NewIntent) -> Result<(), EditError> {
+        if !valid_id(&new.id) {
+            return Err(invalid("id", "an intent id must match [a-z0-9_]+"));
+        }
+        if self.intent(&new.id).is_some() {
+            return Err(invalid(
+                "id",
+                format!("there already is an intent {:?}", new.id),
+            ));
+        }
+        if new.examples.is_empty() {
+            return Err(invalid("examples", "give at least one example"));
+        }
+        if new.examples.len() > MAX_EXAMPLES {
+            return Err(invalid(
+                "examples",
+                format!("at most {MAX_EXAMPLES} examples"),
+            ));
+        }
+        let mut examples: Vec<String> = Vec::with_capacity(new.examples.len());
+        for e in &new.examples {
+            let e = example("examples", e)?;
+            if !examples.contains(&e) {
+                examples.push(e);
+            }
+        }
+        let mut answer = BTreeMap::new();
+        for (locale, text) in new.answer {
+            if !self.desk.locales.contains(&locale) {
+                return Err(invalid(
+                    "answer",
+                    format!(
+                        "the desk does not speak {locale:?} (it speaks {})",
+                        self.desk.locales.join(", ")
+                    ),
+                ));
+            }
+            let text = text.trim();
+            if text.chars().count() > MAX_ANSWER_CHARS {
+                return Err(invalid(
+                    "answer",
+                    format!("an answer has at most {MAX_ANSWER_CHARS} characters"),
+                ));
+            }
+            if !text.is_empty() {
+                answer.insert(locale, text.to_owned());
+            }
+        }
+        let first = self.default_locale().to_owned();
+        if !new.handoff && !answer.contains_key(&first) {
+            return Err(invalid(
+                "answer",
+                format!("an answer in the desk's first locale ({first}) is needed"),
+            ));
+        }
+        if new.skills.iter().any(|s| s.trim().is_empty()) {
+            return Err(invalid("skills", "a skill must not be blank"));
+        }
+        self.intents.push(Intent {
+            id: new.id,
+            examples,
+            answer,
+            handoff: new.handoff,
+            skills: new.skills.iter().map(|s| s.trim().to_owned()).collect(),
+            kind: new.kind,
+        });
+        Ok(())
+    }
+
+    /// Adds `text` as an example of `intent`. Refused: an unknown intent, an empty or too long
+    /// text, one the intent already has.
+    pub fn add_example(&mut self, intent: &str, text: &str) -> Result<(), EditError> {
+        let text = example("text", text)?;
+        let Some(found) = self.intents.iter_mut().find(|i| i.id == intent) else {
+            return Err(invalid("intent", format!("there is no intent {intent:?}")));
+        };
+        if found.examples.len() >= MAX_EXAMPLES {
+            return Err(invalid(
+                "text",
+                format!("{intent:?} has {MAX_EXAMPLES} examples already"),
+            ));
+        }
+        if found.examples.iter().any(|e| e.trim() == text) {
+            return Err(invalid(
+                "text",
+                format!("this already is an example of {intent:?}"),
+            ));
+        }
+        found.examples.push(text);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Playbook {
+        Playbook::parse("[desk]\nname='x'\nlocales=['de','en']\n[[intent]]\nid='a'\nexamples=['eins']\nanswer.de='Hallo'\n")
+            .expect("valid")
+    }
+
+    fn new(id: &str) -> NewIntent {
+        NewIntent {
+            id: id.into(),
+            examples: vec!["Wo ist das Paket?".into(), " Wo ist das Paket? ".into()],
+            answer: BTreeMap::from([("de".into(), "Unterwegs.".into())]),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_new_intent_is_checked_and_survives_a_round_trip() {
+        let mut p = base();
+        p.add_intent(new("parcel")).expect("valid intent");
+        let intent = p.intent("parcel").expect("added");
+        assert_eq!(intent.examples, vec!["Wo ist das Paket?"], "trimmed, once");
+        let back = Playbook::parse(&p.to_toml()).expect("its TOML parses");
+        assert_eq!(back.intents.len(), 2);
+        assert_eq!(
+            back.intent("parcel").map(|i| i.answer.clone()),
+            Some(intent.answer.clone())
+        );
+        for (bad, field) in [
+            (new("parcel"), "id"),
+            (new("Bad Id"), "id"),
+            (
+                NewIntent {
+                    examples: vec![],
+                    ..new("b")
+                },
+                "examples",
+            ),
+            (
+                NewIntent {
+                    examples: vec!["ok".into(), "  ".into()],
+                    ..new("b")
+                },
+                "examples",
+            ),
+            (
+                NewIntent {
+                    answer: BTreeMap::from([("en".into(), "On its way.".into())]),
+                    ..new("b")
+                },
+                "answer",
+            ),
+            (
+                NewIntent {
+                    answer: BTreeMap::from([("fr".into(), "En route.".into())]),
+                    ..new("b")
+                },
+                "answer",
+            ),
+        ] {
+            let before = p.intents.len();
+            match p.add_intent(bad) {
+                Err(EditError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+            assert_eq!(p.intents.len(), before, "unchanged");
+        }
+        let handoff_without_answer = NewIntent {
+            answer: BTreeMap::new(),
+            handoff: true,
+            ..new("human")
+        };
+        p.add_intent(handoff_without_answer)
+            .expect("a handoff intent needs no answer");
+    }
+
+    #[test]
+    fn an_example_joins_its_intent_once() {
+        let mut p = base();
+        p.add_example("a", "  zwei ").expect("added");
+        assert_eq!(p.intents[0].examples, vec!["eins", "zwei"]);
+        for (intent, text, field) in [
+            ("a", "zwei", "text"),
+            ("a", "   ", "text"),
+            ("nope", "drei", "intent"),
+        ] {
+            match p.add_example(intent, text) {
+                Err(EditError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{intent}/{text}: {other:?}"),
+            }
+        }
+        assert_eq!(p.intents[0].examples.len(), 2);
+    }
+}
