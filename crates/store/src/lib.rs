@@ -12,6 +12,7 @@ mod help;
 mod inbox;
 mod mail;
 pub mod plan;
+mod playbooks;
 pub mod postgres;
 mod records;
 mod rollup;
@@ -22,6 +23,7 @@ pub use clock::Clock;
 pub use help::*;
 pub use inbox::{Find, Inbox, Scope};
 pub use mail::*;
+pub use playbooks::*;
 pub use records::*;
 
 use async_trait::async_trait;
@@ -246,14 +248,21 @@ pub trait Store: Send + Sync + 'static {
     /// Marks a CAPTCHA as used, atomically across nodes (a unique key): `true` the first time,
     /// `false` on every later try. Keys whose CAPTCHA expired are swept.
     async fn use_captcha(&self, key: &str, expires_at_ms: i64) -> Result<bool>;
-    /// The setting `name`; stores `candidate` first if it has none, so every node gets the value
-    /// the first one stored.
     /// The e-mail channel's storage.
     fn mailbox(&self) -> &dyn Mailbox;
     /// The canned responses' storage.
     fn canned(&self) -> &dyn CannedResponses;
     /// The inbox's read markers and search.
     fn inbox(&self) -> &dyn Inbox;
+    /// The playbook's versions.
+    fn playbooks(&self) -> &dyn Playbooks;
+    /// The numbers of new playbook versions as the database announces them, this process's own
+    /// among them. `None` when no other process can write (SQLite).
+    fn playbook_notices(&self) -> Option<broadcast::Receiver<i64>> {
+        None
+    }
 
+    /// The setting `name`; stores `candidate` first if it has none, so every node gets the value
+    /// the first one stored.
     async fn setting_or_init(&self, name: &str, candidate: &str) -> Result<String>;
 }

@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/migrations/0009_canned.sql"),
     include_str!("postgres/migrations/0010_inbox.sql"),
     include_str!("postgres/migrations/0011_one_trip.sql"),
+    include_str!("postgres/migrations/0012_playbook.sql"),
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
@@ -73,6 +74,8 @@ pub struct PgStore {
     /// Tells the other nodes what this one wrote, after each commit.
     notifier: notices::Notifier,
     notices: broadcast::Sender<ChangeNotice>,
+    /// New playbook versions as the database announces them.
+    playbook_notices: broadcast::Sender<i64>,
     listener: tokio::task::JoinHandle<()>,
     new_windows: AtomicU64,
     clock: Clock,
@@ -141,11 +144,13 @@ impl PgStore {
         migrate(&pool).await?;
         let node = random_node_id();
         let (notices, _) = broadcast::channel(4096);
+        let (playbook_notices, _) = broadcast::channel(64);
         let (ready, listening) = tokio::sync::oneshot::channel();
         let listener = tokio::spawn(notices::listen(
             config.clone(),
             node.clone(),
             notices.clone(),
+            playbook_notices.clone(),
             ready,
         ));
         // Serve only once other nodes' changes can be heard: a listener that starts late would
@@ -163,6 +168,7 @@ impl PgStore {
             pool,
             notifier: notices::Notifier::start(config, node),
             notices,
+            playbook_notices,
             listener,
             new_windows: AtomicU64::new(0),
             clock: Clock::system(),
@@ -548,6 +554,10 @@ impl Store for PgStore {
         Some(self.notices.subscribe())
     }
 
+    fn playbook_notices(&self) -> Option<broadcast::Receiver<i64>> {
+        Some(self.playbook_notices.subscribe())
+    }
+
     async fn count_hit(&self, key: &str, window_ms: i64) -> Result<u32> {
         let client = self.client().await?;
         let (hits, new_window) =
@@ -637,6 +647,9 @@ impl Store for PgStore {
         self
     }
     fn inbox(&self) -> &dyn crate::Inbox {
+        self
+    }
+    fn playbooks(&self) -> &dyn crate::Playbooks {
         self
     }
 

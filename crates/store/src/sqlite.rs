@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/migrations/0009_mail.sql"),
     include_str!("sqlite/migrations/0010_canned.sql"),
     include_str!("sqlite/migrations/0011_inbox.sql"),
+    include_str!("sqlite/migrations/0012_playbook.sql"),
 ];
 const READERS_KEPT: usize = 8;
 
@@ -572,6 +573,9 @@ impl Store for SqliteStore {
         self
     }
     fn inbox(&self) -> &dyn crate::Inbox {
+        self
+    }
+    fn playbooks(&self) -> &dyn crate::Playbooks {
         self
     }
 

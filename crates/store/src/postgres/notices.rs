@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::sync::{broadcast, mpsc};
 use tokio_postgres::{AsyncMessage, NoTls};
 
+use super::queries::playbooks::PLAYBOOK_CHANNEL;
 use crate::{Appended, ChangeNotice};
 
 /// The channel every node listens on.
@@ -163,6 +164,7 @@ pub(super) async fn listen(
     config: tokio_postgres::Config,
     node: String,
     out: broadcast::Sender<ChangeNotice>,
+    playbook: broadcast::Sender<i64>,
     ready: tokio::sync::oneshot::Sender<()>,
 ) {
     let mut ready = Some(ready);
@@ -187,13 +189,20 @@ pub(super) async fn listen(
                         }
                     }
                 });
-                match client.batch_execute(&format!("LISTEN {CHANNEL}")).await {
+                let channels = format!("LISTEN {CHANNEL}; LISTEN {PLAYBOOK_CHANNEL}");
+                match client.batch_execute(&channels).await {
                     Ok(()) => {
                         if let Some(ready) = ready.take() {
                             let _ = ready.send(());
                         }
                         while let Some(n) = rx.recv().await {
-                            forward(&node, n.payload(), &out);
+                            if n.channel() == PLAYBOOK_CHANNEL {
+                                if let Ok(version) = n.payload().parse() {
+                                    let _ = playbook.send(version);
+                                }
+                            } else {
+                                forward(&node, n.payload(), &out);
+                            }
                         }
                     }
                     Err(e) => tracing::warn!(error = %e, "cannot LISTEN"),

@@ -16,6 +16,7 @@ use crate::{
 mod agents;
 mod assignment;
 pub(crate) mod canned;
+pub(crate) mod playbooks;
 mod conversations;
 mod counters;
 mod customers;
