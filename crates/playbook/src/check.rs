@@ -208,9 +208,10 @@ mod tests {
 
     #[test]
     fn a_toml_error_names_its_line() {
-        let problems =
-            Playbook::check("[desk]\nname = 'x'\n[[intent]]\nid = 'a'\nexamples = ['a' 'b']\nanswer.de = 'x'\n")
-                .expect_err("no comma");
+        let problems = Playbook::check(
+            "[desk]\nname = 'x'\n[[intent]]\nid = 'a'\nexamples = ['a' 'b']\nanswer.de = 'x'\n",
+        )
+        .expect_err("no comma");
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].line, Some(5), "{problems:?}");
     }

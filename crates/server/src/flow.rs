@@ -30,14 +30,19 @@ pub fn check_text(text: &str) -> DeskResult<String> {
 pub fn desk_locale(state: &AppState, wanted: Option<&str>) -> Locale {
     wanted
         .and_then(|w| spoken_by_desk(state, w))
-        .unwrap_or_else(|| Locale::trusted(state.playbook.default_locale().to_owned()))
+        .unwrap_or_else(|| Locale::trusted(state.playbook().default_locale().to_owned()))
 }
 
 /// `tag` as a locale, if the desk speaks it (the playbook's `[desk] locales`).
 fn spoken_by_desk(state: &AppState, tag: &str) -> Option<Locale> {
-    Locale::parse(tag)
-        .ok()
-        .filter(|l| state.playbook.desk.locales.iter().any(|d| l == d.as_str()))
+    Locale::parse(tag).ok().filter(|l| {
+        state
+            .playbook()
+            .desk
+            .locales
+            .iter()
+            .any(|d| l == d.as_str())
+    })
 }
 
 pub struct Started {
@@ -90,19 +95,15 @@ pub async fn start_on(state: &AppState, opening: Opening<'_>) -> DeskResult<Star
     let mut locale = desk_locale(state, locale);
     let (messages, change) = match first {
         Some(first) => {
-            let tier = state.machine.tier();
-            let triage = triage(&tier, &first.text).await?;
+            let now = state.machine.now();
+            let triage = triage(&now.tier, &first.text).await?;
             if let Some(spoken) = spoken_by_desk(state, &triage.locale) {
                 locale = spoken;
             }
-            let decision = handoff::decide(
-                &state.rules,
-                &triage,
-                &[],
-                &state.playbook,
-                &locale,
-                |a, b| tier.similarity(a, b),
-            );
+            let decision =
+                handoff::decide(&now.rules, &triage, &[], &now.playbook, &locale, |a, b| {
+                    now.tier.similarity(a, b)
+                });
             let staffed = staffed_for(state, &decision).await;
             reply_to(first, decision, &locale, staffed)
         }
@@ -204,22 +205,22 @@ pub async fn customer_message_with(
         return Ok(committed(state, appended, Then::Stay).await);
     }
     // The transcript's read goes out first and travels while the machine tier reads the text.
-    let tier = state.machine.tier();
+    let now = state.machine.now();
     let (history, triage) = tokio::join!(
         biased;
         state
             .store
             .latest_messages(&conversation.id, handoff::HISTORY_MESSAGES),
-        triage(&tier, text)
+        triage(&now.tier, text)
     );
     let (history, triage) = (history?, triage?);
     let decision = handoff::decide(
-        &state.rules,
+        &now.rules,
         &triage,
         &turns(&history),
-        &state.playbook,
+        &now.playbook,
         &conversation.locale,
-        |a, b| tier.similarity(a, b),
+        |a, b| now.tier.similarity(a, b),
     );
     let staffed = staffed_for(state, &decision).await;
     let (messages, change) = reply_to(first.clone(), decision, &conversation.locale, staffed);
@@ -378,7 +379,7 @@ async fn committed(state: &AppState, appended: Appended, then: Then) -> Appended
 pub async fn route(state: &AppState) {
     match state
         .store
-        .assign_queued(&state.rules, state.clock.now_ms())
+        .assign_queued(&state.rules(), state.clock.now_ms())
         .await
     {
         Ok(assigned) => {
@@ -397,7 +398,7 @@ pub async fn tick(state: &AppState) {
     if let Some(timeout_ms) = state.first_response_timeout_ms {
         match state
             .store
-            .reassign_unanswered(&state.rules, state.clock.now_ms(), timeout_ms)
+            .reassign_unanswered(&state.rules(), state.clock.now_ms(), timeout_ms)
             .await
         {
             Ok(moved) => {
@@ -505,7 +506,7 @@ pub fn reasons(c: &Conversation) -> Option<Vec<Reason>> {
 
 /// Triage one customer message. With a sentence encoder the decision may take milliseconds of
 /// CPU, so it runs on the blocking pool instead of holding up the async workers.
-async fn triage(tier: &Arc<MachineTier>, text: &str) -> DeskResult<nlu::Triage> {
+pub(crate) async fn triage(tier: &Arc<MachineTier>, text: &str) -> DeskResult<nlu::Triage> {
     let _timer = crate::telemetry::triage_timer();
     let text = text.to_string();
     with_tier(tier, move |tier| tier.triage(&text)).await
@@ -539,16 +540,13 @@ pub async fn suggestions(
         .collect();
     let locale = &conversation.locale;
     let joined = text.join("\n");
-    let hits = with_tier(&state.machine.tier(), move |tier| {
-        tier.suggest_articles(&joined, 6)
-    })
-    .await?;
+    let now = state.machine.now();
+    let hits = with_tier(&now.tier, move |tier| tier.suggest_articles(&joined, 6)).await?;
     Ok(hits
         .into_iter()
         // Only articles in the customer's language (or in none in particular).
         .filter(|hit| {
-            state
-                .playbook
+            now.playbook
                 .article(&hit.id)
                 .is_some_and(|a| a.locale.as_deref().is_none_or(|l| l == locale.as_str()))
         })

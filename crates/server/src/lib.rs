@@ -22,6 +22,7 @@ pub mod privacy;
 mod security;
 pub mod service;
 pub mod state;
+pub mod teach;
 pub mod team;
 pub mod telemetry;
 pub mod wire;
@@ -44,7 +45,10 @@ const MAX_BODY_BYTES: usize = 256 * 1024;
 
 pub struct Settings {
     pub bind: String,
+    /// The playbook to start with when the store holds none yet (see `teach::adopt`).
     pub playbook: Playbook,
+    /// The `--playbook` file it was read from: imported again when it changed.
+    pub playbook_file: Option<teach::PlaybookFile>,
     /// Rate limits on public endpoints; `false` only for load tests.
     pub rate_limits: bool,
     /// Mark cookies `Secure` (when served over HTTPS).
@@ -71,6 +75,7 @@ impl Settings {
         Settings {
             bind: "127.0.0.1:0".into(),
             playbook,
+            playbook_file: None,
             rate_limits: false,
             secure_cookies: false,
             first_response_timeout_secs: 0,
@@ -97,16 +102,21 @@ impl Application {
     /// Trains the machine tier, binds the port (0 picks a free one) and assembles the routes.
     /// Everything it needs is in `settings`: it reads no environment.
     pub async fn build(settings: Settings, store: Arc<dyn Store>) -> anyhow::Result<Self> {
+        let (version, playbook) = teach::adopt(
+            store.as_ref(),
+            &settings.playbook,
+            settings.playbook_file.as_ref(),
+        )
+        .await?;
         let help =
-            help::HelpCenter::start(store.as_ref(), &settings.playbook, settings.help.clone())
-                .await?;
+            help::HelpCenter::start(store.as_ref(), &playbook, settings.help.clone()).await?;
         let encoder = settings
             .encoder
             .clone()
             .map(|b| b as Arc<dyn nlu::embedding::Embedder>);
         let with_encoder = encoder.is_some();
         let started = std::time::Instant::now();
-        let (tier, report) = MachineTier::train_with(&settings.playbook, encoder, &mut |_, _| {})?;
+        let (tier, report) = MachineTier::train_with(&playbook, encoder, &mut |_, _| {})?;
         if with_encoder {
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
@@ -117,21 +127,21 @@ impl Application {
         let dummy_hash = auth::hash_password(&auth::new_token(""))
             .map_err(|_| anyhow::anyhow!("cannot hash with argon2"))?;
         let mail =
-            mail::Mail::configure(settings.mail, store.as_ref(), &settings.playbook.desk.name)
-                .await?;
+            mail::Mail::configure(settings.mail, store.as_ref(), &playbook.desk.name).await?;
         let hub = live::Hub::default();
         live::relay(store.clone(), hub.clone());
-        let rules = desk::routing::Rules::from_playbook(&settings.playbook);
         let state = AppState::new(Inner {
-            rules,
             clock: store.clock().clone(),
             first_response_timeout_ms: (settings.first_response_timeout_secs > 0).then(|| {
                 i64::try_from(settings.first_response_timeout_secs.saturating_mul(1000))
                     .unwrap_or(i64::MAX)
             }),
             store,
-            machine: state::Machine::new(tier, settings.encoder.clone()),
-            playbook: Arc::new(settings.playbook),
+            machine: state::Machine::new(
+                state::Taught::new(version, playbook, tier),
+                settings.encoder.clone(),
+            ),
+            teacher: teach::Teacher::default(),
             hub,
             limits: settings.rate_limits.then(RateLimits::default),
             dummy_hash,
@@ -142,6 +152,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.bind)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
+        teach::start(&state);
         let router = routes(state.clone());
         Ok(Self {
             listener,

@@ -17,17 +17,17 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub store: Arc<dyn Store>,
-    /// The machine tier: read it with [`Machine::tier`], once per message.
+    /// The machine tier with the playbook version it was trained on: read it with
+    /// [`Machine::now`] (or [`Machine::tier`]), once per message.
     pub machine: Machine,
-    pub playbook: Arc<Playbook>,
+    /// Retrains the machine tier when the playbook changes (`teach`).
+    pub teacher: crate::teach::Teacher,
     pub hub: Hub,
     pub limits: Option<RateLimits>,
     /// Argon2 hash of a random password, checked when an e-mail is unknown so that a login
     /// takes as long either way.
     pub dummy_hash: String,
     pub secure_cookies: bool,
-    /// The routing rules: defaults with the playbook's `[routing]` overrides.
-    pub rules: desk::routing::Rules,
     /// The desk's clock for time-based routing (relaxation, first-response timeout).
     pub clock: store::Clock,
     /// How long an assigned agent has for a first reply before the conversation moves on;
@@ -39,34 +39,76 @@ pub struct Inner {
     pub mail: Option<Arc<crate::mail::Mail>>,
 }
 
-/// The machine tier the desk runs now. It can be replaced while the desk serves (the sentence
-/// encoder joins once its model is fetched in the background), so readers take the current one
-/// with [`Machine::tier`] — a lock-free load and one `Arc` clone; no lock is held, across an
-/// `await` or otherwise — and keep it for the message they handle.
+/// One playbook version as the desk answers with it: the playbook, the machine tier trained on
+/// it and the routing rules it sets. They change together, so a message never meets an intent
+/// its playbook does not know.
+pub struct Taught {
+    pub version: i64,
+    pub playbook: Arc<Playbook>,
+    pub tier: Arc<MachineTier>,
+    /// The routing rules: defaults with the playbook's `[routing]` overrides.
+    pub rules: Arc<desk::routing::Rules>,
+}
+
+impl Taught {
+    pub fn new(version: i64, playbook: Playbook, tier: MachineTier) -> Self {
+        Self {
+            version,
+            rules: Arc::new(desk::routing::Rules::from_playbook(&playbook)),
+            playbook: Arc::new(playbook),
+            tier: Arc::new(tier),
+        }
+    }
+}
+
+/// The machine tier the desk runs now. It is replaced while the desk serves (a new playbook
+/// version is trained, or the sentence encoder joins once its model is fetched), so readers take
+/// the current one with [`Machine::now`] — a lock-free load and one `Arc` clone; no lock is
+/// held, across an `await` or otherwise — and keep it for the message they handle.
 pub struct Machine {
-    tier: ArcSwap<MachineTier>,
-    /// The batcher in front of the tier's encoder, for its counters.
+    now: ArcSwap<Taught>,
+    /// The batcher in front of the tier's encoder, for its counters and the next training.
     encoder: ArcSwapOption<Batcher>,
+    /// Held while a tier is trained to replace this one, so trainings never overtake each other.
+    training: std::sync::Mutex<()>,
 }
 
 impl Machine {
-    pub fn new(tier: MachineTier, encoder: Option<Arc<Batcher>>) -> Self {
+    pub fn new(taught: Taught, encoder: Option<Arc<Batcher>>) -> Self {
         Self {
-            tier: ArcSwap::from_pointee(tier),
+            now: ArcSwap::from_pointee(taught),
             encoder: ArcSwapOption::new(encoder),
+            training: std::sync::Mutex::new(()),
         }
+    }
+
+    /// One training at a time: hold this while training a replacement.
+    pub fn training(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.training
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The playbook version, tier and rules to use for one message (or one request).
+    pub fn now(&self) -> Arc<Taught> {
+        self.now.load_full()
     }
 
     /// The tier to use for one message (or one request).
     pub fn tier(&self) -> Arc<MachineTier> {
-        self.tier.load_full()
+        self.now.load().tier.clone()
     }
 
-    /// Put `tier` in place: messages that arrive from now on use it, those already being
+    /// Put `taught` in place: messages that arrive from now on use it, those already being
     /// handled finish with the one they took.
-    pub fn replace(&self, tier: MachineTier, encoder: Option<Arc<Batcher>>) {
+    pub fn replace(&self, taught: Taught, encoder: Option<Arc<Batcher>>) {
         self.encoder.store(encoder);
-        self.tier.store(Arc::new(tier));
+        self.now.store(Arc::new(taught));
+    }
+
+    /// The encoder the tier runs with, if any.
+    pub fn encoder(&self) -> Option<Arc<Batcher>> {
+        self.encoder.load_full()
     }
 
     /// Requests the encoder refused for its latency budget (0 without an encoder).
@@ -87,6 +129,16 @@ impl AppState {
         Self(Arc::new(inner))
     }
 
+    /// The playbook the desk answers with now.
+    pub fn playbook(&self) -> Arc<Playbook> {
+        self.machine.now().playbook.clone()
+    }
+
+    /// The routing rules of the playbook the desk answers with now.
+    pub fn rules(&self) -> Arc<desk::routing::Rules> {
+        self.machine.now().rules.clone()
+    }
+
     /// Train a machine tier with `encoder` as its second stage on this desk's playbook and put
     /// it in place of the running one. Blocking (it embeds every example of the playbook: seconds
     /// of CPU): call it from a thread of its own or `spawn_blocking`.
@@ -95,9 +147,19 @@ impl AppState {
         encoder: Arc<Batcher>,
     ) -> Result<nlu::cascade::CascadeReport, nlu::NluError> {
         let embedder: Arc<dyn nlu::embedding::Embedder> = encoder.clone();
+        let _one = self.machine.training();
+        let now = self.machine.now();
         let (tier, report) =
-            MachineTier::train_with(&self.playbook, Some(embedder), &mut |_, _| {})?;
-        self.machine.replace(tier, Some(encoder));
+            MachineTier::train_with(&now.playbook, Some(embedder), &mut |_, _| {})?;
+        self.machine.replace(
+            Taught {
+                version: now.version,
+                playbook: now.playbook.clone(),
+                tier: Arc::new(tier),
+                rules: now.rules.clone(),
+            },
+            Some(encoder),
+        );
         Ok(report)
     }
 }

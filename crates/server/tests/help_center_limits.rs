@@ -183,6 +183,7 @@ fn a_short_configured_secret_stops_the_start() {
             Settings {
                 bind: "127.0.0.1:0".into(),
                 playbook: playbook::Playbook::demo(),
+                playbook_file: None,
                 rate_limits: true,
                 secure_cookies: false,
                 first_response_timeout_secs: server::FIRST_RESPONSE_TIMEOUT_SECS,

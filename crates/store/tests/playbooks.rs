@@ -32,7 +32,10 @@ async fn versions_in_order(s: Arc<dyn Store>) {
         p.add_playbook_version(version("other", None)).await,
         Err(StoreError::Conflict(_))
     ));
-    let second = p.add_playbook_version(version("v2", Some(1))).await.unwrap();
+    let second = p
+        .add_playbook_version(version("v2", Some(1)))
+        .await
+        .unwrap();
     assert_eq!(second.version, 2);
     // An edit made from version 1 after version 2 came in is stale.
     assert!(matches!(

@@ -29,6 +29,8 @@ enum Command {
     MigrateStore(commands::migrate_store::MigrateStoreArgs),
     /// The optional multilingual encoder's model: `tandem model fetch`.
     Model(commands::model::ModelArgs),
+    /// The playbook kept in the store: `tandem playbook export|import|versions`.
+    Playbook(commands::playbook::PlaybookArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -48,5 +50,6 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(args) => commands::bench::run(args),
         Command::MigrateStore(args) => commands::migrate_store::run(args),
         Command::Model(args) => commands::model::run(args),
+        Command::Playbook(args) => commands::playbook::run(args),
     }
 }

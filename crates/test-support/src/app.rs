@@ -82,6 +82,7 @@ pub async fn spawn_store(
         Settings {
             bind: "127.0.0.1:0".into(),
             playbook,
+            playbook_file: None,
             rate_limits,
             secure_cookies: false,
             first_response_timeout_secs: server::FIRST_RESPONSE_TIMEOUT_SECS,

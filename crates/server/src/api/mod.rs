@@ -8,6 +8,7 @@ mod events;
 pub mod help;
 mod mail;
 pub mod metrics;
+mod playbook;
 
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -29,6 +30,7 @@ use crate::wire;
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
         metrics::summary, metrics::summary_csv, metrics::conversations_csv, customers::export, customers::erase, customers::audit_log,
+        playbook::get_playbook, playbook::add_intent, playbook::add_example, playbook::rollback, playbook::versions, playbook::triage,
     ),
     components(schemas(
         wire::Message, wire::Handoff, wire::Guess, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
@@ -44,6 +46,9 @@ use crate::wire;
         help::Vote, help::ContactIn, help::ContactCreated,
         metrics::Summary, metrics::Csat, metrics::FirstResponse, metrics::AgentFigures,
         metrics::QueueLength,
+        playbook::PlaybookOut, playbook::IntentOut, playbook::OutOfScopeOut, playbook::IntentIn, playbook::ExampleIn,
+        playbook::RollbackIn, playbook::VersionCreated, playbook::VersionOut, playbook::VersionList,
+        playbook::TriageIn, playbook::TriageOut, playbook::CandidateOut, crate::teach::Training,
     )),
     modifiers(&BearerAuth),
 )]
@@ -135,6 +140,15 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/agents/{id}/enable", post(agents::enable))
         .route("/api/v1/agents/{id}", axum::routing::delete(agents::delete))
         .route("/api/v1/agents/{id}/limits", put(agents::limits))
+        .route("/api/v1/playbook", get(playbook::get_playbook))
+        .route("/api/v1/playbook/intents", post(playbook::add_intent))
+        .route(
+            "/api/v1/playbook/intents/{id}/examples",
+            post(playbook::add_example),
+        )
+        .route("/api/v1/playbook/versions", get(playbook::versions))
+        .route("/api/v1/playbook/rollback", post(playbook::rollback))
+        .route("/api/v1/triage", post(playbook::triage))
         .merge(help_routes())
 }
 

@@ -95,7 +95,7 @@ pub async fn show(
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let lang = Lang::pick(&q, &headers, state.playbook.default_locale());
+    let lang = Lang::pick(&q, &headers, state.playbook().default_locale());
     page_view(&state, &headers, lang, None).await
 }
 
@@ -128,7 +128,7 @@ pub async fn create(
     let lang = Lang::pick(
         &LangQuery::default(),
         &headers,
-        state.playbook.default_locale(),
+        state.playbook().default_locale(),
     );
     let (_, agent) = match signed_in_form(&state, &headers, &f.csrf).await {
         Ok(s) => s,

@@ -23,7 +23,7 @@ pub async fn show(
     Query(q): Query<AuditPageQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let lang = Lang::pick(&q.lang, &headers, state.playbook.default_locale());
+    let lang = Lang::pick(&q.lang, &headers, state.playbook().default_locale());
     let (session, agent) = match admin_session(&state, &headers, lang).await {
         Ok(s) => s,
         Err(r) => return r,

@@ -24,7 +24,7 @@ use crate::state::AppState;
 const LOGIN_COOKIE: &str = "tandem_login";
 
 pub(super) fn lang_of(state: &AppState, q: &LangQuery, headers: &HeaderMap) -> Lang {
-    Lang::pick(q, headers, state.playbook.default_locale())
+    Lang::pick(q, headers, state.playbook().default_locale())
 }
 
 fn cookie(
@@ -385,7 +385,7 @@ pub async fn conversation(
         Err(e) => return api_error_page(lang, e),
     };
     let earlier = console_panes::earlier(&state, &c).await;
-    let offers = console_panes::offers(&state.playbook, &c);
+    let offers = console_panes::offers(&state.playbook(), &c);
     let machine = html! {
         (reasons_list(lang, &c))
         @if let Some(why) = &why { p #why.why { (why.line(lang.code())) } }

@@ -59,7 +59,7 @@ fn pick_lang(state: &AppState, headers: &HeaderMap, q: &DashboardQuery) -> Lang 
             lang: q.lang.clone(),
         },
         headers,
-        state.playbook.default_locale(),
+        state.playbook().default_locale(),
     )
 }
 

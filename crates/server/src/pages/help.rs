@@ -26,7 +26,7 @@ fn lang_of(state: &AppState, lang: Option<String>, headers: &HeaderMap) -> Lang 
     Lang::pick(
         &LangQuery { lang },
         headers,
-        state.playbook.default_locale(),
+        state.playbook().default_locale(),
     )
 }
 

@@ -8,7 +8,7 @@ use super::layout::{document, lang_switch, Lang, LangQuery};
 use crate::state::AppState;
 
 async fn render(state: &AppState, lang: Lang) -> Markup {
-    let name = &state.playbook.desk.name;
+    let name = &state.playbook().desk.name;
     let products: [(&str, &str, &str); 3] = [
         (
             "Wollpullover „Nordwind“",
@@ -52,6 +52,6 @@ pub async fn show(
     Query(q): Query<LangQuery>,
     headers: HeaderMap,
 ) -> Markup {
-    let lang = Lang::pick(&q, &headers, state.playbook.default_locale());
+    let lang = Lang::pick(&q, &headers, state.playbook().default_locale());
     render(&state, lang).await
 }

@@ -11,6 +11,7 @@ pub mod encoder_arg;
 pub mod eval;
 pub mod migrate_store;
 pub mod model;
+pub mod playbook;
 pub mod serve;
 pub mod serve_encoder;
 pub mod serve_mail;

@@ -175,9 +175,16 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     if demo {
         demo_guard(&args.bind, args.demo)?;
     }
-    let playbook = match &args.playbook {
-        Some(path) => Playbook::from_file(path)?,
-        None => Playbook::demo(),
+    let (playbook, playbook_file) = match &args.playbook {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read playbook {}", path.display()))?;
+            let playbook =
+                Playbook::parse(&text).with_context(|| format!("playbook {}", path.display()))?;
+            let path = path.display().to_string();
+            (playbook, Some(server::teach::PlaybookFile { path, text }))
+        }
+        None => (Playbook::demo(), None),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -197,12 +204,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             Some(d) if demo => store.agent_credentials(d.email).await?.is_some(),
             _ => false,
         };
-        let name = playbook.desk.name.clone();
-        let intents = playbook.intents.len();
         let start = args.encoder.start()?;
         let encoder = start.batcher();
         let app = Application::build(
-            Settings { bind: args.bind.clone(), playbook, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder, help: help_options(&args)?, connections: server::connections::Connections { per_address: args.max_connections_per_address, header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)) }, mail: args.mail.settings() },
+            Settings { bind: args.bind.clone(), playbook, playbook_file, rate_limits: args.rate_limits, secure_cookies: args.secure_cookies, first_response_timeout_secs: args.first_response_timeout_secs, encoder, help: help_options(&args)?, connections: server::connections::Connections { per_address: args.max_connections_per_address, header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)) }, mail: args.mail.settings() },
             store,
         )
         .await?;
@@ -212,7 +217,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             tokio::spawn(server::privacy::retention_every(app.state().clone(), days, RETENTION_EVERY));
         }
         let addr = app.local_addr()?;
+        let live = app.state().machine.now();
+        let (name, intents, version) = (&live.playbook.desk.name, live.playbook.intents.len(), live.version);
         println!("Tandem desk \"{name}\" ({intents} intents) on http://{addr}/");
+        println!("  playbook: version {version}, kept in the store (tandem playbook export / import)");
         println!("  widget demo: http://{addr}/   console: http://{addr}/console   admin: http://{addr}/admin");
         if demo_logins {
             println!("  demo logins:");

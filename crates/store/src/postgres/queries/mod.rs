@@ -19,12 +19,12 @@ use crate::{
 mod agents;
 mod assignment;
 pub(crate) mod canned;
-pub(crate) mod playbooks;
 mod conversations;
 mod counters;
 mod customers;
 mod inbox;
 pub(crate) mod mail;
+pub(crate) mod playbooks;
 mod records;
 mod steps;
 

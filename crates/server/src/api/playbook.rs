@@ -1,0 +1,319 @@
+//! `/api/v1/playbook`: the playbook in the desk (admins), and `/api/v1/triage`: the live machine
+//! tier's view of a text (agents and admins). Issue 15.
+
+use std::collections::BTreeMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use playbook::{IntentKind, NewIntent, Playbook};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::audit;
+use crate::auth::{Admin, SignedIn};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ClientIp};
+use crate::state::AppState;
+use crate::teach::{self, Training};
+
+/// One intent of the playbook.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IntentOut {
+    pub id: String,
+    /// `service` or `sales`.
+    pub kind: String,
+    /// Always goes to a person.
+    pub handoff: bool,
+    pub skills: Vec<String>,
+    pub examples: Vec<String>,
+    /// The answer per locale (`de`, `en`, …).
+    #[schema(value_type = Object)]
+    pub answer: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OutOfScopeOut {
+    pub examples: Vec<String>,
+}
+
+/// The playbook: its newest version, and what this node answers with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlaybookOut {
+    /// The newest version: the desk's playbook.
+    pub version: i64,
+    /// The version this node's machine tier answers with now (extension; it follows `version`
+    /// within seconds).
+    pub live_version: i64,
+    /// Retraining on this node (extension).
+    pub training: Training,
+    pub intents: Vec<IntentOut>,
+    pub out_of_scope: OutOfScopeOut,
+}
+
+fn kind_word(kind: IntentKind) -> &'static str {
+    match kind {
+        IntentKind::Service => "service",
+        IntentKind::Sales => "sales",
+    }
+}
+
+/// The playbook (admins only).
+#[utoipa::path(get, path = "/api/v1/playbook",
+    responses((status = 200, body = PlaybookOut), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn get_playbook(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+) -> ApiResult<Json<PlaybookOut>> {
+    let newest = state
+        .store
+        .playbooks()
+        .playbook_version(None)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let playbook = Playbook::parse(&newest.toml).map_err(|e| {
+        tracing::error!(error = %e, "the newest playbook version does not parse");
+        ApiError::internal()
+    })?;
+    Ok(Json(PlaybookOut {
+        version: newest.info.version,
+        live_version: state.machine.now().version,
+        training: state.teacher.status(),
+        intents: playbook
+            .intents
+            .into_iter()
+            .map(|i| IntentOut {
+                kind: kind_word(i.kind).into(),
+                id: i.id,
+                handoff: i.handoff,
+                skills: i.skills,
+                examples: i.examples,
+                answer: i.answer,
+            })
+            .collect(),
+        out_of_scope: OutOfScopeOut {
+            examples: playbook.out_of_scope.examples,
+        },
+    }))
+}
+
+/// A new intent.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntentIn {
+    /// `[a-z0-9_]+`, not taken.
+    pub id: String,
+    /// `service` (default) or `sales`.
+    pub kind: Option<String>,
+    /// At least one, none empty.
+    pub examples: Vec<String>,
+    /// The answer per locale; the desk's first locale is needed unless `handoff` is true.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub answer: BTreeMap<String, String>,
+    #[serde(default)]
+    pub handoff: bool,
+    #[serde(default)]
+    pub skills: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExampleIn {
+    pub text: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackIn {
+    /// The earlier version whose playbook becomes the newest again.
+    pub version: i64,
+}
+
+/// The version a change made.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionCreated {
+    pub version: i64,
+}
+
+/// Add an intent (admins only). Live for triage on every node within seconds.
+#[utoipa::path(post, path = "/api/v1/playbook/intents", request_body = IntentIn,
+    responses((status = 201, body = VersionCreated), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn add_intent(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Admin(admin): Admin,
+    ApiJson(body): ApiJson<IntentIn>,
+) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
+    let kind = match body.kind.as_deref() {
+        None | Some("service") => IntentKind::Service,
+        Some("sales") => IntentKind::Sales,
+        Some(_) => {
+            return Err(ApiError::bad_request(
+                "kind: must be \"service\" or \"sales\"",
+            ))
+        }
+    };
+    let new = NewIntent {
+        id: body.id,
+        kind,
+        examples: body.examples,
+        answer: body.answer,
+        handoff: body.handoff,
+        skills: body.skills,
+    };
+    let summary = format!("Intent {} added", new.id);
+    let v = teach::change(&state, &admin, summary, move |p| p.add_intent(new.clone())).await?;
+    created(&state, &admin, ip, v.version).await
+}
+
+/// Add an example to an intent (admins only). Live for triage on every node within seconds.
+#[utoipa::path(post, path = "/api/v1/playbook/intents/{id}/examples", params(("id" = String, Path)),
+    request_body = ExampleIn,
+    responses((status = 201, body = VersionCreated), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn add_example(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ExampleIn>,
+) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
+    let summary = format!("Example added to {id}");
+    let v = teach::change(&state, &admin, summary, |p| p.add_example(&id, &body.text)).await?;
+    created(&state, &admin, ip, v.version).await
+}
+
+/// Make an earlier version's playbook the newest again (admins only), as a new version.
+#[utoipa::path(post, path = "/api/v1/playbook/rollback", request_body = RollbackIn,
+    responses((status = 201, body = VersionCreated), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn rollback(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Admin(admin): Admin,
+    ApiJson(body): ApiJson<RollbackIn>,
+) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
+    let v = teach::rollback(&state, &admin, body.version).await?;
+    created(&state, &admin, ip, v.version).await
+}
+
+async fn created(
+    state: &AppState,
+    admin: &desk::Agent,
+    ip: std::net::IpAddr,
+    version: i64,
+) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
+    let target = format!("playbook:{version}");
+    audit::record(state, Some(admin.id), "playbook_changed", target, Some(ip)).await;
+    Ok((StatusCode::CREATED, Json(VersionCreated { version })))
+}
+
+/// One version of the playbook.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionOut {
+    pub version: i64,
+    /// Who made it: an admin's e-mail, `start` (imported when the desk started) or `import`
+    /// (`tandem playbook import`).
+    pub author: String,
+    pub summary: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionList {
+    /// Newest first.
+    pub versions: Vec<VersionOut>,
+}
+
+/// The playbook's versions, newest first (admins only).
+#[utoipa::path(get, path = "/api/v1/playbook/versions",
+    responses((status = 200, body = VersionList), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn versions(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+) -> ApiResult<Json<VersionList>> {
+    let all = state.store.playbooks().playbook_versions().await?;
+    Ok(Json(VersionList {
+        versions: all
+            .into_iter()
+            .map(|v| VersionOut {
+                version: v.version,
+                author: v.author,
+                summary: v.summary,
+                created_at: crate::wire::rfc3339(v.created_at_ms),
+            })
+            .collect(),
+    }))
+}
+
+/// A text to triage.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TriageIn {
+    pub text: String,
+}
+
+/// One of the machine's best guesses.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CandidateOut {
+    pub intent: String,
+    pub confidence: f32,
+}
+
+/// The live machine tier's decision on a text, as `tandem triage --json` prints it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TriageOut {
+    pub text: String,
+    pub intent: Option<String>,
+    pub confidence: f32,
+    /// `answer`, `clarify` or `handoff`.
+    #[schema(value_type = String)]
+    pub action: desk::Action,
+    /// Why a person should take over.
+    #[schema(value_type = Vec<String>)]
+    pub reasons: Vec<desk::Reason>,
+    pub locale: String,
+    pub article: Option<String>,
+    pub sentiment: f32,
+    /// The best three intents, best first, whatever the action.
+    pub candidates: Vec<CandidateOut>,
+    /// The playbook version that decided (extension).
+    pub version: i64,
+}
+
+/// Triage a text with the live machine tier (agents and admins); nothing is stored.
+#[utoipa::path(post, path = "/api/v1/triage", request_body = TriageIn,
+    responses((status = 200, body = TriageOut), (status = 400), (status = 401)),
+    security(("bearer" = [])))]
+pub async fn triage(
+    State(state): State<AppState>,
+    SignedIn(_agent): SignedIn,
+    ApiJson(body): ApiJson<TriageIn>,
+) -> ApiResult<Json<TriageOut>> {
+    let text = crate::flow::check_text(&body.text)?;
+    let now = state.machine.now();
+    let t = crate::flow::triage(&now.tier, &text).await?;
+    Ok(Json(TriageOut {
+        text: t.text,
+        intent: t.intent,
+        confidence: t.confidence,
+        action: t.action,
+        reasons: t.reasons,
+        locale: t.locale,
+        article: t.article,
+        sentiment: t.sentiment,
+        candidates: t
+            .candidates
+            .into_iter()
+            .map(|c| CandidateOut {
+                intent: c.intent,
+                confidence: c.confidence,
+            })
+            .collect(),
+        version: now.version,
+    }))
+}
