@@ -51,6 +51,12 @@ pub struct PlaybookOut {
     pub out_of_scope: OutOfScopeOut,
 }
 
+/// A text as every stored text is kept (`desk::text::clean`); nothing visible is empty, which
+/// the edit then refuses by name.
+fn clean(text: &str) -> String {
+    desk::text::clean(text).unwrap_or_default()
+}
+
 fn kind_word(kind: IntentKind) -> &'static str {
     match kind {
         IntentKind::Service => "service",
@@ -159,10 +165,10 @@ pub async fn add_intent(
     let new = NewIntent {
         id: body.id,
         kind,
-        examples: body.examples,
-        answer: body.answer,
+        examples: body.examples.iter().map(|e| clean(e)).collect(),
+        answer: body.answer.iter().map(|(l, a)| (l.clone(), clean(a))).collect(),
         handoff: body.handoff,
-        skills: body.skills,
+        skills: body.skills.iter().map(|s| clean(s)).collect(),
     };
     let summary = format!("Intent {} added", new.id);
     let v = teach::change(&state, &admin, summary, move |p| p.add_intent(new.clone())).await?;
@@ -182,7 +188,8 @@ pub async fn add_example(
     ApiJson(body): ApiJson<ExampleIn>,
 ) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
     let summary = format!("Example added to {id}");
-    let v = teach::change(&state, &admin, summary, |p| p.add_example(&id, &body.text)).await?;
+    let text = clean(&body.text);
+    let v = teach::change(&state, &admin, summary, |p| p.add_example(&id, &text)).await?;
     created(&state, &admin, ip, v.version).await
 }
 
