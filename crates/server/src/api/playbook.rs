@@ -166,7 +166,11 @@ pub async fn add_intent(
         id: body.id,
         kind,
         examples: body.examples.iter().map(|e| clean(e)).collect(),
-        answer: body.answer.iter().map(|(l, a)| (l.clone(), clean(a))).collect(),
+        answer: body
+            .answer
+            .iter()
+            .map(|(l, a)| (l.clone(), clean(a)))
+            .collect(),
         handoff: body.handoff,
         skills: body.skills.iter().map(|s| clean(s)).collect(),
     };

@@ -95,13 +95,40 @@ async fn migrate(args: MigrateStoreArgs) -> anyhow::Result<()> {
         help.comments.len(),
         help.votes.len()
     );
+    let versions = copy_playbook_versions(&from, &to).await?;
+    eprintln!("migrate-store: {versions} playbook versions");
     to.finish_import().await?;
     println!(
-        "Copied {} agents, {} sessions, {} conversations, {messages} messages, {events} events and {} help-center articles to PostgreSQL.",
+        "Copied {} agents, {} sessions, {} conversations, {messages} messages, {events} events, {} help-center articles and {versions} playbook versions to PostgreSQL.",
         agents.len(),
         sessions.len(),
         conversations.len(),
         help.articles.len()
     );
     Ok(())
+}
+
+/// The playbook's versions, oldest first, under the same numbers (their time becomes the copy's).
+async fn copy_playbook_versions(from: &SqliteStore, to: &PgStore) -> anyhow::Result<usize> {
+    use store::Store;
+    let (from, to) = (from.playbooks(), to.playbooks());
+    let mut after = None;
+    let versions = from.playbook_versions().await?;
+    for info in versions.iter().rev() {
+        let v = from
+            .playbook_version(Some(info.version))
+            .await?
+            .with_context(|| format!("playbook version {} vanished", info.version))?;
+        let added = to
+            .add_playbook_version(store::NewVersion {
+                toml: v.toml,
+                author: info.author.clone(),
+                summary: info.summary.clone(),
+                source: info.source.clone(),
+                after,
+            })
+            .await?;
+        after = Some(added.version);
+    }
+    Ok(versions.len())
 }
