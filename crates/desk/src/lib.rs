@@ -5,6 +5,7 @@ pub mod agent;
 pub mod conversation;
 pub mod email;
 pub mod handoff;
+pub mod mask;
 pub mod password;
 pub mod replies;
 pub mod routing;

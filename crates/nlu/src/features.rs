@@ -191,44 +191,60 @@ impl Vectorizer {
     /// Cosine similarity of two texts over all their features, including ones never seen in
     /// training (those get the highest idf).
     pub fn similarity(&self, a: &RawFeatures, b: &RawFeatures) -> f32 {
-        let weigh = |raw: &RawFeatures| -> HashKeyed<f32> {
-            let mut m = HashKeyed::default();
-            for (block, weight) in [
-                (&raw.words, WORD_BLOCK_WEIGHT),
-                (&raw.chars, 1.0 - WORD_BLOCK_WEIGHT),
-            ] {
-                let vals: Vec<(u64, f32)> = block
-                    .iter()
-                    .map(|(h, tf)| {
-                        let idf = self
-                            .index
-                            .get(h)
-                            .map(|&i| self.idf[i as usize])
-                            .unwrap_or(self.unseen_idf);
-                        (*h, (1.0 + tf.ln()) * idf)
-                    })
-                    .collect();
-                let norm = vals.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
-                if norm > 0.0 {
-                    for (h, v) in vals {
-                        *m.entry(h).or_insert(0.0) += v * weight.sqrt() / norm;
-                    }
+        self.weighed(a).similarity(&self.weighed(b))
+    }
+
+    /// A text's features weighed by tf-idf (unseen ones with the highest idf), unit length: for
+    /// comparing one text with many.
+    pub fn weighed(&self, raw: &RawFeatures) -> Weighed {
+        let mut m = HashKeyed::default();
+        for (block, weight) in [
+            (&raw.words, WORD_BLOCK_WEIGHT),
+            (&raw.chars, 1.0 - WORD_BLOCK_WEIGHT),
+        ] {
+            let vals: Vec<(u64, f32)> = block
+                .iter()
+                .map(|(h, tf)| {
+                    let idf = self
+                        .index
+                        .get(h)
+                        .map(|&i| self.idf[i as usize])
+                        .unwrap_or(self.unseen_idf);
+                    (*h, (1.0 + tf.ln()) * idf)
+                })
+                .collect();
+            let norm = vals.iter().map(|(_, v)| v * v).sum::<f32>().sqrt();
+            if norm > 0.0 {
+                for (h, v) in vals {
+                    *m.entry(h).or_insert(0.0) += v * weight.sqrt() / norm;
                 }
             }
-            m
-        };
-        let (wa, wb) = (weigh(a), weigh(b));
-        let dot: f32 = wa
-            .iter()
-            .filter_map(|(h, v)| wb.get(h).map(|w| v * w))
-            .sum();
-        let na = wa.values().map(|v| v * v).sum::<f32>().sqrt();
-        let nb = wb.values().map(|v| v * v).sum::<f32>().sqrt();
-        if na == 0.0 || nb == 0.0 {
-            0.0
-        } else {
-            (dot / (na * nb)).clamp(0.0, 1.0)
         }
+        let norm = m.values().map(|v| v * v).sum::<f32>().sqrt();
+        if norm > 0.0 {
+            m.values_mut().for_each(|v| *v /= norm);
+        }
+        Weighed(m)
+    }
+}
+
+/// A text's weighed features ([`Vectorizer::weighed`]), unit length.
+#[derive(Debug, Clone, Default)]
+pub struct Weighed(HashKeyed<f32>);
+
+impl Weighed {
+    /// Cosine similarity (0..1).
+    pub fn similarity(&self, other: &Weighed) -> f32 {
+        let (small, large) = if self.0.len() <= other.0.len() {
+            (&self.0, &other.0)
+        } else {
+            (&other.0, &self.0)
+        };
+        let dot: f32 = small
+            .iter()
+            .filter_map(|(h, v)| large.get(h).map(|w| v * w))
+            .sum();
+        dot.clamp(0.0, 1.0)
     }
 }
 

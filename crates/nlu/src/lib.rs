@@ -312,6 +312,12 @@ impl MachineTier {
             .similarity(&features::of_text(a), &features::of_text(b))
     }
 
+    /// A text as [`MachineTier::similarity`] compares it, to compare one text with many:
+    /// `tier.likeness(a).similarity(&tier.likeness(b)) == tier.similarity(a, b)`.
+    pub fn likeness(&self, text: &str) -> features::Weighed {
+        self.vectorizer.weighed(&features::of_text(text))
+    }
+
     /// The intent model's view of `text`: ranked intents (`None` = the out-of-scope class) with
     /// their scores, and the calibrated confidences. For diagnostics and the agent console.
     pub fn explain(&self, text: &str) -> Explanation {

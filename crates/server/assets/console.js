@@ -336,4 +336,64 @@
       });
     }
   }
+
+  /* The playbook editor's "try it" box (/admin/playbook): the live machine tier's decision as
+   * the admin types, through POST /api/v1/triage; without JavaScript the form submits. */
+  var tryText = document.getElementById("try-text");
+  var tryResult = document.getElementById("try-result");
+  if (tryText && tryResult) {
+    var tryTimer = null;
+    var actions = de
+      ? { answer: "Antwortet", clarify: "Fragt nach", handoff: "Übergibt an einen Menschen" }
+      : { answer: "Answers", clarify: "Asks back", handoff: "Hands off to a person" };
+    var showTriage = function (t) {
+      tryResult.textContent = "";
+      var p = document.createElement("p");
+      var strong = document.createElement("strong");
+      strong.textContent = actions[t.action] || t.action;
+      p.appendChild(strong);
+      if (t.intent) {
+        p.appendChild(document.createTextNode(" · "));
+        var code = document.createElement("code");
+        code.textContent = t.intent;
+        p.appendChild(code);
+      }
+      p.appendChild(document.createTextNode(" · " + (de ? "Sicherheit " : "confidence ") + t.confidence.toFixed(2)));
+      tryResult.appendChild(p);
+      if (t.candidates && t.candidates.length) {
+        var ol = document.createElement("ol");
+        ol.className = "candidates";
+        ol.setAttribute("aria-label", de ? "Beste Kandidaten" : "Best candidates");
+        t.candidates.forEach(function (c) {
+          var li = document.createElement("li");
+          var code = document.createElement("code");
+          code.textContent = c.intent;
+          li.appendChild(code);
+          li.appendChild(document.createTextNode(" " + c.confidence.toFixed(2)));
+          ol.appendChild(li);
+        });
+        tryResult.appendChild(ol);
+      }
+      if (t.reasons && t.reasons.length) {
+        var r = document.createElement("p");
+        r.textContent = (de ? "Gründe: " : "Reasons: ") + t.reasons.join(", ");
+        tryResult.appendChild(r);
+      }
+    };
+    tryText.addEventListener("input", function () {
+      clearTimeout(tryTimer);
+      var value = tryText.value.trim();
+      if (!value) { tryResult.textContent = ""; return; }
+      tryTimer = setTimeout(function () {
+        fetch("/api/v1/triage", {
+          method: "POST",
+          credentials: "same-origin",
+          headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+          body: JSON.stringify({ text: value }),
+        }).then(function (r) { return r.ok ? r.json() : null; })
+          .then(function (t) { if (t && tryText.value.trim() === value) showTriage(t); })
+          .catch(function () {});
+      }, 250);
+    });
+  }
 })();

@@ -311,6 +311,11 @@ pub async fn resolve(
             Some(Change::Resolve { by }),
         )
         .await?;
+    if by.is_some() {
+        // What an agent answered after the machine was unsure may teach it (in the background).
+        let (state, conversation) = (state.clone(), conversation.clone());
+        tokio::spawn(async move { crate::suggestions::learn_from(&state, &conversation).await });
+    }
     Ok(committed(state, appended, Then::Route).await)
 }
 

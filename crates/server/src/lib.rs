@@ -22,6 +22,7 @@ pub mod privacy;
 mod security;
 pub mod service;
 pub mod state;
+pub mod suggestions;
 pub mod teach;
 pub mod team;
 pub mod telemetry;

@@ -10,6 +10,7 @@ mod canned;
 mod clock;
 mod help;
 mod inbox;
+mod lessons;
 mod mail;
 pub mod plan;
 mod playbooks;
@@ -22,6 +23,7 @@ pub use canned::*;
 pub use clock::Clock;
 pub use help::*;
 pub use inbox::{Find, Inbox, Scope};
+pub use lessons::{Lesson, LessonStatus, Lessons, NewLesson};
 pub use mail::*;
 pub use playbooks::*;
 pub use records::*;
@@ -256,6 +258,8 @@ pub trait Store: Send + Sync + 'static {
     fn inbox(&self) -> &dyn Inbox;
     /// The playbook's versions.
     fn playbooks(&self) -> &dyn Playbooks;
+    /// What the people's work can teach the machine.
+    fn lessons(&self) -> &dyn Lessons;
     /// The numbers of new playbook versions as the database announces them, this process's own
     /// among them. `None` when no other process can write (SQLite).
     fn playbook_notices(&self) -> Option<broadcast::Receiver<i64>> {

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("postgres/migrations/0010_inbox.sql"),
     include_str!("postgres/migrations/0011_one_trip.sql"),
     include_str!("postgres/migrations/0012_playbook.sql"),
+    include_str!("postgres/migrations/0013_lessons.sql"),
 ];
 /// Advisory lock keys ("tandem" in ASCII, then a number). Migrations: session-wide for one
 /// transaction; routing: one transaction at a time in the whole cluster.
@@ -650,6 +651,9 @@ impl Store for PgStore {
         self
     }
     fn playbooks(&self) -> &dyn crate::Playbooks {
+        self
+    }
+    fn lessons(&self) -> &dyn crate::Lessons {
         self
     }
 

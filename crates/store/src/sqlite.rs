@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("sqlite/migrations/0010_canned.sql"),
     include_str!("sqlite/migrations/0011_inbox.sql"),
     include_str!("sqlite/migrations/0012_playbook.sql"),
+    include_str!("sqlite/migrations/0013_lessons.sql"),
 ];
 const READERS_KEPT: usize = 8;
 
@@ -576,6 +577,9 @@ impl Store for SqliteStore {
         self
     }
     fn playbooks(&self) -> &dyn crate::Playbooks {
+        self
+    }
+    fn lessons(&self) -> &dyn crate::Lessons {
         self
     }
 

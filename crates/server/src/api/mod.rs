@@ -9,6 +9,7 @@ pub mod help;
 mod mail;
 pub mod metrics;
 mod playbook;
+mod suggestions;
 
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
@@ -31,6 +32,7 @@ use crate::wire;
         help::contact, help::comments, help::approve, help::reject,
         metrics::summary, metrics::summary_csv, metrics::conversations_csv, customers::export, customers::erase, customers::audit_log,
         playbook::get_playbook, playbook::add_intent, playbook::add_example, playbook::rollback, playbook::versions, playbook::triage,
+        suggestions::list, suggestions::accept, suggestions::reject, suggestions::suggest_answer,
     ),
     components(schemas(
         wire::Message, wire::Handoff, wire::Guess, wire::Assignee, wire::StateChange, wire::CustomerIn, wire::Queue, wire::TransferIn, wire::LimitsIn,
@@ -49,6 +51,7 @@ use crate::wire;
         playbook::PlaybookOut, playbook::IntentOut, playbook::OutOfScopeOut, playbook::IntentIn, playbook::ExampleIn,
         playbook::RollbackIn, playbook::VersionCreated, playbook::VersionOut, playbook::VersionList,
         playbook::TriageIn, playbook::TriageOut, playbook::CandidateOut, crate::teach::Training,
+        suggestions::SuggestionList, suggestions::SuggestionOut, suggestions::CandidateScore, suggestions::AcceptIn, suggestions::NewIntentIn,
     )),
     modifiers(&BearerAuth),
 )]
@@ -149,6 +152,13 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/playbook/versions", get(playbook::versions))
         .route("/api/v1/playbook/rollback", post(playbook::rollback))
         .route("/api/v1/triage", post(playbook::triage))
+        .route("/api/v1/suggestions", get(suggestions::list))
+        .route(
+            "/api/v1/conversations/{id}/messages/{message}/suggest",
+            post(suggestions::suggest_answer),
+        )
+        .route("/api/v1/suggestions/{id}/accept", post(suggestions::accept))
+        .route("/api/v1/suggestions/{id}/reject", post(suggestions::reject))
         .merge(help_routes())
 }
 

@@ -261,6 +261,8 @@ pub(super) fn top_bar(lang: Lang, agent: &Agent, csrf: &str, path: &str) -> Mark
                 @if agent.role == Role::Admin { " · " a href="/admin" { (lang.t("Verwaltung", "Admin")) } }
                 @if agent.role == Role::Admin { " · " a href="/admin/dashboard" { (lang.t("Auswertung", "Dashboard")) } }
                 @if agent.role == Role::Admin { " · " a href="/admin/audit" { (lang.t("Protokoll", "Audit log")) } }
+                @if agent.role == Role::Admin { " · " a href="/admin/playbook" { "Playbook" } }
+                @if agent.role == Role::Admin { " · " a href="/admin/suggestions" { (lang.t("Vorschläge", "Suggestions")) } }
                 " · " a href="/console/comments" { (lang.t("Kommentare", "Comments")) }
                 @if agent.role == Role::Admin { " · " a href="/admin/articles" { (lang.t("Artikel", "Articles")) } }
             }

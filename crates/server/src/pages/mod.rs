@@ -3,6 +3,8 @@
 //! Every page is built with maud, which escapes all interpolated text; no raw user HTML.
 
 mod admin;
+mod admin_playbook;
+mod admin_suggestions;
 mod assets;
 mod audit;
 mod console;
@@ -52,6 +54,22 @@ pub fn router() -> Router<AppState> {
         .route("/admin/dashboard.csv", get(dashboard::csv))
         .route("/admin/audit", get(audit::show))
         .route("/admin/agents", post(admin::create))
+        .route("/admin/playbook", get(admin_playbook::show))
+        .route("/admin/playbook/intents", post(admin_playbook::add_intent))
+        .route(
+            "/admin/playbook/examples",
+            post(admin_playbook::add_example),
+        )
+        .route("/admin/playbook/rollback", post(admin_playbook::rollback))
+        .route("/admin/suggestions", get(admin_suggestions::show))
+        .route(
+            "/admin/suggestions/{id}/accept",
+            post(admin_suggestions::accept),
+        )
+        .route(
+            "/admin/suggestions/{id}/reject",
+            post(admin_suggestions::reject),
+        )
         .merge(help_routes())
 }
 

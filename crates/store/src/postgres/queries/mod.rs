@@ -23,6 +23,7 @@ mod conversations;
 mod counters;
 mod customers;
 mod inbox;
+pub(crate) mod lessons;
 pub(crate) mod mail;
 pub(crate) mod playbooks;
 mod records;

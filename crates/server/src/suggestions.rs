@@ -1,0 +1,369 @@
+//! Suggestions from the people's work (issue 15): what agents answer today becomes what the
+//! machine answers tomorrow, with an admin approving every step.
+//!
+//! - [`learn_from`]: when an agent resolves a conversation the machine handed off because it was
+//!   unsure, the customer's question and the agent's answer are kept as a lesson, masked of
+//!   personal data first (`desk::mask`). Handoffs for complaints, sensitive topics or anger
+//!   teach nothing the machine should answer, and are left out.
+//! - [`suggestions`]: the open lessons grouped by likeness (of the questions, or of the agents'
+//!   answers: agents answering the same new thing write alike), each group with the intents it is
+//!   closest to. A group whose agents answered like an existing intent's answer suggests adding
+//!   its questions to that intent (`add_examples`); any other suggests a new intent.
+//! - [`accept`] and [`reject`] settle a group; a rejected group does not come back.
+
+use std::collections::BTreeMap;
+
+use desk::{Author, Reason};
+use playbook::NewIntent;
+use store::{Conversation, Lesson, LessonStatus, NewLesson, VersionInfo};
+
+use crate::service::{DeskError, DeskResult};
+use crate::state::{AppState, Taught};
+
+/// The most open lessons grouped at once (the oldest first).
+pub const OPEN_LESSONS: u32 = 2_000;
+/// Two questions this alike (the fast path's n-gram cosine) ask the same thing.
+const SAME_QUESTION: f32 = 0.35;
+/// Two agents' answers this alike answer the same thing.
+const SAME_ANSWER: f32 = 0.5;
+/// An agent's answer this close to an intent's answer makes the question an example of it.
+const ANSWER_MATCH: f32 = 0.45;
+/// Sample questions and answers shown per suggestion.
+const SAMPLES: usize = 5;
+
+/// Reasons after which the question is no lesson for the machine: people's matters.
+const PEOPLES_MATTERS: [Reason; 4] = [
+    Reason::Complaint,
+    Reason::SensitiveTopic,
+    Reason::NegativeSentiment,
+    Reason::IntentRequiresHuman,
+];
+
+/// Keeps what `conversation` (as it was before an agent resolved it) can teach: its last
+/// handed-off question and the agents' answers to it. Best effort: failures are logged.
+pub async fn learn_from(state: &AppState, conversation: &Conversation) {
+    let Some(needs) = &conversation.handoff else {
+        return;
+    };
+    if !needs.reasons.contains(&Reason::LowConfidence)
+        || needs.reasons.iter().any(|r| PEOPLES_MATTERS.contains(r))
+    {
+        return;
+    }
+    let messages = match state.store.messages(&conversation.id).await {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read a resolved conversation to learn from");
+            return;
+        }
+    };
+    let Some(handoff_at) = messages
+        .iter()
+        .rposition(|m| m.author == Author::Bot && m.action == Some(desk::Action::Handoff))
+    else {
+        return;
+    };
+    let Some(question) = messages[..handoff_at]
+        .iter()
+        .rev()
+        .find(|m| m.author == Author::Customer)
+    else {
+        return;
+    };
+    let answers: Vec<&str> = messages[handoff_at..]
+        .iter()
+        .filter(|m| m.author == Author::Agent)
+        .map(|m| m.text.as_str())
+        .take(2)
+        .collect();
+    if answers.is_empty() {
+        return;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    names.extend(conversation.customer.name.as_deref());
+    names.extend(conversation.assignee.as_ref().map(|a| a.name.as_str()));
+    let lesson = NewLesson {
+        conversation: conversation.id.clone(),
+        question: desk::mask::mask(&question.text, &names),
+        answer: desk::mask::mask(&answers.join("\n"), &names),
+        locale: conversation.locale.clone(),
+        guesses: needs.guesses.clone(),
+        by_agent: false,
+    };
+    if let Err(e) = state.store.lessons().add_lesson(lesson).await {
+        tracing::warn!(error = %e, "cannot keep a lesson");
+    }
+}
+
+/// What a suggestion proposes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// The questions ask something no intent covers.
+    NewIntent,
+    /// The agents answered as an existing intent does: its questions are examples of it.
+    AddExamples,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::NewIntent => "new_intent",
+            Kind::AddExamples => "add_examples",
+        }
+    }
+}
+
+/// A group of open lessons that ask the same thing.
+#[derive(Debug, Clone)]
+pub struct Suggestion {
+    /// `s` and the group's oldest lesson id: stable while the group grows.
+    pub id: String,
+    pub kind: Kind,
+    pub lessons: Vec<Lesson>,
+    /// Intents it is closest to, best first, with a score 0..1.
+    pub candidates: Vec<(String, f32)>,
+}
+
+impl Suggestion {
+    /// How many customers asked: one per conversation.
+    pub fn count(&self) -> usize {
+        let mut ids: Vec<&str> = self
+            .lessons
+            .iter()
+            .map(|l| l.new.conversation.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids.len()
+    }
+
+    pub fn questions(&self) -> Vec<String> {
+        distinct(self.lessons.iter().map(|l| l.new.question.as_str()))
+    }
+
+    pub fn answers(&self) -> Vec<String> {
+        distinct(self.lessons.iter().map(|l| l.new.answer.as_str()))
+            .into_iter()
+            .take(SAMPLES)
+            .collect()
+    }
+}
+
+fn distinct<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for t in texts {
+        if !out.iter().any(|o| o == t) {
+            out.push(t.to_owned());
+        }
+    }
+    out
+}
+
+/// The open lessons, grouped, most asked first.
+pub async fn suggestions(state: &AppState) -> DeskResult<Vec<Suggestion>> {
+    let lessons = state.store.lessons().open_lessons(OPEN_LESSONS).await?;
+    let taught = state.machine.now();
+    Ok(group(lessons, &taught))
+}
+
+/// Groups `lessons` (oldest first): a lesson joins the first group holding a lesson whose
+/// question or answer is alike enough, else starts its own.
+fn group(lessons: Vec<Lesson>, taught: &Taught) -> Vec<Suggestion> {
+    let tier = &taught.tier;
+    let mut groups: Vec<Vec<(Lesson, nlu::features::Weighed, nlu::features::Weighed)>> = Vec::new();
+    for lesson in lessons {
+        let q = tier.likeness(&lesson.new.question);
+        let a = tier.likeness(&lesson.new.answer);
+        let home = groups.iter().position(|g| {
+            g.iter().any(|(_, gq, ga)| {
+                gq.similarity(&q) >= SAME_QUESTION || ga.similarity(&a) >= SAME_ANSWER
+            })
+        });
+        match home {
+            Some(i) => groups[i].push((lesson, q, a)),
+            None => groups.push(vec![(lesson, q, a)]),
+        }
+    }
+    let mut out: Vec<Suggestion> = groups
+        .into_iter()
+        .map(|g| {
+            let answers: Vec<nlu::features::Weighed> = g.iter().map(|m| m.2.clone()).collect();
+            let lessons: Vec<Lesson> = g.into_iter().map(|m| m.0).collect();
+            suggestion(lessons, &answers, taught)
+        })
+        .collect();
+    out.sort_by(|a, b| b.count().cmp(&a.count()).then(a.id.cmp(&b.id)));
+    out
+}
+
+/// One group as a suggestion: its candidates from the machine's guesses at handoff and from how
+/// close the agents' answers came to each intent's answers.
+fn suggestion(
+    lessons: Vec<Lesson>,
+    answers: &[nlu::features::Weighed],
+    taught: &Taught,
+) -> Suggestion {
+    let mut scores: BTreeMap<String, f32> = BTreeMap::new();
+    for lesson in &lessons {
+        for g in &lesson.new.guesses {
+            if taught.playbook.intent(&g.intent).is_some() {
+                *scores.entry(g.intent.clone()).or_default() += g.confidence;
+            }
+        }
+    }
+    let n = lessons.len().max(1) as f32;
+    scores.values_mut().for_each(|s| *s /= n);
+    let mut matched: Option<(String, f32)> = None;
+    for intent in taught.playbook.intents.iter().filter(|i| !i.handoff) {
+        for text in intent.answer.values() {
+            let theirs = taught.tier.likeness(text);
+            let best = answers
+                .iter()
+                .map(|a| a.similarity(&theirs))
+                .fold(0.0, f32::max);
+            let entry = scores.entry(intent.id.clone()).or_default();
+            *entry = entry.max(best);
+            if matched.as_ref().is_none_or(|m| best > m.1) {
+                matched = Some((intent.id.clone(), best));
+            }
+        }
+    }
+    let mut candidates: Vec<(String, f32)> = scores.into_iter().filter(|(_, s)| *s > 0.0).collect();
+    candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    candidates.truncate(3);
+    let kind = match matched {
+        Some((_, score)) if score >= ANSWER_MATCH => Kind::AddExamples,
+        _ => Kind::NewIntent,
+    };
+    Suggestion {
+        id: format!("s{}", lessons.first().map_or(0, |l| l.id)),
+        kind,
+        lessons,
+        candidates,
+    }
+}
+
+async fn find(state: &AppState, id: &str) -> DeskResult<Suggestion> {
+    suggestions(state)
+        .await?
+        .into_iter()
+        .find(|s| s.id == id)
+        .ok_or(DeskError::NotFound)
+}
+
+/// How an admin accepts a suggestion.
+pub enum Acceptance {
+    /// Its questions become examples of this intent.
+    Examples { intent: String },
+    /// A new intent with its questions as examples.
+    NewIntent {
+        id: String,
+        answer: BTreeMap<String, String>,
+    },
+}
+
+/// Accepts suggestion `id`: the playbook gets a new version, and its lessons are settled.
+pub async fn accept(
+    state: &AppState,
+    admin: &desk::Agent,
+    id: &str,
+    how: Acceptance,
+) -> DeskResult<VersionInfo> {
+    let found = find(state, id).await?;
+    let questions = found.questions();
+    let version = match how {
+        Acceptance::Examples { intent } => {
+            let summary = format!(
+                "{} example(s) from suggestion {id} added to {intent}",
+                questions.len()
+            );
+            crate::teach::change(state, admin, summary, |p| {
+                let mut added = 0;
+                for q in &questions {
+                    match p.add_example(&intent, q) {
+                        Ok(()) => added += 1,
+                        // One the intent already has is no reason to refuse the rest.
+                        Err(playbook::EditError::Invalid { field: "text", .. }) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                if added == 0 {
+                    return Err(playbook::EditError::Invalid {
+                        field: "intent",
+                        message: format!("{intent:?} already has every question of {id}"),
+                    });
+                }
+                Ok(())
+            })
+            .await?
+        }
+        Acceptance::NewIntent { id: intent, answer } => {
+            let summary = format!("Intent {intent} added from suggestion {id}");
+            let new = NewIntent {
+                id: intent,
+                examples: questions,
+                answer,
+                ..NewIntent::default()
+            };
+            crate::teach::change(state, admin, summary, |p| p.add_intent(new.clone())).await?
+        }
+    };
+    settle(state, &found, LessonStatus::Accepted).await?;
+    Ok(version)
+}
+
+/// Rejects suggestion `id`: its lessons are settled and it does not come back.
+pub async fn reject(state: &AppState, id: &str) -> DeskResult<()> {
+    let found = find(state, id).await?;
+    settle(state, &found, LessonStatus::Rejected).await
+}
+
+async fn settle(state: &AppState, s: &Suggestion, status: LessonStatus) -> DeskResult<()> {
+    let ids: Vec<i64> = s.lessons.iter().map(|l| l.id).collect();
+    state.store.lessons().settle_lessons(&ids, status).await?;
+    Ok(())
+}
+
+/// An agent's "suggest as an answer" on their own reply `message` in `conversation`: the
+/// customer's question before it and the reply become a lesson. `Ok(false)`: already there.
+pub async fn suggest_answer(
+    state: &AppState,
+    conversation: &Conversation,
+    message: desk::MessageId,
+    agent: &desk::Agent,
+) -> DeskResult<bool> {
+    let messages = state.store.messages(&conversation.id).await?;
+    let Some(at) = messages.iter().position(|m| m.id == message) else {
+        return Err(DeskError::NotFound);
+    };
+    let reply = &messages[at];
+    if reply.author != Author::Agent || reply.agent != Some(agent.id) {
+        return Err(DeskError::Forbidden(
+            "only one's own replies can be suggested as an answer".into(),
+        ));
+    }
+    let Some(question) = messages[..at]
+        .iter()
+        .rev()
+        .find(|m| m.author == Author::Customer)
+    else {
+        return Err(DeskError::invalid(
+            "message: no customer question comes before this reply",
+        ));
+    };
+    let mut names: Vec<&str> = vec![agent.name.as_str()];
+    names.extend(conversation.customer.name.as_deref());
+    let lesson = NewLesson {
+        conversation: conversation.id.clone(),
+        question: desk::mask::mask(&question.text, &names),
+        answer: desk::mask::mask(&reply.text, &names),
+        locale: conversation.locale.clone(),
+        guesses: conversation
+            .handoff
+            .as_ref()
+            .map(|n| n.guesses.clone())
+            .unwrap_or_default(),
+        by_agent: true,
+    };
+    Ok(state.store.lessons().add_lesson(lesson).await?)
+}
