@@ -50,4 +50,4 @@ TANDEM_BIN="$(cd "$(dirname "$TANDEM_BIN")" && pwd)/$(basename "$TANDEM_BIN")"
 export TANDEM_BIN
 
 cd e2e
-exec node --test --test-concurrency=1 --test-reporter=spec desk.test.mjs help.test.mjs analytics.test.mjs
+exec node --test --test-concurrency=1 --test-reporter=spec desk.test.mjs help.test.mjs analytics.test.mjs playbook.test.mjs
