@@ -154,6 +154,19 @@ impl Playbook {
     }
 }
 
+impl Playbook {
+    /// Adds `text` to `[out_of_scope]`: what the desk never answers. Refused: an empty or too
+    /// long text, one already there.
+    pub fn add_out_of_scope(&mut self, text: &str) -> Result<(), EditError> {
+        let text = example("text", text)?;
+        if self.out_of_scope.examples.iter().any(|e| e.trim() == text) {
+            return Err(invalid("text", "this already is out of scope"));
+        }
+        self.out_of_scope.examples.push(text);
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +261,9 @@ mod tests {
             }
         }
         assert_eq!(p.intents[0].examples.len(), 2);
+        p.add_out_of_scope(" Wie wird das Wetter? ").expect("added");
+        assert_eq!(p.out_of_scope.examples, vec!["Wie wird das Wetter?"]);
+        assert!(p.add_out_of_scope("Wie wird das Wetter?").is_err());
+        assert!(Playbook::parse(&p.to_toml()).is_ok());
     }
 }

@@ -260,17 +260,37 @@ pub enum Acceptance {
         id: String,
         answer: BTreeMap<String, String>,
     },
+    /// Its questions are not the business's: they join `[out_of_scope]`, so the bot never
+    /// answers such questions.
+    OutOfScope,
 }
 
-/// Accepts suggestion `id`: the playbook gets a new version, and its lessons are settled.
+/// Accepts suggestion `id`: the playbook gets a new version, and its lessons are settled. With
+/// `only`, just those of its questions are taken (an admin leaves out the ones that do not
+/// belong); the others are settled as rejected.
 pub async fn accept(
     state: &AppState,
     admin: &desk::Agent,
     id: &str,
     how: Acceptance,
+    only: Option<Vec<String>>,
 ) -> DeskResult<VersionInfo> {
     let found = find(state, id).await?;
-    let questions = found.questions();
+    let all = found.questions();
+    let questions = match only {
+        None => all,
+        Some(chosen) => {
+            if let Some(stranger) = chosen.iter().find(|q| !all.contains(q)) {
+                return Err(DeskError::invalid(format!(
+                    "questions: {stranger:?} is not a question of {id}"
+                )));
+            }
+            if chosen.is_empty() {
+                return Err(DeskError::invalid("questions: choose at least one"));
+            }
+            chosen
+        }
+    };
     let version = match how {
         Acceptance::Examples { intent } => {
             let summary = format!(
@@ -301,14 +321,46 @@ pub async fn accept(
             let summary = format!("Intent {intent} added from suggestion {id}");
             let new = NewIntent {
                 id: intent,
-                examples: questions,
+                examples: questions.clone(),
                 answer,
                 ..NewIntent::default()
             };
             crate::teach::change(state, admin, summary, |p| p.add_intent(new.clone())).await?
         }
+        Acceptance::OutOfScope => {
+            let summary = format!(
+                "{} question(s) from suggestion {id} out of scope",
+                questions.len()
+            );
+            crate::teach::change(state, admin, summary, |p| {
+                let before = p.out_of_scope.examples.len();
+                for q in &questions {
+                    // One already there is no reason to refuse the rest.
+                    let _ = p.add_out_of_scope(q);
+                }
+                if p.out_of_scope.examples.len() == before {
+                    return Err(playbook::EditError::Invalid {
+                        field: "out_of_scope",
+                        message: format!("every question of {id} already is out of scope"),
+                    });
+                }
+                Ok(())
+            })
+            .await?
+        }
     };
-    settle(state, &found, LessonStatus::Accepted).await?;
+    let (taken, left): (Vec<&Lesson>, Vec<&Lesson>) = found
+        .lessons
+        .iter()
+        .partition(|l| questions.contains(&l.new.question));
+    let lessons = state.store.lessons();
+    let ids = |ls: &[&Lesson]| ls.iter().map(|l| l.id).collect::<Vec<i64>>();
+    lessons
+        .settle_lessons(&ids(&taken), LessonStatus::Accepted)
+        .await?;
+    lessons
+        .settle_lessons(&ids(&left), LessonStatus::Rejected)
+        .await?;
     Ok(version)
 }
 
@@ -318,6 +370,7 @@ pub async fn reject(state: &AppState, id: &str) -> DeskResult<()> {
     settle(state, &found, LessonStatus::Rejected).await
 }
 
+/// Settles every lesson of `s` as `status`.
 async fn settle(state: &AppState, s: &Suggestion, status: LessonStatus) -> DeskResult<()> {
     let ids: Vec<i64> = s.lessons.iter().map(|l| l.id).collect();
     state.store.lessons().settle_lessons(&ids, status).await?;

@@ -220,6 +220,80 @@ async fn three_answers_become_an_intent_that_answers_a_fourth_customer() {
         "{opened}"
     );
 
+    // Two customers ask for what the business does not offer; the admin marks one of the two
+    // questions as never to be answered (`[out_of_scope]`), and the other is settled too.
+    let off = [
+        "Verkauft ihr auch Holzöfen?",
+        "Kann ich bei euch einen Kaminofen kaufen?",
+    ];
+    for (i, question) in off.iter().enumerate() {
+        let (id, customer) = open_conversation(
+            &c,
+            &base,
+            json!({"locale": "de", "text": question, "customer": {"email": format!("ofen{i}@example.org")}}),
+        )
+        .await;
+        wait_for_assignee(&c, &base, &id, &customer, mia_id).await;
+        let url = format!("{base}/api/v1/conversations/{id}");
+        let reply = json!({"text": "Öfen verkaufen wir leider nicht, nur Brennstoffe."});
+        assert_eq!(
+            post(&c, format!("{url}/messages"), &mia, reply)
+                .await
+                .status(),
+            StatusCode::CREATED
+        );
+        assert_eq!(
+            post(&c, format!("{url}/resolve"), &mia, json!({}))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let stoves = eventually("the stoves suggestion", Duration::from_secs(20), || async {
+        suggestions(&c, &base, &admin)
+            .await
+            .into_iter()
+            .find(|s| s["count"] == 2)
+    })
+    .await;
+    let id = stoves["id"].as_str().expect("id");
+    let url = format!("{base}/api/v1/suggestions/{id}/accept");
+    let res = post(
+        &c,
+        url.clone(),
+        &admin,
+        json!({"out_of_scope": true, "questions": ["nicht darin"]}),
+    )
+    .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::BAD_REQUEST,
+        "a question of another suggestion"
+    );
+    let res = post(
+        &c,
+        url,
+        &admin,
+        json!({"out_of_scope": true, "questions": [off[0]]}),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let now: Value = c
+        .get(format!("{base}/api/v1/playbook"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("get")
+        .json()
+        .await
+        .expect("json");
+    let oos = now["out_of_scope"]["examples"].to_string();
+    assert!(oos.contains(off[0]) && !oos.contains(off[1]), "{oos}");
+    assert!(
+        suggestions(&c, &base, &admin).await.is_empty(),
+        "both lessons are settled"
+    );
+
     // Bad input: neither or both ways to accept, an unknown suggestion.
     let res = post(
         &c,

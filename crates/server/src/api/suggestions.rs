@@ -86,12 +86,17 @@ pub struct NewIntentIn {
     pub answer: BTreeMap<String, String>,
 }
 
-/// How to accept: `intent` (add the questions to it) or `new_intent`, not both.
+/// How to accept, one of three: `intent` (add the questions to it), `new_intent`, or
+/// `out_of_scope: true` (the questions join `[out_of_scope]`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptIn {
     pub intent: Option<String>,
     pub new_intent: Option<NewIntentIn>,
+    #[serde(default)]
+    pub out_of_scope: bool,
+    /// Only these of the suggestion's questions (default: all); the others are rejected.
+    pub questions: Option<Vec<String>>,
 }
 
 /// Accept a suggestion (admins only): its questions join an intent, or become a new one.
@@ -106,9 +111,10 @@ pub async fn accept(
     Path(id): Path<String>,
     ApiJson(body): ApiJson<AcceptIn>,
 ) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
-    let how = match (body.intent, body.new_intent) {
-        (Some(intent), None) => Acceptance::Examples { intent },
-        (None, Some(n)) => Acceptance::NewIntent {
+    let how = match (body.intent, body.new_intent, body.out_of_scope) {
+        (Some(intent), None, false) => Acceptance::Examples { intent },
+        (None, None, true) => Acceptance::OutOfScope,
+        (None, Some(n), false) => Acceptance::NewIntent {
             id: n.id,
             answer: n
                 .answer
@@ -118,11 +124,11 @@ pub async fn accept(
         },
         _ => {
             return Err(ApiError::bad_request(
-                "intent: give either \"intent\" or \"new_intent\"",
+                "intent: give one of \"intent\", \"new_intent\" or \"out_of_scope\": true",
             ))
         }
     };
-    let v = suggestions::accept(&state, &admin, &id, how).await?;
+    let v = suggestions::accept(&state, &admin, &id, how, body.questions).await?;
     let target = format!("playbook:{}", v.version);
     audit::record(
         &state,

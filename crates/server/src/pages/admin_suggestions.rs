@@ -105,6 +105,12 @@ async fn page(
                             }
                             button type="submit" { (lang.t("Intent anlegen", "Create the intent")) }
                         }
+                        form.inline method="post" action={"/admin/suggestions/" (s.id) "/accept"} {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="lang" value=(lang.code());
+                            input type="hidden" name="out_of_scope" value="true";
+                            button type="submit" { (lang.t("Nicht unser Thema: nie beantworten", "Not ours: never answer")) }
+                        }
                         form.inline method="post" action={"/admin/suggestions/" (s.id) "/reject"} {
                             input type="hidden" name="csrf" value=(csrf);
                             input type="hidden" name="lang" value=(lang.code());
@@ -127,6 +133,8 @@ pub struct AcceptForm {
     intent: Option<String>,
     #[serde(default)]
     new_id: Option<String>,
+    #[serde(default)]
+    out_of_scope: Option<String>,
     /// `answer_<locale>` fields.
     #[serde(flatten)]
     rest: BTreeMap<String, String>,
@@ -152,6 +160,7 @@ pub async fn accept(
         Err(r) => return r,
     };
     let how = match (f.new_id.filter(|n| !n.trim().is_empty()), f.intent) {
+        _ if f.out_of_scope.is_some() => Acceptance::OutOfScope,
         (Some(new_id), _) => Acceptance::NewIntent {
             id: new_id.trim().to_owned(),
             answer: f
@@ -172,7 +181,7 @@ pub async fn accept(
             return page(&state, &headers, lang, Some(said.into())).await;
         }
     };
-    match suggestions::accept(&state, &agent, &id, how).await {
+    match suggestions::accept(&state, &agent, &id, how, None).await {
         Ok(v) => {
             let target = format!("playbook:{}", v.version);
             crate::audit::record(

@@ -25,6 +25,9 @@ pub enum BenchWhat {
     /// E-mail: mails in per second through the SMTP listener (each triaged and stored), mails out
     /// per second through the outbox to an SMTP server, and the process's memory.
     Mail(super::bench_mail::MailBenchArgs),
+    /// The learning loop: simulated days of customers, agents' answers and an admin accepting
+    /// suggestions; self-service and wrong answers by day, and an SVG chart.
+    Learning(super::bench_learning::LearningBenchArgs),
 }
 
 #[derive(clap::Args, Debug)]
@@ -124,6 +127,7 @@ pub fn run(mut args: BenchArgs) -> anyhow::Result<()> {
         Some(BenchWhat::Summary(summary)) => return super::bench_summary::run(summary),
         Some(BenchWhat::Encoder(encoder)) => return super::bench_encoder::run(encoder),
         Some(BenchWhat::Mail(mail)) => return super::bench_mail::run(mail),
+        Some(BenchWhat::Learning(learning)) => return super::bench_learning::run(learning),
         None => {}
     }
     anyhow::ensure!(

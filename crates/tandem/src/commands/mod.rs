@@ -1,6 +1,7 @@
 //! One module per CLI command.
 pub mod bench;
 pub mod bench_encoder;
+pub mod bench_learning;
 pub mod bench_limit;
 pub mod bench_mail;
 pub mod bench_routing;
