@@ -137,7 +137,7 @@ describe("accessibility of every page an admin sees", () => {
       const page = await watchedPage(ctx);
       await signIn(page, desk.url, ADMIN);
       const pages = ["/console", `/console/c/${id}`, "/console/comments", "/admin", "/admin/articles",
-        "/admin/audit", "/admin/dashboard", "/admin/playbook", "/admin/suggestions", "/help", "/help/contact", "/console/login", "/console/search?q=Menschen"];
+        "/admin/audit", "/admin/dashboard", "/admin/playbook", "/admin/playbook/diff", "/admin/suggestions", "/help", "/help/contact", "/console/login", "/console/search?q=Menschen"];
       for (const lang of ["de", "en"]) {
         for (const path of pages) {
           await page.goto(`${desk.url}${path}${path.includes("?") ? "&" : "?"}lang=${lang}`);

@@ -148,6 +148,14 @@ describe("the playbook in the desk", () => {
       await page.locator("#try-result ol li:first-child code", { hasText: "newsletter" }).waitFor();
       await page.screenshot({ path: join(SHOTS, "playbook.png"), fullPage: true });
 
+      // What version 3 changed: the example, and nothing else.
+      await page.getByRole("link", { name: "Änderungen in Version 3" }).click();
+      await page.waitForURL((u) => u.pathname === "/admin/playbook/diff");
+      const added = await page.locator("pre.diff ins").allInnerTexts();
+      assert.deepEqual(added.map((l) => l.replace(/\s+/g, " ")), ['+ "Newsletter abbestellen",']);
+      assert.equal(await page.locator("pre.diff del").count(), 0);
+      await assertA11y(page, "de");
+
       for (const path of ["/admin/playbook", "/admin/suggestions"]) {
         await page.goto(`${desk.url}${path}?lang=en`);
         await page.locator("h1").first().waitFor();

@@ -302,3 +302,38 @@ async fn add_version(
         "the playbook keeps changing; try again".into(),
     )))
 }
+
+/// A unified diff between versions `from` (default: the one before `to`) and `to` (default: the
+/// newest), each written out by the desk, so only what the playbook says shows.
+pub async fn diff(
+    state: &AppState,
+    from: Option<i64>,
+    to: Option<i64>,
+) -> DeskResult<(i64, i64, String)> {
+    let playbooks = state.store.playbooks();
+    let to = playbooks
+        .playbook_version(to)
+        .await?
+        .ok_or(DeskError::NotFound)?;
+    let from_n = from.unwrap_or(to.info.version - 1);
+    let from = match playbooks.playbook_version(Some(from_n)).await? {
+        Some(v) => v,
+        None if from.is_none() => return Ok((0, to.info.version, String::new())),
+        None => return Err(DeskError::NotFound),
+    };
+    let canonical = |toml: &str| {
+        Playbook::parse(toml)
+            .map(|p| p.to_toml())
+            .unwrap_or_else(|_| toml.to_owned())
+    };
+    let (a, b) = (canonical(&from.toml), canonical(&to.toml));
+    let text = similar::TextDiff::from_lines(&a, &b)
+        .unified_diff()
+        .context_radius(3)
+        .header(
+            &format!("version {}", from.info.version),
+            &format!("version {}", to.info.version),
+        )
+        .to_string();
+    Ok((from.info.version, to.info.version, text))
+}

@@ -168,6 +168,58 @@ async fn an_admin_teaches_the_desk_without_a_restart_on_sqlite() {
     assert_eq!(res.status(), StatusCode::CREATED);
     answered(&c, &base, &admin, bike, "order_status").await;
 
+    // What changed: version 2 added the intent, version 3 the example, nothing else.
+    let diff: Value = c
+        .get(format!("{base}/api/v1/playbook/diff?to=3"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("diff")
+        .json()
+        .await
+        .expect("json");
+    let text = diff["diff"].as_str().expect("diff");
+    assert_eq!(
+        (diff["from"].as_i64(), diff["to"].as_i64()),
+        (Some(2), Some(3))
+    );
+    let changed: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            (l.starts_with('+') || l.starts_with('-'))
+                && !l.starts_with("+++")
+                && !l.starts_with("---")
+        })
+        .collect();
+    assert_eq!(changed.len(), 1, "{text}");
+    assert!(
+        changed[0].starts_with('+') && changed[0].contains("Drahtesel"),
+        "{text}"
+    );
+    let first: Value = c
+        .get(format!("{base}/api/v1/playbook/versions/1"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("version")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        first["toml"]
+            .as_str()
+            .unwrap_or_default()
+            .starts_with("# A second test playbook"),
+        "the file as imported, comments and all"
+    );
+    let missing = c
+        .get(format!("{base}/api/v1/playbook/versions/99"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("version");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
     // Bad input: 400 naming the field, and no new version.
     for (url, body, field) in [
         ("intents/nope/examples", json!({"text": "hallo"}), "intent"),

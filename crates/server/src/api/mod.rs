@@ -31,7 +31,7 @@ use crate::wire;
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
         metrics::summary, metrics::summary_csv, metrics::conversations_csv, customers::export, customers::erase, customers::audit_log,
-        playbook::get_playbook, playbook::add_intent, playbook::add_example, playbook::rollback, playbook::versions, playbook::triage,
+        playbook::get_playbook, playbook::add_intent, playbook::add_example, playbook::rollback, playbook::versions, playbook::triage, playbook::diff, playbook::version,
         suggestions::list, suggestions::accept, suggestions::reject, suggestions::suggest_answer,
     ),
     components(schemas(
@@ -49,7 +49,7 @@ use crate::wire;
         metrics::Summary, metrics::Csat, metrics::FirstResponse, metrics::AgentFigures,
         metrics::QueueLength,
         playbook::PlaybookOut, playbook::IntentOut, playbook::OutOfScopeOut, playbook::IntentIn, playbook::ExampleIn,
-        playbook::RollbackIn, playbook::VersionCreated, playbook::VersionOut, playbook::VersionList,
+        playbook::RollbackIn, playbook::VersionCreated, playbook::VersionOut, playbook::VersionList, playbook::DiffOut, playbook::VersionText,
         playbook::TriageIn, playbook::TriageOut, playbook::CandidateOut, crate::teach::Training,
         suggestions::SuggestionList, suggestions::SuggestionOut, suggestions::CandidateScore, suggestions::AcceptIn, suggestions::NewIntentIn,
     )),
@@ -150,6 +150,11 @@ pub fn router() -> Router<AppState> {
             post(playbook::add_example),
         )
         .route("/api/v1/playbook/versions", get(playbook::versions))
+        .route(
+            "/api/v1/playbook/versions/{version}",
+            get(playbook::version),
+        )
+        .route("/api/v1/playbook/diff", get(playbook::diff))
         .route("/api/v1/playbook/rollback", post(playbook::rollback))
         .route("/api/v1/triage", post(playbook::triage))
         .route("/api/v1/suggestions", get(suggestions::list))

@@ -328,3 +328,69 @@ pub async fn triage(
         version: now.version,
     }))
 }
+
+/// What changed between two versions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DiffOut {
+    pub from: i64,
+    pub to: i64,
+    /// A unified diff of the two playbooks, each written out by the desk (so comments and
+    /// formatting of an imported file do not show as changes).
+    pub diff: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct DiffQuery {
+    /// The earlier version [default: the one before `to`].
+    pub from: Option<i64>,
+    /// The later version [default: the newest].
+    pub to: Option<i64>,
+}
+
+/// What changed between two versions of the playbook (admins only).
+#[utoipa::path(get, path = "/api/v1/playbook/diff", params(DiffQuery),
+    responses((status = 200, body = DiffOut), (status = 400), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn diff(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+    axum::extract::Query(q): axum::extract::Query<DiffQuery>,
+) -> ApiResult<Json<DiffOut>> {
+    let (from, to, diff) = teach::diff(&state, q.from, q.to).await?;
+    Ok(Json(DiffOut { from, to, diff }))
+}
+
+/// One version of the playbook with its TOML.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VersionText {
+    pub version: i64,
+    pub author: String,
+    pub summary: String,
+    pub created_at: String,
+    /// The playbook as stored (an imported file keeps its comments).
+    pub toml: String,
+}
+
+/// One version of the playbook (admins only).
+#[utoipa::path(get, path = "/api/v1/playbook/versions/{version}", params(("version" = i64, Path)),
+    responses((status = 200, body = VersionText), (status = 401), (status = 403), (status = 404)),
+    security(("bearer" = [])))]
+pub async fn version(
+    State(state): State<AppState>,
+    Admin(_admin): Admin,
+    Path(version): Path<i64>,
+) -> ApiResult<Json<VersionText>> {
+    let v = state
+        .store
+        .playbooks()
+        .playbook_version(Some(version))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok(Json(VersionText {
+        version: v.info.version,
+        author: v.info.author,
+        summary: v.info.summary,
+        created_at: crate::wire::rfc3339(v.info.created_at_ms),
+        toml: v.toml,
+    }))
+}

@@ -330,6 +330,7 @@ fn history(lang: Lang, csrf: &str, versions: &[store::VersionInfo]) -> Markup {
                     th scope="col" { "#" } th scope="col" { (lang.t("Zeit", "Time")) }
                     th scope="col" { (lang.t("Von", "By")) } th scope="col" { (lang.t("Änderung", "Change")) }
                     th scope="col" { (lang.t("Zurück zu", "Back to")) }
+                    th scope="col" { (lang.t("Unterschied", "Difference")) }
                 } }
                 tbody {
                     @for (i, v) in versions.iter().enumerate() {
@@ -348,12 +349,68 @@ fn history(lang: Lang, csrf: &str, versions: &[store::VersionInfo]) -> Markup {
                                     }
                                 }
                             }
+                            td {
+                                @if v.version > 1 {
+                                    a href={"/admin/playbook/diff?to=" (v.version) "&lang=" (lang.code())} {
+                                        (lang.t("Änderungen in Version ", "Changes in version ")) (v.version)
+                                    }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DiffQuery {
+    #[serde(default)]
+    lang: Option<String>,
+    #[serde(default)]
+    from: Option<i64>,
+    #[serde(default)]
+    to: Option<i64>,
+}
+
+/// `/admin/playbook/diff?from=&to=`: what changed between two versions.
+pub async fn diff(
+    State(state): State<AppState>,
+    Query(q): Query<DiffQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let lang = lang_of(&state, q.lang.as_deref(), &headers);
+    let (session, agent) = match admin_session(&state, &headers, lang).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let csrf = session.csrf.clone().unwrap_or_default();
+    let (from, to, text) = match teach::diff(&state, q.from, q.to).await {
+        Ok(d) => d,
+        Err(e) => return error_response(lang, crate::error::ApiError::from(e)),
+    };
+    let body = document(
+        lang,
+        lang.t("Änderungen am Playbook", "Changes to the playbook"),
+        head(&csrf),
+        html! {
+            (console_top_bar(lang, &agent, &csrf, "/admin/playbook/diff"))
+            main #main {
+                h1 { (lang.t("Änderungen von Version ", "Changes from version ")) (from) (lang.t(" zu ", " to ")) (to) }
+                p { a href={"/admin/playbook?lang=" (lang.code())} { (lang.t("Zurück zum Playbook", "Back to the playbook")) } }
+                @if text.is_empty() { p { (lang.t("Keine Änderungen.", "No changes.")) } }
+                pre.diff role="region" tabindex="0" aria-label=(lang.t("Unterschiede, Zeile für Zeile", "Differences, line by line")) {
+                    @for line in text.lines() {
+                        @if line.starts_with('+') && !line.starts_with("+++") { ins { (line) } "\n" }
+                        @else if line.starts_with('-') && !line.starts_with("---") { del { (line) } "\n" }
+                        @else { (line) "\n" }
+                    }
+                }
+            }
+        },
+    );
+    body.into_response()
 }
 
 #[derive(Deserialize)]

@@ -61,6 +61,7 @@ pub fn router() -> Router<AppState> {
             post(admin_playbook::add_example),
         )
         .route("/admin/playbook/rollback", post(admin_playbook::rollback))
+        .route("/admin/playbook/diff", get(admin_playbook::diff))
         .route("/admin/suggestions", get(admin_suggestions::show))
         .route(
             "/admin/suggestions/{id}/accept",
