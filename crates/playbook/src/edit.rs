@@ -155,6 +155,66 @@ impl Playbook {
 }
 
 impl Playbook {
+    /// Removes the example `text` from `intent`. Refused: an unknown intent, a text it does not
+    /// have, its last example.
+    pub fn remove_example(&mut self, intent: &str, text: &str) -> Result<(), EditError> {
+        let Some(found) = self.intents.iter_mut().find(|i| i.id == intent) else {
+            return Err(invalid("intent", format!("there is no intent {intent:?}")));
+        };
+        let Some(at) = found.examples.iter().position(|e| e.trim() == text.trim()) else {
+            return Err(invalid("text", format!("{intent:?} has no such example")));
+        };
+        if found
+            .examples
+            .iter()
+            .filter(|e| !e.trim().is_empty())
+            .count()
+            <= 1
+        {
+            return Err(invalid(
+                "text",
+                format!("{intent:?} needs at least one example"),
+            ));
+        }
+        found.examples.remove(at);
+        Ok(())
+    }
+
+    /// Sets `intent`'s answer in `locale` to `text`; an empty text removes it. Refused: an
+    /// unknown intent, a locale the desk does not speak, a too long answer, removing the desk's
+    /// first locale's answer of an intent that does not always go to a person.
+    pub fn set_answer(&mut self, intent: &str, locale: &str, text: &str) -> Result<(), EditError> {
+        let first = self.default_locale().to_owned();
+        if !self.desk.locales.iter().any(|l| l == locale) {
+            return Err(invalid(
+                "locale",
+                format!("the desk does not speak {locale:?}"),
+            ));
+        }
+        let Some(found) = self.intents.iter_mut().find(|i| i.id == intent) else {
+            return Err(invalid("intent", format!("there is no intent {intent:?}")));
+        };
+        let text = text.trim();
+        if text.chars().count() > MAX_ANSWER_CHARS {
+            return Err(invalid(
+                "text",
+                format!("an answer has at most {MAX_ANSWER_CHARS} characters"),
+            ));
+        }
+        if text.is_empty() {
+            if locale == first && !found.handoff {
+                return Err(invalid(
+                    "text",
+                    format!("an answer in the desk's first locale ({first}) is needed"),
+                ));
+            }
+            found.answer.remove(locale);
+        } else {
+            found.answer.insert(locale.to_owned(), text.to_owned());
+        }
+        Ok(())
+    }
+
     /// Adds `text` to `[out_of_scope]`: what the desk never answers. Refused: an empty or too
     /// long text, one already there.
     pub fn add_out_of_scope(&mut self, text: &str) -> Result<(), EditError> {
@@ -261,6 +321,31 @@ mod tests {
             }
         }
         assert_eq!(p.intents[0].examples.len(), 2);
+        p.remove_example("a", "eins").expect("removed");
+        assert_eq!(p.intents[0].examples, vec!["zwei"]);
+        for (intent, text, field) in [
+            ("a", "zwei", "text"),
+            ("a", "drei", "text"),
+            ("x", "zwei", "intent"),
+        ] {
+            match p.remove_example(intent, text) {
+                Err(EditError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{intent}/{text}: {other:?}"),
+            }
+        }
+        p.set_answer("a", "en", "Hello").expect("an English answer");
+        assert_eq!(
+            p.intents[0].answer.get("en").map(String::as_str),
+            Some("Hello")
+        );
+        p.set_answer("a", "en", " ").expect("removed");
+        assert!(!p.intents[0].answer.contains_key("en"));
+        for (locale, text, field) in [("de", "", "text"), ("fr", "Salut", "locale")] {
+            match p.set_answer("a", locale, text) {
+                Err(EditError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{locale}: {other:?}"),
+            }
+        }
         p.add_out_of_scope(" Wie wird das Wetter? ").expect("added");
         assert_eq!(p.out_of_scope.examples, vec!["Wie wird das Wetter?"]);
         assert!(p.add_out_of_scope("Wie wird das Wetter?").is_err());

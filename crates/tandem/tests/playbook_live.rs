@@ -370,6 +370,33 @@ async fn an_admin_teaches_the_desk_without_a_restart_on_sqlite() {
         (now["version"].as_i64(), now["live_version"].as_i64()),
         (Some(6), Some(6))
     );
+
+    // An answer changed, an example removed; the last example of an intent stays.
+    let base = node.base.clone();
+    let res = c
+        .put(format!(
+            "{base}/api/v1/playbook/intents/order_status/answer"
+        ))
+        .bearer_auth(&admin)
+        .json(&json!({"locale": "en", "text": "Your order is on its way."}))
+        .send()
+        .await
+        .expect("put");
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let removed = now["intents"][0]["examples"][0]
+        .as_str()
+        .expect("an example")
+        .to_owned();
+    let url = format!("{base}/api/v1/playbook/intents/order_status/examples/remove");
+    let res = post(&c, url.clone(), &admin, json!({ "text": removed })).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let res = post(&c, url, &admin, json!({ "text": removed })).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST, "no longer there");
+    let after = playbook(&c, &base, &admin).await;
+    assert_eq!(after["version"], 8);
+    let order = &after["intents"][0];
+    assert_eq!(order["answer"]["en"], "Your order is on its way.");
+    assert!(!order["examples"].to_string().contains(&removed));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

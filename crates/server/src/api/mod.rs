@@ -31,7 +31,7 @@ use crate::wire;
         help::issue, help::list, help::get_one, help::put, help::comment, help::vote,
         help::contact, help::comments, help::approve, help::reject,
         metrics::summary, metrics::summary_csv, metrics::conversations_csv, customers::export, customers::erase, customers::audit_log,
-        playbook::get_playbook, playbook::add_intent, playbook::add_example, playbook::rollback, playbook::versions, playbook::triage, playbook::diff, playbook::version,
+        playbook::get_playbook, playbook::add_intent, playbook::add_example, playbook::rollback, playbook::versions, playbook::triage, playbook::diff, playbook::version, playbook::remove_example, playbook::set_answer,
         suggestions::list, suggestions::accept, suggestions::reject, suggestions::suggest_answer,
     ),
     components(schemas(
@@ -49,7 +49,7 @@ use crate::wire;
         metrics::Summary, metrics::Csat, metrics::FirstResponse, metrics::AgentFigures,
         metrics::QueueLength,
         playbook::PlaybookOut, playbook::IntentOut, playbook::OutOfScopeOut, playbook::IntentIn, playbook::ExampleIn,
-        playbook::RollbackIn, playbook::VersionCreated, playbook::VersionOut, playbook::VersionList, playbook::DiffOut, playbook::VersionText,
+        playbook::RollbackIn, playbook::VersionCreated, playbook::VersionOut, playbook::VersionList, playbook::DiffOut, playbook::VersionText, playbook::AnswerIn,
         playbook::TriageIn, playbook::TriageOut, playbook::CandidateOut, crate::teach::Training,
         suggestions::SuggestionList, suggestions::SuggestionOut, suggestions::CandidateScore, suggestions::AcceptIn, suggestions::NewIntentIn,
     )),
@@ -148,6 +148,14 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/playbook/intents/{id}/examples",
             post(playbook::add_example),
+        )
+        .route(
+            "/api/v1/playbook/intents/{id}/examples/remove",
+            post(playbook::remove_example),
+        )
+        .route(
+            "/api/v1/playbook/intents/{id}/answer",
+            put(playbook::set_answer),
         )
         .route("/api/v1/playbook/versions", get(playbook::versions))
         .route(

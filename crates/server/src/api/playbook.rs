@@ -197,6 +197,57 @@ pub async fn add_example(
     created(&state, &admin, ip, v.version).await
 }
 
+/// Remove an example from an intent (admins only); its last one stays.
+#[utoipa::path(post, path = "/api/v1/playbook/intents/{id}/examples/remove", params(("id" = String, Path)),
+    request_body = ExampleIn,
+    responses((status = 201, body = VersionCreated), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn remove_example(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<ExampleIn>,
+) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
+    let summary = format!("Example removed from {id}");
+    let v = teach::change(&state, &admin, summary, |p| {
+        p.remove_example(&id, &body.text)
+    })
+    .await?;
+    created(&state, &admin, ip, v.version).await
+}
+
+/// An intent's answer in one locale.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnswerIn {
+    pub locale: String,
+    /// Empty removes the answer in that locale (not the desk's first locale's, unless the
+    /// intent always goes to a person).
+    pub text: String,
+}
+
+/// Set an intent's answer in one locale (admins only).
+#[utoipa::path(put, path = "/api/v1/playbook/intents/{id}/answer", params(("id" = String, Path)),
+    request_body = AnswerIn,
+    responses((status = 201, body = VersionCreated), (status = 400), (status = 401), (status = 403)),
+    security(("bearer" = [])))]
+pub async fn set_answer(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    Admin(admin): Admin,
+    Path(id): Path<String>,
+    ApiJson(body): ApiJson<AnswerIn>,
+) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
+    let summary = format!("Answer of {id} ({}) changed", body.locale);
+    let text = desk::text::clean(&body.text).unwrap_or_default();
+    let v = teach::change(&state, &admin, summary, |p| {
+        p.set_answer(&id, &body.locale, &text)
+    })
+    .await?;
+    created(&state, &admin, ip, v.version).await
+}
+
 /// Make an earlier version's playbook the newest again (admins only), as a new version.
 #[utoipa::path(post, path = "/api/v1/playbook/rollback", request_body = RollbackIn,
     responses((status = 201, body = VersionCreated), (status = 400), (status = 401), (status = 403)),

@@ -269,9 +269,32 @@ fn intents(lang: Lang, csrf: &str, playbook: &Playbook) -> Markup {
                         @if intent.kind == IntentKind::Sales { " · " (lang.t("Vertrieb", "sales")) }
                     }
                     @if !intent.skills.is_empty() { p { "Skills: " (intent.skills.join(", ")) } }
-                    ul.examples { @for e in &intent.examples { li { (e) } } }
-                    @for (locale, answer) in &intent.answer {
-                        p.answer { strong { (locale) ": " } (answer) }
+                    ul.examples {
+                        @for e in &intent.examples {
+                            li {
+                                (e) " "
+                                form.inline method="post" action="/admin/playbook/examples/remove" {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    input type="hidden" name="lang" value=(lang.code());
+                                    input type="hidden" name="intent" value=(intent.id);
+                                    input type="hidden" name="text" value=(e);
+                                    button.small type="submit" aria-label={(lang.t("Entfernen: ", "Remove: ")) (e)} { (lang.t("Entfernen", "Remove")) }
+                                }
+                            }
+                        }
+                    }
+                    @for locale in &playbook.desk.locales {
+                        form.grid method="post" action="/admin/playbook/answer" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="lang" value=(lang.code());
+                            input type="hidden" name="intent" value=(intent.id);
+                            input type="hidden" name="locale" value=(locale);
+                            label for={"answer-" (intent.id) "-" (locale)} { (lang.t("Antwort", "Answer")) " (" (locale) ")" }
+                            textarea id={"answer-" (intent.id) "-" (locale)} name="text" rows="3" maxlength="4000" {
+                                (intent.answer.get(locale).map(String::as_str).unwrap_or_default())
+                            }
+                            button type="submit" { (lang.t("Antwort speichern", "Save the answer")) }
+                        }
                     }
                     form.inline method="post" action="/admin/playbook/examples" {
                         input type="hidden" name="csrf" value=(csrf);
@@ -423,6 +446,17 @@ pub struct ExampleForm {
 }
 
 #[derive(Deserialize)]
+pub struct AnswerForm {
+    csrf: String,
+    #[serde(default)]
+    lang: Option<String>,
+    intent: String,
+    locale: String,
+    #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
 pub struct IntentForm {
     csrf: String,
     #[serde(default)]
@@ -503,6 +537,45 @@ pub async fn add_example(
     let text = desk::text::clean(&f.text).unwrap_or_default();
     let summary = format!("Example added to {}", f.intent);
     let done = teach::change(&state, &agent, summary, |p| p.add_example(&f.intent, &text)).await;
+    after(&state, &headers, lang, done, &agent, ip).await
+}
+
+pub async fn remove_example(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<ExampleForm>,
+) -> Response {
+    let lang = lang_of(&state, f.lang.as_deref(), &headers);
+    let agent = match admin_form(&state, &headers, &f.csrf, lang).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let summary = format!("Example removed from {}", f.intent);
+    let done = teach::change(&state, &agent, summary, |p| {
+        p.remove_example(&f.intent, &f.text)
+    })
+    .await;
+    after(&state, &headers, lang, done, &agent, ip).await
+}
+
+pub async fn set_answer(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<AnswerForm>,
+) -> Response {
+    let lang = lang_of(&state, f.lang.as_deref(), &headers);
+    let agent = match admin_form(&state, &headers, &f.csrf, lang).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let text = desk::text::clean(&f.text).unwrap_or_default();
+    let summary = format!("Answer of {} ({}) changed", f.intent, f.locale);
+    let done = teach::change(&state, &agent, summary, |p| {
+        p.set_answer(&f.intent, &f.locale, &text)
+    })
+    .await;
     after(&state, &headers, lang, done, &agent, ip).await
 }
 

@@ -61,6 +61,11 @@ pub fn router() -> Router<AppState> {
             post(admin_playbook::add_example),
         )
         .route("/admin/playbook/rollback", post(admin_playbook::rollback))
+        .route(
+            "/admin/playbook/examples/remove",
+            post(admin_playbook::remove_example),
+        )
+        .route("/admin/playbook/answer", post(admin_playbook::set_answer))
         .route("/admin/playbook/diff", get(admin_playbook::diff))
         .route("/admin/suggestions", get(admin_suggestions::show))
         .route(
