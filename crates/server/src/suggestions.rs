@@ -14,6 +14,7 @@
 use std::collections::BTreeMap;
 
 use desk::{Author, Reason};
+use nlu::features::Weighed;
 use playbook::NewIntent;
 use store::{Conversation, Lesson, LessonStatus, NewLesson, VersionInfo};
 
@@ -63,13 +64,6 @@ pub async fn learn_from(state: &AppState, conversation: &Conversation) {
     else {
         return;
     };
-    let Some(question) = messages[..handoff_at]
-        .iter()
-        .rev()
-        .find(|m| m.author == Author::Customer)
-    else {
-        return;
-    };
     let answers: Vec<&str> = messages[handoff_at..]
         .iter()
         .filter(|m| m.author == Author::Agent)
@@ -79,16 +73,10 @@ pub async fn learn_from(state: &AppState, conversation: &Conversation) {
     if answers.is_empty() {
         return;
     }
-    let mut names: Vec<&str> = Vec::new();
-    names.extend(conversation.customer.name.as_deref());
-    names.extend(conversation.assignee.as_ref().map(|a| a.name.as_str()));
-    let lesson = NewLesson {
-        conversation: conversation.id.clone(),
-        question: desk::mask::mask(&question.text, &names),
-        answer: desk::mask::mask(&answers.join("\n"), &names),
-        locale: conversation.locale.clone(),
-        guesses: needs.guesses.clone(),
-        by_agent: false,
+    let agent = conversation.assignee.as_ref().map(|a| a.name.as_str());
+    let answer = answers.join("\n");
+    let Some(lesson) = lesson(conversation, &messages, handoff_at, &answer, agent, false) else {
+        return;
     };
     if let Err(e) = state.store.lessons().add_lesson(lesson).await {
         tracing::warn!(error = %e, "cannot keep a lesson");
@@ -170,7 +158,7 @@ pub async fn suggestions(state: &AppState) -> DeskResult<Vec<Suggestion>> {
 /// question or answer is alike enough, else starts its own.
 fn group(lessons: Vec<Lesson>, taught: &Taught) -> Vec<Suggestion> {
     let tier = &taught.tier;
-    let mut groups: Vec<Vec<(Lesson, nlu::features::Weighed, nlu::features::Weighed)>> = Vec::new();
+    let mut groups: Vec<Vec<Member>> = Vec::new();
     for lesson in lessons {
         let q = tier.likeness(&lesson.new.question);
         let a = tier.likeness(&lesson.new.answer);
@@ -184,25 +172,41 @@ fn group(lessons: Vec<Lesson>, taught: &Taught) -> Vec<Suggestion> {
             None => groups.push(vec![(lesson, q, a)]),
         }
     }
+    // The intents' answers, weighed once for every group.
+    let known: Vec<(&str, Weighed)> = taught
+        .playbook
+        .intents
+        .iter()
+        .filter(|i| !i.handoff)
+        .flat_map(|i| i.answer.values().map(|t| (i.id.as_str(), tier.likeness(t))))
+        .collect();
     let mut out: Vec<Suggestion> = groups
         .into_iter()
-        .map(|g| {
-            let answers: Vec<nlu::features::Weighed> = g.iter().map(|m| m.2.clone()).collect();
-            let lessons: Vec<Lesson> = g.into_iter().map(|m| m.0).collect();
-            suggestion(lessons, &answers, taught)
-        })
+        .map(|g| suggestion(g, &known, taught))
         .collect();
     out.sort_by(|a, b| b.count().cmp(&a.count()).then(a.id.cmp(&b.id)));
     out
 }
 
+/// A lesson with its question and answer weighed.
+type Member = (Lesson, Weighed, Weighed);
+
 /// One group as a suggestion: its candidates from the machine's guesses at handoff and from how
-/// close the agents' answers came to each intent's answers.
-fn suggestion(
-    lessons: Vec<Lesson>,
-    answers: &[nlu::features::Weighed],
-    taught: &Taught,
-) -> Suggestion {
+/// close the agents' answers came to each intent's answers (`known`, weighed).
+fn suggestion(members: Vec<Member>, known: &[(&str, Weighed)], taught: &Taught) -> Suggestion {
+    let mut matched: Option<(String, f32)> = None;
+    let mut answer_scores: Vec<(&str, f32)> = Vec::with_capacity(known.len());
+    for (intent, theirs) in known {
+        let best = members
+            .iter()
+            .map(|m| m.2.similarity(theirs))
+            .fold(0.0, f32::max);
+        answer_scores.push((intent, best));
+        if matched.as_ref().is_none_or(|m| best > m.1) {
+            matched = Some(((*intent).to_owned(), best));
+        }
+    }
+    let lessons: Vec<Lesson> = members.into_iter().map(|m| m.0).collect();
     let mut scores: BTreeMap<String, f32> = BTreeMap::new();
     for lesson in &lessons {
         for g in &lesson.new.guesses {
@@ -213,20 +217,9 @@ fn suggestion(
     }
     let n = lessons.len().max(1) as f32;
     scores.values_mut().for_each(|s| *s /= n);
-    let mut matched: Option<(String, f32)> = None;
-    for intent in taught.playbook.intents.iter().filter(|i| !i.handoff) {
-        for text in intent.answer.values() {
-            let theirs = taught.tier.likeness(text);
-            let best = answers
-                .iter()
-                .map(|a| a.similarity(&theirs))
-                .fold(0.0, f32::max);
-            let entry = scores.entry(intent.id.clone()).or_default();
-            *entry = entry.max(best);
-            if matched.as_ref().is_none_or(|m| best > m.1) {
-                matched = Some((intent.id.clone(), best));
-            }
-        }
+    for (intent, best) in answer_scores {
+        let entry = scores.entry(intent.to_owned()).or_default();
+        *entry = entry.max(best);
     }
     let mut candidates: Vec<(String, f32)> = scores.into_iter().filter(|(_, s)| *s > 0.0).collect();
     candidates.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
@@ -267,13 +260,14 @@ pub enum Acceptance {
 
 /// Accepts suggestion `id`: the playbook gets a new version, and its lessons are settled. With
 /// `only`, just those of its questions are taken (an admin leaves out the ones that do not
-/// belong); the others are settled as rejected.
+/// belong); the others are settled as rejected. Written to the audit log.
 pub async fn accept(
     state: &AppState,
     admin: &desk::Agent,
     id: &str,
     how: Acceptance,
     only: Option<Vec<String>>,
+    address: std::net::IpAddr,
 ) -> DeskResult<VersionInfo> {
     let found = find(state, id).await?;
     let all = found.questions();
@@ -361,13 +355,38 @@ pub async fn accept(
     lessons
         .settle_lessons(&ids(&left), LessonStatus::Rejected)
         .await?;
+    let target = format!("playbook:{}", version.version);
+    crate::audit::record(
+        state,
+        Some(admin.id),
+        "suggestion_accepted",
+        target,
+        Some(address),
+    )
+    .await;
     Ok(version)
 }
 
-/// Rejects suggestion `id`: its lessons are settled and it does not come back.
-pub async fn reject(state: &AppState, id: &str) -> DeskResult<()> {
+/// Rejects suggestion `id`: its lessons are settled and it does not come back. Written to the
+/// audit log.
+pub async fn reject(
+    state: &AppState,
+    admin: &desk::Agent,
+    id: &str,
+    address: std::net::IpAddr,
+) -> DeskResult<()> {
     let found = find(state, id).await?;
-    settle(state, &found, LessonStatus::Rejected).await
+    settle(state, &found, LessonStatus::Rejected).await?;
+    let target = format!("suggestion:{id}");
+    crate::audit::record(
+        state,
+        Some(admin.id),
+        "suggestion_rejected",
+        target,
+        Some(address),
+    )
+    .await;
+    Ok(())
 }
 
 /// Settles every lesson of `s` as `status`.
@@ -395,28 +414,52 @@ pub async fn suggest_answer(
             "only one's own replies can be suggested as an answer".into(),
         ));
     }
-    let Some(question) = messages[..at]
-        .iter()
-        .rev()
-        .find(|m| m.author == Author::Customer)
-    else {
+    let Some(lesson) = lesson(
+        conversation,
+        &messages,
+        at,
+        &reply.text,
+        Some(&agent.name),
+        true,
+    ) else {
         return Err(DeskError::invalid(
             "message: no customer question comes before this reply",
         ));
     };
-    let mut names: Vec<&str> = vec![agent.name.as_str()];
-    names.extend(conversation.customer.name.as_deref());
-    let lesson = NewLesson {
+    Ok(state.store.lessons().add_lesson(lesson).await?)
+}
+
+/// The lesson of `answer` to the customer's question that comes last before `messages[at]`,
+/// both masked (with the customer's and the `agent`'s names); `None` without such a question.
+fn lesson(
+    conversation: &Conversation,
+    messages: &[store::Message],
+    at: usize,
+    answer: &str,
+    agent: Option<&str>,
+    by_agent: bool,
+) -> Option<NewLesson> {
+    let question = messages[..at]
+        .iter()
+        .rev()
+        .find(|m| m.author == Author::Customer)?;
+    let names: Vec<&str> = conversation
+        .customer
+        .name
+        .as_deref()
+        .into_iter()
+        .chain(agent)
+        .collect();
+    Some(NewLesson {
         conversation: conversation.id.clone(),
         question: desk::mask::mask(&question.text, &names),
-        answer: desk::mask::mask(&reply.text, &names),
+        answer: desk::mask::mask(answer, &names),
         locale: conversation.locale.clone(),
         guesses: conversation
             .handoff
             .as_ref()
             .map(|n| n.guesses.clone())
             .unwrap_or_default(),
-        by_agent: true,
-    };
-    Ok(state.store.lessons().add_lesson(lesson).await?)
+        by_agent,
+    })
 }

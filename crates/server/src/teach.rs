@@ -267,40 +267,52 @@ pub async fn rollback(
 }
 
 /// Adds the version `make` writes from the newest one's TOML, again on a newer one if another
-/// came in between.
+/// came in between; the teacher is woken.
 async fn add_version(
     state: &AppState,
     author: &desk::Agent,
     summary: String,
     make: impl Fn(&str) -> DeskResult<String>,
 ) -> DeskResult<VersionInfo> {
-    let playbooks = state.store.playbooks();
+    let added = add_after_newest(
+        state.store.playbooks(),
+        &author.email,
+        &summary,
+        None,
+        |newest| make(&newest.ok_or(DeskError::Internal)?.toml),
+    )
+    .await?;
+    state.teacher.wake();
+    Ok(added)
+}
+
+/// Adds the version `make` writes from the newest one (`None` in an empty store) after it; if
+/// another version came in between, `make` runs again on that one (at most [`ATTEMPTS`] times).
+/// Every change of the playbook goes through here: the desk's edits and `tandem playbook import`.
+pub async fn add_after_newest<E: From<StoreError>>(
+    playbooks: &dyn store::Playbooks,
+    author: &str,
+    summary: &str,
+    source: Option<String>,
+    make: impl Fn(Option<&store::PlaybookVersion>) -> Result<String, E>,
+) -> Result<VersionInfo, E> {
     for _ in 0..ATTEMPTS {
-        let newest = playbooks
-            .playbook_version(None)
-            .await?
-            .ok_or(DeskError::Internal)?;
+        let newest = playbooks.playbook_version(None).await?;
         let added = playbooks
             .add_playbook_version(NewVersion {
-                toml: make(&newest.toml)?,
-                author: author.email.clone(),
-                summary: summary.clone(),
-                source: None,
-                after: Some(newest.info.version),
+                toml: make(newest.as_ref())?,
+                author: author.to_owned(),
+                summary: summary.to_owned(),
+                source: source.clone(),
+                after: newest.map(|v| v.info.version),
             })
             .await;
         match added {
-            Ok(v) => {
-                state.teacher.wake();
-                return Ok(v);
-            }
             Err(StoreError::Conflict(_)) => continue,
-            Err(e) => return Err(e.into()),
+            other => return Ok(other?),
         }
     }
-    Err(DeskError::Store(StoreError::Refused(
-        "the playbook keeps changing; try again".into(),
-    )))
+    Err(StoreError::Refused("the playbook keeps changing; try again".into()).into())
 }
 
 /// A unified diff between versions `from` (default: the one before `to`) and `to` (default: the

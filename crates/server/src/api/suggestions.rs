@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::playbook::VersionCreated;
-use crate::audit;
 use crate::auth::{Access, Admin, Opened, Read};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientIp};
@@ -128,16 +127,7 @@ pub async fn accept(
             ))
         }
     };
-    let v = suggestions::accept(&state, &admin, &id, how, body.questions).await?;
-    let target = format!("playbook:{}", v.version);
-    audit::record(
-        &state,
-        Some(admin.id),
-        "suggestion_accepted",
-        target,
-        Some(ip),
-    )
-    .await;
+    let v = suggestions::accept(&state, &admin, &id, how, body.questions, ip).await?;
     Ok((
         StatusCode::CREATED,
         Json(VersionCreated { version: v.version }),
@@ -154,16 +144,7 @@ pub async fn reject(
     Admin(admin): Admin,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    suggestions::reject(&state, &id).await?;
-    let target = format!("suggestion:{id}");
-    audit::record(
-        &state,
-        Some(admin.id),
-        "suggestion_rejected",
-        target,
-        Some(ip),
-    )
-    .await;
+    suggestions::reject(&state, &admin, &id, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

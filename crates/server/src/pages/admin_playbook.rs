@@ -52,7 +52,7 @@ pub async fn show(
 }
 
 /// The page's language: the form's or query's `lang`, the browser's, the desk's.
-pub(super) fn lang_of(state: &AppState, wanted: Option<&str>, headers: &HeaderMap) -> Lang {
+fn lang_of(state: &AppState, wanted: Option<&str>, headers: &HeaderMap) -> Lang {
     let q = super::layout::LangQuery {
         lang: wanted.map(str::to_owned),
     };
@@ -506,13 +506,15 @@ async fn after(
     }
 }
 
-/// The admin behind a form, once its CSRF token is checked.
+/// The page's language (the form's `lang` first) and the admin behind a form, once its CSRF
+/// token is checked.
 pub(super) async fn admin_form(
     state: &AppState,
     headers: &HeaderMap,
     csrf: &str,
-    lang: Lang,
-) -> Result<desk::Agent, Response> {
+    wanted: Option<&str>,
+) -> Result<(Lang, desk::Agent), Response> {
+    let lang = lang_of(state, wanted, headers);
     let (_, agent) = signed_in_form(state, headers, csrf).await?;
     if agent.role != desk::Role::Admin {
         return Err(error_response(
@@ -520,7 +522,7 @@ pub(super) async fn admin_form(
             crate::error::ApiError::forbidden(lang.t("Nur für Administratoren.", "Admins only.")),
         ));
     }
-    Ok(agent)
+    Ok((lang, agent))
 }
 
 pub async fn add_example(
@@ -529,9 +531,8 @@ pub async fn add_example(
     headers: HeaderMap,
     Form(f): Form<ExampleForm>,
 ) -> Response {
-    let lang = lang_of(&state, f.lang.as_deref(), &headers);
-    let agent = match admin_form(&state, &headers, &f.csrf, lang).await {
-        Ok(a) => a,
+    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let text = desk::text::clean(&f.text).unwrap_or_default();
@@ -546,9 +547,8 @@ pub async fn remove_example(
     headers: HeaderMap,
     Form(f): Form<ExampleForm>,
 ) -> Response {
-    let lang = lang_of(&state, f.lang.as_deref(), &headers);
-    let agent = match admin_form(&state, &headers, &f.csrf, lang).await {
-        Ok(a) => a,
+    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let summary = format!("Example removed from {}", f.intent);
@@ -565,9 +565,8 @@ pub async fn set_answer(
     headers: HeaderMap,
     Form(f): Form<AnswerForm>,
 ) -> Response {
-    let lang = lang_of(&state, f.lang.as_deref(), &headers);
-    let agent = match admin_form(&state, &headers, &f.csrf, lang).await {
-        Ok(a) => a,
+    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let text = desk::text::clean(&f.text).unwrap_or_default();
@@ -585,9 +584,8 @@ pub async fn add_intent(
     headers: HeaderMap,
     Form(f): Form<IntentForm>,
 ) -> Response {
-    let lang = lang_of(&state, f.lang.as_deref(), &headers);
-    let agent = match admin_form(&state, &headers, &f.csrf, lang).await {
-        Ok(a) => a,
+    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let clean = |t: &str| desk::text::clean(t).unwrap_or_default();
@@ -624,9 +622,8 @@ pub async fn rollback(
     headers: HeaderMap,
     Form(f): Form<RollbackForm>,
 ) -> Response {
-    let lang = lang_of(&state, f.lang.as_deref(), &headers);
-    let agent = match admin_form(&state, &headers, &f.csrf, lang).await {
-        Ok(a) => a,
+    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let done = teach::rollback(&state, &agent, f.version).await;

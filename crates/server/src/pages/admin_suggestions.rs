@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 
-use super::admin_playbook::{admin_form, lang_of};
+use super::admin_playbook::admin_form;
 use super::console::{admin_session, console_top_bar, error_response, head};
 use super::layout::{document, Lang, LangQuery};
 use crate::extract::ClientIp;
@@ -98,8 +98,8 @@ async fn page(
                             @for locale in &playbook.desk.locales {
                                 label for={(s.id) "-answer-" (locale)} { (lang.t("Antwort", "Answer")) " (" (locale) ")" }
                                 textarea id={(s.id) "-answer-" (locale)} name={"answer_" (locale)} rows="3" {
-                                    @if s.lessons.iter().any(|l| l.new.locale.as_str() == locale.as_str()) {
-                                        (s.lessons.iter().find(|l| l.new.locale.as_str() == locale.as_str()).map(|l| l.new.answer.as_str()).unwrap_or_default())
+                                    @if let Some(l) = s.lessons.iter().find(|l| l.new.locale.as_str() == locale.as_str()) {
+                                        (l.new.answer)
                                     }
                                 }
                             }
@@ -154,9 +154,8 @@ pub async fn accept(
     headers: HeaderMap,
     Form(f): Form<AcceptForm>,
 ) -> Response {
-    let lang = lang_of(&state, f.lang.as_deref(), &headers);
-    let agent = match admin_form(&state, &headers, &f.csrf, lang).await {
-        Ok(a) => a,
+    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
     let how = match (f.new_id.filter(|n| !n.trim().is_empty()), f.intent) {
@@ -181,22 +180,22 @@ pub async fn accept(
             return page(&state, &headers, lang, Some(said.into())).await;
         }
     };
-    match suggestions::accept(&state, &agent, &id, how, None).await {
-        Ok(v) => {
-            let target = format!("playbook:{}", v.version);
-            crate::audit::record(
-                &state,
-                Some(agent.id),
-                "suggestion_accepted",
-                target,
-                Some(ip),
-            )
-            .await;
-            Redirect::to(&format!("/admin/suggestions?lang={}", lang.code())).into_response()
-        }
+    let done = suggestions::accept(&state, &agent, &id, how, None, ip).await;
+    settled(&state, &headers, lang, done.map(|_| ())).await
+}
+
+/// After an accept or a reject: back to the list, or the list with the refusal.
+async fn settled(
+    state: &AppState,
+    headers: &HeaderMap,
+    lang: Lang,
+    done: crate::service::DeskResult<()>,
+) -> Response {
+    match done {
+        Ok(()) => Redirect::to(&format!("/admin/suggestions?lang={}", lang.code())).into_response(),
         Err(e) => {
             let message = crate::error::ApiError::from(e).message;
-            page(&state, &headers, lang, Some(message)).await
+            page(state, headers, lang, Some(message)).await
         }
     }
 }
@@ -208,27 +207,10 @@ pub async fn reject(
     headers: HeaderMap,
     Form(f): Form<RejectForm>,
 ) -> Response {
-    let lang = lang_of(&state, f.lang.as_deref(), &headers);
-    let agent = match admin_form(&state, &headers, &f.csrf, lang).await {
-        Ok(a) => a,
+    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
+        Ok(found) => found,
         Err(r) => return r,
     };
-    match suggestions::reject(&state, &id).await {
-        Ok(()) => {
-            let target = format!("suggestion:{id}");
-            crate::audit::record(
-                &state,
-                Some(agent.id),
-                "suggestion_rejected",
-                target,
-                Some(ip),
-            )
-            .await;
-            Redirect::to(&format!("/admin/suggestions?lang={}", lang.code())).into_response()
-        }
-        Err(e) => {
-            let message = crate::error::ApiError::from(e).message;
-            page(&state, &headers, lang, Some(message)).await
-        }
-    }
+    let done = suggestions::reject(&state, &agent, &id, ip).await;
+    settled(&state, &headers, lang, done).await
 }

@@ -52,6 +52,9 @@ pub struct LearningBenchArgs {
     pub seed: u64,
 }
 
+/// The address the simulated admin works from (for the audit log).
+const LOCAL: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
 /// One customer message with what should happen to it: `Some(intent)` answered with it,
 /// `None` handed off.
 struct Message {
@@ -374,10 +377,12 @@ async fn replay(
                     v
                 });
             let done = match how {
-                Some(how) => suggestions::accept(&state, &agent, &s.id, how, Some(belongs))
+                Some(how) => suggestions::accept(&state, &agent, &s.id, how, Some(belongs), LOCAL)
                     .await
                     .map(|_| true),
-                None => suggestions::reject(&state, &s.id).await.map(|()| false),
+                None => suggestions::reject(&state, &agent, &s.id, LOCAL)
+                    .await
+                    .map(|()| false),
             };
             match done {
                 Ok(true) => day.accepted += 1,

@@ -6,7 +6,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use playbook::Playbook;
-use store::{NewVersion, StoreError};
 
 #[derive(clap::Args, Debug)]
 pub struct PlaybookArgs {
@@ -114,38 +113,23 @@ async fn import(args: ImportArgs) -> anyhow::Result<()> {
         );
     }
     let store = open(&args.store).await?;
-    let playbooks = store.playbooks();
     let summary = args
         .summary
         .unwrap_or_else(|| format!("Imported from {}", args.file.display()));
-    for _ in 0..5 {
-        let after = playbooks
-            .playbook_version(None)
-            .await?
-            .map(|v| v.info.version);
-        let added = playbooks
-            .add_playbook_version(NewVersion {
-                toml: text.clone(),
-                author: "import".into(),
-                summary: summary.clone(),
-                source: Some(server::teach::source_of(&text)),
-                after,
-            })
-            .await;
-        match added {
-            Ok(v) => {
-                println!(
-                    "playbook version {} added; a running desk answers with it within {} s",
-                    v.version,
-                    server::teach::BACKSTOP.as_secs()
-                );
-                return Ok(());
-            }
-            Err(StoreError::Conflict(_)) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    anyhow::bail!("the playbook keeps changing under this import; try again")
+    let v = server::teach::add_after_newest(
+        store.playbooks(),
+        "import",
+        &summary,
+        Some(server::teach::source_of(&text)),
+        |_| Ok::<_, anyhow::Error>(text.clone()),
+    )
+    .await?;
+    println!(
+        "playbook version {} added; a running desk answers with it within {} s",
+        v.version,
+        server::teach::BACKSTOP.as_secs()
+    );
+    Ok(())
 }
 
 async fn versions(args: StoreArgs) -> anyhow::Result<()> {
