@@ -5,7 +5,8 @@
 // and resolves each. Then an admin, in Chromium: the suggestions page groups the three questions
 // (masked), the admin makes them a new intent with an answer; the playbook editor lists it, its
 // "try it" box shows the live decision as the admin types, an example is added by keyboard, and
-// the version history shows the changes. Both pages pass axe-core in German and English.
+// the version history shows the changes; the intent's settings, a routing rule and
+// [out_of_scope] are changed through their forms. Both pages pass axe-core in German and English.
 // Screenshots: docs/screenshots/suggestions.png, docs/screenshots/playbook.png.
 
 import { after, before, describe, it } from "node:test";
@@ -154,6 +155,38 @@ describe("the playbook in the desk", () => {
       const added = await page.locator("pre.diff ins").allInnerTexts();
       assert.deepEqual(added.map((l) => l.replace(/\s+/g, " ")), ['+ "Newsletter abbestellen",']);
       assert.equal(await page.locator("pre.diff del").count(), 0);
+      await assertA11y(page, "de");
+
+      // The rest of the editor: the newsletter always goes to a person now, and complaints need
+      // people level 5; the "try it" box shows the handoff once the new version is live.
+      await page.goto(`${desk.url}/admin/playbook`);
+      await page.locator("summary", { hasText: "newsletter" }).click();
+      const settings = page.getByRole("form", { name: "Einstellungen von newsletter" });
+      await settings.getByLabel("Immer an einen Menschen").check();
+      await settings.getByRole("button", { name: "Einstellungen speichern" }).click();
+      await page.waitForURL((u) => u.searchParams.get("saved") !== null);
+      await eventually("the handoff is live", async () => {
+        const tryBox = page.getByLabel("Eine Kundennachricht");
+        await tryBox.fill("");
+        await tryBox.pressSequentially("Gibt es bei euch einen Newsletter?", { delay: 5 });
+        try {
+          await page.locator("#try-result", { hasText: "Übergibt an einen Menschen" }).waitFor({ timeout: 2_000 });
+          return true;
+        } catch {
+          await page.reload();
+          return false;
+        }
+      }, 30_000);
+      const complaint = page.getByRole("form", { name: "Beschwerde" });
+      await complaint.getByLabel("Menschen").selectOption("5");
+      await complaint.getByRole("button", { name: "Regel speichern" }).click();
+      await page.waitForURL((u) => u.searchParams.get("saved") !== null);
+      await page.getByRole("form", { name: "Beschwerde" }).getByText("eigene Regel").waitFor();
+      assert.equal(await page.getByRole("form", { name: "Beschwerde" }).getByLabel("Menschen").inputValue(), "5");
+      await page.getByLabel("Neue Nachricht, die der Bot nie beantwortet").fill("Wie wird das Wetter morgen?");
+      await page.getByLabel("Neue Nachricht, die der Bot nie beantwortet").press("Enter");
+      await page.waitForURL((u) => u.searchParams.get("saved") !== null);
+      await page.locator("#oos-h + p + ul", { hasText: "Wie wird das Wetter morgen?" }).waitFor();
       await assertA11y(page, "de");
 
       for (const path of ["/admin/playbook", "/admin/suggestions"]) {

@@ -122,7 +122,7 @@ pub(crate) fn valid_id(id: &str) -> bool {
 
 impl Routing {
     /// Every problem of the routing overrides, with the reason whose entry it is in.
-    fn problems(&self) -> Vec<(Option<&str>, String)> {
+    pub(crate) fn problems(&self) -> Vec<(Option<&str>, String)> {
         let mut out = Vec::new();
         for (reason, needs) in &self.needs {
             let r = Some(reason.as_str());

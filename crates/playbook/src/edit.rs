@@ -24,6 +24,14 @@ pub struct NewIntent {
     pub skills: Vec<String>,
 }
 
+/// What an admin may change about an intent besides its examples and answers; `None` keeps it.
+#[derive(Debug, Clone, Default)]
+pub struct IntentSettings {
+    pub kind: Option<IntentKind>,
+    pub handoff: Option<bool>,
+    pub skills: Option<Vec<String>>,
+}
+
 /// Why an edit was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EditError {
@@ -35,7 +43,7 @@ pub enum EditError {
     },
 }
 
-fn invalid(field: &'static str, message: impl Into<String>) -> EditError {
+pub(crate) fn invalid(field: &'static str, message: impl Into<String>) -> EditError {
     EditError::Invalid {
         field,
         message: message.into(),
@@ -215,6 +223,60 @@ impl Playbook {
         Ok(())
     }
 
+    /// Changes `intent`'s kind, `handoff` and skills. Refused: an unknown intent, a blank skill,
+    /// letting the bot answer (`handoff = false`) an intent without an answer in the desk's
+    /// first locale.
+    pub fn set_intent(&mut self, intent: &str, settings: IntentSettings) -> Result<(), EditError> {
+        let first = self.default_locale().to_owned();
+        let Some(found) = self.intents.iter_mut().find(|i| i.id == intent) else {
+            return Err(invalid("intent", format!("there is no intent {intent:?}")));
+        };
+        let skills = match settings.skills {
+            Some(skills) if skills.iter().any(|s| s.trim().is_empty()) => {
+                return Err(invalid("skills", "a skill must not be blank"));
+            }
+            Some(skills) => skills.iter().map(|s| s.trim().to_owned()).collect(),
+            None => found.skills.clone(),
+        };
+        let handoff = settings.handoff.unwrap_or(found.handoff);
+        if !handoff && !found.answer.contains_key(&first) {
+            return Err(invalid(
+                "handoff",
+                format!("the bot can only answer {intent:?} with an answer in the desk's first locale ({first})"),
+            ));
+        }
+        found.handoff = handoff;
+        found.skills = skills;
+        found.kind = settings.kind.unwrap_or(found.kind);
+        Ok(())
+    }
+
+    /// Removes `intent`. Refused: an unknown intent, the playbook's last intent.
+    pub fn remove_intent(&mut self, intent: &str) -> Result<(), EditError> {
+        let Some(at) = self.intents.iter().position(|i| i.id == intent) else {
+            return Err(invalid("intent", format!("there is no intent {intent:?}")));
+        };
+        if self.intents.len() <= 1 {
+            return Err(invalid("intent", "a playbook keeps at least one intent"));
+        }
+        self.intents.remove(at);
+        Ok(())
+    }
+
+    /// Removes `text` from `[out_of_scope]`. Refused: a text that is not there.
+    pub fn remove_out_of_scope(&mut self, text: &str) -> Result<(), EditError> {
+        let Some(at) = self
+            .out_of_scope
+            .examples
+            .iter()
+            .position(|e| e.trim() == text.trim())
+        else {
+            return Err(invalid("text", "this is not out of scope"));
+        };
+        self.out_of_scope.examples.remove(at);
+        Ok(())
+    }
+
     /// Adds `text` to `[out_of_scope]`: what the desk never answers. Refused: an empty or too
     /// long text, one already there.
     pub fn add_out_of_scope(&mut self, text: &str) -> Result<(), EditError> {
@@ -350,5 +412,59 @@ mod tests {
         assert_eq!(p.out_of_scope.examples, vec!["Wie wird das Wetter?"]);
         assert!(p.add_out_of_scope("Wie wird das Wetter?").is_err());
         assert!(Playbook::parse(&p.to_toml()).is_ok());
+        p.remove_out_of_scope("Wie wird das Wetter?")
+            .expect("removed");
+        assert!(p.out_of_scope.examples.is_empty());
+        assert!(p.remove_out_of_scope("Wie wird das Wetter?").is_err());
+    }
+
+    #[test]
+    fn an_intent_s_settings_change_only_when_they_make_sense() {
+        let mut p = base();
+        p.set_intent(
+            "a",
+            IntentSettings {
+                kind: Some(IntentKind::Sales),
+                handoff: Some(true),
+                skills: Some(vec![" billing ".into()]),
+            },
+        )
+        .expect("valid");
+        let a = &p.intents[0];
+        assert_eq!((a.kind, a.handoff), (IntentKind::Sales, true));
+        assert_eq!(a.skills, vec!["billing"]);
+        p.set_answer("a", "de", "")
+            .expect("a handoff intent may lose its answer");
+        for (intent, settings, field) in [
+            ("nope", IntentSettings::default(), "intent"),
+            (
+                "a",
+                IntentSettings {
+                    skills: Some(vec![" ".into()]),
+                    ..Default::default()
+                },
+                "skills",
+            ),
+            (
+                "a",
+                IntentSettings {
+                    handoff: Some(false),
+                    ..Default::default()
+                },
+                "handoff",
+            ),
+        ] {
+            match p.set_intent(intent, settings) {
+                Err(EditError::Invalid { field: f, .. }) => assert_eq!(f, field),
+                other => panic!("{field}: {other:?}"),
+            }
+        }
+        assert!(p.intents[0].handoff, "unchanged");
+        assert_eq!(p.intents[0].skills, vec!["billing"], "unchanged");
+        assert!(p.remove_intent("a").is_err(), "the last intent stays");
+        p.add_intent(new("parcel")).expect("valid");
+        p.remove_intent("a").expect("removed");
+        assert!(p.remove_intent("a").is_err());
+        assert_eq!(p.intents.len(), 1);
     }
 }

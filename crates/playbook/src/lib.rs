@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 mod check;
 mod edit;
+mod edit_routing;
 
 pub use check::Problem;
-pub use edit::{EditError, NewIntent};
+pub use edit::{EditError, IntentSettings, NewIntent};
 
 /// The built-in demo playbook: a German/English online shop.
 pub const DEMO: &str = include_str!("demo.toml");

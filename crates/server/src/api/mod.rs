@@ -9,6 +9,7 @@ pub mod help;
 mod mail;
 pub mod metrics;
 mod playbook;
+mod playbook_settings;
 mod suggestions;
 
 use axum::routing::{get, post, put};
@@ -32,6 +33,7 @@ use crate::wire;
         help::contact, help::comments, help::approve, help::reject,
         metrics::summary, metrics::summary_csv, metrics::conversations_csv, customers::export, customers::erase, customers::audit_log,
         playbook::get_playbook, playbook::add_intent, playbook::add_example, playbook::rollback, playbook::versions, playbook::triage, playbook::diff, playbook::version, playbook::remove_example, playbook::set_answer,
+        playbook_settings::set_intent, playbook_settings::remove_intent, playbook_settings::add_out_of_scope, playbook_settings::remove_out_of_scope, playbook_settings::set_needs, playbook_settings::reset_needs, playbook_settings::set_relax,
         suggestions::list, suggestions::accept, suggestions::reject, suggestions::suggest_answer,
     ),
     components(schemas(
@@ -51,6 +53,7 @@ use crate::wire;
         playbook::PlaybookOut, playbook::IntentOut, playbook::OutOfScopeOut, playbook::IntentIn, playbook::ExampleIn,
         playbook::RollbackIn, playbook::VersionCreated, playbook::VersionOut, playbook::VersionList, playbook::DiffOut, playbook::VersionText, playbook::AnswerIn,
         playbook::TriageIn, playbook::TriageOut, playbook::CandidateOut, crate::teach::Training,
+        playbook_settings::IntentSettingsIn, playbook_settings::NeedsIn, playbook_settings::RelaxStepIn, playbook_settings::RoutingOut, playbook_settings::RelaxIn,
         suggestions::SuggestionList, suggestions::SuggestionOut, suggestions::CandidateScore, suggestions::AcceptIn, suggestions::NewIntentIn,
     )),
     modifiers(&BearerAuth),
@@ -156,6 +159,26 @@ pub fn router() -> Router<AppState> {
         .route(
             "/api/v1/playbook/intents/{id}/answer",
             put(playbook::set_answer),
+        )
+        .route(
+            "/api/v1/playbook/intents/{id}",
+            put(playbook_settings::set_intent).delete(playbook_settings::remove_intent),
+        )
+        .route(
+            "/api/v1/playbook/out_of_scope",
+            post(playbook_settings::add_out_of_scope),
+        )
+        .route(
+            "/api/v1/playbook/out_of_scope/remove",
+            post(playbook_settings::remove_out_of_scope),
+        )
+        .route(
+            "/api/v1/playbook/routing/needs/{reason}",
+            put(playbook_settings::set_needs).delete(playbook_settings::reset_needs),
+        )
+        .route(
+            "/api/v1/playbook/routing/relax",
+            put(playbook_settings::set_relax),
         )
         .route("/api/v1/playbook/versions", get(playbook::versions))
         .route(

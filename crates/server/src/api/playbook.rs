@@ -49,11 +49,13 @@ pub struct PlaybookOut {
     pub training: Training,
     pub intents: Vec<IntentOut>,
     pub out_of_scope: OutOfScopeOut,
+    /// The routing overrides (extension).
+    pub routing: super::playbook_settings::RoutingOut,
 }
 
 /// A text as every stored text is kept (`desk::text::clean`); nothing visible is empty, which
 /// the edit then refuses by name.
-fn clean(text: &str) -> String {
+pub(super) fn clean(text: &str) -> String {
     desk::text::clean(text).unwrap_or_default()
 }
 
@@ -101,6 +103,7 @@ pub async fn get_playbook(
         out_of_scope: OutOfScopeOut {
             examples: playbook.out_of_scope.examples,
         },
+        routing: super::playbook_settings::RoutingOut::of(playbook.routing.as_ref()),
     }))
 }
 
@@ -153,15 +156,7 @@ pub async fn add_intent(
     Admin(admin): Admin,
     ApiJson(body): ApiJson<IntentIn>,
 ) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
-    let kind = match body.kind.as_deref() {
-        None | Some("service") => IntentKind::Service,
-        Some("sales") => IntentKind::Sales,
-        Some(_) => {
-            return Err(ApiError::bad_request(
-                "kind: must be \"service\" or \"sales\"",
-            ))
-        }
-    };
+    let kind = super::playbook_settings::kind_of(body.kind.as_deref())?.unwrap_or_default();
     let new = NewIntent {
         id: body.id,
         kind,
@@ -262,7 +257,7 @@ pub async fn rollback(
     created(&state, &admin, ip, v.version).await
 }
 
-async fn created(
+pub(super) async fn created(
     state: &AppState,
     admin: &desk::Agent,
     ip: std::net::IpAddr,

@@ -132,6 +132,8 @@ async fn page(
                 }
                 (intents(lang, &csrf, &playbook))
                 (new_intent(lang, &csrf, &playbook))
+                (super::playbook_settings::out_of_scope(lang, &csrf, &playbook))
+                (super::playbook_settings::routing(lang, &csrf, &playbook))
                 (history(lang, &csrf, &versions))
             }
         },
@@ -268,7 +270,6 @@ fn intents(lang: Lang, csrf: &str, playbook: &Playbook) -> Markup {
                         @if intent.handoff { " · " (lang.t("immer an einen Menschen", "always to a person")) }
                         @if intent.kind == IntentKind::Sales { " · " (lang.t("Vertrieb", "sales")) }
                     }
-                    @if !intent.skills.is_empty() { p { "Skills: " (intent.skills.join(", ")) } }
                     ul.examples {
                         @for e in &intent.examples {
                             li {
@@ -304,11 +305,8 @@ fn intents(lang: Lang, csrf: &str, playbook: &Playbook) -> Markup {
                         input id={"ex-" (intent.id)} name="text" required maxlength="1000";
                         button type="submit" { (lang.t("Hinzufügen", "Add")) }
                     }
+                    (super::playbook_settings::intent_settings(lang, csrf, intent))
                 }
-            }
-            @if !playbook.out_of_scope.examples.is_empty() {
-                h3 { (lang.t("Nicht unser Thema ([out_of_scope])", "Not ours ([out_of_scope])")) }
-                ul { @for e in &playbook.out_of_scope.examples { li { (e) } } }
             }
         }
     }
@@ -484,7 +482,7 @@ pub struct RollbackForm {
 }
 
 /// After a change: back to the editor, or the editor with the refusal.
-async fn after(
+pub(super) async fn after(
     state: &AppState,
     headers: &HeaderMap,
     lang: Lang,

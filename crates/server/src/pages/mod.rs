@@ -19,6 +19,7 @@ mod dashboard_tiles;
 mod help;
 mod help_admin;
 mod layout;
+mod playbook_settings;
 mod shop;
 
 use axum::routing::{get, post};
@@ -67,6 +68,27 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/playbook/answer", post(admin_playbook::set_answer))
         .route("/admin/playbook/diff", get(admin_playbook::diff))
+        .route(
+            "/admin/playbook/intent",
+            post(playbook_settings::set_intent),
+        )
+        .route(
+            "/admin/playbook/intent/remove",
+            post(playbook_settings::remove_intent),
+        )
+        .route(
+            "/admin/playbook/out_of_scope",
+            post(playbook_settings::add_out_of_scope),
+        )
+        .route(
+            "/admin/playbook/out_of_scope/remove",
+            post(playbook_settings::remove_out_of_scope),
+        )
+        .route(
+            "/admin/playbook/routing",
+            post(playbook_settings::set_needs),
+        )
+        .route("/admin/playbook/relax", post(playbook_settings::set_relax))
         .route("/admin/suggestions", get(admin_suggestions::show))
         .route(
             "/admin/suggestions/{id}/accept",
