@@ -183,10 +183,10 @@ describe("the playbook in the desk", () => {
       await page.waitForURL((u) => u.searchParams.get("saved") !== null);
       await page.getByRole("form", { name: "Beschwerde" }).getByText("eigene Regel").waitFor();
       assert.equal(await page.getByRole("form", { name: "Beschwerde" }).getByLabel("Menschen").inputValue(), "5");
-      await page.getByLabel("Neue Nachricht, die der Bot nie beantwortet").fill("Wie wird das Wetter morgen?");
+      await page.getByLabel("Neue Nachricht, die der Bot nie beantwortet").fill("Verkauft ihr auch Konzertkarten?");
       await page.getByLabel("Neue Nachricht, die der Bot nie beantwortet").press("Enter");
       await page.waitForURL((u) => u.searchParams.get("saved") !== null);
-      await page.locator("#oos-h + p + ul", { hasText: "Wie wird das Wetter morgen?" }).waitFor();
+      await page.locator("#oos-h + p + ul", { hasText: "Verkauft ihr auch Konzertkarten?" }).waitFor();
       await assertA11y(page, "de");
 
       for (const path of ["/admin/playbook", "/admin/suggestions"]) {

@@ -71,6 +71,8 @@ pub struct Machine {
     encoder: ArcSwapOption<Batcher>,
     /// Held while a tier is trained to replace this one, so trainings never overtake each other.
     training: std::sync::Mutex<()>,
+    /// The encoder's vectors of lessons' questions, for grouping suggestions.
+    pub vectors: crate::suggestions::Vectors,
 }
 
 impl Machine {
@@ -79,6 +81,7 @@ impl Machine {
             now: ArcSwap::from_pointee(taught),
             encoder: ArcSwapOption::new(encoder),
             training: std::sync::Mutex::new(()),
+            vectors: crate::suggestions::Vectors::default(),
         }
     }
 

@@ -7,13 +7,18 @@
 //!   teach nothing the machine should answer, and are left out.
 //! - [`suggestions`]: the open lessons grouped by likeness (of the questions, or of the agents'
 //!   answers: agents answering the same new thing write alike), each group with the intents it is
-//!   closest to. A group whose agents answered like an existing intent's answer suggests adding
+//!   closest to. With the encoder on, questions are compared by their meaning, so they group when
+//!   they share few words ("Vermietet ihr Möbel?", "Do you rent out furniture?"); their vectors
+//!   are kept per node ([`Vectors`]), so each question is embedded once. A question the encoder
+//!   has not embedded yet (it was busy) is compared by its words. A group whose agents answered like an existing intent's answer suggests adding
 //!   its questions to that intent (`add_examples`); any other suggests a new intent.
 //! - [`accept`] and [`reject`] settle a group; a rejected group does not come back.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use desk::{Author, Reason};
+use nlu::embedding::{cosine, Embedder};
 use nlu::features::Weighed;
 use playbook::NewIntent;
 use store::{Conversation, Lesson, LessonStatus, NewLesson, VersionInfo};
@@ -25,6 +30,12 @@ use crate::state::{AppState, Taught};
 pub const OPEN_LESSONS: u32 = 2_000;
 /// Two questions this alike (the fast path's n-gram cosine) ask the same thing.
 const SAME_QUESTION: f32 = 0.35;
+/// Two questions whose encoder vectors are this alike ask the same thing: the bar at which the
+/// machine tier takes a background line to ask what one of the playbook's examples asks. On the
+/// four development fixtures' examples (docs/benchmarks.md, "Grouping suggestions") it joins 2.5 %
+/// of the pairs of one intent and 0.09 % of the pairs of two, where the words' 0.35 joins 1.0 %
+/// and 0.15 %: more of the same question, and fewer mixed groups.
+const SAME_QUESTION_ENCODED: f32 = nlu::semantic::BACKGROUND_KEEP_BELOW;
 /// Two agents' answers this alike answer the same thing.
 const SAME_ANSWER: f32 = 0.5;
 /// An agent's answer this close to an intent's answer makes the question an example of it.
@@ -78,8 +89,69 @@ pub async fn learn_from(state: &AppState, conversation: &Conversation) {
     let Some(lesson) = lesson(conversation, &messages, handoff_at, &answer, agent, false) else {
         return;
     };
+    let question = lesson.question.clone();
     if let Err(e) = state.store.lessons().add_lesson(lesson).await {
         tracing::warn!(error = %e, "cannot keep a lesson");
+        return;
+    }
+    // Embedded now, while the agent moves on, so the suggestions page need not.
+    let state = state.clone();
+    let embedding = tokio::task::spawn_blocking(move || {
+        state
+            .machine
+            .vectors
+            .of(&state.machine, &[question.as_str()]);
+    });
+    if let Err(e) = embedding.await {
+        tracing::warn!(error = %e, "embedding a lesson's question failed");
+    }
+}
+
+/// The encoder's vectors of lessons' questions, by text, on this node.
+#[derive(Default)]
+pub struct Vectors(Mutex<HashMap<String, Arc<[f32]>>>);
+
+/// Questions kept at most; beyond, the store starts afresh.
+const VECTORS_KEPT: usize = 4 * OPEN_LESSONS as usize;
+/// Questions embedded per call: few, so an encoder busy with customers' messages refuses some
+/// (within its latency budget) instead of all; those group by their words until next time.
+const EMBED_AT_ONCE: usize = 8;
+
+impl Vectors {
+    /// The vectors of `texts`, in order; `None` everywhere without an encoder, and where it
+    /// refused. Blocks while it embeds what is not kept yet.
+    pub fn of(&self, machine: &crate::state::Machine, texts: &[&str]) -> Vec<Option<Arc<[f32]>>> {
+        let Some(encoder) = machine.encoder() else {
+            return vec![None; texts.len()];
+        };
+        let lock = || self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        let missing: Vec<&str> = {
+            let kept = lock();
+            let mut m: Vec<&str> = texts
+                .iter()
+                .copied()
+                .filter(|t| !kept.contains_key(*t))
+                .collect();
+            m.sort_unstable();
+            m.dedup();
+            m
+        };
+        for chunk in missing.chunks(EMBED_AT_ONCE) {
+            match encoder.embed(chunk) {
+                Ok(vs) => {
+                    let mut kept = lock();
+                    if kept.len() + chunk.len() > VECTORS_KEPT {
+                        kept.clear();
+                    }
+                    for (t, v) in chunk.iter().zip(vs) {
+                        kept.insert((*t).to_owned(), v.into());
+                    }
+                }
+                Err(e) => tracing::debug!(error = %e, "questions group by their words for now"),
+            }
+        }
+        let kept = lock();
+        texts.iter().map(|t| kept.get(*t).cloned()).collect()
     }
 }
 
@@ -151,25 +223,44 @@ fn distinct<'a>(texts: impl Iterator<Item = &'a str>) -> Vec<String> {
 pub async fn suggestions(state: &AppState) -> DeskResult<Vec<Suggestion>> {
     let lessons = state.store.lessons().open_lessons(OPEN_LESSONS).await?;
     let taught = state.machine.now();
-    Ok(group(lessons, &taught))
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || {
+        let questions: Vec<&str> = lessons.iter().map(|l| l.new.question.as_str()).collect();
+        let vectors = state.machine.vectors.of(&state.machine, &questions);
+        group(lessons, vectors, &taught)
+    })
+    .await
+    .map_err(|e| {
+        tracing::error!(error = %e, "grouping the lessons failed");
+        DeskError::Internal
+    })
 }
 
-/// Groups `lessons` (oldest first): a lesson joins the first group holding a lesson whose
-/// question or answer is alike enough, else starts its own.
-fn group(lessons: Vec<Lesson>, taught: &Taught) -> Vec<Suggestion> {
+/// Groups `lessons` (oldest first, each with its question's encoder vector if there is one): a
+/// lesson joins the first group holding a lesson whose question or answer is alike enough, else
+/// starts its own.
+fn group(
+    lessons: Vec<Lesson>,
+    vectors: Vec<Option<Arc<[f32]>>>,
+    taught: &Taught,
+) -> Vec<Suggestion> {
     let tier = &taught.tier;
     let mut groups: Vec<Vec<Member>> = Vec::new();
-    for lesson in lessons {
+    for (lesson, v) in lessons.into_iter().zip(vectors) {
         let q = tier.likeness(&lesson.new.question);
         let a = tier.likeness(&lesson.new.answer);
+        // By the encoder when both questions have a vector, else by their words.
+        let same_question = |gq: &Weighed, gv: &Option<Arc<[f32]>>| match (gv, &v) {
+            (Some(gv), Some(v)) => cosine(gv, v) >= SAME_QUESTION_ENCODED,
+            _ => gq.similarity(&q) >= SAME_QUESTION,
+        };
         let home = groups.iter().position(|g| {
-            g.iter().any(|(_, gq, ga)| {
-                gq.similarity(&q) >= SAME_QUESTION || ga.similarity(&a) >= SAME_ANSWER
-            })
+            g.iter()
+                .any(|(_, gq, ga, gv)| same_question(gq, gv) || ga.similarity(&a) >= SAME_ANSWER)
         });
         match home {
-            Some(i) => groups[i].push((lesson, q, a)),
-            None => groups.push(vec![(lesson, q, a)]),
+            Some(i) => groups[i].push((lesson, q, a, v)),
+            None => groups.push(vec![(lesson, q, a, v)]),
         }
     }
     // The intents' answers, weighed once for every group.
@@ -188,8 +279,8 @@ fn group(lessons: Vec<Lesson>, taught: &Taught) -> Vec<Suggestion> {
     out
 }
 
-/// A lesson with its question and answer weighed.
-type Member = (Lesson, Weighed, Weighed);
+/// A lesson with its question and answer weighed, and its question's encoder vector.
+type Member = (Lesson, Weighed, Weighed, Option<Arc<[f32]>>);
 
 /// One group as a suggestion: its candidates from the machine's guesses at handoff and from how
 /// close the agents' answers came to each intent's answers (`known`, weighed).

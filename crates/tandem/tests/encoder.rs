@@ -250,3 +250,119 @@ fn the_cascade_holds_its_floors_on_every_fixture_and_beats_the_fast_path() {
         without_sum / fixtures.len() as f64
     );
 }
+
+/// Three customers ask for a student discount in other words, a fourth asks something else; Ben
+/// answers each differently and suggests his reply. Returns the desk's suggestions.
+async fn students_ask(encoder: Option<&std::path::Path>) -> Vec<Value> {
+    use common::desk::{admin_token, agent_login, go_online, open_conversation, wait_for_assignee};
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut args = vec![
+        "--rate-limits".to_owned(),
+        "false".to_owned(),
+        "--data-dir".to_owned(),
+        data.path().to_str().expect("utf-8").to_owned(),
+        "--encoder".to_owned(),
+    ];
+    args.push(encoder.map_or("off".to_owned(), |m| m.to_str().expect("utf-8").to_owned()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let desk = common::start(&args);
+    let (c, base) = (common::desk::client(), desk.base.clone());
+    let (ben, ben_token) = agent_login(&c, &base, 1).await;
+    go_online(&c, &base, ben, &ben_token).await;
+    let asked = [
+        (
+            "Gibt es bei euch Studentenrabatt?",
+            "Ja, mit gültigem Studienausweis zehn Prozent auf alles.",
+        ),
+        (
+            "Bekommen Studenten bei euch Prozente?",
+            "Studierende erhalten gegen Nachweis 10 % Nachlass.",
+        ),
+        (
+            "Gibt es Rabatt für Studierende?",
+            "Klar: Ausweis an der Kasse vorzeigen, dann wird es günstiger.",
+        ),
+        (
+            "Sponsert ihr Sportvereine?",
+            "Nein, Vereine unterstützen wir derzeit leider nicht.",
+        ),
+    ];
+    for (question, answer) in asked {
+        let (id, customer) = open_conversation(
+            &c,
+            &base,
+            json!({"locale": "de", "text": "Ich möchte bitte mit einem Menschen sprechen."}),
+        )
+        .await;
+        wait_for_assignee(&c, &base, &id, &customer, ben).await;
+        let res = c
+            .post(format!("{base}/api/v1/conversations/{id}/messages"))
+            .bearer_auth(&customer)
+            .json(&json!({ "text": question }))
+            .send()
+            .await
+            .expect("ask");
+        assert_eq!(res.status().as_u16(), 201);
+        let res = c
+            .post(format!("{base}/api/v1/conversations/{id}/messages"))
+            .bearer_auth(&ben_token)
+            .json(&json!({ "text": answer }))
+            .send()
+            .await
+            .expect("answer");
+        assert_eq!(res.status().as_u16(), 201);
+        let posted: Value = res.json().await.expect("json");
+        let reply = posted["messages"][0]["id"].as_i64().expect("reply id");
+        let res = c
+            .post(format!(
+                "{base}/api/v1/conversations/{id}/messages/{reply}/suggest"
+            ))
+            .bearer_auth(&ben_token)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("suggest");
+        assert_eq!(res.status().as_u16(), 201);
+        let res = c
+            .post(format!("{base}/api/v1/conversations/{id}/resolve"))
+            .bearer_auth(&ben_token)
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("resolve");
+        assert_eq!(res.status().as_u16(), 200);
+    }
+    let admin = admin_token(&c, &base).await;
+    let body: Value = c
+        .get(format!("{base}/api/v1/suggestions"))
+        .bearer_auth(&admin)
+        .send()
+        .await
+        .expect("suggestions")
+        .json()
+        .await
+        .expect("json");
+    body["suggestions"].as_array().expect("list").clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_encoder_suggestions_group_questions_by_meaning() {
+    let model = model_dir();
+    let with = students_ask(Some(&model)).await;
+    let students = with
+        .iter()
+        .find(|s| s["questions"].to_string().contains("Studentenrabatt"))
+        .unwrap_or_else(|| panic!("{with:?}"));
+    assert_eq!(students["count"], 3, "{with:?}");
+    assert!(
+        !students["questions"].to_string().contains("Sportvereine"),
+        "{with:?}"
+    );
+    assert_eq!(with.len(), 2, "{with:?}");
+    // By their words alone, the same three questions do not all group.
+    let without = students_ask(None).await;
+    assert!(
+        without.iter().all(|s| s["count"].as_i64() < Some(3)),
+        "{without:?}"
+    );
+}

@@ -156,7 +156,7 @@ pub fn routing(lang: Lang, csrf: &str, playbook: &Playbook) -> Markup {
             @for reason in playbook::REASONS {
                 @let shown = rules.needs.iter().find(|(r, _)| r.as_str() == reason).map(|(_, n)| n.clone()).unwrap_or_default();
                 @let own = overrides.is_some_and(|r| r.needs.contains_key(reason));
-                form.grid.reason method="post" action="/admin/playbook/routing" aria-label=(reason_label(lang, reason)) {
+                form.range.reason method="post" action="/admin/playbook/routing" aria-label=(reason_label(lang, reason)) {
                     (hidden(lang, csrf))
                     input type="hidden" name="reason" value=(reason);
                     p.legend { strong { (reason_label(lang, reason)) } " (" code { (reason) } ") · "
