@@ -300,6 +300,29 @@ impl Embedder for Batcher {
     }
 
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.send(texts, self.budget)
+    }
+}
+
+/// The batcher without its latency budget: for a training, which must get every vector however
+/// busy the encoder is with customers' messages (they keep their budget, and go first in no
+/// particular order: the queue is shared).
+pub struct Patient(pub Arc<Batcher>);
+
+impl Embedder for Patient {
+    fn dim(&self) -> usize {
+        self.0.dim
+    }
+
+    fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.0.send(texts, None)
+    }
+}
+
+impl Batcher {
+    /// Queues `texts` for the worker and waits for their vectors; with a `budget`, refuses them
+    /// when they would wait longer than it allows.
+    fn send(&self, texts: &[&str], budget: Option<Budget>) -> Result<Vec<Vec<f32>>, EmbedError> {
         if texts.is_empty() {
             return Ok(Vec::new());
         }
@@ -312,7 +335,7 @@ impl Embedder for Batcher {
         {
             // Admission and sending under one lock: concurrent callers see each other's texts.
             let mut load = lock(&self.load);
-            if let Some(budget) = self.budget {
+            if let Some(budget) = budget {
                 if load.queued > 0 && load.queued + k > budget.max_queued {
                     return Err(self.refuse(format!(
                         "the encoder's queue is full ({} texts waiting)",
@@ -503,6 +526,17 @@ mod tests {
             vec![vec![5.0, 1.0]]
         );
         assert_eq!(batcher.skipped(), refused.len() as u64);
+
+        // A training waits for its vectors however busy the encoder is.
+        let patient = Patient(batcher.clone());
+        let training = std::thread::spawn(move || patient.embed(&["abcd"; 40]));
+        let results = burst(&batcher, callers);
+        assert!(
+            results.iter().any(Result::is_err),
+            "customers keep their budget"
+        );
+        let vectors = training.join().expect("thread").expect("never refused");
+        assert_eq!(vectors.len(), 40);
     }
 
     #[test]

@@ -33,7 +33,6 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
-use nlu::MachineTier;
 use playbook::Playbook;
 use store::Store;
 use tokio::net::TcpListener;
@@ -111,13 +110,15 @@ impl Application {
         .await?;
         let help =
             help::HelpCenter::start(store.as_ref(), &playbook, settings.help.clone()).await?;
-        let encoder = settings
-            .encoder
-            .clone()
-            .map(|b| b as Arc<dyn nlu::embedding::Embedder>);
-        let with_encoder = encoder.is_some();
+        let with_encoder = settings.encoder.is_some();
         let started = std::time::Instant::now();
-        let (tier, report) = MachineTier::train_with(&playbook, encoder, &mut |_, _| {})?;
+        let (trained, kept) = state::train(
+            &playbook,
+            settings.encoder.as_ref(),
+            nlu::embedding::Kept::default(),
+            &mut |_, _| {},
+        );
+        let (tier, report) = trained?;
         if with_encoder {
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
@@ -138,10 +139,14 @@ impl Application {
                     .unwrap_or(i64::MAX)
             }),
             store,
-            machine: state::Machine::new(
-                state::Taught::new(version, playbook, tier),
-                settings.encoder.clone(),
-            ),
+            machine: {
+                let machine = state::Machine::new(
+                    state::Taught::new(version, playbook, tier),
+                    settings.encoder.clone(),
+                );
+                machine.keep(kept);
+                machine
+            },
             teacher: teach::Teacher::default(),
             hub,
             limits: settings.rate_limits.then(RateLimits::default),

@@ -73,6 +73,36 @@ pub struct Machine {
     training: std::sync::Mutex<()>,
     /// The encoder's vectors of lessons' questions, for grouping suggestions.
     pub vectors: crate::suggestions::Vectors,
+    /// The encoder's vectors of the texts the last training embedded, to seed the next.
+    kept: std::sync::Mutex<nlu::embedding::Kept>,
+}
+
+/// Trains `playbook`, with `encoder` (if any) as the cascade's second stage, embedding only the
+/// texts `seed` has no vector for. Blocking. Returns the vectors of every text it embedded or
+/// looked up, to seed the next training (the same `seed` when training failed).
+pub fn train(
+    playbook: &Playbook,
+    encoder: Option<&Arc<Batcher>>,
+    seed: nlu::embedding::Kept,
+    progress: &mut dyn FnMut(usize, usize),
+) -> (
+    Result<(MachineTier, nlu::cascade::CascadeReport), nlu::NluError>,
+    nlu::embedding::Kept,
+) {
+    let Some(encoder) = encoder else {
+        return (MachineTier::train_with(playbook, None, progress), seed);
+    };
+    let remembering = Arc::new(nlu::embedding::Remembering::new(
+        encoder.clone(),
+        Arc::new(nlu::batcher::Patient(encoder.clone())),
+        seed.clone(),
+    ));
+    let trained = MachineTier::train_with(playbook, Some(remembering.clone()), progress);
+    let kept = remembering.finish();
+    match trained {
+        Ok(t) => (Ok(t), kept),
+        Err(e) => (Err(e), seed),
+    }
 }
 
 impl Machine {
@@ -82,6 +112,7 @@ impl Machine {
             encoder: ArcSwapOption::new(encoder),
             training: std::sync::Mutex::new(()),
             vectors: crate::suggestions::Vectors::default(),
+            kept: std::sync::Mutex::default(),
         }
     }
 
@@ -90,6 +121,33 @@ impl Machine {
         self.training
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Trains `playbook` with `encoder` like [`train`], seeded with the vectors of the last
+    /// training here, and keeps this training's vectors for the next. Blocking.
+    pub fn train(
+        &self,
+        playbook: &Playbook,
+        encoder: Option<&Arc<Batcher>>,
+        progress: &mut dyn FnMut(usize, usize),
+    ) -> Result<(MachineTier, nlu::cascade::CascadeReport), nlu::NluError> {
+        let lock = || {
+            self.kept
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let seed = lock().clone();
+        let (trained, kept) = train(playbook, encoder, seed, progress);
+        *lock() = kept;
+        trained
+    }
+
+    /// Seeds the next training with `kept`, the vectors of the training that made this tier.
+    pub fn keep(&self, kept: nlu::embedding::Kept) {
+        *self
+            .kept
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = kept;
     }
 
     /// The playbook version, tier and rules to use for one message (or one request).
@@ -149,11 +207,11 @@ impl AppState {
         &self,
         encoder: Arc<Batcher>,
     ) -> Result<nlu::cascade::CascadeReport, nlu::NluError> {
-        let embedder: Arc<dyn nlu::embedding::Embedder> = encoder.clone();
         let _one = self.machine.training();
         let now = self.machine.now();
-        let (tier, report) =
-            MachineTier::train_with(&now.playbook, Some(embedder), &mut |_, _| {})?;
+        let (tier, report) = self
+            .machine
+            .train(&now.playbook, Some(&encoder), &mut |_, _| {})?;
         self.machine.replace(
             Taught {
                 version: now.version,

@@ -11,7 +11,7 @@
 //!   store's notice of another node's edit (PostgreSQL), or every [`BACKSTOP`] in case a notice
 //!   was missed. While it trains, the old tier keeps answering.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use playbook::{EditError, Playbook};
@@ -112,6 +112,9 @@ pub struct Training {
     pub last_ms: Option<u64>,
     /// Why the last attempt failed, if it did.
     pub error: Option<String>,
+    /// While a training embeds the playbook's texts with the encoder: how many of how many
+    /// (those an earlier training on this node embedded are looked up, and count at once).
+    pub embedded: Option<[usize; 2]>,
 }
 
 /// Retrains the machine tier on new playbook versions, one training at a time.
@@ -201,6 +204,7 @@ async fn catch_up(state: &AppState) {
     }
     state.teacher.set(|s| {
         s.running = None;
+        s.embedded = None;
         if trained.is_ok() {
             s.last_version = Some(version);
             s.last_ms = Some(ms);
@@ -217,10 +221,11 @@ fn retrain(state: &AppState, version: i64, playbook: Playbook) -> Result<(), nlu
         return Ok(());
     }
     let encoder = state.machine.encoder();
-    let embedder = encoder
-        .clone()
-        .map(|b| b as Arc<dyn nlu::embedding::Embedder>);
-    let (tier, _) = nlu::MachineTier::train_with(&playbook, embedder, &mut |_, _| {})?;
+    let (tier, _) = state
+        .machine
+        .train(&playbook, encoder.as_ref(), &mut |done, total| {
+            state.teacher.set(|s| s.embedded = Some([done, total]));
+        })?;
     state
         .machine
         .replace(Taught::new(version, playbook, tier), encoder);

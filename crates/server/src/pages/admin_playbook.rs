@@ -117,6 +117,9 @@ async fn page(
                         (lang.t(" – der Bot antwortet damit.", " – the bot answers with it."))
                     } @else {
                         (lang.t(" – wird trainiert; der Bot antwortet noch mit Version ", " – being trained; the bot still answers with version ")) (now.version) "."
+                        @if let Some([done, total]) = training.embedded {
+                            " " (done) (lang.t(" von ", " of ")) (total) (lang.t(" Texten eingebettet.", " texts embedded."))
+                        }
                     }
                     @if let Some(ms) = training.last_ms {
                         " " (lang.t("Letztes Training: ", "Last training: ")) (ms) " ms."
