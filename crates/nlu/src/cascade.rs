@@ -98,19 +98,20 @@ impl Cascade {
         );
         let intents = examples.classes - usize::from(examples.oos_class.is_some());
         let per_intent = examples.texts.len() as f32 / intents.max(1) as f32;
-        let calibrator = if per_intent >= calibrate::OWN_CALIBRATION_FROM {
-            calibrate::fit(&calibrate::cross_validate(
-                &raws,
-                &background,
-                &examples.labels,
-                examples.classes,
-                examples.oos_class,
-                seed,
-            ))
-        } else {
-            Calibrator::shipped()
-        };
+        let own_calibration = per_intent >= calibrate::OWN_CALIBRATION_FROM;
         let Some(embedder) = encoder else {
+            let calibrator = if own_calibration {
+                calibrate::fit(&calibrate::cross_validate(
+                    &raws,
+                    &background,
+                    &examples.labels,
+                    examples.classes,
+                    examples.oos_class,
+                    seed,
+                ))
+            } else {
+                Calibrator::shipped()
+            };
             let fast = LexicalModel::new(core, calibrator);
             return Ok((
                 Cascade {
@@ -152,6 +153,15 @@ impl Cascade {
             .flat_map(|(_, v)| v.iter().copied())
             .collect();
         let joint = joint_outcomes(&raws, &background, &vecs, examples, seed);
+        // The lexical half of the joint outcomes is what `calibrate::cross_validate` computes
+        // (the same splits, fits and seeds), so the fast path's calibration comes from it
+        // instead of fitting every fold's lexical model a second time.
+        let calibrator = if own_calibration {
+            let lexical: Vec<Outcome> = joint.iter().map(|o| o.lexical.clone()).collect();
+            calibrate::fit(&lexical)
+        } else {
+            Calibrator::shipped()
+        };
         let semantic_calibrator =
             semantic::fit_calibrator(&joint, |o| calibrator.confidence(&o.evidence));
         let vec_refs: Vec<&[f32]> = vecs.iter().map(Vec::as_slice).collect();
@@ -469,6 +479,19 @@ mod tests {
             background: Vec::new(),
             answers: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_joint_outcomes_hold_the_fast_path_s_cross_validation() {
+        let ex = examples();
+        let raws: Vec<RawFeatures> = ex.texts.iter().map(|t| features::of_text(t)).collect();
+        let vecs = concepts().embed(&ex.texts).expect("embeds");
+        let joint = joint_outcomes(&raws, &[], &vecs, &ex, 7);
+        let lexical =
+            calibrate::cross_validate(&raws, &[], &ex.labels, ex.classes, ex.oos_class, 7);
+        assert!(!lexical.is_empty());
+        let from_joint: Vec<&Outcome> = joint.iter().map(|o| &o.lexical).collect();
+        assert_eq!(format!("{from_joint:?}"), format!("{lexical:?}"));
     }
 
     fn concepts() -> Arc<ConceptEncoder> {

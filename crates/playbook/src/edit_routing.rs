@@ -4,6 +4,9 @@
 use crate::edit::invalid;
 use crate::{EditError, Playbook, ReasonNeeds, RelaxStep, Routing, REASONS};
 
+/// The longest wait a relaxation step may name: a week.
+pub const MAX_WAIT_SECS: u64 = 7 * 24 * 3600;
+
 impl Playbook {
     /// Sets what `reason` needs from a person; `None` brings back the built-in rule. Refused: an
     /// unknown reason, a level outside 1–5, a blank skill.
@@ -50,6 +53,19 @@ impl Playbook {
     /// Sets the relaxation steps; `None` brings back the built-in ones, an empty list means
     /// needs never relax. Refused: `after_secs` that do not increase, levels outside -4–0.
     pub fn set_relax(&mut self, steps: Option<Vec<RelaxStep>>) -> Result<(), EditError> {
+        if let Some(step) = steps
+            .iter()
+            .flatten()
+            .find(|s| s.after_secs > MAX_WAIT_SECS)
+        {
+            return Err(invalid(
+                "relax",
+                format!(
+                    "after_secs is at most {MAX_WAIT_SECS} (a week), got {}",
+                    step.after_secs
+                ),
+            ));
+        }
         let mut routing = self.routing.clone().unwrap_or_default();
         routing.relax = steps;
         if let Some((_, message)) = routing.problems().into_iter().next() {

@@ -208,6 +208,15 @@ impl Playbook {
     pub fn to_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_default()
     }
+
+    /// The playbook as TOML, refused unless that TOML parses back into a valid playbook: what
+    /// the desk stores as a version must always load again.
+    pub fn checked_toml(&self) -> Result<String, PlaybookError> {
+        let text = toml::to_string_pretty(self)
+            .map_err(|e| PlaybookError::Invalid(format!("cannot be written as TOML: {e}")))?;
+        Self::parse(&text)?;
+        Ok(text)
+    }
 }
 
 impl Intent {
@@ -255,6 +264,25 @@ mod tests {
                 .to_string();
             assert!(err.contains(says), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn what_cannot_load_again_is_never_written() {
+        let mut p = Playbook::demo();
+        assert!(p.checked_toml().is_ok());
+        p.routing = Some(Routing {
+            relax: Some(vec![RelaxStep {
+                after_secs: u64::MAX,
+                levels: 0,
+                any: true,
+            }]),
+            ..Routing::default()
+        });
+        let err = p.checked_toml().expect_err("TOML has no such integer");
+        assert!(
+            err.to_string().contains("cannot be written as TOML"),
+            "{err}"
+        );
     }
 
     #[test]

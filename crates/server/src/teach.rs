@@ -246,7 +246,9 @@ pub async fn change(
             DeskError::Internal
         })?;
         edit(&mut playbook).map_err(|e| DeskError::invalid(e.to_string()))?;
-        Ok(playbook.to_toml())
+        playbook
+            .checked_toml()
+            .map_err(|e| DeskError::invalid(format!("playbook: {e}")))
     })
     .await
 }

@@ -526,20 +526,41 @@ pub(super) async fn admin_form(
     Ok((lang, agent))
 }
 
+/// A form's change to the playbook: the admin and CSRF token checked, `change` made as a new
+/// version summed up by `summary`, then back to the editor (or the editor with the refusal).
+pub(super) async fn edit(
+    state: &AppState,
+    ip: std::net::IpAddr,
+    headers: &HeaderMap,
+    (csrf, wanted): (&str, Option<&str>),
+    summary: String,
+    change: impl Fn(&mut Playbook) -> Result<(), playbook::EditError>,
+) -> Response {
+    let (lang, agent) = match admin_form(state, headers, csrf, wanted).await {
+        Ok(found) => found,
+        Err(r) => return r,
+    };
+    let done = teach::change(state, &agent, summary, change).await;
+    after(state, headers, lang, done, &agent, ip).await
+}
+
 pub async fn add_example(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Form(f): Form<ExampleForm>,
 ) -> Response {
-    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
     let text = desk::text::clean(&f.text).unwrap_or_default();
     let summary = format!("Example added to {}", f.intent);
-    let done = teach::change(&state, &agent, summary, |p| p.add_example(&f.intent, &text)).await;
-    after(&state, &headers, lang, done, &agent, ip).await
+    edit(
+        &state,
+        ip,
+        &headers,
+        (&f.csrf, f.lang.as_deref()),
+        summary,
+        |p| p.add_example(&f.intent, &text),
+    )
+    .await
 }
 
 pub async fn remove_example(
@@ -548,16 +569,16 @@ pub async fn remove_example(
     headers: HeaderMap,
     Form(f): Form<ExampleForm>,
 ) -> Response {
-    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
     let summary = format!("Example removed from {}", f.intent);
-    let done = teach::change(&state, &agent, summary, |p| {
-        p.remove_example(&f.intent, &f.text)
-    })
-    .await;
-    after(&state, &headers, lang, done, &agent, ip).await
+    edit(
+        &state,
+        ip,
+        &headers,
+        (&f.csrf, f.lang.as_deref()),
+        summary,
+        |p| p.remove_example(&f.intent, &f.text),
+    )
+    .await
 }
 
 pub async fn set_answer(
@@ -566,17 +587,17 @@ pub async fn set_answer(
     headers: HeaderMap,
     Form(f): Form<AnswerForm>,
 ) -> Response {
-    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
     let text = desk::text::clean(&f.text).unwrap_or_default();
     let summary = format!("Answer of {} ({}) changed", f.intent, f.locale);
-    let done = teach::change(&state, &agent, summary, |p| {
-        p.set_answer(&f.intent, &f.locale, &text)
-    })
-    .await;
-    after(&state, &headers, lang, done, &agent, ip).await
+    edit(
+        &state,
+        ip,
+        &headers,
+        (&f.csrf, f.lang.as_deref()),
+        summary,
+        |p| p.set_answer(&f.intent, &f.locale, &text),
+    )
+    .await
 }
 
 pub async fn add_intent(
@@ -585,10 +606,6 @@ pub async fn add_intent(
     headers: HeaderMap,
     Form(f): Form<IntentForm>,
 ) -> Response {
-    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
     let clean = |t: &str| desk::text::clean(t).unwrap_or_default();
     let new = NewIntent {
         id: f.id.trim().to_owned(),
@@ -613,8 +630,15 @@ pub async fn add_intent(
         skills: desk::agent::parse_list(&f.skills),
     };
     let summary = format!("Intent {} added", new.id);
-    let done = teach::change(&state, &agent, summary, |p| p.add_intent(new.clone())).await;
-    after(&state, &headers, lang, done, &agent, ip).await
+    edit(
+        &state,
+        ip,
+        &headers,
+        (&f.csrf, f.lang.as_deref()),
+        summary,
+        |p| p.add_intent(new.clone()),
+    )
+    .await
 }
 
 pub async fn rollback(

@@ -6,15 +6,13 @@ use axum::extract::{Form, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use maud::{html, Markup};
-use playbook::{Intent, IntentKind, IntentSettings, Playbook, ReasonNeeds, RelaxStep};
+use playbook::{EditError, Intent, IntentKind, IntentSettings, Playbook, ReasonNeeds, RelaxStep};
 use serde::Deserialize;
 
-use super::admin_playbook::{admin_form, after};
+use super::admin_playbook::edit;
 use super::layout::{reason_label, Lang};
 use crate::extract::ClientIp;
-use crate::service::DeskError;
 use crate::state::AppState;
-use crate::teach;
 
 /// The hidden fields every form of the editor carries.
 fn hidden(lang: Lang, csrf: &str) -> Markup {
@@ -203,10 +201,6 @@ pub async fn set_intent(
     headers: HeaderMap,
     Form(f): Form<IntentForm>,
 ) -> Response {
-    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
     let skills = desk::agent::parse_list(&desk::text::clean(&f.skills).unwrap_or_default());
     let settings = IntentSettings {
         kind: Some(if f.kind == "sales" {
@@ -218,11 +212,15 @@ pub async fn set_intent(
         skills: Some(skills),
     };
     let summary = format!("Settings of {} changed", f.intent);
-    let done = teach::change(&state, &agent, summary, |p| {
-        p.set_intent(&f.intent, settings.clone())
-    })
-    .await;
-    after(&state, &headers, lang, done, &agent, ip).await
+    edit(
+        &state,
+        ip,
+        &headers,
+        (&f.csrf, f.lang.as_deref()),
+        summary,
+        |p| p.set_intent(&f.intent, settings.clone()),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -239,13 +237,16 @@ pub async fn remove_intent(
     headers: HeaderMap,
     Form(f): Form<RemoveIntentForm>,
 ) -> Response {
-    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
     let summary = format!("Intent {} removed", f.intent);
-    let done = teach::change(&state, &agent, summary, |p| p.remove_intent(&f.intent)).await;
-    after(&state, &headers, lang, done, &agent, ip).await
+    edit(
+        &state,
+        ip,
+        &headers,
+        (&f.csrf, f.lang.as_deref()),
+        summary,
+        |p| p.remove_intent(&f.intent),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -262,14 +263,17 @@ pub async fn add_out_of_scope(
     headers: HeaderMap,
     Form(f): Form<TextForm>,
 ) -> Response {
-    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
     let text = desk::text::clean(&f.text).unwrap_or_default();
     let summary = "Out-of-scope example added".to_owned();
-    let done = teach::change(&state, &agent, summary, |p| p.add_out_of_scope(&text)).await;
-    after(&state, &headers, lang, done, &agent, ip).await
+    edit(
+        &state,
+        ip,
+        &headers,
+        (&f.csrf, f.lang.as_deref()),
+        summary,
+        |p| p.add_out_of_scope(&text),
+    )
+    .await
 }
 
 pub async fn remove_out_of_scope(
@@ -278,13 +282,16 @@ pub async fn remove_out_of_scope(
     headers: HeaderMap,
     Form(f): Form<TextForm>,
 ) -> Response {
-    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
     let summary = "Out-of-scope example removed".to_owned();
-    let done = teach::change(&state, &agent, summary, |p| p.remove_out_of_scope(&f.text)).await;
-    after(&state, &headers, lang, done, &agent, ip).await
+    edit(
+        &state,
+        ip,
+        &headers,
+        (&f.csrf, f.lang.as_deref()),
+        summary,
+        |p| p.remove_out_of_scope(&f.text),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -306,13 +313,13 @@ pub struct NeedsForm {
 }
 
 /// A level field: empty is none; anything else must be a number (the edit checks 1–5).
-fn level_of(field: &str, text: &str) -> Result<Option<u8>, DeskError> {
+fn level_of(field: &'static str, text: &str) -> Result<Option<u8>, EditError> {
     match text.trim() {
         "" => Ok(None),
-        t => t
-            .parse()
-            .map(Some)
-            .map_err(|_| DeskError::invalid(format!("{field}: a level is 1–5"))),
+        t => t.parse().map(Some).map_err(|_| EditError::Invalid {
+            field,
+            message: "a level is 1–5".into(),
+        }),
     }
 }
 
@@ -322,36 +329,28 @@ pub async fn set_needs(
     headers: HeaderMap,
     Form(f): Form<NeedsForm>,
 ) -> Response {
-    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
-    let needs = if f.action == "reset" {
-        Ok(None)
+    let reset = f.action == "reset";
+    let summary = if reset {
+        format!("Routing for {} back to the built-in rule", f.reason)
     } else {
-        (|| {
-            Ok(Some(ReasonNeeds {
+        format!("Routing for {} changed", f.reason)
+    };
+    let skills = desk::agent::parse_list(&desk::text::clean(&f.skills).unwrap_or_default());
+    let form = (f.csrf.as_str(), f.lang.as_deref());
+    edit(&state, ip, &headers, form, summary, |p| {
+        let needs = if reset {
+            None
+        } else {
+            Some(ReasonNeeds {
                 self_: level_of("self", &f.self_)?,
                 people: level_of("people", &f.people)?,
                 situational: level_of("situational", &f.situational)?,
-                skills: desk::agent::parse_list(&desk::text::clean(&f.skills).unwrap_or_default()),
-            }))
-        })()
-    };
-    let done = match needs {
-        Ok(needs) => {
-            let summary = match needs {
-                Some(_) => format!("Routing for {} changed", f.reason),
-                None => format!("Routing for {} back to the built-in rule", f.reason),
-            };
-            teach::change(&state, &agent, summary, |p| {
-                p.set_reason_needs(&f.reason, needs.clone())
+                skills: skills.clone(),
             })
-            .await
-        }
-        Err(e) => Err(e),
-    };
-    after(&state, &headers, lang, done, &agent, ip).await
+        };
+        p.set_reason_needs(&f.reason, needs)
+    })
+    .await
 }
 
 #[derive(Deserialize)]
@@ -371,23 +370,20 @@ pub async fn set_relax(
     headers: HeaderMap,
     Form(f): Form<RelaxForm>,
 ) -> Response {
-    let (lang, agent) = match admin_form(&state, &headers, &f.csrf, f.lang.as_deref()).await {
-        Ok(found) => found,
-        Err(r) => return r,
-    };
-    let steps = if f.action == "reset" {
-        Ok(None)
-    } else {
-        parse_relax(&f.steps).map(Some)
-    };
-    let done = match steps {
-        Ok(steps) => {
-            let summary = "Routing relaxation changed".to_owned();
-            teach::change(&state, &agent, summary, |p| p.set_relax(steps.clone())).await
-        }
-        Err(message) => Err(DeskError::invalid(message)),
-    };
-    after(&state, &headers, lang, done, &agent, ip).await
+    let summary = "Routing relaxation changed".to_owned();
+    let form = (f.csrf.as_str(), f.lang.as_deref());
+    edit(&state, ip, &headers, form, summary, |p| {
+        let steps = if f.action == "reset" {
+            None
+        } else {
+            Some(parse_relax(&f.steps).map_err(|message| EditError::Invalid {
+                field: "relax",
+                message,
+            })?)
+        };
+        p.set_relax(steps)
+    })
+    .await
 }
 
 #[cfg(test)]
