@@ -62,6 +62,23 @@ async function eventually(what, check, limitMs = 20_000) {
   }
 }
 
+/** Types `text` into "try it" as the admin would, reloading the editor until `shown` appears
+ * (the new version trains in the background). */
+async function tryUntil(page, what, text, shown) {
+  await eventually(what, async () => {
+    const tryBox = page.getByLabel("Eine Kundennachricht");
+    await tryBox.fill("");
+    await tryBox.pressSequentially(text, { delay: 5 });
+    try {
+      await shown.waitFor({ timeout: 2_000 });
+      return true;
+    } catch {
+      await page.reload();
+      return false;
+    }
+  }, 30_000);
+}
+
 /** Three customers ask about a newsletter; Ben answers and resolves each. */
 async function teamAnswersThreeCustomers() {
   const admin = await tokenOf(ADMIN);
@@ -118,18 +135,8 @@ describe("the playbook in the desk", () => {
       await page.waitForURL((u) => u.pathname === "/admin/playbook");
       await page.locator("summary", { hasText: "newsletter" }).waitFor();
       // Try it, as the admin types: the live model answers with the new intent.
-      const tryBox = page.getByLabel("Eine Kundennachricht");
-      await eventually("the new version is live", async () => {
-        await tryBox.fill("");
-        await tryBox.pressSequentially("Wie bekomme ich euren Newsletter?", { delay: 5 });
-        try {
-          await page.locator("#try-result ol li:first-child code", { hasText: "newsletter" }).waitFor({ timeout: 2_000 });
-          return true;
-        } catch {
-          await page.reload();
-          return false;
-        }
-      }, 30_000);
+      await tryUntil(page, "the new version is live", "Wie bekomme ich euren Newsletter?",
+        page.locator("#try-result ol li:first-child code", { hasText: "newsletter" }));
       assert.match(await page.locator("#try-result").innerText(), /Sicherheit \d\.\d\d/);
 
       // An example, by keyboard only.
@@ -165,18 +172,8 @@ describe("the playbook in the desk", () => {
       await settings.getByLabel("Immer an einen Menschen").check();
       await settings.getByRole("button", { name: "Einstellungen speichern" }).click();
       await page.waitForURL((u) => u.searchParams.get("saved") !== null);
-      await eventually("the handoff is live", async () => {
-        const tryBox = page.getByLabel("Eine Kundennachricht");
-        await tryBox.fill("");
-        await tryBox.pressSequentially("Gibt es bei euch einen Newsletter?", { delay: 5 });
-        try {
-          await page.locator("#try-result", { hasText: "Übergibt an einen Menschen" }).waitFor({ timeout: 2_000 });
-          return true;
-        } catch {
-          await page.reload();
-          return false;
-        }
-      }, 30_000);
+      await tryUntil(page, "the handoff is live", "Gibt es bei euch einen Newsletter?",
+        page.locator("#try-result", { hasText: "Übergibt an einen Menschen" }));
       const complaint = page.getByRole("form", { name: "Beschwerde" });
       await complaint.getByLabel("Menschen").selectOption("5");
       await complaint.getByRole("button", { name: "Regel speichern" }).click();

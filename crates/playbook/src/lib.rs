@@ -116,6 +116,23 @@ pub enum IntentKind {
     Sales,
 }
 
+impl IntentKind {
+    /// The word the playbook file writes: `service` or `sales`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IntentKind::Service => "service",
+            IntentKind::Sales => "sales",
+        }
+    }
+
+    /// The kind a word names, if any.
+    pub fn parse(word: &str) -> Option<Self> {
+        [IntentKind::Service, IntentKind::Sales]
+            .into_iter()
+            .find(|k| k.as_str() == word)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Intent {

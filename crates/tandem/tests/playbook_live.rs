@@ -52,12 +52,7 @@ async fn token(c: &reqwest::Client, base: &str) -> String {
 }
 
 async fn post(c: &reqwest::Client, url: String, token: &str, body: Value) -> reqwest::Response {
-    c.post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("post")
+    send(c.post(url), token, Some(body)).await
 }
 
 async fn triage(c: &reqwest::Client, base: &str, token: &str, text: &str) -> Value {

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use playbook::{IntentKind, NewIntent, Playbook};
+use playbook::{NewIntent, Playbook};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -59,13 +59,6 @@ pub(super) fn clean(text: &str) -> String {
     desk::text::clean(text).unwrap_or_default()
 }
 
-fn kind_word(kind: IntentKind) -> &'static str {
-    match kind {
-        IntentKind::Service => "service",
-        IntentKind::Sales => "sales",
-    }
-}
-
 /// The playbook (admins only).
 #[utoipa::path(get, path = "/api/v1/playbook",
     responses((status = 200, body = PlaybookOut), (status = 401), (status = 403)),
@@ -92,7 +85,7 @@ pub async fn get_playbook(
             .intents
             .into_iter()
             .map(|i| IntentOut {
-                kind: kind_word(i.kind).into(),
+                kind: i.kind.as_str().into(),
                 id: i.id,
                 handoff: i.handoff,
                 skills: i.skills,
@@ -170,8 +163,10 @@ pub async fn add_intent(
         skills: body.skills.iter().map(|s| clean(s)).collect(),
     };
     let summary = format!("Intent {} added", new.id);
-    let v = teach::change(&state, &admin, summary, move |p| p.add_intent(new.clone())).await?;
-    created(&state, &admin, ip, v.version).await
+    changed(&state, &admin, ip, summary, move |p| {
+        p.add_intent(new.clone())
+    })
+    .await
 }
 
 /// Add an example to an intent (admins only). Live for triage on every node within seconds.
@@ -188,8 +183,7 @@ pub async fn add_example(
 ) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
     let summary = format!("Example added to {id}");
     let text = clean(&body.text);
-    let v = teach::change(&state, &admin, summary, |p| p.add_example(&id, &text)).await?;
-    created(&state, &admin, ip, v.version).await
+    changed(&state, &admin, ip, summary, |p| p.add_example(&id, &text)).await
 }
 
 /// Remove an example from an intent (admins only); its last one stays.
@@ -205,11 +199,10 @@ pub async fn remove_example(
     ApiJson(body): ApiJson<ExampleIn>,
 ) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
     let summary = format!("Example removed from {id}");
-    let v = teach::change(&state, &admin, summary, |p| {
+    changed(&state, &admin, ip, summary, |p| {
         p.remove_example(&id, &body.text)
     })
-    .await?;
-    created(&state, &admin, ip, v.version).await
+    .await
 }
 
 /// An intent's answer in one locale.
@@ -236,11 +229,10 @@ pub async fn set_answer(
 ) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
     let summary = format!("Answer of {id} ({}) changed", body.locale);
     let text = desk::text::clean(&body.text).unwrap_or_default();
-    let v = teach::change(&state, &admin, summary, |p| {
+    changed(&state, &admin, ip, summary, |p| {
         p.set_answer(&id, &body.locale, &text)
     })
-    .await?;
-    created(&state, &admin, ip, v.version).await
+    .await
 }
 
 /// Make an earlier version's playbook the newest again (admins only), as a new version.
@@ -255,6 +247,18 @@ pub async fn rollback(
 ) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
     let v = teach::rollback(&state, &admin, body.version).await?;
     created(&state, &admin, ip, v.version).await
+}
+
+/// Makes `edit` a new version (see [`teach::change`]) and answers 201 with it.
+pub(super) async fn changed(
+    state: &AppState,
+    admin: &desk::Agent,
+    ip: std::net::IpAddr,
+    summary: String,
+    edit: impl Fn(&mut Playbook) -> Result<(), playbook::EditError>,
+) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
+    let v = teach::change(state, admin, summary, edit).await?;
+    created(state, admin, ip, v.version).await
 }
 
 pub(super) async fn created(

@@ -11,12 +11,11 @@ use playbook::{IntentKind, IntentSettings, ReasonNeeds, RelaxStep};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::playbook::{clean, created, ExampleIn, VersionCreated};
+use super::playbook::{changed, clean, ExampleIn, VersionCreated};
 use crate::auth::Admin;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ClientIp};
 use crate::state::AppState;
-use crate::teach;
 
 /// What changes about an intent; a field left out stays as it is.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -32,14 +31,11 @@ pub struct IntentSettingsIn {
 
 /// `service` or `sales`, or the 400 that names `kind`.
 pub(super) fn kind_of(word: Option<&str>) -> ApiResult<Option<IntentKind>> {
-    match word {
-        None => Ok(None),
-        Some("service") => Ok(Some(IntentKind::Service)),
-        Some("sales") => Ok(Some(IntentKind::Sales)),
-        Some(_) => Err(ApiError::bad_request(
-            "kind: must be \"service\" or \"sales\"",
-        )),
-    }
+    word.map(|w| {
+        IntentKind::parse(w)
+            .ok_or_else(|| ApiError::bad_request("kind: must be \"service\" or \"sales\""))
+    })
+    .transpose()
 }
 
 /// Change an intent's kind, `handoff` and skills (admins only).
@@ -60,11 +56,10 @@ pub async fn set_intent(
         skills: body.skills.map(|s| s.iter().map(|s| clean(s)).collect()),
     };
     let summary = format!("Settings of {id} changed");
-    let v = teach::change(&state, &admin, summary, |p| {
+    changed(&state, &admin, ip, summary, |p| {
         p.set_intent(&id, settings.clone())
     })
-    .await?;
-    created(&state, &admin, ip, v.version).await
+    .await
 }
 
 /// Remove an intent (admins only); a playbook keeps at least one.
@@ -78,8 +73,7 @@ pub async fn remove_intent(
     Path(id): Path<String>,
 ) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
     let summary = format!("Intent {id} removed");
-    let v = teach::change(&state, &admin, summary, |p| p.remove_intent(&id)).await?;
-    created(&state, &admin, ip, v.version).await
+    changed(&state, &admin, ip, summary, |p| p.remove_intent(&id)).await
 }
 
 /// Add a text the bot must never answer itself to `[out_of_scope]` (admins only).
@@ -94,8 +88,7 @@ pub async fn add_out_of_scope(
 ) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
     let text = clean(&body.text);
     let summary = "Out-of-scope example added".to_owned();
-    let v = teach::change(&state, &admin, summary, |p| p.add_out_of_scope(&text)).await?;
-    created(&state, &admin, ip, v.version).await
+    changed(&state, &admin, ip, summary, |p| p.add_out_of_scope(&text)).await
 }
 
 /// Remove a text from `[out_of_scope]` (admins only).
@@ -109,11 +102,10 @@ pub async fn remove_out_of_scope(
     ApiJson(body): ApiJson<ExampleIn>,
 ) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
     let summary = "Out-of-scope example removed".to_owned();
-    let v = teach::change(&state, &admin, summary, |p| {
+    changed(&state, &admin, ip, summary, |p| {
         p.remove_out_of_scope(&body.text)
     })
-    .await?;
-    created(&state, &admin, ip, v.version).await
+    .await
 }
 
 /// What one handoff reason needs from a person (docs/playbook.md, `[routing.needs.<reason>]`).
@@ -204,11 +196,10 @@ pub async fn set_needs(
         skills: body.skills.iter().map(|s| clean(s)).collect(),
     };
     let summary = format!("Routing for {reason} changed");
-    let v = teach::change(&state, &admin, summary, |p| {
+    changed(&state, &admin, ip, summary, |p| {
         p.set_reason_needs(&reason, Some(needs.clone()))
     })
-    .await?;
-    created(&state, &admin, ip, v.version).await
+    .await
 }
 
 /// Bring back a handoff reason's built-in rule (admins only).
@@ -222,11 +213,10 @@ pub async fn reset_needs(
     Path(reason): Path<String>,
 ) -> ApiResult<(StatusCode, Json<VersionCreated>)> {
     let summary = format!("Routing for {reason} back to the built-in rule");
-    let v = teach::change(&state, &admin, summary, |p| {
+    changed(&state, &admin, ip, summary, |p| {
         p.set_reason_needs(&reason, None)
     })
-    .await?;
-    created(&state, &admin, ip, v.version).await
+    .await
 }
 
 /// The relaxation steps; `steps: null` brings back the built-in ones.
@@ -256,6 +246,5 @@ pub async fn set_relax(
             .collect()
     });
     let summary = "Routing relaxation changed".to_owned();
-    let v = teach::change(&state, &admin, summary, |p| p.set_relax(steps.clone())).await?;
-    created(&state, &admin, ip, v.version).await
+    changed(&state, &admin, ip, summary, |p| p.set_relax(steps.clone())).await
 }

@@ -184,6 +184,14 @@ fn action_label(lang: Lang, action: desk::Action) -> &'static str {
     }
 }
 
+/// The hidden fields every form of the editor carries.
+pub(super) fn hidden(lang: Lang, csrf: &str) -> Markup {
+    html! {
+        input type="hidden" name="csrf" value=(csrf);
+        input type="hidden" name="lang" value=(lang.code());
+    }
+}
+
 /// What an admin should look at: examples nearer another intent, near-duplicates across
 /// intents, intents with few examples, desk locales without an answer.
 fn warnings(lang: Lang, playbook: &Playbook, tier: &nlu::MachineTier) -> Vec<String> {
@@ -278,8 +286,7 @@ fn intents(lang: Lang, csrf: &str, playbook: &Playbook) -> Markup {
                             li {
                                 (e) " "
                                 form.inline method="post" action="/admin/playbook/examples/remove" {
-                                    input type="hidden" name="csrf" value=(csrf);
-                                    input type="hidden" name="lang" value=(lang.code());
+                                    (hidden(lang, csrf))
                                     input type="hidden" name="intent" value=(intent.id);
                                     input type="hidden" name="text" value=(e);
                                     button.small type="submit" aria-label={(lang.t("Entfernen: ", "Remove: ")) (e)} { (lang.t("Entfernen", "Remove")) }
@@ -289,8 +296,7 @@ fn intents(lang: Lang, csrf: &str, playbook: &Playbook) -> Markup {
                     }
                     @for locale in &playbook.desk.locales {
                         form.grid method="post" action="/admin/playbook/answer" {
-                            input type="hidden" name="csrf" value=(csrf);
-                            input type="hidden" name="lang" value=(lang.code());
+                            (hidden(lang, csrf))
                             input type="hidden" name="intent" value=(intent.id);
                             input type="hidden" name="locale" value=(locale);
                             label for={"answer-" (intent.id) "-" (locale)} { (lang.t("Antwort", "Answer")) " (" (locale) ")" }
@@ -301,8 +307,7 @@ fn intents(lang: Lang, csrf: &str, playbook: &Playbook) -> Markup {
                         }
                     }
                     form.inline method="post" action="/admin/playbook/examples" {
-                        input type="hidden" name="csrf" value=(csrf);
-                        input type="hidden" name="lang" value=(lang.code());
+                        (hidden(lang, csrf))
                         input type="hidden" name="intent" value=(intent.id);
                         label for={"ex-" (intent.id)} { (lang.t("Neues Beispiel", "New example")) }
                         input id={"ex-" (intent.id)} name="text" required maxlength="1000";
@@ -320,8 +325,7 @@ fn new_intent(lang: Lang, csrf: &str, playbook: &Playbook) -> Markup {
         section aria-labelledby="new-intent-h" {
             h2 #new-intent-h { (lang.t("Neuer Intent", "New intent")) }
             form.grid method="post" action="/admin/playbook/intents" aria-labelledby="new-intent-h" {
-                input type="hidden" name="csrf" value=(csrf);
-                input type="hidden" name="lang" value=(lang.code());
+                (hidden(lang, csrf))
                 label for="ni-id" { (lang.t("Kennung (a–z, 0–9, _)", "Id (a–z, 0–9, _)")) }
                 input #ni-id name="id" required pattern="[a-z0-9_]+" maxlength="80";
                 label for="ni-kind" { (lang.t("Art", "Kind")) }
@@ -364,8 +368,7 @@ fn history(lang: Lang, csrf: &str, versions: &[store::VersionInfo]) -> Markup {
                             td {
                                 @if i > 0 {
                                     form.inline method="post" action="/admin/playbook/rollback" {
-                                        input type="hidden" name="csrf" value=(csrf);
-                                        input type="hidden" name="lang" value=(lang.code());
+                                        (hidden(lang, csrf))
                                         input type="hidden" name="version" value=(v.version);
                                         button type="submit" {
                                             (lang.t("Zurück zu Version ", "Roll back to version ")) (v.version)
@@ -609,11 +612,7 @@ pub async fn add_intent(
     let clean = |t: &str| desk::text::clean(t).unwrap_or_default();
     let new = NewIntent {
         id: f.id.trim().to_owned(),
-        kind: if f.kind == "sales" {
-            IntentKind::Sales
-        } else {
-            IntentKind::Service
-        },
+        kind: IntentKind::parse(&f.kind).unwrap_or_default(),
         examples: f
             .examples
             .lines()

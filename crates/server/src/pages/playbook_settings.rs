@@ -9,18 +9,10 @@ use maud::{html, Markup};
 use playbook::{EditError, Intent, IntentKind, IntentSettings, Playbook, ReasonNeeds, RelaxStep};
 use serde::Deserialize;
 
-use super::admin_playbook::edit;
+use super::admin_playbook::{edit, hidden};
 use super::layout::{reason_label, Lang};
 use crate::extract::ClientIp;
 use crate::state::AppState;
-
-/// The hidden fields every form of the editor carries.
-fn hidden(lang: Lang, csrf: &str) -> Markup {
-    html! {
-        input type="hidden" name="csrf" value=(csrf);
-        input type="hidden" name="lang" value=(lang.code());
-    }
-}
 
 /// An intent's kind, `handoff` and skills, and a button that removes it.
 pub fn intent_settings(lang: Lang, csrf: &str, intent: &Intent) -> Markup {
@@ -203,11 +195,7 @@ pub async fn set_intent(
 ) -> Response {
     let skills = desk::agent::parse_list(&desk::text::clean(&f.skills).unwrap_or_default());
     let settings = IntentSettings {
-        kind: Some(if f.kind == "sales" {
-            IntentKind::Sales
-        } else {
-            IntentKind::Service
-        }),
+        kind: Some(IntentKind::parse(&f.kind).unwrap_or_default()),
         handoff: Some(f.handoff.is_some()),
         skills: Some(skills),
     };
